@@ -1,0 +1,727 @@
+//! Reading one layer blob: decompress (gzip, zstd or none), check its digests, and
+//! turn its tar entries into [`LayerEntry`] records without unpacking anything.
+//!
+//! The tar reader runs in raw mode and GNU long names and PAX headers are handled
+//! here, because the `tar` crate reads those into memory unbounded; a hostile layer
+//! could otherwise declare a gigabyte-long file name.
+
+use std::io::{self, BufReader, Read};
+use std::sync::Arc;
+
+use serde::Serialize;
+use xxhash_rust::xxh3::Xxh3;
+
+use crate::digest::{Digest, HashingReader};
+use crate::error::{ImageError, Result};
+use crate::path::{self, ImagePath, PathProblem};
+
+/// How a layer blob is compressed, told by its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    fn sniff(head: &[u8]) -> Self {
+        if head.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// The media types of layers pare reads; anything else is refused, not guessed at.
+pub fn check_layer_media_type(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/vnd.docker.image.rootfs.diff.tar.gzip"
+            | "application/vnd.docker.image.rootfs.diff.tar"
+            | "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+            | "application/vnd.oci.image.layer.v1.tar"
+            | "application/vnd.oci.image.layer.v1.tar+gzip"
+            | "application/vnd.oci.image.layer.v1.tar+zstd"
+            | "application/vnd.oci.image.layer.nondistributable.v1.tar"
+            | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
+            | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"
+    )
+}
+
+/// What kind of filesystem object a tar entry makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    Hardlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    /// `.wh.NAME`: deletes NAME (and what is below it) from lower layers.
+    Whiteout,
+    /// `.wh..wh..opq`: hides everything lower layers put in this directory.
+    OpaqueWhiteout,
+}
+
+/// One entry of a layer, as the index needs it.
+#[derive(Clone, Debug)]
+pub struct LayerEntry {
+    /// For whiteouts: the path being deleted (or the opaque directory), not the
+    /// `.wh.` marker itself.
+    pub path: ImagePath,
+    pub kind: EntryKind,
+    /// Permission bits with setuid/setgid/sticky (`0o7777`).
+    pub mode: u32,
+    pub uid: u64,
+    pub gid: u64,
+    pub size: u64,
+    pub mtime: u64,
+    /// Symlink target as written, or the normalised hardlink target path.
+    pub link: Option<String>,
+    /// xxh3-128 of the content of regular files, for finding duplicates.
+    pub content_hash: Option<u128>,
+    /// Extended attributes from PAX `SCHILY.xattr.*` (capabilities live here).
+    pub xattrs: Vec<(String, Vec<u8>)>,
+    /// The bytes of files the caller asked to keep (see [`ReadOptions::keep_content`]).
+    pub content: Option<Arc<[u8]>>,
+}
+
+/// An entry that was refused or flagged while reading.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnsafeEntry {
+    /// The name exactly as it stood in the tar.
+    pub name: String,
+    pub problem: PathProblem,
+    pub link: Option<String>,
+}
+
+/// A layer, read.
+#[derive(Clone, Debug)]
+pub struct ParsedLayer {
+    pub entries: Vec<LayerEntry>,
+    pub unsafe_entries: Vec<UnsafeEntry>,
+    pub compression: Compression,
+    /// Digest and size of the blob as stored.
+    pub blob_digest: Digest,
+    pub blob_size: u64,
+    /// Digest and size of the uncompressed tar (the config's `diff_id`).
+    pub diff_id: Digest,
+    pub tar_size: u64,
+}
+
+/// Which file contents to keep in memory while streaming.
+pub type ContentFilter = dyn Fn(&str, u64) -> bool + Send + Sync;
+
+/// Limits and wishes for reading layers.
+#[derive(Clone)]
+pub struct ReadOptions {
+    /// Keep the bytes of files for which this says yes (catalogers use it).
+    pub keep_content: Option<Arc<ContentFilter>>,
+    /// A layer may expand to at most `max(min_expand_limit, ratio × blob size)`.
+    pub max_expansion_ratio: u64,
+    pub min_expand_limit: u64,
+    /// At most this many entries in one layer.
+    pub max_entries: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            keep_content: None,
+            max_expansion_ratio: 100,
+            min_expand_limit: 1 << 30,
+            max_entries: 2_000_000,
+        }
+    }
+}
+
+impl std::fmt::Debug for ReadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadOptions")
+            .field("keep_content", &self.keep_content.is_some())
+            .field("max_expansion_ratio", &self.max_expansion_ratio)
+            .finish()
+    }
+}
+
+/// What the caller expects of a blob, to be checked after reading.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    pub blob_digest: Option<Digest>,
+    pub diff_id: Option<Digest>,
+    pub blob_size: Option<u64>,
+}
+
+const LONG_NAME_LIMIT: u64 = 64 * 1024;
+const PAX_LIMIT: u64 = 1 << 20;
+
+/// Streams one layer blob. `place` names it in errors (archive path and entry, or blob file).
+pub fn read_layer(
+    blob: impl Read,
+    place: &str,
+    expected: &Expected,
+    options: &ReadOptions,
+) -> Result<ParsedLayer> {
+    let mut hashed_blob = HashingReader::new(BufReader::with_capacity(256 * 1024, blob));
+    let mut head = [0u8; 4];
+    let head_len = read_up_to(&mut hashed_blob, &mut head)
+        .map_err(|e| bad_layer(place, format!("cannot read: {e}")))?;
+    let compression = Compression::sniff(&head[..head_len]);
+    let limit = match (compression, expected.blob_size) {
+        (Compression::None, Some(size)) => size,
+        (_, size) => options.min_expand_limit.max(
+            size.unwrap_or(0)
+                .saturating_mul(options.max_expansion_ratio),
+        ),
+    };
+
+    let chained = (&head[..head_len]).chain(&mut hashed_blob);
+    let (parsed, tar_digest, tar_size) = match compression {
+        Compression::None => parse_tar(chained, place, limit, options)?,
+        Compression::Gzip => {
+            let decoder = flate2::read::MultiGzDecoder::new(chained);
+            parse_tar(decoder, place, limit, options)?
+        }
+        Compression::Zstd => {
+            let decoder = zstd::stream::read::Decoder::new(chained)
+                .map_err(|e| bad_layer(place, format!("zstd: {e}")))?;
+            parse_tar(decoder, place, limit, options)?
+        }
+    };
+    let (blob_digest, blob_size) = hashed_blob
+        .finish()
+        .map_err(|e| bad_layer(place, format!("cannot read to the end: {e}")))?;
+
+    let (entries, unsafe_entries) = parsed;
+    let layer = ParsedLayer {
+        entries,
+        unsafe_entries,
+        compression,
+        blob_digest,
+        blob_size,
+        diff_id: tar_digest,
+        tar_size,
+    };
+    verify(&layer, expected, place)?;
+    Ok(layer)
+}
+
+/// Checks a read layer against the digests its manifest and config promise.
+pub fn verify(layer: &ParsedLayer, expected: &Expected, place: &str) -> Result<()> {
+    if let Some(want) = expected
+        .blob_digest
+        .as_ref()
+        .filter(|w| **w != layer.blob_digest)
+    {
+        return Err(ImageError::DigestMismatch {
+            place: place.to_owned(),
+            expected: want.to_string(),
+            actual: layer.blob_digest.to_string(),
+        });
+    }
+    if let Some(want) = expected.diff_id.as_ref().filter(|w| **w != layer.diff_id) {
+        return Err(ImageError::DigestMismatch {
+            place: format!("{place} (uncompressed, diff_id)"),
+            expected: want.to_string(),
+            actual: layer.diff_id.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+fn bad_layer(place: &str, reason: impl Into<String>) -> ImageError {
+    ImageError::BadLayer {
+        place: place.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Counts uncompressed bytes and stops the stream at the limit (gzip bombs).
+struct Bounded<R> {
+    inner: R,
+    read: u64,
+    limit: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(io::Error::other(ExpansionLimit(self.limit)));
+        }
+        Ok(n)
+    }
+}
+
+#[derive(Debug)]
+struct ExpansionLimit(u64);
+impl std::fmt::Display for ExpansionLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "expansion limit of {} bytes reached", self.0)
+    }
+}
+impl std::error::Error for ExpansionLimit {}
+
+type Parsed = (Vec<LayerEntry>, Vec<UnsafeEntry>);
+
+fn parse_tar(
+    decompressed: impl Read,
+    place: &str,
+    limit: u64,
+    options: &ReadOptions,
+) -> Result<(Parsed, Digest, u64)> {
+    let bounded = Bounded {
+        inner: decompressed,
+        read: 0,
+        limit,
+    };
+    let mut hashed_tar = HashingReader::new(bounded);
+    let parsed =
+        walk_entries(&mut hashed_tar, place, options).map_err(|e| io_to_layer(e, place, limit))?;
+    let (tar_digest, tar_size) = hashed_tar
+        .finish()
+        .map_err(|e| io_to_layer(e, place, limit))?;
+    Ok((parsed, tar_digest, tar_size))
+}
+
+fn io_to_layer(e: io::Error, place: &str, limit: u64) -> ImageError {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<ExpansionLimit>())
+    {
+        return ImageError::LayerTooLarge {
+            place: place.to_owned(),
+            limit,
+            reason: "a compressed layer this small cannot hold that much; a decompression bomb?"
+                .into(),
+        };
+    }
+    bad_layer(place, e.to_string())
+}
+
+/// Long names and PAX records that apply to the next real entry.
+#[derive(Default)]
+struct Pending {
+    long_name: Option<String>,
+    long_link: Option<String>,
+    pax: Vec<(String, Vec<u8>)>,
+}
+
+fn walk_entries(tar_stream: impl Read, place: &str, options: &ReadOptions) -> io::Result<Parsed> {
+    let mut archive = tar::Archive::new(tar_stream);
+    let mut entries = Vec::new();
+    let mut unsafe_entries = Vec::new();
+    let mut pending = Pending::default();
+    for entry in archive.entries()?.raw(true) {
+        let mut entry = entry?;
+        let kind = entry.header().entry_type();
+        match kind {
+            tar::EntryType::GNULongName => {
+                pending.long_name =
+                    Some(read_meta_string(&mut entry, LONG_NAME_LIMIT, "long name")?);
+                continue;
+            }
+            tar::EntryType::GNULongLink => {
+                pending.long_link =
+                    Some(read_meta_string(&mut entry, LONG_NAME_LIMIT, "long link")?);
+                continue;
+            }
+            tar::EntryType::XHeader => {
+                let bytes = read_meta(&mut entry, PAX_LIMIT, "PAX header")?;
+                pending.pax = tar::PaxExtensions::new(&bytes)
+                    .filter_map(Result::ok)
+                    .filter_map(|ext| {
+                        Some((ext.key().ok()?.to_owned(), ext.value_bytes().to_vec()))
+                    })
+                    .collect();
+                continue;
+            }
+            tar::EntryType::XGlobalHeader => continue,
+            _ => {}
+        }
+        let meta = std::mem::take(&mut pending);
+        if entries.len() >= options.max_entries {
+            return Err(io::Error::other(format!(
+                "more than {} entries in one layer",
+                options.max_entries
+            )));
+        }
+        if let Some(record) = read_entry(&mut entry, meta, options, &mut unsafe_entries)? {
+            entries.push(record);
+        }
+    }
+    let _ = place;
+    Ok((entries, unsafe_entries))
+}
+
+fn read_meta(entry: &mut impl Read, limit: u64, what: &str) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    entry.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::other(format!(
+            "{what} longer than {limit} bytes"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn read_meta_string(entry: &mut impl Read, limit: u64, what: &str) -> io::Result<String> {
+    let mut bytes = read_meta(entry, limit, what)?;
+    while bytes.last() == Some(&0) {
+        bytes.pop();
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn pax_value<'a>(pax: &'a [(String, Vec<u8>)], key: &str) -> Option<&'a [u8]> {
+    pax.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_slice())
+}
+
+fn pax_number(pax: &[(String, Vec<u8>)], key: &str) -> Option<u64> {
+    let text = std::str::from_utf8(pax_value(pax, key)?).ok()?;
+    // mtime may carry a fraction: "1700000000.123"
+    text.split('.').next()?.parse().ok()
+}
+
+fn read_entry<R: Read>(
+    entry: &mut tar::Entry<R>,
+    meta: Pending,
+    options: &ReadOptions,
+    unsafe_entries: &mut Vec<UnsafeEntry>,
+) -> io::Result<Option<LayerEntry>> {
+    let header = entry.header();
+    let raw_name = match (&meta.long_name, pax_value(&meta.pax, "path")) {
+        (_, Some(p)) => String::from_utf8_lossy(p).into_owned(),
+        (Some(n), None) => n.clone(),
+        (None, None) => String::from_utf8_lossy(&header.path_bytes()).into_owned(),
+    };
+    let raw_link = match (&meta.long_link, pax_value(&meta.pax, "linkpath")) {
+        (_, Some(p)) => Some(String::from_utf8_lossy(p).into_owned()),
+        (Some(n), None) => Some(n.clone()),
+        (None, None) => header
+            .link_name_bytes()
+            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+    };
+    let flag = |problem: PathProblem, list: &mut Vec<UnsafeEntry>| {
+        list.push(UnsafeEntry {
+            name: raw_name.clone(),
+            problem,
+            link: raw_link.clone(),
+        })
+    };
+    let path = match path::normalize(&raw_name) {
+        Ok(p) => p,
+        Err(problem) => {
+            flag(problem, unsafe_entries);
+            return Ok(None);
+        }
+    };
+    if raw_name.starts_with('/') {
+        flag(PathProblem::Absolute, unsafe_entries);
+    }
+
+    let size = pax_number(&meta.pax, "size").unwrap_or(header.size()?);
+    let mode = header.mode()? & 0o7777;
+    let uid = pax_number(&meta.pax, "uid").unwrap_or(header.uid().unwrap_or(0));
+    let gid = pax_number(&meta.pax, "gid").unwrap_or(header.gid().unwrap_or(0));
+    let mtime = pax_number(&meta.pax, "mtime").unwrap_or(header.mtime().unwrap_or(0));
+    let xattrs: Vec<(String, Vec<u8>)> = meta
+        .pax
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("SCHILY.xattr.")?.to_owned(), v.clone())))
+        .collect();
+
+    let name = path::file_name(&path);
+    if let Some(hidden) = name.strip_prefix(".wh.") {
+        let dir = path::parent(&path);
+        let (kind, target) = if hidden == ".wh..opq" {
+            (EntryKind::OpaqueWhiteout, dir.to_owned())
+        } else if hidden.starts_with(".wh.") {
+            // Other `.wh..wh.` names are aufs bookkeeping, not whiteouts.
+            return Ok(None);
+        } else {
+            (EntryKind::Whiteout, path::join(dir, hidden))
+        };
+        return Ok(Some(LayerEntry {
+            path: target,
+            kind,
+            mode,
+            uid,
+            gid,
+            size: 0,
+            mtime,
+            link: None,
+            content_hash: None,
+            xattrs: Vec::new(),
+            content: None,
+        }));
+    }
+
+    let entry_type = header.entry_type();
+    let kind = match entry_type {
+        tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+            EntryKind::File
+        }
+        tar::EntryType::Directory => EntryKind::Dir,
+        tar::EntryType::Symlink => EntryKind::Symlink,
+        tar::EntryType::Link => EntryKind::Hardlink,
+        tar::EntryType::Char => EntryKind::CharDevice,
+        tar::EntryType::Block => EntryKind::BlockDevice,
+        tar::EntryType::Fifo => EntryKind::Fifo,
+        other => {
+            return Err(io::Error::other(format!(
+                "entry {raw_name:?} has unsupported tar type {:?}",
+                other.as_byte() as char
+            )));
+        }
+    };
+
+    let mut link = None;
+    match kind {
+        EntryKind::Symlink => {
+            let target = raw_link.clone().unwrap_or_default();
+            if !path::symlink_stays_inside(&path, &target) {
+                flag(PathProblem::SymlinkEscapesRoot, unsafe_entries);
+            }
+            link = Some(target);
+        }
+        EntryKind::Hardlink => match path::normalize(raw_link.as_deref().unwrap_or("")) {
+            Ok(target) => link = Some(target),
+            Err(_) => {
+                flag(PathProblem::HardlinkEscapesRoot, unsafe_entries);
+                return Ok(None);
+            }
+        },
+        EntryKind::CharDevice | EntryKind::BlockDevice => {
+            flag(PathProblem::DeviceFile, unsafe_entries);
+        }
+        _ => {}
+    }
+
+    let (content_hash, content) = if kind == EntryKind::File && size > 0 {
+        let keep = options
+            .keep_content
+            .as_ref()
+            .is_some_and(|wants| wants(&path, size));
+        hash_content(entry, keep)?
+    } else {
+        (None, None)
+    };
+
+    Ok(Some(LayerEntry {
+        path,
+        kind,
+        mode,
+        uid,
+        gid,
+        size: if kind == EntryKind::File { size } else { 0 },
+        mtime,
+        link,
+        content_hash,
+        xattrs,
+        content,
+    }))
+}
+
+/// File bytes kept for a cataloger.
+pub type KeptBytes = Arc<[u8]>;
+
+fn hash_content(
+    entry: &mut impl Read,
+    keep: bool,
+) -> io::Result<(Option<u128>, Option<KeptBytes>)> {
+    let mut hasher = Xxh3::new();
+    let mut kept = keep.then(Vec::new);
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = entry.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        if let Some(k) = kept.as_mut() {
+            k.extend_from_slice(&buf[..n]);
+        }
+    }
+    Ok((Some(hasher.digest128()), kept.map(Arc::from)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{TarItem, gzip, tar_of};
+
+    #[test]
+    fn reads_plain_gzip_and_zstd_alike() {
+        let tar = tar_of(&[
+            TarItem::dir("etc/"),
+            TarItem::file("etc/hosts", b"127.0.0.1 localhost\n", 0o644),
+            TarItem::symlink("lib", "usr/lib"),
+        ]);
+        let zst = zstd::encode_all(&tar[..], 3).unwrap();
+        for (blob, want) in [
+            (tar.clone(), Compression::None),
+            (gzip(&tar), Compression::Gzip),
+            (zst, Compression::Zstd),
+        ] {
+            let expected = Expected {
+                blob_digest: Some(Digest::of(&blob)),
+                diff_id: Some(Digest::of(&tar)),
+                blob_size: Some(blob.len() as u64),
+            };
+            let layer = read_layer(&blob[..], "t", &expected, &ReadOptions::default()).unwrap();
+            assert_eq!(layer.compression, want);
+            let paths: Vec<_> = layer.entries.iter().map(|e| e.path.as_str()).collect();
+            assert_eq!(paths, ["/etc", "/etc/hosts", "/lib"]);
+            assert_eq!(layer.entries[1].size, 20);
+            assert_eq!(layer.entries[2].link.as_deref(), Some("usr/lib"));
+        }
+    }
+
+    #[test]
+    fn digest_mismatch_is_an_error() {
+        let tar = tar_of(&[TarItem::file("a", b"x", 0o644)]);
+        let expected = Expected {
+            blob_digest: Some(Digest::of(b"something else")),
+            ..Default::default()
+        };
+        let err = read_layer(
+            &tar[..],
+            "blobs/sha256/abc",
+            &expected,
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("blobs/sha256/abc: digest mismatch"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn whiteouts_are_recognised() {
+        let tar = tar_of(&[
+            TarItem::file("etc/.wh.motd", b"", 0o644),
+            TarItem::file("opt/.wh..wh..opq", b"", 0o644),
+        ]);
+        let layer =
+            read_layer(&tar[..], "t", &Expected::default(), &ReadOptions::default()).unwrap();
+        assert_eq!(layer.entries[0].kind, EntryKind::Whiteout);
+        assert_eq!(layer.entries[0].path, "/etc/motd");
+        assert_eq!(layer.entries[1].kind, EntryKind::OpaqueWhiteout);
+        assert_eq!(layer.entries[1].path, "/opt");
+    }
+
+    #[test]
+    fn hostile_names_are_flagged_not_followed() {
+        let tar = tar_of(&[
+            TarItem::file("../../etc/evil", b"x", 0o644),
+            TarItem::file("/abs/file", b"y", 0o644),
+            TarItem::symlink("esc", "../../../../etc/passwd"),
+            TarItem::hardlink("hl", "../../outside"),
+        ]);
+        let layer =
+            read_layer(&tar[..], "t", &Expected::default(), &ReadOptions::default()).unwrap();
+        let problems: Vec<_> = layer
+            .unsafe_entries
+            .iter()
+            .map(|u| u.problem.clone())
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                PathProblem::EscapesRoot,
+                PathProblem::Absolute,
+                PathProblem::SymlinkEscapesRoot,
+                PathProblem::HardlinkEscapesRoot
+            ]
+        );
+        let paths: Vec<_> = layer.entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["/abs/file", "/esc"]);
+    }
+
+    #[test]
+    fn long_names_work_and_huge_ones_are_refused() {
+        let long = format!("usr/{}/file", "d".repeat(300));
+        let tar = tar_of(&[TarItem::file(&long, b"z", 0o644)]);
+        let layer =
+            read_layer(&tar[..], "t", &Expected::default(), &ReadOptions::default()).unwrap();
+        assert_eq!(layer.entries[0].path, format!("/{long}"));
+
+        let huge = format!("x/{}", "n".repeat(70 * 1024));
+        let tar = tar_of(&[TarItem::file(&huge, b"z", 0o644)]);
+        let err = read_layer(
+            &tar[..],
+            "layer.tar",
+            &Expected::default(),
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("long name longer than"), "{err}");
+    }
+
+    #[test]
+    fn gzip_bomb_is_stopped() {
+        // 64 MiB of zeros in a tar compresses to about 64 KiB: a ratio of ~1000.
+        let zeros = vec![0u8; 64 << 20];
+        let tar = tar_of(&[TarItem::file("bomb", &zeros, 0o644)]);
+        let blob = gzip(&tar);
+        let options = ReadOptions {
+            min_expand_limit: 8 << 20,
+            ..Default::default()
+        };
+        let expected = Expected {
+            blob_size: Some(blob.len() as u64),
+            ..Default::default()
+        };
+        let err = read_layer(&blob[..], "bomb.tar.gz", &expected, &options).unwrap_err();
+        assert!(matches!(err, ImageError::LayerTooLarge { .. }), "{err}");
+    }
+
+    #[test]
+    fn truncated_gzip_is_an_error() {
+        let tar = tar_of(&[TarItem::file("a", &[7u8; 100_000], 0o644)]);
+        let blob = gzip(&tar);
+        let cut = &blob[..blob.len() / 2];
+        let err = read_layer(
+            cut,
+            "blobs/sha256/x",
+            &Expected::default(),
+            &ReadOptions::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("blobs/sha256/x:"), "{err}");
+    }
+
+    #[test]
+    fn setuid_bits_and_content_hash_are_kept() {
+        let tar = tar_of(&[
+            TarItem::file("a", b"same", 0o4755),
+            TarItem::file("b", b"same", 0o644),
+        ]);
+        let layer =
+            read_layer(&tar[..], "t", &Expected::default(), &ReadOptions::default()).unwrap();
+        assert_eq!(layer.entries[0].mode, 0o4755);
+        assert_eq!(layer.entries[0].content_hash, layer.entries[1].content_hash);
+    }
+}

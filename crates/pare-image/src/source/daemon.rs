@@ -1,0 +1,215 @@
+//! The Docker engine as a store: `GET /images/{name}/get` (what `docker save` uses)
+//! streamed once. Layers are parsed as they pass and small JSON members kept, so
+//! nothing is written to disk; the manifest is resolved when the stream ends,
+//! because the engine may send `manifest.json` after the layers.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::sync::mpsc;
+
+use bollard::Docker;
+use futures_util::StreamExt;
+
+use super::{Resolved, SMALL_BLOB_LIMIT, Store, resolve};
+use crate::error::{ImageError, Result};
+use crate::layer::{Expected, ParsedLayer, ReadOptions, read_layer, verify};
+
+/// Connects as the docker CLI does (`DOCKER_HOST`, else the local socket).
+pub fn connect() -> Result<Docker> {
+    Docker::connect_with_defaults()
+        .map_err(|e| ImageError::Engine(format!("cannot set up a client: {e}")))
+}
+
+/// Explains a failed engine call: missing image, engine not running, or other.
+pub fn engine_error(name: &str, e: bollard::errors::Error) -> ImageError {
+    use bollard::errors::Error as E;
+    match e {
+        E::DockerResponseServerError {
+            status_code: 404, ..
+        } => ImageError::NotFound {
+            name: name.to_owned(),
+            hint: " in the Docker engine".into(),
+        },
+        E::SocketNotFoundError(path) => ImageError::Engine(format!(
+            "no Docker engine answers at {path}: start dockerd, or read the image with docker-archive:PATH or oci:DIR"
+        )),
+        E::HyperLegacyError { .. } | E::IOError { .. } => ImageError::Engine(format!(
+            "no Docker engine answers ({e}): start dockerd, or read the image with docker-archive:PATH or oci:DIR"
+        )),
+        other => ImageError::Engine(other.to_string()),
+    }
+}
+
+/// A runtime for the few async engine calls pare makes from its synchronous code.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ImageError::Engine(format!("cannot start an async runtime: {e}")))
+}
+
+/// Reads an image from the engine: resolves it, and parses its layers on the way.
+pub fn read(name: &str, options: &ReadOptions) -> Result<(Resolved, Vec<ParsedLayer>)> {
+    let docker = connect()?;
+    let rt = runtime()?;
+    rt.block_on(docker.inspect_image(name))
+        .map_err(|e| engine_error(name, e))?;
+
+    let (tx, rx) = mpsc::sync_channel::<std::result::Result<bytes::Bytes, String>>(32);
+    let owned = name.to_owned();
+    let pump = std::thread::spawn(move || {
+        rt.block_on(async move {
+            let mut stream = docker.export_image(&owned);
+            while let Some(chunk) = stream.next().await {
+                let item = chunk.map_err(|e| e.to_string());
+                let stop = item.is_err();
+                if tx.send(item).is_err() || stop {
+                    break;
+                }
+            }
+        })
+    });
+    let place = format!("docker-daemon:{name}");
+    let result = read_stream(
+        ChannelReader {
+            rx,
+            current: bytes::Bytes::new(),
+        },
+        &place,
+        options,
+    );
+    // Dropping the receiver (inside read_stream's reader) ends the pump.
+    let _ = pump.join();
+    let (store, layers) = result?;
+    let resolved = resolve(&store, None, true)?;
+    let mut ordered = Vec::with_capacity(resolved.layers.len());
+    for plan in &resolved.layers {
+        let layer = layers
+            .get(&plan.name)
+            .ok_or_else(|| ImageError::MissingBlob {
+                place: place.clone(),
+                digest: plan.name.clone(),
+            })?;
+        verify(layer, &plan.expected, &store.place(&plan.name))?;
+        ordered.push(layer.clone());
+    }
+    Ok((resolved, ordered))
+}
+
+struct ChannelReader {
+    rx: mpsc::Receiver<std::result::Result<bytes::Bytes, String>>,
+    current: bytes::Bytes,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.recv() {
+                Ok(Ok(chunk)) => self.current = chunk,
+                Ok(Err(e)) => {
+                    return Err(std::io::Error::other(format!("export stream failed: {e}")));
+                }
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        let _ = self.current.split_to(n);
+        Ok(n)
+    }
+}
+
+/// Small members kept in memory, by name.
+pub(crate) struct MemoryStore {
+    origin: String,
+    small: HashMap<String, Vec<u8>>,
+}
+
+impl Store for MemoryStore {
+    fn read_small(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.small.get(name).cloned())
+    }
+    fn place(&self, name: &str) -> String {
+        if name.is_empty() {
+            self.origin.clone()
+        } else {
+            format!("{}:{name}", self.origin)
+        }
+    }
+}
+
+fn looks_like_metadata(name: &str) -> bool {
+    name.ends_with(".json")
+        || name.ends_with("/json")
+        || name.ends_with("/VERSION")
+        || matches!(name, "oci-layout" | "repositories")
+}
+
+/// Walks an archive stream once: small JSON members are kept, layer members parsed.
+pub(crate) fn read_stream(
+    stream: impl Read,
+    origin: &str,
+    options: &ReadOptions,
+) -> Result<(MemoryStore, HashMap<String, ParsedLayer>)> {
+    let bad = |reason: String| ImageError::BadManifest {
+        place: origin.to_owned(),
+        reason,
+    };
+    let mut archive = tar::Archive::new(stream);
+    let mut small = HashMap::new();
+    let mut layers = HashMap::new();
+    for entry in archive.entries().map_err(|e| bad(e.to_string()))?.raw(true) {
+        let mut entry = entry.map_err(|e| bad(format!("corrupt archive stream: {e}")))?;
+        if entry.header().entry_type() != tar::EntryType::Regular {
+            continue;
+        }
+        let name = String::from_utf8_lossy(&entry.path_bytes())
+            .trim_start_matches("./")
+            .to_owned();
+        let size = entry.header().size().map_err(|e| bad(e.to_string()))?;
+        let place = format!("{origin}:{name}");
+        if looks_like_metadata(&name) {
+            if size <= SMALL_BLOB_LIMIT {
+                let mut bytes = Vec::new();
+                entry
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| ImageError::io(&place, e))?;
+                small.insert(name, bytes);
+            }
+            continue;
+        }
+        if !(name.ends_with("/layer.tar") || name.starts_with("blobs/sha256/")) {
+            continue;
+        }
+        let mut first = [0u8; 1];
+        let got = entry
+            .read(&mut first)
+            .map_err(|e| ImageError::io(&place, e))?;
+        if got == 1 && first[0] == b'{' && size <= SMALL_BLOB_LIMIT {
+            let mut bytes = first.to_vec();
+            entry
+                .read_to_end(&mut bytes)
+                .map_err(|e| ImageError::io(&place, e))?;
+            small.insert(name, bytes);
+            continue;
+        }
+        let expected = Expected {
+            blob_size: Some(size),
+            ..Default::default()
+        };
+        let layer = read_layer(
+            (&first[..got]).chain(&mut entry),
+            &place,
+            &expected,
+            options,
+        )?;
+        layers.insert(name, layer);
+    }
+    Ok((
+        MemoryStore {
+            origin: origin.to_owned(),
+            small,
+        },
+        layers,
+    ))
+}

@@ -1,0 +1,378 @@
+//! Finding an image's config and layers in a store (an OCI layout, a `docker save`
+//! archive or the Docker engine's export stream) and checking every digest on the way.
+//!
+//! The three stores share this resolver: they differ only in how a named blob is
+//! reached, which is what [`Store`] abstracts.
+
+pub mod daemon;
+pub mod files;
+
+use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
+use serde::Deserialize;
+
+use crate::config::ImageConfig;
+use crate::digest::Digest;
+use crate::error::{ImageError, Result};
+use crate::layer::{self, Expected};
+
+/// Config, manifest and index files are small; anything claiming more is refused.
+pub(crate) const SMALL_BLOB_LIMIT: u64 = 16 << 20;
+
+/// Access to the named blobs of one store: `blobs/sha256/<hex>`, `manifest.json` …
+pub(crate) trait Store {
+    /// The bytes of a small blob, or `None` when the store has no such name.
+    fn read_small(&self, name: &str) -> Result<Option<Vec<u8>>>;
+    /// How to call `name` in an error message (archive path and member, or file path).
+    fn place(&self, name: &str) -> String;
+}
+
+/// A layer to read: where it is in the store and what it must hash to.
+#[derive(Clone, Debug)]
+pub struct LayerPlan {
+    pub name: String,
+    pub expected: Expected,
+    pub media_type: Option<String>,
+}
+
+/// What a store says the image is.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub config: ImageConfig,
+    pub config_digest: Digest,
+    pub manifest_digest: Option<Digest>,
+    pub repo_tags: Vec<String>,
+    pub layers: Vec<LayerPlan>,
+}
+
+/// `manifest.json` of a `docker save` archive.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ArchiveManifestEntry {
+    config: String,
+    #[serde(default)]
+    repo_tags: Option<Vec<String>>,
+    layers: Vec<String>,
+}
+
+/// Resolves the image in a store. `wanted` is a tag or name the user gave (`oci:DIR:TAG`,
+/// `docker-archive:PATH:NAME`).
+pub(crate) fn resolve(
+    store: &dyn Store,
+    wanted: Option<&str>,
+    prefer_docker_manifest: bool,
+) -> Result<Resolved> {
+    let docker_manifest = store.read_small("manifest.json")?;
+    match docker_manifest {
+        Some(bytes) if prefer_docker_manifest => resolve_docker_manifest(store, &bytes, wanted),
+        _ => match store.read_small("index.json")? {
+            Some(bytes) => resolve_oci_index(store, &bytes, wanted),
+            None => Err(ImageError::manifest(
+                store.place(""),
+                "neither manifest.json nor index.json found: not a docker-archive or OCI layout",
+            )),
+        },
+    }
+}
+
+fn resolve_docker_manifest(
+    store: &dyn Store,
+    bytes: &[u8],
+    wanted: Option<&str>,
+) -> Result<Resolved> {
+    let place = store.place("manifest.json");
+    let entries: Vec<ArchiveManifestEntry> = serde_json::from_slice(bytes).map_err(|e| {
+        ImageError::manifest(&place, format!("not a valid docker-archive manifest: {e}"))
+    })?;
+    let entry = pick_archive_entry(&entries, wanted, &place)?;
+    let (config, config_digest) = read_config(store, &entry.config, None)?;
+    let diff_ids = parse_diff_ids(&config, &store.place(&entry.config))?;
+    if diff_ids.len() != entry.layers.len() {
+        return Err(ImageError::manifest(
+            &place,
+            format!(
+                "{} layers listed but the config has {} diff_ids",
+                entry.layers.len(),
+                diff_ids.len()
+            ),
+        ));
+    }
+    let layers = entry
+        .layers
+        .iter()
+        .zip(diff_ids)
+        .map(|(name, diff_id)| LayerPlan {
+            expected: Expected {
+                blob_digest: digest_from_blob_name(name),
+                diff_id: Some(diff_id),
+                blob_size: None,
+            },
+            name: name.clone(),
+            media_type: None,
+        })
+        .collect();
+    Ok(Resolved {
+        config,
+        config_digest,
+        manifest_digest: None,
+        repo_tags: entry.repo_tags.clone().unwrap_or_default(),
+        layers,
+    })
+}
+
+fn pick_archive_entry<'a>(
+    entries: &'a [ArchiveManifestEntry],
+    wanted: Option<&str>,
+    place: &str,
+) -> Result<&'a ArchiveManifestEntry> {
+    match wanted {
+        Some(name) => entries
+            .iter()
+            .find(|e| {
+                e.repo_tags
+                    .iter()
+                    .flatten()
+                    .any(|t| t == name || t.strip_suffix(":latest") == Some(name))
+            })
+            .ok_or_else(|| {
+                ImageError::manifest(place, format!("no image named {name:?} in the archive"))
+            }),
+        None => match entries {
+            [one] => Ok(one),
+            [] => Err(ImageError::manifest(place, "the archive holds no image")),
+            many => Err(ImageError::manifest(
+                place,
+                format!(
+                    "the archive holds {} images; name one: {}",
+                    many.len(),
+                    many.iter()
+                        .flat_map(|e| e.repo_tags.iter().flatten())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        },
+    }
+}
+
+fn resolve_oci_index(store: &dyn Store, bytes: &[u8], wanted: Option<&str>) -> Result<Resolved> {
+    let place = store.place("index.json");
+    let index: ImageIndex = serde_json::from_slice(bytes)
+        .map_err(|e| ImageError::manifest(&place, format!("not a valid OCI index: {e}")))?;
+    let descriptor = pick_manifest(&index, wanted, &place)?;
+    let tag = descriptor
+        .annotations()
+        .as_ref()
+        .and_then(|a| {
+            a.get("org.opencontainers.image.ref.name")
+                .or(a.get("io.containerd.image.name"))
+        })
+        .cloned();
+    let (manifest, manifest_digest) = read_manifest(store, descriptor, 0)?;
+    let config_desc = manifest.config();
+    let config_digest = descriptor_digest(config_desc, &place)?;
+    let (config, _) = read_config(store, &blob_name(&config_digest), Some(&config_digest))?;
+    let diff_ids = parse_diff_ids(&config, &store.place(&blob_name(&config_digest)))?;
+    if diff_ids.len() != manifest.layers().len() {
+        return Err(ImageError::manifest(
+            store.place(&blob_name(&manifest_digest)),
+            format!(
+                "{} layers in the manifest but {} diff_ids in the config",
+                manifest.layers().len(),
+                diff_ids.len()
+            ),
+        ));
+    }
+    let mut layers = Vec::new();
+    for (desc, diff_id) in manifest.layers().iter().zip(diff_ids) {
+        let media_type = desc.media_type().to_string();
+        let digest = descriptor_digest(desc, &place)?;
+        if !layer::check_layer_media_type(&media_type) {
+            return Err(ImageError::UnknownMediaType {
+                place: store.place(&blob_name(&digest)),
+                media_type,
+            });
+        }
+        layers.push(LayerPlan {
+            name: blob_name(&digest),
+            expected: Expected {
+                blob_digest: Some(digest),
+                diff_id: Some(diff_id),
+                blob_size: Some(desc.size()),
+            },
+            media_type: Some(media_type),
+        });
+    }
+    Ok(Resolved {
+        config,
+        config_digest,
+        manifest_digest: Some(manifest_digest),
+        repo_tags: tag.into_iter().collect(),
+        layers,
+    })
+}
+
+fn pick_manifest<'a>(
+    index: &'a ImageIndex,
+    wanted: Option<&str>,
+    place: &str,
+) -> Result<&'a Descriptor> {
+    let tag_of = |d: &Descriptor| {
+        d.annotations()
+            .as_ref()
+            .and_then(|a| {
+                a.get("org.opencontainers.image.ref.name")
+                    .or(a.get("io.containerd.image.name"))
+            })
+            .cloned()
+    };
+    let manifests = index.manifests();
+    match wanted {
+        Some(want) => manifests
+            .iter()
+            .find(|d| tag_of(d).is_some_and(|t| t == want || t.ends_with(&format!(":{want}"))))
+            .ok_or_else(|| ImageError::manifest(place, format!("no manifest tagged {want:?}"))),
+        None => match manifests.as_slice() {
+            [one] => Ok(one),
+            [] => Err(ImageError::manifest(place, "the index lists no manifest")),
+            many => Err(ImageError::manifest(
+                place,
+                format!(
+                    "the index lists {} manifests; name one with :TAG ({})",
+                    many.len(),
+                    many.iter()
+                        .filter_map(tag_of)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        },
+    }
+}
+
+/// Reads a manifest, descending through nested indexes to this machine's platform.
+fn read_manifest(
+    store: &dyn Store,
+    descriptor: &Descriptor,
+    depth: u8,
+) -> Result<(ImageManifest, Digest)> {
+    let place = store.place("index.json");
+    let digest = descriptor_digest(descriptor, &place)?;
+    let name = blob_name(&digest);
+    let bytes = read_checked(store, &name, &digest)?;
+    let media_type = descriptor.media_type().to_string();
+    let is_index = media_type.ends_with("image.index.v1+json")
+        || media_type.ends_with("manifest.list.v2+json");
+    if is_index {
+        if depth > 2 {
+            return Err(ImageError::manifest(
+                store.place(&name),
+                "indexes nested too deep",
+            ));
+        }
+        let nested: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
+            ImageError::manifest(store.place(&name), format!("not a valid OCI index: {e}"))
+        })?;
+        let arch = host_architecture();
+        let chosen = nested
+            .manifests()
+            .iter()
+            .find(|d| {
+                d.platform().as_ref().is_some_and(|p| {
+                    p.os().to_string() == "linux" && p.architecture().to_string() == arch
+                })
+            })
+            .ok_or_else(|| {
+                ImageError::manifest(store.place(&name), format!("no manifest for linux/{arch}"))
+            })?;
+        return read_manifest(store, chosen, depth + 1);
+    }
+    if !(media_type.ends_with("image.manifest.v1+json") || media_type.ends_with("manifest.v2+json"))
+    {
+        return Err(ImageError::UnknownMediaType {
+            place: store.place(&name),
+            media_type,
+        });
+    }
+    let manifest: ImageManifest = serde_json::from_slice(&bytes).map_err(|e| {
+        ImageError::manifest(
+            store.place(&name),
+            format!("not a valid image manifest: {e}"),
+        )
+    })?;
+    Ok((manifest, digest))
+}
+
+fn read_config(
+    store: &dyn Store,
+    name: &str,
+    digest: Option<&Digest>,
+) -> Result<(ImageConfig, Digest)> {
+    let expected = digest.cloned().or_else(|| digest_from_blob_name(name));
+    let bytes = match &expected {
+        Some(d) => read_checked(store, name, d)?,
+        None => read_required(store, name)?,
+    };
+    let config = ImageConfig::parse(&bytes, &store.place(name))?;
+    Ok((config, expected.unwrap_or_else(|| Digest::of(&bytes))))
+}
+
+fn read_required(store: &dyn Store, name: &str) -> Result<Vec<u8>> {
+    store
+        .read_small(name)?
+        .ok_or_else(|| ImageError::MissingBlob {
+            place: store.place(""),
+            digest: name.to_owned(),
+        })
+}
+
+fn read_checked(store: &dyn Store, name: &str, digest: &Digest) -> Result<Vec<u8>> {
+    let bytes = read_required(store, name)?;
+    let actual = Digest::of(&bytes);
+    if actual != *digest {
+        return Err(ImageError::DigestMismatch {
+            place: store.place(name),
+            expected: digest.to_string(),
+            actual: actual.to_string(),
+        });
+    }
+    Ok(bytes)
+}
+
+fn parse_diff_ids(config: &ImageConfig, place: &str) -> Result<Vec<Digest>> {
+    config
+        .rootfs
+        .diff_ids
+        .iter()
+        .map(|d| {
+            Digest::parse(d)
+                .map_err(|e| ImageError::manifest(place, format!("rootfs.diff_ids: {e}")))
+        })
+        .collect()
+}
+
+fn descriptor_digest(desc: &Descriptor, place: &str) -> Result<Digest> {
+    Digest::parse(desc.digest().as_ref()).map_err(|e| ImageError::manifest(place, e))
+}
+
+/// `blobs/sha256/<hex>` for a digest.
+pub fn blob_name(digest: &Digest) -> String {
+    format!("blobs/sha256/{}", digest.hex())
+}
+
+/// The digest a blob's name promises: `blobs/sha256/<hex>` or docker's `<hex>.json`.
+fn digest_from_blob_name(name: &str) -> Option<Digest> {
+    let hex = name
+        .strip_prefix("blobs/sha256/")
+        .or_else(|| name.strip_suffix(".json").filter(|h| !h.contains('/')))?;
+    Digest::parse(&format!("sha256:{hex}")).ok()
+}
+
+fn host_architecture() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}

@@ -1,0 +1,108 @@
+//! Tar, gzip and image-layout builders for tests, here and in the crates that
+//! depend on pare-image. Hostile names are written into headers byte for byte,
+//! because the `tar` builder (rightly) refuses to write them.
+
+use std::io::Write;
+
+/// One entry to put in a test tar.
+pub struct TarItem {
+    name: String,
+    kind: tar::EntryType,
+    data: Vec<u8>,
+    mode: u32,
+    link: Option<String>,
+}
+
+impl TarItem {
+    pub fn file(name: &str, data: &[u8], mode: u32) -> Self {
+        TarItem {
+            name: name.into(),
+            kind: tar::EntryType::Regular,
+            data: data.to_vec(),
+            mode,
+            link: None,
+        }
+    }
+    pub fn dir(name: &str) -> Self {
+        TarItem {
+            name: name.into(),
+            kind: tar::EntryType::Directory,
+            data: Vec::new(),
+            mode: 0o755,
+            link: None,
+        }
+    }
+    pub fn dir_mode(name: &str, mode: u32) -> Self {
+        TarItem {
+            mode,
+            ..Self::dir(name)
+        }
+    }
+    pub fn symlink(name: &str, target: &str) -> Self {
+        TarItem {
+            name: name.into(),
+            kind: tar::EntryType::Symlink,
+            data: Vec::new(),
+            mode: 0o777,
+            link: Some(target.into()),
+        }
+    }
+    pub fn hardlink(name: &str, target: &str) -> Self {
+        TarItem {
+            name: name.into(),
+            kind: tar::EntryType::Link,
+            data: Vec::new(),
+            mode: 0o644,
+            link: Some(target.into()),
+        }
+    }
+    pub fn char_device(name: &str) -> Self {
+        TarItem {
+            name: name.into(),
+            kind: tar::EntryType::Char,
+            data: Vec::new(),
+            mode: 0o666,
+            link: None,
+        }
+    }
+}
+
+/// A tar with the given entries, in order.
+pub fn tar_of(items: &[TarItem]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for item in items {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(item.kind);
+        header.set_mode(item.mode);
+        header.set_size(item.data.len() as u64);
+        header.set_mtime(1_700_000_000);
+        header.set_uid(0);
+        header.set_gid(0);
+        let short = item.name.len() < 100 && item.link.as_ref().is_none_or(|l| l.len() < 100);
+        if short {
+            let gnu = header.as_gnu_mut().expect("gnu header");
+            gnu.name[..item.name.len()].copy_from_slice(item.name.as_bytes());
+            if let Some(link) = &item.link {
+                gnu.linkname[..link.len()].copy_from_slice(link.as_bytes());
+            }
+            header.set_cksum();
+            builder.append(&header, &item.data[..]).expect("append");
+        } else if let Some(link) = &item.link {
+            builder
+                .append_link(&mut header, &item.name, link)
+                .expect("append link");
+        } else {
+            builder
+                .append_data(&mut header, &item.name, &item.data[..])
+                .expect("append data");
+        }
+    }
+    builder.into_inner().expect("finish tar")
+}
+
+/// gzip-compresses bytes.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).expect("gzip");
+    encoder.finish().expect("gzip")
+}
