@@ -1,0 +1,3 @@
+//! One module per verb: argument struct, call into the library, render.
+
+pub mod xray;

@@ -1,0 +1,43 @@
+//! pare: make container images small, understood and safe.
+//!
+//! The binary only parses arguments, calls the library crates and renders what they
+//! return. Exit codes: 0 ok, 1 findings at or above `--fail-on` (or a failed check),
+//! 2 error.
+
+mod cmd;
+mod units;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "pare",
+    version,
+    about = "Make container images small, understood and safe"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what is inside an image: layers, waste, duplicates, risky files, config.
+    Xray(cmd::xray::XrayArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Xray(args) => cmd::xray::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pare: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
