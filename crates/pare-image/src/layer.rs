@@ -182,17 +182,21 @@ pub fn read_layer(
     };
 
     let chained = (&head[..head_len]).chain(&mut hashed_blob);
-    let (parsed, tar_digest, tar_size) = match compression {
-        Compression::None => parse_tar(chained, place, limit, options)?,
-        Compression::Gzip => {
-            let decoder = flate2::read::MultiGzDecoder::new(chained);
-            parse_tar(decoder, place, limit, options)?
-        }
-        Compression::Zstd => {
-            let decoder = zstd::stream::read::Decoder::new(chained)
-                .map_err(|e| bad_layer(place, format!("zstd: {e}")))?;
-            parse_tar(decoder, place, limit, options)?
-        }
+    let outcome = match compression {
+        Compression::None => parse_tar(chained, place, limit, options),
+        Compression::Gzip => parse_tar(
+            flate2::read::MultiGzDecoder::new(chained),
+            place,
+            limit,
+            options,
+        ),
+        Compression::Zstd => zstd::stream::read::Decoder::new(chained)
+            .map_err(|e| bad_layer(place, format!("zstd: {e}")))
+            .and_then(|decoder| parse_tar(decoder, place, limit, options)),
+    };
+    let (parsed, tar_digest, tar_size) = match outcome {
+        Ok(done) => done,
+        Err(e) => return Err(blame_digest_first(e, hashed_blob, expected, place)),
     };
     let (blob_digest, blob_size) = hashed_blob
         .finish()
@@ -210,6 +214,28 @@ pub fn read_layer(
     };
     verify(&layer, expected, place)?;
     Ok(layer)
+}
+
+/// A blob that does not parse may simply be the wrong blob: when the manifest gives
+/// its digest, finish hashing it and report a mismatch, the real cause, first.
+/// Only blobs of known size are drained, so a bomb cannot make this step long.
+fn blame_digest_first<R: Read>(
+    parse_error: ImageError,
+    hashed_blob: HashingReader<R>,
+    expected: &Expected,
+    place: &str,
+) -> ImageError {
+    let (Some(want), Some(_)) = (&expected.blob_digest, expected.blob_size) else {
+        return parse_error;
+    };
+    match hashed_blob.finish() {
+        Ok((actual, _)) if actual != *want => ImageError::DigestMismatch {
+            place: place.to_owned(),
+            expected: want.to_string(),
+            actual: actual.to_string(),
+        },
+        _ => parse_error,
+    }
 }
 
 /// Checks a read layer against the digests its manifest and config promise.

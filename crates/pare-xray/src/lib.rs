@@ -45,7 +45,6 @@ pub struct XrayReport {
 pub struct ImageFacts {
     /// How the image was reached; differs between transports.
     pub source: Source,
-    pub config_digest: String,
     pub os: String,
     pub architecture: String,
     pub created: Option<String>,
@@ -71,6 +70,9 @@ pub struct ImageFacts {
 #[derive(Debug, Serialize)]
 pub struct Source {
     pub reference: String,
+    /// Converting between formats (skopeo to OCI, say) re-serialises the config,
+    /// so its digest belongs to the store, not to the image's content.
+    pub config_digest: String,
     pub repo_tags: Vec<String>,
     pub manifest_digest: Option<String>,
 }
@@ -211,8 +213,8 @@ fn image_facts(image: &ImageRead) -> ImageFacts {
                 .manifest_digest
                 .as_ref()
                 .map(|d| d.to_string()),
+            config_digest: image.resolved.config_digest.to_string(),
         },
-        config_digest: image.resolved.config_digest.to_string(),
         os: config.os.clone(),
         architecture: config.architecture.clone(),
         created: config.created.clone(),

@@ -16,8 +16,7 @@ use crate::layer::{Expected, ParsedLayer, ReadOptions, read_layer, verify};
 
 /// Connects as the docker CLI does (`DOCKER_HOST`, else the local socket).
 pub fn connect() -> Result<Docker> {
-    Docker::connect_with_defaults()
-        .map_err(|e| ImageError::Engine(format!("cannot set up a client: {e}")))
+    Docker::connect_with_defaults().map_err(|e| engine_error("", e))
 }
 
 /// Explains a failed engine call: missing image, engine not running, or other.

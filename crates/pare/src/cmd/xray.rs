@@ -50,7 +50,7 @@ fn render(r: &XrayReport, args: &XrayArgs) -> String {
     if !img.source.repo_tags.is_empty() {
         let _ = writeln!(out, "Tags         {}", img.source.repo_tags.join(", "));
     }
-    let _ = writeln!(out, "Config       {}", img.config_digest);
+    let _ = writeln!(out, "Config       {}", img.source.config_digest);
     let _ = writeln!(
         out,
         "Platform     {}/{}{}",

@@ -1,0 +1,202 @@
+//! The integration-test harness: run the real `pare` binary (or `docker`) and, when an
+//! assertion fails, show the command, its exit status, stdout and stderr.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A finished command and everything it printed.
+pub struct Run {
+    pub command: String,
+    pub output: Output,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    pub fn code(&self) -> Option<i32> {
+        self.output.status.code()
+    }
+    /// Everything about the run, for a failure message.
+    pub fn explain(&self) -> String {
+        format!(
+            "command: {}\nstatus: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.command,
+            self.output.status,
+            truncate(&self.stdout()),
+            truncate(&self.stderr())
+        )
+    }
+    /// Asserts exit 0 and returns self.
+    pub fn success(self) -> Self {
+        assert!(
+            self.output.status.success(),
+            "expected success\n{}",
+            self.explain()
+        );
+        self
+    }
+    /// Asserts the exit code.
+    pub fn exits(self, code: i32) -> Self {
+        assert_eq!(
+            self.code(),
+            Some(code),
+            "unexpected exit code\n{}",
+            self.explain()
+        );
+        self
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.output.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON: {e}\n{}", self.explain()))
+    }
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() > 8000 {
+        format!("{}\n… ({} bytes in all)", &s[..8000], s.len())
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Runs a command with the given arguments and environment additions.
+pub fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(program);
+    command.args(args);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    Run {
+        command: format!(
+            "{}{program} {}",
+            env.iter()
+                .map(|(k, v)| format!("{k}={v} "))
+                .collect::<String>(),
+            args.join(" ")
+        ),
+        output,
+    }
+}
+
+/// Runs the `pare` binary under test.
+pub fn pare(args: &[&str]) -> Run {
+    run(env!("CARGO_BIN_EXE_pare"), args, &[])
+}
+
+/// Runs `pare` with extra environment.
+pub fn pare_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run(env!("CARGO_BIN_EXE_pare"), args, env)
+}
+
+/// Runs the docker CLI.
+pub fn docker(args: &[&str]) -> Run {
+    run("docker", args, &[])
+}
+
+/// A test image built by `tests/images/build`, in all its transports.
+#[derive(Clone, Debug)]
+pub struct TestImage {
+    /// The Docker engine name, e.g. `pare-test/flask:latest`.
+    pub image: String,
+    pub archive: PathBuf,
+    pub oci: PathBuf,
+    pub port: Option<u16>,
+}
+
+impl TestImage {
+    pub fn daemon_ref(&self) -> String {
+        format!("docker-daemon:{}", self.image)
+    }
+    pub fn archive_ref(&self) -> String {
+        format!("docker-archive:{}", self.archive.display())
+    }
+    pub fn oci_ref(&self) -> String {
+        format!("oci:{}:latest", self.oci.display())
+    }
+}
+
+/// Finds a test image; fails with instructions when it has not been built.
+pub fn test_image(name: &str) -> TestImage {
+    let root = std::env::var_os("PARE_TEST_IMAGES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/pare/test-images"));
+    let env_file = root.join(name).join("current").join("image.env");
+    let text = std::fs::read_to_string(&env_file).unwrap_or_else(|e| {
+        panic!(
+            "test image {name:?} is not built ({}: {e}); run tests/images/build first",
+            env_file.display()
+        )
+    });
+    let value = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .map(str::to_owned)
+    };
+    let need =
+        |key: &str| value(key).unwrap_or_else(|| panic!("{}: no {key}=", env_file.display()));
+    TestImage {
+        image: need("IMAGE"),
+        archive: PathBuf::from(need("ARCHIVE")),
+        oci: PathBuf::from(need("OCI")),
+        port: value("PORT").and_then(|p| p.parse().ok()),
+    }
+}
+
+/// Paths listed by `find` run inside a throwaway container of the image (no network),
+/// leaving out what the engine itself mounts into every container.
+pub fn paths_in_container(image: &str, find_args: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--user",
+        "0",
+        "--entrypoint",
+        "find",
+        image,
+        "/",
+        "-xdev",
+    ];
+    args.extend_from_slice(find_args);
+    let run = docker(&args).success();
+    let engine_made = [
+        "/proc",
+        "/sys",
+        "/dev",
+        "/.dockerenv",
+        "/etc/hostname",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/etc/mtab",
+    ];
+    let mut paths: Vec<String> = run
+        .stdout()
+        .lines()
+        .filter(|p| {
+            !engine_made
+                .iter()
+                .any(|m| p == m || p.starts_with(&format!("{m}/")))
+        })
+        .map(str::to_owned)
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// A fresh temporary directory, removed on drop.
+pub fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

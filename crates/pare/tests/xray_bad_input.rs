@@ -1,0 +1,307 @@
+//! Hostile and broken images: each gives one clear line naming the file, exit 2, no
+//! panic, and nothing written outside pare's own work directory.
+
+mod support;
+
+use std::path::Path;
+
+use pare_image::Digest;
+use pare_image::testutil::{TarItem, gzip, tar_of};
+use serde_json::json;
+use support::{pare, pare_env, temp_dir};
+
+/// Writes an OCI image layout with the given layer blobs. `diff_ids` are the digests
+/// of the uncompressed tars. Returns the blob names of (manifest, config, layers).
+fn write_layout(dir: &Path, layers: &[(Vec<u8>, Vec<u8>)]) -> (String, String, Vec<String>) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let put = |bytes: &[u8]| {
+        let d = Digest::of(bytes);
+        std::fs::write(blobs.join(d.hex()), bytes).unwrap();
+        d
+    };
+    let mut descriptors = Vec::new();
+    let mut diff_ids = Vec::new();
+    let mut names = Vec::new();
+    for (blob, tar) in layers {
+        let d = put(blob);
+        names.push(format!("blobs/sha256/{}", d.hex()));
+        descriptors.push(json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": d.to_string(), "size": blob.len()
+        }));
+        diff_ids.push(Digest::of(tar).to_string());
+    }
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"User": "1000", "Cmd": ["/app"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created_by": "COPY app / # buildkit"}]
+    }))
+    .unwrap();
+    let config_digest = put(&config);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config.len()},
+        "layers": descriptors
+    }))
+    .unwrap();
+    let manifest_digest = put(&manifest);
+    let index = json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest.to_string(), "size": manifest.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "latest"}
+        }]
+    });
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    (
+        format!("blobs/sha256/{}", manifest_digest.hex()),
+        format!("blobs/sha256/{}", config_digest.hex()),
+        names,
+    )
+}
+
+fn simple_layer() -> (Vec<u8>, Vec<u8>) {
+    let tar = tar_of(&[
+        TarItem::dir("app/"),
+        TarItem::file("app/run", &[42u8; 200_000], 0o755),
+    ]);
+    (gzip(&tar), tar)
+}
+
+/// Asserts exit 2 with one line on stderr that contains every `needle`.
+fn assert_clear_error(args: &[&str], needles: &[&str]) {
+    let run = pare(args).exits(2);
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line:\n{}",
+        run.explain()
+    );
+    assert!(!stderr.contains("panicked"), "{}", run.explain());
+    for needle in needles {
+        assert!(stderr.contains(needle), "no {needle:?}:\n{}", run.explain());
+    }
+}
+
+#[test]
+fn a_good_synthetic_layout_reads() {
+    let dir = temp_dir();
+    write_layout(dir.path(), &[simple_layer()]);
+    let r = pare(&["xray", "--json", &format!("oci:{}", dir.path().display())])
+        .success()
+        .json();
+    assert_eq!(r["image"]["files"], 1);
+    assert_eq!(r["image"]["user"], "1000");
+}
+
+#[test]
+fn truncated_gzip_layer() {
+    let dir = temp_dir();
+    let (blob, tar) = simple_layer();
+    let cut = blob[..blob.len() / 2].to_vec();
+    let (_, _, layers) = write_layout(dir.path(), &[(cut, tar)]);
+    assert_clear_error(
+        &["xray", &format!("oci:{}", dir.path().display())],
+        &[&layers[0]],
+    );
+}
+
+#[test]
+fn blob_with_wrong_digest() {
+    let dir = temp_dir();
+    let (_, _, layers) = write_layout(dir.path(), &[simple_layer()]);
+    // Same size, one byte changed: what a bad disk or a tampered mirror gives.
+    let path = dir.path().join(&layers[0]);
+    let mut blob = std::fs::read(&path).unwrap();
+    let middle = blob.len() / 2;
+    blob[middle] ^= 0x55;
+    std::fs::write(&path, &blob).unwrap();
+    assert_clear_error(
+        &["xray", &format!("oci:{}", dir.path().display())],
+        &[&layers[0], "digest mismatch"],
+    );
+}
+
+#[test]
+fn missing_blob() {
+    let dir = temp_dir();
+    let (_, _, layers) = write_layout(dir.path(), &[simple_layer()]);
+    std::fs::remove_file(dir.path().join(&layers[0])).unwrap();
+    let digest = layers[0].replace("blobs/sha256/", "sha256:");
+    assert_clear_error(
+        &["xray", &format!("oci:{}", dir.path().display())],
+        &["missing blob", &digest],
+    );
+}
+
+#[test]
+fn manifest_that_is_not_json() {
+    let dir = temp_dir();
+    write_layout(dir.path(), &[simple_layer()]);
+    let garbage = b"this is not json {".to_vec();
+    let d = Digest::of(&garbage);
+    std::fs::write(dir.path().join("blobs/sha256").join(d.hex()), &garbage).unwrap();
+    let index = json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": d.to_string(), "size": garbage.len()}]});
+    std::fs::write(
+        dir.path().join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    assert_clear_error(
+        &["xray", &format!("oci:{}", dir.path().display())],
+        &[
+            &format!("blobs/sha256/{}", d.hex()),
+            "not a valid image manifest",
+        ],
+    );
+}
+
+#[test]
+fn index_that_is_not_json() {
+    let dir = temp_dir();
+    write_layout(dir.path(), &[simple_layer()]);
+    std::fs::write(dir.path().join("index.json"), b"{{{").unwrap();
+    assert_clear_error(
+        &["xray", &format!("oci:{}", dir.path().display())],
+        &["index.json", "not a valid OCI index"],
+    );
+}
+
+#[test]
+fn hostile_paths_are_reported_and_never_followed() {
+    let dir = temp_dir();
+    let canary = format!("pare-escape-{}", std::process::id());
+    let tar = tar_of(&[
+        TarItem::file(
+            &format!("../../../../../../tmp/{canary}"),
+            b"escaped",
+            0o644,
+        ),
+        TarItem::file("/etc/absolute", b"abs", 0o644),
+        TarItem::symlink("etc/shadow-link", "../../../../../etc/shadow"),
+        TarItem::char_device("dev-null-copy"),
+        TarItem::file("ok", b"fine", 0o644),
+    ]);
+    write_layout(dir.path(), &[(gzip(&tar), tar)]);
+    let report = pare(&["xray", "--json", &format!("oci:{}", dir.path().display())])
+        .success()
+        .json();
+    let problems: Vec<&str> = report["unsafe_entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["problem"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            "escapes_root",
+            "absolute",
+            "symlink_escapes_root",
+            "device_file"
+        ],
+        "{report:#}"
+    );
+    assert!(
+        !Path::new("/tmp").join(&canary).exists(),
+        "a layer wrote outside the work directory"
+    );
+    assert!(!dir.path().join(&canary).exists());
+}
+
+#[test]
+fn gzip_bomb_is_refused_in_bounded_memory() {
+    // 1.5 GiB of zeros gzip to ~1.5 MB: past the 1 GiB floor and 100x the blob size.
+    let mut tar = tar_of(&[TarItem::file("bomb", &[], 0o644)]);
+    let size: u64 = 3 << 29;
+    let mut header = tar::Header::new_gnu();
+    header.set_path("bomb").unwrap();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_cksum();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    use std::io::Write;
+    encoder.write_all(header.as_bytes()).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..(size >> 20) {
+        encoder.write_all(&zeros).unwrap();
+    }
+    encoder.write_all(&[0u8; 1024]).unwrap();
+    let blob = encoder.finish().unwrap();
+    tar.clear(); // the diff_id does not matter: the read stops before it is checked
+    let dir = temp_dir();
+    let (_, _, layers) = write_layout(dir.path(), &[(blob, tar)]);
+    assert_clear_error(
+        &["xray", &format!("oci:{}", dir.path().display())],
+        &[&layers[0], "decompression bomb"],
+    );
+    let peak_kib = children_peak_rss_kib();
+    assert!(
+        peak_kib < 200 * 1024,
+        "pare used {peak_kib} KiB reading a bomb"
+    );
+}
+
+fn children_peak_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes into the struct we pass.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss
+    }
+}
+
+#[test]
+fn image_name_that_does_not_exist() {
+    assert_clear_error(
+        &["xray", "pare-test/no-such-image:nope"],
+        &["pare-test/no-such-image:nope", "not found"],
+    );
+    assert_clear_error(
+        &["xray", "oci:/nonexistent/layout"],
+        &["/nonexistent/layout"],
+    );
+    assert_clear_error(
+        &["xray", "docker-archive:/nonexistent.tar"],
+        &["/nonexistent.tar"],
+    );
+}
+
+#[test]
+fn no_docker_engine() {
+    let run = pare_env(
+        &["xray", "docker-daemon:pare-test/flask:latest"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    )
+    .exits(2);
+    assert!(
+        run.stderr().contains("no Docker engine answers"),
+        "{}",
+        run.explain()
+    );
+    assert_eq!(
+        run.stderr().trim_end().lines().count(),
+        1,
+        "{}",
+        run.explain()
+    );
+}
+
+#[test]
+fn not_an_archive() {
+    let dir = temp_dir();
+    let file = dir.path().join("junk.tar");
+    std::fs::write(&file, b"definitely not a tar file, just some words").unwrap();
+    assert_clear_error(
+        &["xray", &format!("docker-archive:{}", file.display())],
+        &[&file.display().to_string()],
+    );
+}

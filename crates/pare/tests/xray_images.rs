@@ -1,0 +1,175 @@
+//! `pare xray` on the real test images, checked against what the Docker engine itself
+//! shows inside a container of the same image.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use support::{pare, paths_in_container, test_image};
+
+fn xray_json(reference: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["xray", "--json", reference];
+    args.extend_from_slice(extra);
+    pare(&args).success().json()
+}
+
+fn strings(v: &Value, key: &str) -> BTreeSet<String> {
+    v.as_array()
+        .unwrap_or_else(|| panic!("not an array: {v}"))
+        .iter()
+        .map(|x| x[key].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn flask_find_mailcap_user_and_dockerfile() {
+    let flask = test_image("flask");
+    let report = xray_json(&flask.archive_ref(), &["--find", "*mailcap*"]);
+    let found = strings(&report["found"], "path");
+    assert!(
+        found.contains("/usr/lib/python3.11/mailcap.py"),
+        "{found:?}"
+    );
+    assert!(
+        found.contains("/usr/lib/python3.11/__pycache__/mailcap.cpython-311.pyc"),
+        "{found:?}"
+    );
+    assert_eq!(report["image"]["user"], "nobody");
+    assert_eq!(report["image"]["runs_as_root"], false);
+    assert_eq!(report["image"]["exposed_ports"][0], "8080/tcp");
+    let dockerfile: Vec<&str> = report["dockerfile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    for wanted in [
+        "USER nobody",
+        "EXPOSE 8080",
+        "WORKDIR /app",
+        "COPY app.py /app/app.py",
+        "ENTRYPOINT",
+    ] {
+        assert!(
+            dockerfile.iter().any(|l| l.starts_with(wanted)),
+            "no {wanted:?} in {dockerfile:#?}"
+        );
+    }
+    assert!(
+        dockerfile
+            .iter()
+            .any(|l| l.starts_with("RUN ") && l.contains("pip install"))
+    );
+    // Tools an attacker would use are there (pare build is what removes them).
+    let tools = strings(&report["tools"], "path");
+    for tool in [
+        "/usr/bin/dash",
+        "/usr/bin/apt-get",
+        "/usr/bin/dpkg",
+        "/usr/bin/perl",
+        "/opt/venv/bin/pip",
+    ] {
+        assert!(tools.contains(tool), "{tool} missing from {tools:?}");
+    }
+}
+
+#[test]
+fn human_output_names_the_essentials() {
+    let flask = test_image("flask");
+    let out = pare(&["xray", &flask.archive_ref(), "--find", "mailcap.py"])
+        .success()
+        .stdout();
+    for wanted in [
+        "User         nobody",
+        "Ports        8080/tcp",
+        "/usr/lib/python3.11/mailcap.py",
+        "Dockerfile (rebuilt from history)",
+        "Wasted space",
+    ] {
+        assert!(out.contains(wanted), "no {wanted:?} in:\n{out}");
+    }
+}
+
+/// Transport-specific fields (how the image was reached, how each blob is stored)
+/// differ; everything about the image itself must not.
+fn without_transport(mut report: Value) -> Value {
+    report["image"]["source"] = Value::Null;
+    report["image"]["compressed_bytes"] = Value::Null;
+    for layer in report["layers"].as_array_mut().unwrap() {
+        layer["blob"] = Value::Null;
+    }
+    report
+}
+
+#[test]
+fn same_report_through_daemon_archive_and_oci() {
+    let flask = test_image("flask");
+    let daemon = without_transport(xray_json(&flask.daemon_ref(), &["--find", "*.py"]));
+    let archive = without_transport(xray_json(&flask.archive_ref(), &["--find", "*.py"]));
+    let oci = without_transport(xray_json(&flask.oci_ref(), &["--find", "*.py"]));
+    assert!(
+        daemon == archive,
+        "docker-daemon and docker-archive reports differ"
+    );
+    assert!(archive == oci, "docker-archive and oci reports differ");
+    assert!(archive["found"].as_array().unwrap().len() > 1000);
+}
+
+#[test]
+fn files_match_what_a_container_sees() {
+    let flask = test_image("flask");
+    let report = xray_json(&flask.archive_ref(), &["--find", "/**"]);
+    let ours: BTreeSet<String> = strings(&report["found"], "path")
+        .into_iter()
+        .filter(|p| p != "/")
+        .filter(|p| {
+            ![
+                "/proc",
+                "/sys",
+                "/dev",
+                "/etc/hostname",
+                "/etc/hosts",
+                "/etc/resolv.conf",
+                "/etc/mtab",
+            ]
+            .iter()
+            .any(|m| p == m || p.starts_with(&format!("{m}/")))
+        })
+        .collect();
+    let theirs: BTreeSet<String> = paths_in_container(&flask.image, &[])
+        .into_iter()
+        .filter(|p| p != "/")
+        .collect();
+    let only_ours: Vec<_> = ours.difference(&theirs).take(20).collect();
+    let only_theirs: Vec<_> = theirs.difference(&ours).take(20).collect();
+    assert!(
+        only_ours.is_empty() && only_theirs.is_empty(),
+        "index and container disagree\nonly in pare's index: {only_ours:#?}\nonly in the container: {only_theirs:#?}"
+    );
+}
+
+#[test]
+fn setuid_and_world_writable_match_find() {
+    for name in ["flask", "layers"] {
+        let image = test_image(name);
+        let report = xray_json(&image.archive_ref(), &[]);
+        let setuid = strings(&report["setuid"], "path");
+        let want: BTreeSet<String> =
+            paths_in_container(&image.image, &["-type", "f", "-perm", "/6000"])
+                .into_iter()
+                .collect();
+        assert_eq!(setuid, want, "{name}: setuid/setgid files");
+        let writable = strings(&report["world_writable"], "path");
+        let want: BTreeSet<String> = paths_in_container(
+            &image.image,
+            &["(", "-type", "f", "-o", "-type", "d", ")", "-perm", "-0002"],
+        )
+        .into_iter()
+        .collect();
+        assert_eq!(
+            writable, want,
+            "{name}: world-writable files and directories"
+        );
+    }
+}
