@@ -48,22 +48,47 @@ pub struct ImageRead {
     pub index: FileIndex,
 }
 
-/// Reads an image through its transport into an index.
+/// Reads an image through its transport into an index. Images in the Docker engine
+/// are streamed (nothing is written to disk); use [`open_image`] to read one twice.
 pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRead> {
-    let (resolved, parsed) = match reference {
-        ImageRef::DockerDaemon { name } => source::daemon::read(name, options)?,
-        ImageRef::DockerArchive { path, name } => {
-            let store = source::files::FileStore::archive(path)?;
-            let resolved = source::resolve(&store, name.as_deref(), true)?;
-            let layers = store.read_layers(&resolved.layers, options)?;
-            (resolved, layers)
+    if let ImageRef::DockerDaemon { name } = reference {
+        let (resolved, parsed) = source::daemon::read(name, options)?;
+        return Ok(ImageRead::fold(reference.clone(), resolved, parsed));
+    }
+    open_image(reference, None)?.read(options)
+}
+
+/// An image whose blobs can be read as often as needed (`pare build` reads the layers
+/// once to index them and again to copy the files it keeps).
+pub struct OpenImage {
+    pub reference: ImageRef,
+    pub resolved: Resolved,
+    store: source::files::FileStore,
+}
+
+/// Opens an image for repeated reads. An image in the Docker engine is exported once
+/// into `spool_dir` (required for that transport); the caller owns and removes it.
+pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> Result<OpenImage> {
+    let (store, wanted, prefer_docker) = match reference {
+        ImageRef::DockerDaemon { name } => {
+            let dir = spool_dir.ok_or_else(|| ImageError::BadReference {
+                reference: reference.to_string(),
+                reason: "reading the Docker engine twice needs a spool directory".into(),
+            })?;
+            let path = dir.join("image.tar");
+            source::daemon::export_to(name, &path)?;
+            (source::files::FileStore::archive(&path)?, None, true)
         }
-        ImageRef::OciArchive { path, tag } => {
-            let store = source::files::FileStore::archive(path)?;
-            let resolved = source::resolve(&store, tag.as_deref(), false)?;
-            let layers = store.read_layers(&resolved.layers, options)?;
-            (resolved, layers)
-        }
+        ImageRef::DockerArchive { path, name } => (
+            source::files::FileStore::archive(path)?,
+            name.as_deref(),
+            true,
+        ),
+        ImageRef::OciArchive { path, tag } => (
+            source::files::FileStore::archive(path)?,
+            tag.as_deref(),
+            false,
+        ),
         ImageRef::OciLayout { dir, tag } => {
             if !dir.is_dir() {
                 return Err(ImageError::NotFound {
@@ -71,10 +96,11 @@ pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRe
                     hint: ": no such OCI layout directory".into(),
                 });
             }
-            let store = source::files::FileStore::layout(dir)?;
-            let resolved = source::resolve(&store, tag.as_deref(), false)?;
-            let layers = store.read_layers(&resolved.layers, options)?;
-            (resolved, layers)
+            (
+                source::files::FileStore::layout(dir)?,
+                tag.as_deref(),
+                false,
+            )
         }
         ImageRef::Registry { reference } => {
             return Err(ImageError::BadReference {
@@ -85,24 +111,52 @@ pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRe
             });
         }
     };
-    let layers = parsed
-        .iter()
-        .zip(&resolved.layers)
-        .map(|(layer, plan)| LayerSummary {
-            blob_digest: layer.blob_digest.clone(),
-            diff_id: layer.diff_id.clone(),
-            media_type: plan.media_type.clone(),
-            compression: layer.compression,
-            blob_size: layer.blob_size,
-            tar_size: layer.tar_size,
-            entries: layer.entries.len(),
-        })
-        .collect();
-    let index = FileIndex::build(parsed);
-    Ok(ImageRead {
+    let resolved = source::resolve(&store, wanted, prefer_docker)?;
+    Ok(OpenImage {
         reference: reference.clone(),
         resolved,
-        layers,
-        index,
+        store,
     })
+}
+
+impl OpenImage {
+    /// Reads every layer (several at once) and folds them into an index.
+    pub fn read(&self, options: &ReadOptions) -> Result<ImageRead> {
+        let parsed = self.read_layers(options)?;
+        Ok(ImageRead::fold(
+            self.reference.clone(),
+            self.resolved.clone(),
+            parsed,
+        ))
+    }
+
+    /// Reads every layer without folding.
+    pub fn read_layers(&self, options: &ReadOptions) -> Result<Vec<layer::ParsedLayer>> {
+        self.store.read_layers(&self.resolved.layers, options)
+    }
+}
+
+impl ImageRead {
+    fn fold(reference: ImageRef, resolved: Resolved, parsed: Vec<layer::ParsedLayer>) -> Self {
+        let layers = parsed
+            .iter()
+            .zip(&resolved.layers)
+            .map(|(layer, plan)| LayerSummary {
+                blob_digest: layer.blob_digest.clone(),
+                diff_id: layer.diff_id.clone(),
+                media_type: plan.media_type.clone(),
+                compression: layer.compression,
+                blob_size: layer.blob_size,
+                tar_size: layer.tar_size,
+                entries: layer.entries.len(),
+            })
+            .collect();
+        let index = FileIndex::build(parsed);
+        ImageRead {
+            reference,
+            resolved,
+            layers,
+            index,
+        }
+    }
 }

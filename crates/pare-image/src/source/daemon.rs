@@ -95,6 +95,25 @@ pub fn read(name: &str, options: &ReadOptions) -> Result<(Resolved, Vec<ParsedLa
     Ok((resolved, ordered))
 }
 
+/// Exports an image from the engine into a `docker save` archive at `path`.
+pub fn export_to(name: &str, path: &std::path::Path) -> Result<()> {
+    let docker = connect()?;
+    let rt = runtime()?;
+    rt.block_on(docker.inspect_image(name))
+        .map_err(|e| engine_error(name, e))?;
+    let mut file = std::fs::File::create(path).map_err(|e| ImageError::io(path, e))?;
+    rt.block_on(async {
+        use std::io::Write;
+        let mut stream = docker.export_image(name);
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| engine_error(name, e))?;
+            file.write_all(&chunk)
+                .map_err(|e| ImageError::io(path, e))?;
+        }
+        file.flush().map_err(|e| ImageError::io(path, e))
+    })
+}
+
 struct ChannelReader {
     rx: mpsc::Receiver<std::result::Result<bytes::Bytes, String>>,
     current: bytes::Bytes,

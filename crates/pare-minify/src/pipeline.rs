@@ -1,0 +1,633 @@
+//! The build, phase by phase: read, trace (with probes), keep-set, assemble, verify.
+//! Every container is removed when its handle drops, and every file written goes to
+//! the work directory or through a staging path, so an error leaves nothing behind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pare_image::{EntryKind, ImageRef, OpenImage, ReadOptions};
+use pare_runtime::{Container, ContainerSpec, Engine};
+
+use crate::assemble::{self, SlimLayer};
+use crate::keep_set::{KeepRules, KeepSet, Trace};
+use crate::probe::{self, Probe, ProbeResult};
+use crate::report::{BuildReport, ImageSize, Verification};
+
+/// When the traced run ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContinueAfter {
+    /// When the probes are done (the default).
+    Probes,
+    /// After the probes, when the user presses Enter.
+    Enter,
+    /// After the probes, after this long (the app keeps running meanwhile).
+    Timeout(Duration),
+}
+
+/// Where the slim image goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Engine { tag: String },
+    DockerArchive { path: PathBuf, tag: String },
+    Oci { dir: PathBuf, tag: String },
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Engine { tag } => write!(f, "docker-daemon:{tag}"),
+            Output::DockerArchive { path, .. } => write!(f, "docker-archive:{}", path.display()),
+            Output::Oci { dir, tag } => write!(f, "oci:{}:{tag}", dir.display()),
+        }
+    }
+}
+
+/// Everything `pare build` was asked to do.
+pub struct BuildOptions {
+    pub image: ImageRef,
+    pub probes: Vec<Probe>,
+    pub exec_probes: Vec<Vec<String>>,
+    /// For CLI images: arguments replacing CMD; the run to completion is the probe.
+    pub run_args: Option<Vec<String>>,
+    /// The port to probe (default: the first exposed TCP port).
+    pub port: Option<u16>,
+    pub start_timeout: Duration,
+    pub continue_after: ContinueAfter,
+    pub rules: KeepRules,
+    pub verify: bool,
+    pub verify_ignore: Vec<regex::Regex>,
+    pub outputs: Vec<Output>,
+    pub report_dir: PathBuf,
+    pub work_dir: PathBuf,
+    pub sensor: &'static [u8],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// Bad input or an app that cannot be traced: exit 2.
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Image(#[from] pare_image::ImageError),
+    #[error(transparent)]
+    Runtime(#[from] pare_runtime::RuntimeError),
+    #[error(transparent)]
+    Assemble(#[from] assemble::AssembleError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Phase names as reported, in order.
+pub const PHASES: [&str; 5] = ["read", "trace", "probe", "assemble", "verify"];
+
+/// Runs the whole build. `progress` is told when each phase starts.
+pub fn build(
+    options: &BuildOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<BuildReport, BuildError> {
+    let mut phases: BTreeMap<String, u128> = BTreeMap::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &str, phases: &mut BTreeMap<String, u128>| {
+        phases.insert(name.to_owned(), clock.elapsed().as_millis());
+        clock = Instant::now();
+    };
+
+    progress("read");
+    let engine = Engine::connect()?;
+    let spool = options.work_dir.join("spool");
+    std::fs::create_dir_all(&spool).map_err(io(&spool))?;
+    let opened = pare_image::open_image(&options.image, Some(&spool))?;
+    let engine_name = match &options.image {
+        ImageRef::DockerDaemon { name } => name.clone(),
+        other => {
+            return Err(BuildError::Input(format!(
+                "{other}: pare build runs the image in the Docker engine; load it first (docker load / skopeo copy to docker-daemon:)"
+            )));
+        }
+    };
+    let config = opened.resolved.config.clone();
+    let run = config.run();
+    let argv = command_line(&run, options.run_args.as_deref()).ok_or_else(|| {
+        BuildError::Input(format!(
+            "{}: the image has no ENTRYPOINT or CMD: nothing to run",
+            options.image
+        ))
+    })?;
+    let first = opened.read(&ReadOptions {
+        keep_content: Some(Arc::new(|p: &str, size: u64| {
+            p.starts_with("/etc/ld.so.conf") && size < 65536
+        })),
+        ..Default::default()
+    })?;
+    let original_size = ImageSize {
+        uncompressed_bytes: first.layers.iter().map(|l| l.tar_size).sum(),
+        compressed_bytes: first.layers.iter().map(|l| l.blob_size).sum(),
+        files: first
+            .index
+            .nodes
+            .values()
+            .filter(|n| n.kind != EntryKind::Dir)
+            .count() as u64,
+        layers: first.layers.len(),
+    };
+    lap("read", &mut phases);
+
+    progress("trace");
+    let port = options.port.or_else(|| first_tcp_port(&run));
+    let is_service = options.run_args.is_none() && port.is_some();
+    let sensor_path = options.work_dir.join("pare-sensor");
+    write_executable(&sensor_path, options.sensor)?;
+    let out_dir = options.work_dir.join("out");
+    std::fs::create_dir_all(&out_dir).map_err(io(&out_dir))?;
+    let user = run
+        .user
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".into());
+    let mut sensor_args: Vec<String> = vec![
+        "--out".into(),
+        "/.pare/out".into(),
+        "--user".into(),
+        user.clone(),
+        "--".into(),
+    ];
+    sensor_args.extend(argv.iter().cloned());
+    let spec = ContainerSpec {
+        image: engine_name.clone(),
+        entrypoint: Some(vec!["/.pare/sensor".into()]),
+        cmd: Some(sensor_args),
+        user: Some("0".into()),
+        binds: vec![
+            format!("{}:/.pare/sensor:ro", sensor_path.display()),
+            format!("{}:/.pare/out", out_dir.display()),
+        ],
+        cap_add: vec!["SYS_PTRACE".into(), "SYS_ADMIN".into()],
+        network: "host".into(),
+        labels: [("pare.build".to_owned(), "trace".to_owned())].into(),
+        ..Default::default()
+    };
+    let container = engine.start(&spec)?;
+    let (probe_results, app_log) = exercise(
+        &container,
+        options,
+        port.filter(|_| is_service),
+        &user,
+        &mut phases,
+        &mut lap,
+    )?;
+    let stop_signal = run.stop_signal.clone();
+    if is_service {
+        container.stop(stop_signal.as_deref(), Duration::from_secs(15))?;
+    }
+    container.wait(Duration::from_secs(20))?;
+    let trace = crate::trace::read_report(&out_dir.join("report.json")).map_err(|e| {
+        BuildError::Input(format!(
+            "{e}\nlast lines the app printed:\n{}",
+            container.logs_tail(20)
+        ))
+    })?;
+    drop(container);
+    lap("probe", &mut phases);
+
+    progress("assemble");
+    let mut rules = options.rules.clone();
+    let path_dirs = env_list(&run, "PATH");
+    rules.path_dirs = if path_dirs.is_empty() {
+        default_path()
+    } else {
+        path_dirs
+    };
+    rules.ld_library_path = env_list(&run, "LD_LIBRARY_PATH");
+    if let Some(program) = argv.first()
+        && let Some(found) = crate::keep_set::find_on_path(&first.index, program, &rules.path_dirs)
+    {
+        rules.always.push(found);
+    }
+    if let Some(dir) = run.working_dir.clone().filter(|d| !d.is_empty()) {
+        rules.always.push(dir);
+    }
+    let (index, keep) = settle_keep_set(&opened, &first.index, &trace, &rules)?;
+    let layer = assemble::build_layer(&index, &keep)?;
+    let created = rfc3339_now();
+    let base_digest = opened
+        .resolved
+        .manifest_digest
+        .as_ref()
+        .unwrap_or(&opened.resolved.config_digest)
+        .to_string();
+    let slim_config = assemble::slim_config(
+        &config,
+        &layer,
+        &options.image.to_string(),
+        &base_digest,
+        &created,
+    );
+    let verify_tag = write_outputs(&engine, options, &slim_config, &layer)?;
+    std::fs::create_dir_all(&options.report_dir).map_err(io(&options.report_dir))?;
+    let profile = crate::seccomp::profile(&trace.syscalls);
+    let profile_path = options.report_dir.join("seccomp.json");
+    let profile_text = serde_json::to_string_pretty(&profile).expect("json");
+    std::fs::write(&profile_path, &profile_text).map_err(io(&profile_path))?;
+    lap("assemble", &mut phases);
+
+    let verification = if options.verify {
+        progress("verify");
+        let result = verify(
+            &engine,
+            options,
+            &verify_tag,
+            &user,
+            port.filter(|_| is_service),
+            &profile_text,
+            &probe_results,
+        );
+        lap("verify", &mut phases);
+        Some(result?)
+    } else {
+        None
+    };
+    if !options
+        .outputs
+        .iter()
+        .any(|o| matches!(o, Output::Engine { tag } if *tag == verify_tag))
+    {
+        engine.remove_image(&verify_tag)?;
+    }
+
+    let slim_files = layer.files as u64;
+    Ok(BuildReport {
+        schema: "pare.build/v1",
+        source: options.image.to_string(),
+        outputs: options.outputs.iter().map(|o| o.to_string()).collect(),
+        ratio: original_size.uncompressed_bytes as f64 / layer.tar.len().max(1) as f64,
+        files_removed: original_size.files.saturating_sub(slim_files),
+        slim: ImageSize {
+            uncompressed_bytes: layer.tar.len() as u64,
+            compressed_bytes: layer.gzip.len() as u64,
+            files: slim_files,
+            layers: 1,
+        },
+        original: original_size,
+        kept_by_reason: keep.counts(),
+        syscalls: trace.syscalls.iter().cloned().collect(),
+        probes: probe_results,
+        verification,
+        seccomp_profile: Some(profile_path.display().to_string()),
+        phases_ms: phases,
+        app_log_tail: app_log,
+    })
+}
+
+/// ENTRYPOINT + CMD as Docker combines them (run args replace CMD).
+fn command_line(run: &pare_image::RunConfig, run_args: Option<&[String]>) -> Option<Vec<String>> {
+    let mut argv: Vec<String> = run.entrypoint.clone().unwrap_or_default();
+    match run_args {
+        Some(args) => argv.extend(args.iter().cloned()),
+        None => argv.extend(run.cmd.clone().unwrap_or_default()),
+    }
+    (!argv.is_empty()).then_some(argv)
+}
+
+fn first_tcp_port(run: &pare_image::RunConfig) -> Option<u16> {
+    run.exposed_ports
+        .iter()
+        .flatten()
+        .filter_map(|(k, _)| {
+            k.strip_suffix("/tcp")
+                .or(Some(k.as_str()))
+                .and_then(|p| p.parse().ok())
+        })
+        .next()
+}
+
+fn env_list(run: &pare_image::RunConfig, key: &str) -> Vec<String> {
+    run.env
+        .iter()
+        .flatten()
+        .find_map(|e| e.strip_prefix(&format!("{key}=")))
+        .map(|v| {
+            v.split(':')
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn default_path() -> Vec<String> {
+    [
+        "/usr/local/sbin",
+        "/usr/local/bin",
+        "/usr/sbin",
+        "/usr/bin",
+        "/sbin",
+        "/bin",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect()
+}
+
+fn write_executable(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, bytes).map_err(io(path))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io(path))
+}
+
+/// Starts, waits for and probes the traced app; returns the probe results and the
+/// app's last log lines.
+fn exercise(
+    container: &Container<'_>,
+    options: &BuildOptions,
+    port: Option<u16>,
+    user: &str,
+    phases: &mut BTreeMap<String, u128>,
+    lap: &mut dyn FnMut(&str, &mut BTreeMap<String, u128>),
+) -> Result<(Vec<ProbeResult>, String), BuildError> {
+    let mut results = Vec::new();
+    let Some(port) = port else {
+        // A CLI image: running to completion is the probe.
+        let started = Instant::now();
+        let code = container.wait(options.start_timeout)?;
+        lap("trace", phases);
+        let logs = container.logs_tail(200);
+        let code = code.ok_or_else(|| {
+            BuildError::Input(format!(
+                "the app did not finish within {}s; use --timeout, or probes for a service",
+                options.start_timeout.as_secs()
+            ))
+        })?;
+        results.push(ProbeResult {
+            probe: "run to completion".into(),
+            status: Some(code.clamp(0, u16::MAX as i64) as u16),
+            body: logs.clone(),
+            error: (code != 0).then(|| format!("exited with {code}")),
+            millis: started.elapsed().as_millis(),
+        });
+        return Ok((results, logs));
+    };
+    let alive = || {
+        container
+            .state()
+            .map(|(running, _)| running)
+            .unwrap_or(false)
+    };
+    probe::wait_for_port(port, options.start_timeout, alive).map_err(|e| {
+        BuildError::Input(format!(
+            "{e}\nlast lines the app printed:\n{}",
+            container.logs_tail(20)
+        ))
+    })?;
+    lap("trace", phases);
+    let probes: Vec<Probe> = if options.probes.is_empty() {
+        vec![Probe::parse_http("GET /").expect("a valid probe")]
+    } else {
+        options.probes.clone()
+    };
+    for p in &probes {
+        results.push(probe::http(port, p, Duration::from_secs(10)));
+    }
+    for command in &options.exec_probes {
+        let started = Instant::now();
+        let out = container.exec(command, Some(user))?;
+        results.push(ProbeResult {
+            probe: format!("exec {}", command.join(" ")),
+            status: out.exit_code.map(|c| c.clamp(0, u16::MAX as i64) as u16),
+            body: out.output,
+            error: (out.exit_code != Some(0)).then(|| format!("exited with {:?}", out.exit_code)),
+            millis: started.elapsed().as_millis(),
+        });
+    }
+    match options.continue_after {
+        ContinueAfter::Probes => {}
+        ContinueAfter::Timeout(d) => std::thread::sleep(d),
+        ContinueAfter::Enter => {
+            eprintln!(
+                "pare: the app is running on 127.0.0.1:{port}; press Enter to finish tracing"
+            );
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+        }
+    }
+    if let Some(failed) = results.iter().find(|r| !r.ok()) {
+        return Err(BuildError::Input(format!(
+            "probe {} failed against the original image: {}\nlast lines the app printed:\n{}",
+            failed.probe,
+            failed.error.clone().unwrap_or_default(),
+            container.logs_tail(20)
+        )));
+    }
+    Ok((results, container.logs_tail(20)))
+}
+
+/// Loads the bytes the keep-set needs and recomputes it until nothing new is needed
+/// (each round may find libraries the previous one's files need).
+fn settle_keep_set(
+    opened: &OpenImage,
+    first: &pare_image::FileIndex,
+    trace: &Trace,
+    rules: &KeepRules,
+) -> Result<(pare_image::FileIndex, KeepSet), BuildError> {
+    let mut keep = KeepSet::compute(first, trace, rules);
+    let mut wanted: BTreeSet<String> = keep.paths.keys().cloned().collect();
+    wanted.extend(keep.needs_content.iter().cloned());
+    wanted.extend(
+        first
+            .descendants("/etc/ld.so.conf.d")
+            .map(|(p, _)| p.clone()),
+    );
+    for _round in 0..6 {
+        let want = Arc::new(wanted.clone());
+        let filter = Arc::clone(&want);
+        let read = opened.read(&ReadOptions {
+            keep_content: Some(Arc::new(move |p: &str, _| filter.contains(p))),
+            ..Default::default()
+        })?;
+        keep = KeepSet::compute(&read.index, trace, rules);
+        let missing: Vec<String> = keep
+            .paths
+            .keys()
+            .chain(&keep.needs_content)
+            .filter(|p| !want.contains(*p))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok((read.index, keep));
+        }
+        wanted.extend(missing);
+    }
+    Err(BuildError::Input(
+        "the keep-set did not settle after 6 rounds of library closure".into(),
+    ))
+}
+
+/// Writes the slim image to every output; returns the engine tag to verify with.
+fn write_outputs(
+    engine: &Engine,
+    options: &BuildOptions,
+    config: &pare_image::ImageConfig,
+    layer: &SlimLayer,
+) -> Result<String, BuildError> {
+    let engine_tag = options
+        .outputs
+        .iter()
+        .find_map(|o| match o {
+            Output::Engine { tag } => Some(tag.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| format!("pare-verify/{}:slim", std::process::id()));
+    let archive = assemble::docker_archive(&engine_tag, config, layer)?;
+    engine.load(bytes::Bytes::from(archive))?;
+    for output in &options.outputs {
+        let result = match output {
+            Output::Engine { .. } => Ok(()),
+            Output::DockerArchive { path, tag } => assemble::docker_archive(tag, config, layer)
+                .and_then(|bytes| assemble::write_docker_archive(path, &bytes)),
+            Output::Oci { dir, tag } => assemble::write_oci_layout(dir, tag, config, layer),
+        };
+        if let Err(e) = result {
+            if let Output::DockerArchive { path, .. } | Output::Oci { dir: path, .. } = output {
+                assemble::discard_partial(path);
+            }
+            return Err(e.into());
+        }
+    }
+    Ok(engine_tag)
+}
+
+/// Runs the slim image (with the seccomp profile pare wrote) and the same probes.
+fn verify(
+    engine: &Engine,
+    options: &BuildOptions,
+    tag: &str,
+    user: &str,
+    port: Option<u16>,
+    profile: &str,
+    original: &[ProbeResult],
+) -> Result<Verification, BuildError> {
+    let run_args = options.run_args.clone();
+    let spec = ContainerSpec {
+        image: tag.to_owned(),
+        cmd: run_args,
+        network: "host".into(),
+        security_opt: vec![format!("seccomp={profile}")],
+        labels: [("pare.build".to_owned(), "verify".to_owned())].into(),
+        ..Default::default()
+    };
+    let container = engine.start(&spec)?;
+    let verify_options = BuildOptions {
+        continue_after: ContinueAfter::Probes,
+        ..clone_for_verify(options)
+    };
+    let mut ignore_phases = BTreeMap::new();
+    let mut no_lap = |_: &str, _: &mut BTreeMap<String, u128>| {};
+    let slim_results = match exercise(
+        &container,
+        &verify_options,
+        port,
+        user,
+        &mut ignore_phases,
+        &mut no_lap,
+    ) {
+        Ok((results, _)) => results,
+        Err(BuildError::Input(message)) => vec![ProbeResult {
+            probe: "start".into(),
+            status: None,
+            body: String::new(),
+            error: Some(message),
+            millis: 0,
+        }],
+        Err(other) => return Err(other),
+    };
+    let stop_signal = None;
+    let _ = container.stop(stop_signal, Duration::from_secs(5));
+    drop(container);
+    let differences = if slim_results.len() == original.len() {
+        probe::compare(original, &slim_results, &options.verify_ignore)
+    } else {
+        vec![probe::Difference {
+            probe: slim_results
+                .first()
+                .map(|r| r.probe.clone())
+                .unwrap_or_default(),
+            original: format!("{} probes answered", original.len()),
+            slim: slim_results
+                .first()
+                .and_then(|r| r.error.clone())
+                .unwrap_or_else(|| "the slim image did not answer".into()),
+        }]
+    };
+    Ok(Verification {
+        passed: differences.is_empty(),
+        probes: slim_results,
+        differences,
+        seccomp_applied: true,
+    })
+}
+
+fn clone_for_verify(o: &BuildOptions) -> BuildOptions {
+    BuildOptions {
+        image: o.image.clone(),
+        probes: o.probes.clone(),
+        exec_probes: o.exec_probes.clone(),
+        run_args: o.run_args.clone(),
+        port: o.port,
+        start_timeout: o.start_timeout,
+        continue_after: o.continue_after,
+        rules: o.rules.clone(),
+        verify: o.verify,
+        verify_ignore: o.verify_ignore.clone(),
+        outputs: o.outputs.clone(),
+        report_dir: o.report_dir.clone(),
+        work_dir: o.work_dir.clone(),
+        sensor: o.sensor,
+    }
+}
+
+/// The current time as RFC 3339 (UTC), as image configs record it.
+fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil-from-days (Howard Hinnant's algorithm), to avoid a date crate for one line.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        let now = super::rfc3339_now();
+        assert_eq!(now.len(), 20, "{now}");
+        assert!(now.starts_with("20"), "{now}");
+    }
+}

@@ -1,0 +1,362 @@
+//! Probes: what pare does to the running app so that it uses the files it needs, and
+//! what it compares between the original and the slim image.
+//!
+//! The HTTP client is a few lines over `TcpStream` on purpose: one request per
+//! connection to 127.0.0.1 with `Connection: close`; a client crate would bring TLS,
+//! proxies from the environment and pooling, none of which a probe may use.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+/// One thing to do to the app.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Probe {
+    Http {
+        method: String,
+        path: String,
+        #[serde(default)]
+        headers: Vec<(String, String)>,
+        #[serde(default)]
+        body: Option<String>,
+        /// When set, any other status fails the probe.
+        #[serde(default)]
+        expect_status: Option<u16>,
+    },
+    Exec {
+        command: Vec<String>,
+    },
+}
+
+impl Probe {
+    /// Parses `GET /path`, `POST /api/items {"name":"x"}` (a body after the path).
+    pub fn parse_http(text: &str) -> Result<Probe, String> {
+        let text = text.trim();
+        let (method, rest) = text
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| format!("probe {text:?}: expected METHOD PATH [BODY]"))?;
+        let rest = rest.trim_start();
+        let (path, body) = match rest.split_once(char::is_whitespace) {
+            Some((p, b)) => (p, Some(b.trim().to_owned())),
+            None => (rest, None),
+        };
+        let method = method.to_ascii_uppercase();
+        if !method.chars().all(|c| c.is_ascii_alphabetic()) || !path.starts_with('/') {
+            return Err(format!("probe {text:?}: expected METHOD /PATH [BODY]"));
+        }
+        let headers = match &body {
+            Some(b) if b.starts_with('{') || b.starts_with('[') => {
+                vec![("Content-Type".into(), "application/json".into())]
+            }
+            _ => Vec::new(),
+        };
+        Ok(Probe::Http {
+            method,
+            path: path.to_owned(),
+            headers,
+            body,
+            expect_status: None,
+        })
+    }
+
+    /// A short label for reports.
+    pub fn label(&self) -> String {
+        match self {
+            Probe::Http { method, path, .. } => format!("{method} {path}"),
+            Probe::Exec { command } => format!("exec {}", command.join(" ")),
+        }
+    }
+}
+
+/// What a probe got back.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProbeResult {
+    pub probe: String,
+    pub status: Option<u16>,
+    pub body: String,
+    pub error: Option<String>,
+    pub millis: u128,
+}
+
+impl ProbeResult {
+    pub fn ok(&self) -> bool {
+        self.error.is_none()
+    }
+}
+
+/// Waits until something accepts on 127.0.0.1:`port`, polling with back-off.
+/// `alive` is asked between attempts so an app that died is reported at once.
+pub fn wait_for_port(
+    port: u16,
+    timeout: Duration,
+    mut alive: impl FnMut() -> bool,
+) -> Result<Duration, String> {
+    let start = Instant::now();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut pause = Duration::from_millis(5);
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(start.elapsed());
+        }
+        if !alive() {
+            return Err(format!("the app exited before port {port} opened"));
+        }
+        if start.elapsed() > timeout {
+            return Err(format!(
+                "port {port} did not open within {}s",
+                timeout.as_secs()
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
+/// Sends one HTTP probe to 127.0.0.1:`port`.
+pub fn http(port: u16, probe: &Probe, timeout: Duration) -> ProbeResult {
+    let start = Instant::now();
+    let label = probe.label();
+    let result = match probe {
+        Probe::Http {
+            method,
+            path,
+            headers,
+            body,
+            expect_status,
+        } => request(port, method, path, headers, body.as_deref(), timeout).and_then(
+            |(status, body)| match expect_status {
+                Some(want) if *want != status => Err((
+                    Some(status),
+                    body,
+                    format!("status {status}, expected {want}"),
+                )),
+                _ => Ok((status, body)),
+            },
+        ),
+        Probe::Exec { .. } => Err((None, String::new(), "not an HTTP probe".into())),
+    };
+    let millis = start.elapsed().as_millis();
+    match result {
+        Ok((status, body)) => ProbeResult {
+            probe: label,
+            status: Some(status),
+            body,
+            error: None,
+            millis,
+        },
+        Err((status, body, error)) => ProbeResult {
+            probe: label,
+            status,
+            body,
+            error: Some(error),
+            millis,
+        },
+    }
+}
+
+type Failure = (Option<u16>, String, String);
+
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+    timeout: Duration,
+) -> Result<(u16, String), Failure> {
+    let fail = |e: std::io::Error| (None, String::new(), e.to_string());
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    stream.set_read_timeout(Some(timeout)).map_err(fail)?;
+    stream.set_write_timeout(Some(timeout)).map_err(fail)?;
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nUser-Agent: pare-probe\r\n"
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).map_err(fail)?;
+    stream.write_all(body.as_bytes()).map_err(fail)?;
+    let mut raw = Vec::new();
+    stream.take(16 << 20).read_to_end(&mut raw).map_err(fail)?;
+    parse_response(&raw).map_err(|e| (None, String::new(), e))
+}
+
+/// Splits a raw HTTP/1.1 response into status and body (de-chunked).
+pub fn parse_response(raw: &[u8]) -> Result<(u16, String), String> {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or("no complete HTTP response (the connection closed early)")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or("malformed HTTP status line")?;
+    let chunked = lines.any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    let body = &raw[split + 4..];
+    let body = if chunked {
+        dechunk(body)?
+    } else {
+        body.to_vec()
+    };
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .ok_or("bad chunked body")?;
+        let size_text = String::from_utf8_lossy(&data[..line_end]);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .map_err(|_| "bad chunk size")?;
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return Ok(out);
+        }
+        if data.len() < size {
+            return Err("truncated chunk".into());
+        }
+        out.extend_from_slice(&data[..size]);
+        data = data.get(size + 2..).unwrap_or(&[]);
+    }
+}
+
+/// One difference between the original's and the slim image's answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Difference {
+    pub probe: String,
+    pub original: String,
+    pub slim: String,
+}
+
+/// Compares answers probe by probe; `ignore` removes volatile parts (ids, dates) first.
+pub fn compare(
+    original: &[ProbeResult],
+    slim: &[ProbeResult],
+    ignore: &[regex::Regex],
+) -> Vec<Difference> {
+    let clean = |s: &str| {
+        ignore.iter().fold(s.to_owned(), |acc, re| {
+            re.replace_all(&acc, "").into_owned()
+        })
+    };
+    let summary = |r: &ProbeResult| match (&r.status, &r.error) {
+        (Some(s), _) => format!("{s} {}", clean(&r.body)),
+        (None, Some(e)) => format!("error: {e}"),
+        (None, None) => clean(&r.body),
+    };
+    original
+        .iter()
+        .zip(slim)
+        .filter_map(|(a, b)| {
+            let (left, right) = (summary(a), summary(b));
+            (left != right).then(|| Difference {
+                probe: a.probe.clone(),
+                original: left,
+                slim: right,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_probes() {
+        assert_eq!(
+            Probe::parse_http("GET /api/items").unwrap(),
+            Probe::Http {
+                method: "GET".into(),
+                path: "/api/items".into(),
+                headers: vec![],
+                body: None,
+                expect_status: None
+            }
+        );
+        let p = Probe::parse_http(r#"post /api/items {"name":"x"}"#).unwrap();
+        let Probe::Http {
+            method,
+            body,
+            headers,
+            ..
+        } = p
+        else {
+            panic!()
+        };
+        assert_eq!(method, "POST");
+        assert_eq!(body.as_deref(), Some(r#"{"name":"x"}"#));
+        assert_eq!(headers[0].1, "application/json");
+        assert!(Probe::parse_http("GET").is_err());
+        assert!(Probe::parse_http("GET nopath").is_err());
+    }
+
+    #[test]
+    fn parses_plain_and_chunked_responses() {
+        let plain = b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
+        assert_eq!(parse_response(plain).unwrap(), (201, "ok".into()));
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        assert_eq!(parse_response(chunked).unwrap(), (200, "abcde".into()));
+        assert!(parse_response(b"HTTP/1.1 200").is_err());
+    }
+
+    #[test]
+    fn compares_with_ignores() {
+        let r = |body: &str| ProbeResult {
+            probe: "GET /".into(),
+            status: Some(200),
+            body: body.into(),
+            error: None,
+            millis: 1,
+        };
+        let re = vec![regex::Regex::new(r#""time":"[^"]*""#).unwrap()];
+        assert!(compare(&[r(r#"{"time":"1"}"#)], &[r(r#"{"time":"2"}"#)], &re).is_empty());
+        assert_eq!(compare(&[r("a")], &[r("b")], &[]).len(), 1);
+    }
+
+    #[test]
+    fn talks_to_a_real_socket() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            // The first connection is wait_for_port's, which sends nothing.
+            for _ in 0..2 {
+                let (mut s, _) = listener.accept().unwrap();
+                let mut buf = [0u8; 1024];
+                let n = s.read(&mut buf).unwrap_or(0);
+                if n > 0 {
+                    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("GET /y HTTP/1.1"));
+                    s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope")
+                        .unwrap();
+                }
+            }
+        });
+        wait_for_port(port, Duration::from_secs(5), || true).unwrap();
+        let result = http(
+            port,
+            &Probe::parse_http("GET /y").unwrap(),
+            Duration::from_secs(5),
+        );
+        server.join().unwrap();
+        assert_eq!(result.status, Some(404));
+        assert_eq!(result.body, "nope");
+    }
+}

@@ -1,0 +1,44 @@
+//! The build report: what was kept, what was measured, what the probes got. Its JSON
+//! form is written next to the seccomp profile; the CLI prints a summary of it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::keep_set::Reason;
+use crate::probe::{Difference, ProbeResult};
+
+#[derive(Debug, Default, Serialize)]
+pub struct BuildReport {
+    pub schema: &'static str,
+    pub source: String,
+    pub outputs: Vec<String>,
+    pub original: ImageSize,
+    pub slim: ImageSize,
+    /// original uncompressed bytes / slim uncompressed bytes.
+    pub ratio: f64,
+    pub kept_by_reason: BTreeMap<Reason, usize>,
+    pub files_removed: u64,
+    pub syscalls: Vec<String>,
+    pub probes: Vec<ProbeResult>,
+    pub verification: Option<Verification>,
+    pub seccomp_profile: Option<String>,
+    pub phases_ms: BTreeMap<String, u128>,
+    pub app_log_tail: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImageSize {
+    pub uncompressed_bytes: u64,
+    pub compressed_bytes: u64,
+    pub files: u64,
+    pub layers: usize,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Verification {
+    pub probes: Vec<ProbeResult>,
+    pub differences: Vec<Difference>,
+    pub seccomp_applied: bool,
+    pub passed: bool,
+}

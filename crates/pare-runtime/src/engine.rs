@@ -1,0 +1,303 @@
+//! The Docker Engine API calls pare makes, behind a small synchronous surface (the rest
+//! of pare is synchronous; one current-thread runtime drives bollard).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    CreateContainerOptions, KillContainerOptions, LogsOptions, RemoveContainerOptions,
+    StopContainerOptions,
+};
+use futures_util::StreamExt;
+
+use crate::{Result, RuntimeError, cleanup, engine_error};
+
+/// A connection to the engine.
+pub struct Engine {
+    docker: Docker,
+    rt: tokio::runtime::Runtime,
+}
+
+/// How to start a container.
+#[derive(Clone, Debug, Default)]
+pub struct ContainerSpec {
+    pub image: String,
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    pub user: Option<String>,
+    pub env: Vec<String>,
+    pub working_dir: Option<String>,
+    /// `host:container[:ro]`
+    pub binds: Vec<String>,
+    pub cap_add: Vec<String>,
+    /// `host` or `none`: pare never gives a container an address of its own.
+    pub network: String,
+    pub security_opt: Vec<String>,
+    pub labels: HashMap<String, String>,
+}
+
+/// What an exec probe printed and how it ended.
+#[derive(Clone, Debug)]
+pub struct ExecOutput {
+    pub exit_code: Option<i64>,
+    pub output: String,
+}
+
+impl Engine {
+    /// Connects as the docker CLI does (`DOCKER_HOST`, else the local socket) and checks
+    /// that the engine answers.
+    pub fn connect() -> Result<Self> {
+        let docker = Docker::connect_with_defaults().map_err(|e| engine_error("connect", e))?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| RuntimeError::NoEngine(format!("cannot start a runtime: {e}")))?;
+        rt.block_on(docker.ping())
+            .map_err(|e| engine_error("ping", e))?;
+        Ok(Engine { docker, rt })
+    }
+
+    /// Whether the engine has this image.
+    pub fn has_image(&self, name: &str) -> Result<bool> {
+        match self.rt.block_on(self.docker.inspect_image(name)) {
+            Ok(_) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
+            Err(e) => Err(engine_error("inspect image", e)),
+        }
+    }
+
+    /// Creates and starts a container. The handle removes it when dropped.
+    pub fn start(&self, spec: &ContainerSpec) -> Result<Container<'_>> {
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            entrypoint: spec.entrypoint.clone(),
+            cmd: spec.cmd.clone(),
+            user: spec.user.clone(),
+            env: Some(spec.env.clone()),
+            working_dir: spec.working_dir.clone(),
+            labels: Some(spec.labels.clone()),
+            host_config: Some(HostConfig {
+                binds: Some(spec.binds.clone()),
+                cap_add: Some(spec.cap_add.clone()),
+                network_mode: Some(spec.network.clone()),
+                security_opt: Some(spec.security_opt.clone()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let created = self
+            .rt
+            .block_on(
+                self.docker
+                    .create_container(None::<CreateContainerOptions>, body),
+            )
+            .map_err(|e| match e {
+                bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                } => RuntimeError::ImageNotFound(spec.image.clone()),
+                other => engine_error("create container", other),
+            })?;
+        cleanup::register_container(&created.id);
+        let container = Container {
+            engine: self,
+            id: created.id,
+        };
+        self.rt
+            .block_on(self.docker.start_container(
+                &container.id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            ))
+            .map_err(|e| engine_error("start container", e))?;
+        Ok(container)
+    }
+
+    /// Loads a `docker save` style archive (`POST /images/load`).
+    pub fn load(&self, archive: bytes::Bytes) -> Result<()> {
+        self.rt.block_on(async {
+            let mut stream = self.docker.import_image(
+                bollard::query_parameters::ImportImageOptions::default(),
+                bollard::body_full(archive),
+                None,
+            );
+            while let Some(item) = stream.next().await {
+                let info = item.map_err(|e| engine_error("load image", e))?;
+                if let Some(err) = info.error_detail.and_then(|d| d.message).or(info.error) {
+                    return Err(RuntimeError::Engine {
+                        what: "load image".into(),
+                        message: err,
+                    });
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Removes an image by name (used to drop the slim image when the user asked
+    /// for an archive only). Missing images are not an error.
+    pub fn remove_image(&self, name: &str) -> Result<()> {
+        match self.rt.block_on(self.docker.remove_image(
+            name,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )) {
+            Ok(_)
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(()),
+            Err(e) => Err(engine_error("remove image", e)),
+        }
+    }
+
+    pub(crate) fn force_remove(&self, id: &str) {
+        let options = RemoveContainerOptions {
+            force: true,
+            v: true,
+            ..Default::default()
+        };
+        let _ = self
+            .rt
+            .block_on(self.docker.remove_container(id, Some(options)));
+        cleanup::forget_container(id);
+    }
+}
+
+/// A running (or exited) container. Dropping it removes it.
+pub struct Container<'e> {
+    engine: &'e Engine,
+    id: String,
+}
+
+impl Container<'_> {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether the container's main process still runs; its exit code if not.
+    pub fn state(&self) -> Result<(bool, Option<i64>)> {
+        let info = self
+            .engine
+            .rt
+            .block_on(self.engine.docker.inspect_container(
+                &self.id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            ))
+            .map_err(|e| engine_error("inspect container", e))?;
+        let state = info.state.unwrap_or_default();
+        Ok((state.running.unwrap_or(false), state.exit_code))
+    }
+
+    /// Waits up to `timeout` for the container to exit; its exit code, or `None`.
+    pub fn wait(&self, timeout: Duration) -> Result<Option<i64>> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut pause = Duration::from_millis(20);
+        loop {
+            let (running, code) = self.state()?;
+            if !running {
+                return Ok(code);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// Sends a signal to the container's main process.
+    pub fn signal(&self, signal: &str) -> Result<()> {
+        let options = KillContainerOptions {
+            signal: signal.to_owned(),
+        };
+        self.engine
+            .rt
+            .block_on(self.engine.docker.kill_container(&self.id, Some(options)))
+            .map_err(|e| engine_error("signal container", e))
+    }
+
+    /// Stops with `signal`, waiting `grace` before the engine kills it.
+    pub fn stop(&self, signal: Option<&str>, grace: Duration) -> Result<()> {
+        let options = StopContainerOptions {
+            signal: signal.map(str::to_owned),
+            t: Some(grace.as_secs().max(1) as i32),
+        };
+        match self
+            .engine
+            .rt
+            .block_on(self.engine.docker.stop_container(&self.id, Some(options)))
+        {
+            Ok(())
+            | Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            Err(e) => Err(engine_error("stop container", e)),
+        }
+    }
+
+    /// The last `lines` lines the app printed (stdout and stderr).
+    pub fn logs_tail(&self, lines: usize) -> String {
+        let options = LogsOptions {
+            stdout: true,
+            stderr: true,
+            tail: lines.to_string(),
+            ..Default::default()
+        };
+        self.engine.rt.block_on(async {
+            let mut out = String::new();
+            let mut stream = self.engine.docker.logs(&self.id, Some(options));
+            while let Some(Ok(chunk)) = stream.next().await {
+                out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+            out
+        })
+    }
+
+    /// Runs a command inside the container and collects its output.
+    pub fn exec(&self, cmd: &[String], user: Option<&str>) -> Result<ExecOutput> {
+        let rt = &self.engine.rt;
+        let docker = &self.engine.docker;
+        let options = CreateExecOptions {
+            cmd: Some(cmd.to_vec()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            user: user.map(str::to_owned),
+            ..Default::default()
+        };
+        rt.block_on(async {
+            let exec = docker
+                .create_exec(&self.id, options)
+                .await
+                .map_err(|e| engine_error("exec", e))?;
+            let mut output = String::new();
+            if let StartExecResults::Attached {
+                output: mut stream, ..
+            } = docker
+                .start_exec(&exec.id, None)
+                .await
+                .map_err(|e| engine_error("exec", e))?
+            {
+                while let Some(Ok(chunk)) = stream.next().await {
+                    output.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+                }
+            }
+            let info = docker
+                .inspect_exec(&exec.id)
+                .await
+                .map_err(|e| engine_error("exec", e))?;
+            Ok(ExecOutput {
+                exit_code: info.exit_code,
+                output,
+            })
+        })
+    }
+}
+
+impl Drop for Container<'_> {
+    fn drop(&mut self) {
+        self.engine.force_remove(&self.id);
+    }
+}
