@@ -173,3 +173,80 @@ fn setuid_and_world_writable_match_find() {
         );
     }
 }
+
+/// The layers image: every figure has a true value written down in
+/// tests/images/layers/EXPECTED.md, which the image build itself checks.
+#[test]
+fn layers_image_figures_are_exact() {
+    let layers = test_image("layers");
+    let r = xray_json(&layers.oci_ref(), &[]);
+    assert_eq!(r["waste"]["wasted_bytes"], 20_971_545, "{:#}", r["waste"]);
+    let hidden: Vec<(String, u64, u64, u64, String)> = r["waste"]["hidden"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["path"].as_str().unwrap().to_owned(),
+                h["size"].as_u64().unwrap(),
+                h["added_in"].as_u64().unwrap(),
+                h["hidden_in"].as_u64().unwrap(),
+                h["how"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for want in [
+        ("/big.bin", 20_971_520, 2, 8, "deleted"),
+        ("/data/config.txt", 21, 1, 7, "overwritten"),
+        ("/opq/a", 2, 3, 9, "deleted"),
+        ("/opq/b", 2, 3, 9, "deleted"),
+    ] {
+        let want = (want.0.to_owned(), want.1, want.2, want.3, want.4.to_owned());
+        assert!(hidden.contains(&want), "{want:?} not in {hidden:#?}");
+    }
+    assert!(r["waste"]["efficiency"].as_f64().unwrap() < 0.9);
+
+    let l = &r["layers"];
+    assert_eq!(l[7]["modified"]["files"], 1);
+    assert_eq!(l[7]["modified"]["bytes"], 63);
+    assert_eq!(l[8]["deleted"]["files"], 1);
+    assert_eq!(l[8]["deleted"]["bytes"], 20_971_520);
+    assert_eq!(l[9]["deleted"]["files"], 2);
+    assert_eq!(l[9]["added"]["files"], 1);
+    assert_eq!(l[4]["added"]["bytes"], 2_097_152);
+
+    let dup_group = r["duplicates"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| {
+            g["paths"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == "/dup/a.bin")
+        })
+        .unwrap_or_else(|| panic!("no duplicate group for /dup/a.bin: {:#}", r["duplicates"]));
+    assert_eq!(dup_group["size"], 1_048_576);
+    assert_eq!(
+        dup_group["paths"],
+        serde_json::json!(["/dup/a.bin", "/dup/b.bin"])
+    );
+
+    let setuid = strings(&r["setuid"], "path");
+    assert!(
+        setuid.contains("/usr/local/bin/suidtool") && setuid.contains("/usr/local/bin/sgidtool")
+    );
+    let open: BTreeSet<String> = r["world_writable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["sticky"] == false)
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        open,
+        BTreeSet::from(["/shared".to_owned(), "/shared/world.txt".to_owned()])
+    );
+    assert_eq!(r["image"]["runs_as_root"], true);
+}
