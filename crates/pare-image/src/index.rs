@@ -132,10 +132,13 @@ impl FileIndex {
             .into_iter()
             .partition(|e| matches!(e.kind, EntryKind::Whiteout | EntryKind::OpaqueWhiteout));
         for w in &whiteouts {
-            let removed = match w.kind {
-                EntryKind::Whiteout => self.remove_tree(&w.path, true),
-                _ => self.remove_tree(&w.path, false),
-            };
+            let is_opaque = w.kind == EntryKind::OpaqueWhiteout;
+            let deletes_dir = !is_opaque
+                && self
+                    .nodes
+                    .get(&w.path)
+                    .is_some_and(|n| n.kind == EntryKind::Dir);
+            let removed = self.remove_tree(&w.path, !is_opaque);
             let mut bytes = 0;
             for (path, node) in removed {
                 bytes += node.size;
@@ -144,7 +147,12 @@ impl FileIndex {
                     self.hide(path, &node, layer_no, HiddenBy::Deleted);
                 }
             }
-            self.record_version(&w.path, bytes);
+            // dive scores a whiteout of a directory as large as the tree it deletes,
+            // a whiteout of a file as 0 bytes, and an opaque marker not at all; we
+            // follow it so that the two tools' scores can be compared.
+            if !is_opaque {
+                self.record_version(&w.path, if deletes_dir { bytes } else { 0 });
+            }
         }
         for entry in entries {
             self.put(layer_no, entry, &mut changes);
@@ -422,13 +430,13 @@ mod tests {
         );
         assert_eq!(index.changes[2].added, Tally { files: 1, bytes: 5 });
         let eff = index.efficiency();
-        // As dive scores it, a whiteout is a version as large as what it deletes:
-        // etc/conf (100+50, min 50), big (1000+1000, min 1000), opt/a 10, opt/b 20,
-        // /opt (opaque, hides 30), opt/c 5
-        let smallest = 50 + 1000 + 10 + 20 + 30 + 5;
-        let cumulative = 150 + 2000 + 10 + 20 + 30 + 5;
+        // As dive scores it: a file whiteout is a 0-byte version, an opaque marker is
+        // no version: etc/conf (100+50, min 50), big (1000+0, min 0), opt/a 10,
+        // opt/b 20, opt/c 5
+        let smallest = 50 + 10 + 20 + 5;
+        let cumulative = 150 + 1000 + 10 + 20 + 5;
         assert!((eff.score - smallest as f64 / cumulative as f64).abs() < 1e-9);
-        assert_eq!(eff.dive_wasted_bytes, 150 + 2000);
+        assert_eq!(eff.dive_wasted_bytes, 150 + 1000);
     }
 
     #[test]

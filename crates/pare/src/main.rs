@@ -30,6 +30,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Destructors do not run when a signal ends the process: remove what pare made
+    // (containers, work directories) from the handler, then exit as interrupted.
+    let _ = ctrlc::set_handler(|| {
+        eprintln!("pare: interrupted; removing the containers and files pare made");
+        pare_runtime::cleanup::remove_everything();
+        std::process::exit(130);
+    });
     let result = match cli.command {
         Command::Xray(args) => cmd::xray::run(args),
     };

