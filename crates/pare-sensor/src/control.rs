@@ -1,0 +1,78 @@
+//! The control thread: everything that must happen while the tracer thread sits in
+//! waitpid. It forwards signals, keeps the fanotify queue short, and answers report
+//! requests (the flush signal, the flush-request file, a stop signal).
+
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::Arc;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::unistd::Pid;
+
+use crate::flush::FlushWatch;
+use crate::session::{Session, lock};
+use crate::signals::{self, Inbox};
+
+/// Runs until the process exits (the tracer thread ends it when the app is done).
+pub fn run(session: Arc<Session>, inbox: Inbox, flush: Option<FlushWatch>, app: Pid) {
+    let fanotify_fd = lock(&session.fanotify)
+        .as_ref()
+        .map(|w| w.as_fd().try_clone_to_owned());
+    let fanotify_fd = match fanotify_fd {
+        Some(Ok(fd)) => Some(fd),
+        Some(Err(e)) => {
+            session.warn(format!("fanotify is read only at report time: {e}"));
+            None
+        }
+        None => None,
+    };
+    loop {
+        let mut fds = vec![PollFd::new(inbox.as_fd(), PollFlags::POLLIN)];
+        let fanotify_slot = add(&mut fds, fanotify_fd.as_ref().map(|fd| fd.as_fd()));
+        let flush_slot = add(&mut fds, flush.as_ref().map(|f| f.as_fd()));
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                session.warn(format!("control thread stopped: poll: {e}"));
+                return;
+            }
+        }
+        let ready = |slot: Option<usize>| slot.is_some_and(|i| fds[i].any().unwrap_or(false));
+        let (signals_ready, fanotify_ready, flush_ready) =
+            (ready(Some(0)), ready(fanotify_slot), ready(flush_slot));
+        drop(fds);
+        if signals_ready {
+            for (sig, _sender) in inbox.drain() {
+                on_signal(&session, sig, app);
+            }
+        }
+        if fanotify_ready && let Some(watch) = lock(&session.fanotify).as_mut() {
+            watch.drain();
+        }
+        if let Some(flush) = flush.as_ref().filter(|f| flush_ready && f.requested()) {
+            session.write(false);
+            flush.answered();
+        }
+    }
+}
+
+/// Adds `fd` to the poll set; returns its index.
+fn add<'fd>(fds: &mut Vec<PollFd<'fd>>, fd: Option<BorrowedFd<'fd>>) -> Option<usize> {
+    fd.map(|fd| {
+        fds.push(PollFd::new(fd, PollFlags::POLLIN));
+        fds.len() - 1
+    })
+}
+
+fn on_signal(session: &Session, sig: i32, app: Pid) {
+    if sig == signals::flush_signal() {
+        session.write(false);
+    } else if signals::is_forwarded(sig) {
+        if let Err(e) = signals::forward(app, sig) {
+            session.warn(format!("forwarding {} to the app: {e}", signals::name(sig)));
+        }
+        if signals::is_stop_request(sig) {
+            session.write(false);
+        }
+    }
+}

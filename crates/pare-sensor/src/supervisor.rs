@@ -1,0 +1,169 @@
+//! The sensor as PID 1: prepare the app, start it traced, then split in two threads.
+//! This one (the tracer: ptrace requests must all come from the thread that attached)
+//! blocks in waitpid and handles each stop; the control thread (`control.rs`) handles
+//! signals, fanotify and report requests. A blocking waitpid costs the fewest syscalls
+//! per stop, which matters: on this VM one stop costs tens of microseconds.
+
+use std::ffi::CString;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+
+use crate::cli::{Mode, Options};
+use crate::flush::FlushWatch;
+use crate::privileges::{self, CAP_SETPCAP, CAP_SYS_ADMIN, Plan};
+use crate::session::{Session, lock};
+use crate::spawn::{self, Launch};
+use crate::tracer::Tracer;
+use crate::user::{self, Identity};
+use crate::{affinity, control, environment, fanotify, path, program, ptrace, seccomp, signals};
+
+/// Exit status when the sensor itself cannot start the app (Docker uses 125 for its own
+/// failures, 126/127 for a program that cannot run or is missing).
+const SENSOR_FAILED: i32 = 125;
+const NOT_FOUND: i32 = 127;
+
+/// Runs the app to its end; returns the status to exit with.
+pub fn run(options: Options) -> anyhow::Result<i32> {
+    let inbox = signals::Inbox::install().context("blocking signals to forward them")?;
+    if !writable_dir(&options.out) {
+        bail!(
+            "--out {}: not a writable directory (bind-mount one there)",
+            options.out.display()
+        );
+    }
+    let session = Arc::new(Session::new(options));
+    let options = &session.options;
+    let launch = match prepare(&session) {
+        Ok(launch) => launch,
+        Err((status, message)) => return Ok(session.fail(status, message)),
+    };
+    if options.fanotify {
+        let (watch, status) = fanotify::start();
+        *lock(&session.fanotify) = watch;
+        *lock(&session.fanotify_status) = status;
+    }
+    let flush = FlushWatch::new(&options.out)
+        .map_err(|e| {
+            session.warn(format!(
+                "flush-request watch on {}: {e}",
+                options.out.display()
+            ))
+        })
+        .ok();
+    // Fork while still single-threaded: the child runs ordinary Rust code before exec.
+    let child = match spawn::start(&launch, ptrace::options(options.mode == Mode::Seccomp)) {
+        Ok(child) => child,
+        Err(e) => return Ok(session.fail(SENSOR_FAILED, format!("{e:#}"))),
+    };
+    let program = launch.program.to_string_lossy().into_owned();
+    *lock(&session.tracer) = Some(Tracer::new(options.mode, child.pid, program.clone()));
+    let control_session = Arc::clone(&session);
+    std::thread::Builder::new()
+        .name("control".into())
+        .spawn(move || control::run(control_session, inbox, flush, child.pid))
+        .context("starting the control thread")?;
+    let status = trace(&session)?;
+    if let Some(failure) = child.launch_failure(&program) {
+        eprintln!("pare-sensor: {failure}");
+        lock(&session.errors).push(failure);
+    }
+    session.write(true);
+    Ok(status)
+}
+
+/// Handles stops until the app's first process ends; returns its exit status.
+fn trace(session: &Session) -> anyhow::Result<i32> {
+    loop {
+        let stop = ptrace::wait_any().context("waiting for the traced processes")?;
+        let mut tracer = lock(&session.tracer);
+        let tracer = tracer.as_mut().context("the tracer is not set up")?;
+        tracer.handle(stop);
+        if let Some(exit) = &tracer.app_exit {
+            return Ok(exit.status());
+        }
+    }
+}
+
+/// Resolves the program and the user and builds what the child needs.
+fn prepare(session: &Session) -> Result<Launch, (i32, String)> {
+    let options = &session.options;
+    let name = &options.command[0];
+    let found = program::find(name, std::env::var("PATH").ok().as_deref()).ok_or_else(|| {
+        (
+            NOT_FOUND,
+            format!("{name}: executable file not found in $PATH"),
+        )
+    })?;
+    let cwd = std::env::current_dir()
+        .map(|d| d.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "/".into());
+    let absolute = path::resolve(&cwd, &found.to_string_lossy(), |_| None).path;
+    let identity = match &options.user {
+        Some(spec) => Some(
+            user::resolve(
+                spec,
+                &read_or_empty("/etc/passwd"),
+                &read_or_empty("/etc/group"),
+            )
+            .map_err(|e| (SENSOR_FAILED, format!("--user {spec}: {e}")))?,
+        ),
+        None => None,
+    };
+    let no_new_privs = options.mode == Mode::Seccomp && !privileges::has_effective(CAP_SYS_ADMIN);
+    if no_new_privs {
+        session.warn(
+            "the sensor lacks CAP_SYS_ADMIN, so the app runs with no_new_privs (needed for the seccomp filter); setuid programs will not gain privileges".into(),
+        );
+    }
+    let cpus = affinity::apply(options.pin).unwrap_or_else(|e| {
+        session.warn(format!("--pin {}: {e}", options.pin.name()));
+        None
+    });
+    let cstring = |s: &str| {
+        CString::new(s).map_err(|_| {
+            (
+                SENSOR_FAILED,
+                format!("argument contains a NUL byte: {s:?}"),
+            )
+        })
+    };
+    Ok(Launch {
+        program: cstring(&absolute)?,
+        argv: options
+            .command
+            .iter()
+            .map(|a| cstring(a))
+            .collect::<Result<_, _>>()?,
+        env: environment::app_env(std::env::vars_os(), identity.as_ref()),
+        plan: Plan {
+            drop_bounding: privileges::has_effective(CAP_SETPCAP),
+            switch_to: identity.filter(|i| *i != current_identity()),
+            no_new_privs,
+        },
+        filter: (options.mode == Mode::Seccomp).then(|| seccomp::program(session.untraced())),
+        cpus,
+    })
+}
+
+fn current_identity() -> Identity {
+    Identity {
+        uid: nix::unistd::getuid().as_raw(),
+        gid: nix::unistd::getgid().as_raw(),
+        groups: nix::unistd::getgroups()
+            .map(|g| g.iter().map(|g| g.as_raw()).collect())
+            .unwrap_or_default(),
+        home: std::env::var("HOME").unwrap_or_default(),
+    }
+}
+
+fn read_or_empty(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Whether `p` is a directory the sensor can write to (checked up front so a bad mount
+/// fails before the app starts, not when the report is due).
+fn writable_dir(p: &Path) -> bool {
+    p.is_dir() && nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok()
+}
