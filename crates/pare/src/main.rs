@@ -26,6 +26,8 @@ struct Cli {
 enum Command {
     /// Show what is inside an image: layers, waste, duplicates, risky files, config.
     Xray(cmd::xray::XrayArgs),
+    /// Check Dockerfiles and images against best practices (hadolint's and more).
+    Lint(cmd::lint::LintArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     });
     let result = match cli.command {
         Command::Xray(args) => cmd::xray::run(args),
+        Command::Lint(args) => cmd::lint::run(args),
     };
     match result {
         Ok(code) => code,

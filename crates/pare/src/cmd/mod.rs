@@ -1,3 +1,4 @@
 //! One module per verb: argument struct, call into the library, render.
 
+pub mod lint;
 pub mod xray;

@@ -1,0 +1,201 @@
+//! Checking RUN scripts with shellcheck, when it is installed, and reporting its
+//! findings at the Dockerfile's own lines and columns.
+//!
+//! All scripts of all files go to one shellcheck process (one file each, in a
+//! temporary directory), so a hundred Dockerfiles cost one start-up, not a thousand.
+//! Like hadolint, the stage's ARG and ENV names are declared first (so `$VERSION` is
+//! not "referenced but not assigned"), and SC1090/SC1091 (sourced files that cannot be
+//! followed) and SC2187 (ash) are left out.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::finding::{Finding, Location, Severity};
+use crate::instruction::Instruction;
+use crate::rules::run::{Origin, Part};
+
+/// Codes left out, as hadolint does.
+const EXCLUDED: &str = "SC1090,SC1091,SC2187";
+
+/// One script to check.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The Dockerfile's name, for the findings.
+    pub path: String,
+    pub instruction: Instruction,
+    pub part: Part,
+    /// shellcheck's dialect: sh, bash, dash or ksh.
+    pub dialect: &'static str,
+    /// Variable names to declare before the script.
+    pub vars: Vec<String>,
+}
+
+/// A line of the script handed to shellcheck: ours (header) or from the part's text.
+enum Line {
+    Header,
+    /// Starts at this byte offset of the part's text.
+    Text(usize),
+}
+
+impl Job {
+    fn script(&self) -> (String, Vec<Line>) {
+        let mut out = String::new();
+        let mut map = Vec::new();
+        let mut rest = self.part.text.as_str();
+        let mut offset = 0;
+        if rest.starts_with("#!") {
+            let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+            out.push_str(&rest[..end]);
+            map.push(Line::Text(0));
+            offset = end;
+            rest = &rest[end..];
+        } else {
+            out.push_str(&format!("#!/bin/{}\n", self.dialect));
+            map.push(Line::Header);
+        }
+        for v in &self.vars {
+            out.push_str(&format!("export {v}=1\n"));
+            map.push(Line::Header);
+        }
+        for line in rest.split_inclusive('\n') {
+            map.push(Line::Text(offset));
+            offset += line.len();
+        }
+        out.push_str(rest);
+        out.push('\n');
+        (out, map)
+    }
+}
+
+/// shellcheck's dialect for a SHELL, or `None` when it cannot check that shell.
+pub fn dialect(shell: &[String]) -> Option<&'static str> {
+    let first = shell.first()?;
+    match first.rsplit('/').next().unwrap_or(first) {
+        "sh" | "ash" | "busybox" => Some("sh"),
+        "bash" => Some("bash"),
+        "dash" => Some("dash"),
+        "ksh" | "mksh" => Some("ksh"),
+        _ => None,
+    }
+}
+
+/// Finds `shellcheck` on PATH.
+pub fn find() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("shellcheck"))
+        .find(|p| p.is_file())
+}
+
+/// Why shellcheck could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ShellcheckError {
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("shellcheck failed ({status}): {stderr}")]
+    Failed { status: String, stderr: String },
+    #[error("cannot read shellcheck's output: {0}")]
+    Output(#[from] serde_json::Error),
+    #[error("cannot write the scripts for shellcheck: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+#[derive(serde::Deserialize)]
+struct Report {
+    comments: Vec<Comment>,
+}
+
+#[derive(serde::Deserialize)]
+struct Comment {
+    file: String,
+    line: usize,
+    column: usize,
+    level: String,
+    code: u32,
+    message: String,
+}
+
+/// Runs shellcheck once over every job; each finding comes with its job's index.
+pub fn run(program: &Path, jobs: &[Job]) -> Result<Vec<(usize, Finding)>, ShellcheckError> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dir = tempfile::Builder::new().prefix("pare-lint-").tempdir()?;
+    let mut maps = Vec::new();
+    let mut names = Vec::new();
+    for (k, job) in jobs.iter().enumerate() {
+        let (text, map) = job.script();
+        let name = format!("{k}.sh");
+        std::fs::write(dir.path().join(&name), text)?;
+        maps.push(map);
+        names.push(name);
+    }
+    let mut findings = Vec::new();
+    // Long argument lists are split; each call still checks many scripts.
+    for chunk in names.chunks(500) {
+        let output = Command::new(program)
+            .current_dir(dir.path())
+            .args(["--format=json1", "--norc", "--exclude", EXCLUDED])
+            .args(chunk)
+            .output()
+            .map_err(|source| ShellcheckError::Spawn {
+                program: program.display().to_string(),
+                source,
+            })?;
+        // Exit 1 means "found something"; anything else with no JSON is a failure.
+        if !matches!(output.status.code(), Some(0 | 1)) {
+            return Err(ShellcheckError::Failed {
+                status: output.status.to_string(),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+            });
+        }
+        let report: Report = serde_json::from_slice(&output.stdout)?;
+        for c in report.comments {
+            let Some(k) = c
+                .file
+                .strip_suffix(".sh")
+                .and_then(|n| n.parse::<usize>().ok())
+            else {
+                continue;
+            };
+            if let (Some(job), Some(map)) = (jobs.get(k), maps.get(k))
+                && let Some(f) = finding(job, map, &c)
+            {
+                findings.push((k, f));
+            }
+        }
+    }
+    Ok(findings)
+}
+
+fn finding(job: &Job, map: &[Line], c: &Comment) -> Option<Finding> {
+    let Line::Text(start) = map.get(c.line.checked_sub(1)?)? else {
+        return None;
+    };
+    let text = &job.part.text[*start..];
+    let in_line: usize = text
+        .chars()
+        .take(c.column.saturating_sub(1))
+        .map(char::len_utf8)
+        .sum();
+    let pos = match job.part.origin {
+        Origin::Exec => job.instruction.pos,
+        _ => job.part.pos(&job.instruction, start + in_line),
+    };
+    let severity = match c.level.as_str() {
+        "error" => Severity::Error,
+        "warning" => Severity::Warning,
+        "info" => Severity::Info,
+        _ => Severity::Style,
+    };
+    Some(Finding {
+        rule: format!("SC{}", c.code),
+        name: "shellcheck".into(),
+        severity,
+        location: Location::file(&job.path, pos, job.instruction.end_line),
+        message: c.message.clone(),
+    })
+}

@@ -1,0 +1,419 @@
+//! `pare lint [PATH…] [--image IMAGE]`: Dockerfile and image best practices.
+//!
+//! Files that cannot be read or parsed are reported (exit 2) without stopping the
+//! others; findings at or above `--fail-on` give exit 1.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use pare_image::{ImageRef, ReadOptions};
+use pare_lint::catalog::{self, Scope};
+use pare_lint::{Config, Finding, Location, Options, Severity, Source, SyntaxError, Threshold};
+use pare_xray::XrayOptions;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per finding, coloured on a terminal.
+    Human,
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// Checkstyle XML.
+    Checkstyle,
+    /// GitHub Actions annotations.
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args)]
+pub struct LintArgs {
+    /// Dockerfiles, or folders to search for Dockerfile*, *.Dockerfile and
+    /// Containerfile; `-` reads standard input. Default: the current folder (unless
+    /// --image is given).
+    pub paths: Vec<PathBuf>,
+    /// Check a built image's config and files (repeatable): NAME[:TAG],
+    /// docker-daemon:NAME, docker-archive:PATH, oci:DIR[:TAG].
+    #[arg(long = "image", value_name = "IMAGE")]
+    pub images: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit 1 when a finding is at or above this: error, warning, info, style or
+    /// none. Default: the config's fail-on, else warning.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on: Option<String>,
+    /// The config file (default: .pare.toml in the current folder or above).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Do not run shellcheck on RUN scripts even when it is installed.
+    #[arg(long)]
+    pub no_shellcheck: bool,
+    /// Print what a rule checks and why, then exit.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+    /// List every rule, then exit.
+    #[arg(long)]
+    pub rules: bool,
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+/// Something that went wrong with one input; the others go on.
+struct Problem {
+    place: String,
+    message: String,
+}
+
+/// What was checked and found.
+#[derive(Default)]
+struct Outcome {
+    files: Vec<pare_lint::FileReport>,
+    images: Vec<(String, Vec<Finding>)>,
+    problems: Vec<Problem>,
+}
+
+pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
+    if let Some(rule) = &args.explain {
+        print!("{}", explain(rule)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.rules {
+        print!("{}", rule_list());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = load_config(args.config.as_deref())?;
+    let threshold = match &args.fail_on {
+        Some(s) => s.parse::<Threshold>().context("--fail-on")?,
+        None => config
+            .threshold()?
+            .unwrap_or(Threshold::At(Severity::Warning)),
+    };
+    let shellcheck = if args.no_shellcheck || config.shellcheck == Some(false) {
+        None
+    } else {
+        pare_lint::shellcheck::find()
+    };
+    let options = Options { config, shellcheck };
+
+    let mut outcome = Outcome::default();
+    let sources = read_sources(&args, &mut outcome.problems)?;
+    let report = pare_lint::lint(&sources, &options);
+    if let Some(e) = &report.shellcheck_error {
+        eprintln!("pare: warning: shellcheck: {e}");
+    }
+    outcome.files = report.files;
+    for image in &args.images {
+        match lint_image(image, &options.config) {
+            Ok(found) => outcome.images.push((image.clone(), found)),
+            Err(e) => outcome.problems.push(Problem {
+                place: image.clone(),
+                message: format!("{e:#}"),
+            }),
+        }
+    }
+
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    print!("{}", render(&outcome, args.format, color)?);
+    let syntax_errors = outcome
+        .files
+        .iter()
+        .filter_map(|f| f.error.as_ref().map(|e| (f.path.as_str(), e)));
+    for (path, e) in syntax_errors {
+        eprintln!(
+            "pare: error: {path}:{}:{}: {}",
+            e.pos.line, e.pos.column, e.message
+        );
+    }
+    for p in &outcome.problems {
+        eprintln!("pare: error: {}: {}", p.place, p.message);
+    }
+    let failed_inputs =
+        !outcome.problems.is_empty() || outcome.files.iter().any(|f| f.error.is_some());
+    let all: Vec<Finding> = findings(&outcome).into_iter().cloned().collect();
+    Ok(if failed_inputs {
+        ExitCode::from(2)
+    } else if threshold.reached(&all) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn load_config(given: Option<&Path>) -> anyhow::Result<Config> {
+    let path = match given {
+        Some(p) => Some(p.to_path_buf()),
+        None => std::env::current_dir().ok().and_then(|cwd| {
+            cwd.ancestors()
+                .map(|d| d.join(".pare.toml"))
+                .find(|p| p.is_file())
+        }),
+    };
+    let Some(path) = path else {
+        return Ok(Config::default());
+    };
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Config::parse(&text, &path.display().to_string())?)
+}
+
+fn read_sources(args: &LintArgs, problems: &mut Vec<Problem>) -> anyhow::Result<Vec<Source>> {
+    let mut paths = args.paths.clone();
+    if paths.is_empty() && args.images.is_empty() {
+        paths.push(PathBuf::from("."));
+    }
+    let mut sources = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("reading standard input")?;
+            sources.push(Source {
+                path: "-".into(),
+                text,
+            });
+            continue;
+        }
+        let files = if path.is_dir() {
+            let found = pare_lint::discover::dockerfiles(&path)
+                .with_context(|| format!("searching {}", path.display()))?;
+            if found.is_empty() {
+                problems.push(Problem {
+                    place: path.display().to_string(),
+                    message:
+                        "no Dockerfile (Dockerfile*, *.Dockerfile, Containerfile) in this folder"
+                            .into(),
+                });
+            }
+            found
+        } else {
+            vec![path]
+        };
+        for file in files {
+            let name = file
+                .strip_prefix("./")
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            match std::fs::read(&file) {
+                Ok(bytes) => sources.push(Source {
+                    path: name,
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                }),
+                Err(e) => problems.push(Problem {
+                    place: name,
+                    message: format!("cannot read: {e}"),
+                }),
+            }
+        }
+    }
+    Ok(sources)
+}
+
+fn lint_image(image: &str, config: &Config) -> anyhow::Result<Vec<Finding>> {
+    let reference = ImageRef::parse(image)?;
+    let read = pare_image::read_image(&reference, &ReadOptions::default())
+        .with_context(|| format!("reading {reference}"))?;
+    let report = pare_xray::analyse(&read, &XrayOptions::default())?;
+    Ok(config.apply(pare_lint::image::check(&report, image)))
+}
+
+fn findings(outcome: &Outcome) -> Vec<&Finding> {
+    outcome
+        .files
+        .iter()
+        .flat_map(|f| &f.findings)
+        .chain(outcome.images.iter().flat_map(|(_, f)| f))
+        .collect()
+}
+
+fn syntax_errors(outcome: &Outcome) -> Vec<(&str, &SyntaxError)> {
+    outcome
+        .files
+        .iter()
+        .filter_map(|f| f.error.as_ref().map(|e| (f.path.as_str(), e)))
+        .collect()
+}
+
+fn render(outcome: &Outcome, format: Format, color: bool) -> anyhow::Result<String> {
+    let all = findings(outcome);
+    let errors = syntax_errors(outcome);
+    let version = env!("CARGO_PKG_VERSION");
+    Ok(match format {
+        Format::Human => human(outcome, &all, color),
+        Format::Json => {
+            let images: Vec<_> = outcome
+                .images
+                .iter()
+                .map(
+                    |(image, findings)| serde_json::json!({ "image": image, "findings": findings }),
+                )
+                .collect();
+            let mut summary = serde_json::Map::new();
+            for s in Severity::ALL {
+                summary.insert(
+                    s.to_string(),
+                    all.iter().filter(|f| f.severity == s).count().into(),
+                );
+            }
+            let doc = serde_json::json!({
+                "schema": "pare.lint/v1",
+                "files": outcome.files,
+                "images": images,
+                "summary": summary,
+            });
+            format!("{}\n", serde_json::to_string_pretty(&doc)?)
+        }
+        Format::Sarif => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&pare_lint::format::sarif::log(&all, &errors, version))?
+        ),
+        Format::Checkstyle => pare_lint::format::checkstyle::document(&all, &errors),
+        Format::Github => pare_lint::format::github::annotations(&all, &errors),
+    })
+}
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_owned()
+    }
+}
+
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "1;31",
+        Severity::Warning => "1;33",
+        Severity::Info => "36",
+        Severity::Style => "2",
+    }
+}
+
+fn human(outcome: &Outcome, all: &[&Finding], color: bool) -> String {
+    let mut out = String::new();
+    for f in all {
+        let place = match &f.location {
+            Location::File { .. } => f.location.to_string(),
+            Location::Image { .. } => format!("image {}", f.location),
+        };
+        let _ = writeln!(
+            out,
+            "{}  {}  {} {}  {}",
+            paint(&place, "1", color),
+            paint(
+                &format!("{:<7}", f.severity.as_str()),
+                severity_color(f.severity),
+                color
+            ),
+            f.rule,
+            paint(&f.name, "2", color),
+            f.message
+        );
+    }
+    let mut counts = Vec::new();
+    for s in Severity::ALL {
+        let n = all.iter().filter(|f| f.severity == s).count();
+        if n > 0 {
+            let plural = if n > 1 && s >= Severity::Warning {
+                "s"
+            } else {
+                ""
+            };
+            counts.push(format!("{n} {s}{plural}"));
+        }
+    }
+    let checked = outcome.files.len() + outcome.images.len();
+    let broken =
+        outcome.files.iter().filter(|f| f.error.is_some()).count() + outcome.problems.len();
+    let what = if checked == 1 { "input" } else { "inputs" };
+    let _ = write!(
+        out,
+        "{} finding{} in {checked} {what}",
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+    );
+    if !counts.is_empty() {
+        let _ = write!(out, " ({})", counts.join(", "));
+    }
+    if broken > 0 {
+        let _ = write!(out, "; {broken} could not be checked");
+    }
+    out.push('\n');
+    out
+}
+
+fn explain(key: &str) -> anyhow::Result<String> {
+    let upper = key.to_ascii_uppercase();
+    let Some(rule) = catalog::find(key).or_else(|| catalog::for_hadolint(key).next()) else {
+        if upper.starts_with("SC") && upper[2..].chars().all(|c| c.is_ascii_digit()) {
+            return Ok(format!(
+                "{upper} is a shellcheck code: pare runs shellcheck on RUN scripts and reports its findings under their own codes.\nRun `shellcheck --list-checks` or read shellcheck's wiki page for {upper}.\n"
+            ));
+        }
+        bail!("no rule called {key:?}; `pare lint --rules` lists them");
+    };
+    let mut out = String::new();
+    let hadolint = if rule.hadolint.is_empty() {
+        String::new()
+    } else {
+        format!("; hadolint {}", rule.hadolint.join(", "))
+    };
+    let scope = match rule.scope {
+        Scope::Dockerfile => "Dockerfile",
+        Scope::Image => "image (--image)",
+    };
+    let _ = writeln!(
+        out,
+        "{} {} ({}, {scope}{hadolint})",
+        rule.id, rule.name, rule.severity
+    );
+    let _ = writeln!(out, "{}\n", rule.summary);
+    let _ = writeln!(out, "{}", wrap(rule.explanation, 88));
+    Ok(out)
+}
+
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        if line > 0 && line + 1 + word.len() > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
+}
+
+fn rule_list() -> String {
+    let mut out = String::new();
+    for r in catalog::RULES {
+        let _ = writeln!(
+            out,
+            "{:<6} {:<30} {:<8} {:<22} {}",
+            r.id,
+            r.name,
+            r.severity.as_str(),
+            r.hadolint.join(","),
+            r.summary
+        );
+    }
+    out
+}

@@ -1,0 +1,8 @@
+# escape=`
+FROM mcr.microsoft.com/windows/servercore:ltsc2022
+SHELL ["powershell", "-Command", "$ErrorActionPreference = 'Stop';"]
+RUN Invoke-WebRequest -Uri https://example.com/app.zip -OutFile C:\app.zip ; `
+    Expand-Archive C:\app.zip -DestinationPath C:\app | Out-Null
+WORKDIR C:\app
+USER ContainerUser
+CMD ["C:\\app\\app.exe"]

@@ -1,0 +1,4 @@
+FROM scratch
+COPY hello /hello
+USER 65534
+ENTRYPOINT ["/hello"]
