@@ -193,12 +193,13 @@ pub fn build(
         container.stop(stop_signal.as_deref(), Duration::from_secs(15))?;
     }
     container.wait(Duration::from_secs(20))?;
-    let trace = crate::trace::read_report(&out_dir.join("report.json")).map_err(|e| {
-        BuildError::Input(format!(
-            "{e}\nlast lines the app printed:\n{}",
-            container.logs_tail(20)
-        ))
-    })?;
+    let (trace, sensor_report) = crate::trace::read_report(&out_dir.join(pare_sensor::REPORT_FILE))
+        .map_err(|e| {
+            BuildError::Input(format!(
+                "{e}\nlast lines the app printed:\n{}",
+                container.logs_tail(20)
+            ))
+        })?;
     drop(container);
     lap("probe", &mut phases);
 
@@ -283,6 +284,14 @@ pub fn build(
         original: original_size,
         kept_by_reason: keep.counts(),
         syscalls: trace.syscalls.iter().cloned().collect(),
+        traced_paths: sensor_report.files.len(),
+        fanotify_paths: sensor_report.fanotify.len(),
+        sensor_warnings: sensor_report
+            .warnings
+            .iter()
+            .chain(&sensor_report.errors)
+            .cloned()
+            .collect(),
         probes: probe_results,
         verification,
         seccomp_profile: Some(profile_path.display().to_string()),

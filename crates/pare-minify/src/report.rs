@@ -20,6 +20,11 @@ pub struct BuildReport {
     pub kept_by_reason: BTreeMap<Reason, usize>,
     pub files_removed: u64,
     pub syscalls: Vec<String>,
+    /// Paths the sensor saw named by a file syscall (found or not).
+    pub traced_paths: usize,
+    /// Paths fanotify saw opened (a cross-check; also covers exec probes).
+    pub fanotify_paths: usize,
+    pub sensor_warnings: Vec<String>,
     pub probes: Vec<ProbeResult>,
     pub verification: Option<Verification>,
     pub seccomp_profile: Option<String>,

@@ -1,15 +1,38 @@
-//! Reading the sensor's report into a [`Trace`].
+//! Reading the sensor's report into a [`Trace`]: every path the app named (found or
+//! not: the keep-set keeps only what exists), what it executed and created, what
+//! fanotify saw (also from `docker exec` probes outside the traced tree), and the
+//! syscalls for the seccomp profile.
 
 use std::path::Path;
+
+use pare_sensor::SensorReport;
 
 use crate::keep_set::Trace;
 
 /// Reads `report.json` written by the sensor.
-pub fn read_report(path: &Path) -> Result<Trace, String> {
+pub fn read_report(path: &Path) -> Result<(Trace, SensorReport), String> {
     let bytes = std::fs::read(path)
         .map_err(|e| format!("the sensor wrote no report ({}: {e})", path.display()))?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes)
+    let report: SensorReport = serde_json::from_slice(&bytes)
         .map_err(|e| format!("{}: not a sensor report: {e}", path.display()))?;
-    let _ = value;
-    Ok(Trace::default())
+    Ok((to_trace(&report), report))
+}
+
+/// The parts of a report the keep-set needs.
+pub fn to_trace(report: &SensorReport) -> Trace {
+    let mut trace = Trace::default();
+    for access in &report.files {
+        trace.accessed.insert(access.path.clone());
+        if access.executed() {
+            trace.executed.insert(access.path.clone());
+        }
+        if access.created() {
+            trace.created.insert(access.path.clone());
+        }
+    }
+    for seen in &report.fanotify {
+        trace.accessed.insert(seen.path.clone());
+    }
+    trace.syscalls = report.syscalls.iter().cloned().collect();
+    trace
 }

@@ -28,6 +28,8 @@ enum Command {
     Xray(cmd::xray::XrayArgs),
     /// Check Dockerfiles and images against best practices (hadolint's and more).
     Lint(cmd::lint::LintArgs),
+    /// Minify an image to what its app uses, and verify the slim image answers the same.
+    Build(Box<cmd::build::BuildArgs>),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Xray(args) => cmd::xray::run(args),
         Command::Lint(args) => cmd::lint::run(args),
+        Command::Build(args) => cmd::build::run(*args),
     };
     match result {
         Ok(code) => code,

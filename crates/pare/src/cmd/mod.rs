@@ -1,4 +1,5 @@
 //! One module per verb: argument struct, call into the library, render.
 
+pub mod build;
 pub mod lint;
 pub mod xray;

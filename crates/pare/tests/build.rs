@@ -1,0 +1,338 @@
+//! `pare build` on the real test images: the slim image works, is small, has lost what
+//! an attacker would use, and nothing pare made is left behind — after success, after
+//! a failing probe, and after Ctrl-C.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::{docker, pare, pare_containers, pare_work_dirs, port_lock, temp_dir, test_image};
+
+fn assert_nothing_left(context: &str, work_dirs_before: &[std::path::PathBuf]) {
+    let left = pare_containers();
+    assert!(
+        left.is_empty(),
+        "{context}: containers left behind: {left:?}"
+    );
+    let dirs: Vec<_> = pare_work_dirs()
+        .into_iter()
+        .filter(|d| !work_dirs_before.contains(d))
+        .collect();
+    assert!(
+        dirs.is_empty(),
+        "{context}: work directories left behind: {dirs:?}"
+    );
+}
+
+fn slim_paths(oci: &Path) -> (Value, BTreeSet<String>) {
+    let report = pare(&[
+        "xray",
+        "--json",
+        "--find",
+        "/**",
+        &format!("oci:{}", oci.display()),
+    ])
+    .success()
+    .json();
+    let paths = report["found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_owned())
+        .collect();
+    (report, paths)
+}
+
+#[test]
+fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
+    let flask = test_image("flask");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let out = temp_dir();
+    let oci = out.path().join("slim-oci");
+    let reports = out.path().join("report");
+    let tag = "pare-test/flask:slim-test";
+    let run = pare(&[
+        "build",
+        &flask.image,
+        "--tag",
+        tag,
+        "--probe",
+        "GET /",
+        "--probe",
+        "GET /api/items",
+        "--probe",
+        r#"POST /api/items {"name":"pare"}"#,
+        "--output",
+        &format!("oci:{}", oci.display()),
+        "--report-dir",
+        &reports.display().to_string(),
+        "--json",
+    ])
+    .success();
+    let report = run.json();
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let ratio = report["ratio"].as_f64().unwrap();
+    assert!(ratio >= 6.0, "only {ratio:.2}x smaller\n{}", run.explain());
+
+    let (slim, paths) = slim_paths(&oci);
+    for gone in [
+        "/usr/lib/python3.11/mailcap.py",
+        "/usr/lib/python3.11/__pycache__/mailcap.cpython-311.pyc",
+        "/usr/bin/apt",
+        "/usr/bin/apt-get",
+        "/usr/bin/dpkg",
+        "/usr/bin/perl",
+        "/usr/bin/sh",
+        "/usr/bin/dash",
+        "/usr/bin/bash",
+    ] {
+        assert!(!paths.contains(gone), "{gone} is still in the slim image");
+    }
+    for kept in [
+        "/opt/venv/bin/gunicorn",
+        "/app/app.py",
+        "/etc/passwd",
+        "/etc/group",
+    ] {
+        assert!(
+            paths.contains(kept),
+            "{kept} is missing from the slim image"
+        );
+    }
+    assert!(
+        slim["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["kind"] != "shell"),
+        "{:#}",
+        slim["tools"]
+    );
+    let writable: Vec<&str> = slim["world_writable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["sticky"] == false)
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        writable.is_empty(),
+        "the slim image is more writable than the original: {writable:?}"
+    );
+    assert_eq!(slim["image"]["user"], "nobody");
+    assert_eq!(
+        slim["image"]["entrypoint"],
+        pare(&["xray", "--json", &flask.archive_ref()])
+            .success()
+            .json()["image"]["entrypoint"]
+    );
+    assert_eq!(slim["layers"].as_array().unwrap().len(), 1);
+
+    // The seccomp profile pare wrote starts the container and lets the app serve.
+    let profile = reports.join("seccomp.json");
+    let id = docker(&[
+        "run",
+        "-d",
+        "--network",
+        "host",
+        "--label",
+        "pare.build=test",
+        "--security-opt",
+        &format!("seccomp={}", profile.display()),
+        tag,
+    ])
+    .success()
+    .stdout();
+    let id = id.trim();
+    let answered = wait_http(8080, Duration::from_secs(30));
+    let logs = docker(&["logs", id]).stderr();
+    docker(&["rm", "-f", id]).success();
+    assert!(
+        answered,
+        "the slim image under pare's seccomp profile did not answer:\n{logs}"
+    );
+    docker(&["rmi", tag]).success();
+    assert_nothing_left("after a successful build", &before);
+}
+
+fn wait_http(port: u16, timeout: Duration) -> bool {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let mut buf = String::new();
+            if s.read_to_string(&mut buf).is_ok() && buf.starts_with("HTTP/1.1 200") {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+#[test]
+fn service_and_cli_images_pass_verification() {
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    for (name, extra) in [
+        (
+            "nginx",
+            vec!["--probe", "GET /", "--probe", "GET /about.html"],
+        ),
+        (
+            "node",
+            vec![
+                "--probe",
+                "GET /",
+                "--probe",
+                "GET /api/users",
+                "--probe",
+                r#"POST /api/echo {"a":1}"#,
+            ],
+        ),
+        ("cli", vec![]),
+    ] {
+        let image = test_image(name);
+        let out = temp_dir();
+        let tag = format!("pare-test/{name}:slim-test");
+        let mut args = vec![
+            "build",
+            image.image.as_str(),
+            "--tag",
+            tag.as_str(),
+            "--json",
+            "--report-dir",
+        ];
+        let dir = out.path().display().to_string();
+        args.push(&dir);
+        args.extend(extra.iter().copied());
+        let run = pare(&args);
+        assert_eq!(run.code(), Some(0), "{name}\n{}", run.explain());
+        let report = run.json();
+        assert_eq!(
+            report["verification"]["passed"], true,
+            "{name}: {:#}",
+            report["verification"]
+        );
+        assert!(
+            report["slim"]["uncompressed_bytes"].as_u64().unwrap()
+                < report["original"]["uncompressed_bytes"].as_u64().unwrap() / 2
+        );
+        docker(&["rmi", &tag]).success();
+    }
+    assert_nothing_left("after the service and CLI builds", &before);
+}
+
+#[test]
+fn failing_probe_exits_2_and_leaves_nothing() {
+    let flask = test_image("flask");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let run = pare(&[
+        "build",
+        &flask.image,
+        "--tag",
+        "pare-test/flask:never",
+        "--exec",
+        "false",
+    ])
+    .exits(2);
+    assert!(run.stderr().contains("exec false"), "{}", run.explain());
+    assert_nothing_left("after a failing probe", &before);
+    assert!(
+        !docker(&["image", "inspect", "pare-test/flask:never"])
+            .output
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn interrupt_during_probing_removes_everything() {
+    let flask = test_image("flask");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
+        .args([
+            "build",
+            &flask.image,
+            "--tag",
+            "pare-test/flask:interrupted",
+            "--continue-after",
+            "120",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the app answers (the trace is running and probing has started).
+    assert!(
+        wait_http(8080, Duration::from_secs(60)),
+        "the traced app never answered"
+    );
+    assert!(
+        !pare_containers().is_empty(),
+        "no traced container while probing"
+    );
+    // SAFETY: sending SIGINT to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert_nothing_left("after SIGINT", &before);
+}
+
+#[test]
+fn bad_input_exits_2_and_leaves_nothing() {
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    // An unknown image.
+    let run = pare(&["build", "pare-test/no-such-image:nope"]).exits(2);
+    assert!(run.stderr().contains("not found"), "{}", run.explain());
+    // An app that exits at once (jq with no input as a "service").
+    let cli = test_image("cli");
+    let run = pare(&["build", &cli.image, "--port", "8080", "--timeout", "20"]).exits(2);
+    assert!(
+        run.stderr().contains("exited before port 8080 opened"),
+        "{}",
+        run.explain()
+    );
+    // A port that never opens.
+    let flask = test_image("flask");
+    let run = pare(&["build", &flask.image, "--port", "18099", "--timeout", "5"]).exits(2);
+    assert!(
+        run.stderr().contains("port 18099 did not open within 5s"),
+        "{}",
+        run.explain()
+    );
+    // An image with no entrypoint and no cmd.
+    let dir = temp_dir();
+    let tar = dir.path().join("empty.tar");
+    let file = std::fs::File::create(&tar).unwrap();
+    let mut builder = tar::Builder::new(file);
+    let mut header = tar::Header::new_gnu();
+    header.set_size(2);
+    header.set_mode(0o644);
+    builder
+        .append_data(&mut header, "hello.txt", &b"hi"[..])
+        .unwrap();
+    builder.finish().unwrap();
+    docker(&[
+        "import",
+        &tar.display().to_string(),
+        "pare-test/nocmd:latest",
+    ])
+    .success();
+    let run = pare(&["build", "pare-test/nocmd:latest"]).exits(2);
+    assert!(
+        run.stderr().contains("no ENTRYPOINT or CMD"),
+        "{}",
+        run.explain()
+    );
+    docker(&["rmi", "pare-test/nocmd:latest"]).success();
+    assert_nothing_left("after bad input", &before);
+}
