@@ -25,6 +25,7 @@ mod seccomp;
 mod session;
 mod signals;
 mod spawn;
+mod stdio;
 mod supervisor;
 mod tracer;
 mod user;

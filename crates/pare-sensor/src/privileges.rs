@@ -69,6 +69,7 @@ pub fn apply(plan: &Plan) -> Result<(), (Step, Errno)> {
         }
     }
     if let Some(id) = &plan.switch_to {
+        crate::stdio::give_to(id.uid, id.gid);
         let groups: Vec<Gid> = id.groups.iter().map(|g| Gid::from_raw(*g)).collect();
         nix::unistd::setgroups(&groups).map_err(|e| (Step::Groups, e))?;
         let gid = Gid::from_raw(id.gid);

@@ -60,6 +60,16 @@ pub struct SensorReport {
     pub errors: Vec<String>,
 }
 
+impl SensorReport {
+    /// The record of `path`, if a syscall named it (`files` is sorted by path).
+    pub fn file(&self, path: &str) -> Option<&FileAccess> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
 /// The current [`SensorReport::version`].
 pub const REPORT_VERSION: u32 = 1;
 
@@ -278,4 +288,90 @@ pub struct TraceStats {
     pub fanotify_events: u64,
     /// Milliseconds from the sensor's start to this report.
     pub elapsed_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(path: &str, ok: &[Op], failed: &[Op], errors: &[&str]) -> FileAccess {
+        FileAccess {
+            path: path.into(),
+            ok: ok.iter().copied().collect(),
+            failed: failed.iter().copied().collect(),
+            errors: errors.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn what_a_record_says_about_its_path() {
+        let probe = access("/app/x.py", &[], &[Op::Stat], &["ENOENT"]);
+        assert!(!probe.found() && !probe.created());
+        let not_a_link = access("/usr/bin/python3.11", &[], &[Op::Readlink], &["EINVAL"]);
+        assert!(
+            not_a_link.found(),
+            "readlink of a regular file fails, but the file is there"
+        );
+        let made = access("/tmp/cache", &[Op::Mkdir], &[], &[]);
+        assert!(made.found() && made.created() && !made.executed());
+        assert!(access("/bin/sh", &[Op::Exec], &[], &[]).executed());
+    }
+
+    #[test]
+    fn files_are_looked_up_by_path() {
+        let report = SensorReport {
+            files: vec![
+                access("/a", &[Op::Open], &[], &[]),
+                access("/b", &[Op::Stat], &[], &[]),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            report.file("/b").map(|f| f.ok.clone()),
+            Some([Op::Stat].into())
+        );
+        assert!(report.file("/c").is_none());
+    }
+
+    #[test]
+    fn exit_statuses_follow_the_shell_convention() {
+        assert_eq!(AppExit::Code(3).status(), 3);
+        assert_eq!(
+            AppExit::Signal {
+                number: 15,
+                name: "SIGTERM".into()
+            }
+            .status(),
+            143
+        );
+    }
+
+    #[test]
+    fn the_json_shape_is_stable() {
+        let report = SensorReport {
+            files: vec![access(
+                "/etc/hosts",
+                &[Op::Open, Op::RenameTo],
+                &[Op::Stat],
+                &["ENOENT"],
+            )],
+            exit: Some(AppExit::Code(0)),
+            fanotify_status: FanotifyStatus::Unavailable {
+                reason: "EPERM".into(),
+            },
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["files"][0],
+            serde_json::json!({"path": "/etc/hosts", "ok": ["open", "rename_to"], "failed": ["stat"], "errors": ["ENOENT"]})
+        );
+        assert_eq!(json["exit"], serde_json::json!({"code": 0}));
+        assert_eq!(
+            json["fanotify_status"],
+            serde_json::json!({"state": "unavailable", "reason": "EPERM"})
+        );
+        let back: SensorReport = serde_json::from_value(json).unwrap();
+        assert_eq!(back, report);
+    }
 }
