@@ -94,10 +94,11 @@ pub struct FileAccess {
 }
 
 impl FileAccess {
-    /// The path existed (or was made): a call on it succeeded, or failed for a reason
-    /// other than absence (readlink of a regular file fails with EINVAL).
+    /// The path certainly existed (or was made): a call on it succeeded, or failed in
+    /// a way only an existing path can (readlink of a regular file: EINVAL; mkdir of an
+    /// existing directory: EEXIST). EACCES and the like say nothing either way.
     pub fn found(&self) -> bool {
-        !self.ok.is_empty() || self.errors.iter().any(|e| !ABSENT.contains(&e.as_str()))
+        !self.ok.is_empty() || self.errors.iter().any(|e| EXISTING.contains(&e.as_str()))
     }
 
     /// The path was executed (execve/execveat), successfully or not.
@@ -112,8 +113,9 @@ impl FileAccess {
     }
 }
 
-/// Errors that say the path is not there.
-const ABSENT: &[&str] = &["ENOENT", "ENOTDIR", "UNFINISHED"];
+/// Errors only an existing path gives: it exists (EEXIST), is not a symlink (EINVAL
+/// from readlink), is one (ELOOP with O_NOFOLLOW), is a directory (EISDIR, ENOTEMPTY).
+const EXISTING: &[&str] = &["EEXIST", "EINVAL", "ELOOP", "EISDIR", "ENOTEMPTY"];
 
 /// What a file syscall did with a path. The names are stable (snake_case in JSON).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -312,6 +314,13 @@ mod tests {
             not_a_link.found(),
             "readlink of a regular file fails, but the file is there"
         );
+        let denied = access(
+            "/app/__pycache__",
+            &[],
+            &[Op::Stat, Op::Mkdir],
+            &["ENOENT", "EACCES"],
+        );
+        assert!(!denied.found(), "mkdir refused in a read-only directory");
         let made = access("/tmp/cache", &[Op::Mkdir], &[], &[]);
         assert!(made.found() && made.created() && !made.executed());
         assert!(access("/bin/sh", &[Op::Exec], &[], &[]).executed());

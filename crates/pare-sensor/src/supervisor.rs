@@ -16,7 +16,7 @@ use crate::privileges::{self, CAP_SETPCAP, CAP_SYS_ADMIN, Plan};
 use crate::session::{Session, lock};
 use crate::spawn::{self, Launch};
 use crate::tracer::Tracer;
-use crate::user::{self, Identity};
+use crate::user;
 use crate::{affinity, control, environment, fanotify, path, program, ptrace, seccomp, signals};
 
 /// Exit status when the sensor itself cannot start the app (Docker uses 125 for its own
@@ -139,23 +139,16 @@ fn prepare(session: &Session) -> Result<Launch, (i32, String)> {
         env: environment::app_env(std::env::vars_os(), identity.as_ref()),
         plan: Plan {
             drop_bounding: privileges::has_effective(CAP_SETPCAP),
-            switch_to: identity.filter(|i| *i != current_identity()),
+            // As root, always switch (also root to root: it sets the groups). An
+            // unprivileged sensor (in tests) can only "switch" to itself.
+            switch_to: identity.filter(|i| {
+                nix::unistd::geteuid().is_root() || i.uid != nix::unistd::getuid().as_raw()
+            }),
             no_new_privs,
         },
         filter: (options.mode == Mode::Seccomp).then(|| seccomp::program(session.untraced())),
         cpus,
     })
-}
-
-fn current_identity() -> Identity {
-    Identity {
-        uid: nix::unistd::getuid().as_raw(),
-        gid: nix::unistd::getgid().as_raw(),
-        groups: nix::unistd::getgroups()
-            .map(|g| g.iter().map(|g| g.as_raw()).collect())
-            .unwrap_or_default(),
-        home: std::env::var("HOME").unwrap_or_default(),
-    }
 }
 
 fn read_or_empty(path: &str) -> String {
