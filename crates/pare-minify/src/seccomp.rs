@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 
 /// Syscalls made after the filter is in place but before the app's code runs:
 /// runc's last steps, execve, the dynamic loader and libc start-up, and signal
-/// handling the engine relies on to stop the container.
+/// handling the engine relies on to stop the container. runc installs the filter
+/// before it switches user (unless no_new_privs is set) and then hands the stdio pipes
+/// to that user with fchown: without it a non-root nginx cannot open /dev/stdout.
 const RUNTIME_SYSCALLS: &[&str] = &[
     "access",
     "arch_prctl",
@@ -30,6 +32,8 @@ const RUNTIME_SYSCALLS: &[&str] = &[
     "faccessat",
     "faccessat2",
     "fchdir",
+    "fchown",
+    "fchownat",
     "fcntl",
     "fstat",
     "fstatfs",
@@ -41,6 +45,7 @@ const RUNTIME_SYSCALLS: &[&str] = &[
     "getgid",
     "getpid",
     "getppid",
+    "getgroups",
     "getrandom",
     "gettid",
     "getuid",
