@@ -7,7 +7,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -303,8 +303,4 @@ pub fn eventually(what: &str, timeout: Duration, mut done: impl FnMut() -> bool)
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(250));
     }
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }
