@@ -11,9 +11,12 @@ use syscalls::Sysno;
 pub struct PathArg {
     /// Index of the directory fd the path is relative to; `None` means the cwd.
     pub dirfd: Option<usize>,
-    /// Index of the pointer to the NUL-terminated path.
+    /// Index of the pointer to the NUL-terminated path (or to a `struct sockaddr`).
     pub path: usize,
     pub op: Op,
+    /// The path is the one of a `struct sockaddr_un` whose length is this argument
+    /// (bind/connect); other address families name no file.
+    pub sockaddr_len: Option<usize>,
 }
 
 /// Arguments that change the [`Op`] of the call.
@@ -40,6 +43,7 @@ const fn cwd(path: usize, op: Op) -> PathArg {
         dirfd: None,
         path,
         op,
+        sockaddr_len: None,
     }
 }
 
@@ -48,6 +52,16 @@ const fn at(dirfd: usize, path: usize, op: Op) -> PathArg {
         dirfd: Some(dirfd),
         path,
         op,
+        sockaddr_len: None,
+    }
+}
+
+const fn unix_socket(path: usize, len: usize, op: Op) -> PathArg {
+    PathArg {
+        dirfd: None,
+        path,
+        op,
+        sockaddr_len: Some(len),
     }
 }
 
@@ -127,6 +141,8 @@ pub fn lookup(nr: Sysno) -> Option<FileSyscall> {
         }
         Sysno::inotify_add_watch => plain(const { &[cwd(1, Watch)] }),
         Sysno::fanotify_mark => plain(const { &[at(3, 4, Watch)] }),
+        Sysno::bind => plain(const { &[unix_socket(1, 2, Bind)] }),
+        Sysno::connect => plain(const { &[unix_socket(1, 2, Connect)] }),
         _ => return None,
     };
     Some(spec)

@@ -24,6 +24,7 @@ mod recorder;
 mod seccomp;
 mod session;
 mod signals;
+mod sockaddr;
 mod spawn;
 mod stdio;
 mod supervisor;

@@ -53,6 +53,21 @@ pub fn read_cstring(pid: Pid, addr: u64) -> Result<Vec<u8>, ReadError> {
     Err(ReadError::TooLong)
 }
 
+/// Reads up to `len` bytes at `addr` in `pid` (fewer where the mapping ends).
+pub fn read_bytes(pid: Pid, addr: u64, len: usize) -> Result<Vec<u8>, ReadError> {
+    if addr == 0 {
+        return Err(ReadError::Null);
+    }
+    let mut buf = vec![0u8; len.min(PAGE)];
+    let first = (PAGE - addr as usize % PAGE).min(buf.len());
+    let mut n = read_into(pid, addr as usize, &mut buf[..first])?;
+    if n == first && first < buf.len() {
+        n += read_into(pid, addr as usize + first, &mut buf[first..]).unwrap_or(0);
+    }
+    buf.truncate(n);
+    Ok(buf)
+}
+
 /// Reads a native-endian u64 at `addr` in `pid` (e.g. `open_how.flags`).
 pub fn read_u64(pid: Pid, addr: u64) -> Result<u64, ReadError> {
     if addr == 0 {
@@ -95,6 +110,10 @@ mod tests {
         let offset = start - base;
         buf[offset + 10] = 0;
         assert_eq!(read_cstring(me, (base + offset) as u64).unwrap().len(), 10);
+        assert_eq!(
+            read_bytes(me, (base + offset) as u64, 8).unwrap(),
+            b"aaaaaaaa"
+        );
         let value = 0x0102_0304_0506_0708u64;
         assert_eq!(read_u64(me, &value as *const u64 as u64).unwrap(), value);
     }

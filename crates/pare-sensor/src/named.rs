@@ -4,9 +4,10 @@ use nix::unistd::Pid;
 use pare_sensor::Op;
 
 use crate::file_syscalls::{FileSyscall, Flags, adjust};
-use crate::memory::{ReadError, read_cstring, read_u64};
+use crate::memory::{ReadError, read_bytes, read_cstring, read_u64};
 use crate::path::{canonical_if_link, resolve};
 use crate::procfs::base_dir;
+use crate::sockaddr::{SOCKADDR_UN_SIZE, unix_path};
 
 /// A path the call names, and what it does with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +41,16 @@ pub fn read(
         Flags::OpenHow(i) => read_u64(pid, args[i]).unwrap_or(0),
     };
     for arg in spec.paths {
-        let raw = match read_cstring(pid, args[arg.path]) {
+        let read = match arg.sockaddr_len {
+            Some(len) => read_bytes(
+                pid,
+                args[arg.path],
+                (args[len] as usize).min(SOCKADDR_UN_SIZE),
+            )
+            .map(|addr| unix_path(&addr).map(<[u8]>::to_vec).unwrap_or_default()),
+            None => read_cstring(pid, args[arg.path]),
+        };
+        let raw = match read {
             Ok(raw) => raw,
             // utimensat(fd, NULL, …) works on the descriptor itself.
             Err(ReadError::Null) => continue,
@@ -50,8 +60,15 @@ pub fn read(
             }
         };
         // An empty path with AT_EMPTY_PATH means the descriptor itself (fstat is
-        // newfstatat(fd, "", AT_EMPTY_PATH) in glibc); it was recorded when opened.
+        // newfstatat(fd, "", AT_EMPTY_PATH) in glibc); it was recorded when opened,
+        // except for fexecve (execveat of a descriptor), where it says what ran.
         if raw.is_empty() {
+            if arg.op == Op::Exec
+                && let Some(fd) = arg.dirfd.map(|i| args[i] as i32)
+                && let Ok(path) = base_dir(pid, Some(fd))
+            {
+                out.named.push(Named { path, op: Op::Exec });
+            }
             continue;
         }
         let text = String::from_utf8_lossy(&raw);

@@ -165,6 +165,10 @@ pub enum Op {
     Xattr,
     /// inotify_add_watch, fanotify_mark.
     Watch,
+    /// bind of a Unix socket: makes the socket file.
+    Bind,
+    /// connect to a Unix socket.
+    Connect,
     /// A symlink passed through on the way to a `..` (recorded by the sensor, not named
     /// by a syscall on its own).
     Lookup,
@@ -175,7 +179,7 @@ impl Op {
     pub fn creates(self) -> bool {
         matches!(
             self,
-            Op::Create | Op::Mkdir | Op::Mknod | Op::RenameTo | Op::LinkTo | Op::Symlink
+            Op::Create | Op::Mkdir | Op::Mknod | Op::RenameTo | Op::LinkTo | Op::Symlink | Op::Bind
         )
     }
 }

@@ -285,3 +285,31 @@ fn without_cap_sys_admin_tracing_still_works_and_fanotify_says_why_not() {
     );
     assert!(report.syscalls.iter().any(|s| s == "openat"));
 }
+
+#[test]
+fn unix_sockets_are_files_the_app_makes_or_needs() {
+    let script = "import socket\n\
+        s = socket.socket(socket.AF_UNIX)\n\
+        s.bind('app.sock')\n\
+        c = socket.socket(socket.AF_UNIX)\n\
+        try: c.connect('/run/missing.sock')\n\
+        except OSError: pass\n\
+        t = socket.socket(socket.AF_UNIX)\n\
+        t.bind('\\0abstract')\n";
+    let (app, run) = Traced::run_to_end(&Spec {
+        caps: BOTH_CAPS,
+        image: "pare-test/flask:latest",
+        docker_flags: &["--network", "none", "--workdir", "/tmp"],
+        sensor_flags: &["--user", "nobody"],
+        command: &["python3", "-c", script],
+    });
+    run.success();
+    let report = app.report();
+    let made = report
+        .file("/tmp/app.sock")
+        .expect("bind resolved against the cwd");
+    assert!(made.created() && made.ok.contains(&Op::Bind), "{made:?}");
+    let missing = report.file("/run/missing.sock").expect("connect recorded");
+    assert!(missing.failed.contains(&Op::Connect) && missing.errors.contains("ENOENT"));
+    assert!(!report.files.iter().any(|f| f.path.contains("abstract")));
+}
