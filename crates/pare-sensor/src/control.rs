@@ -20,7 +20,9 @@ pub fn run(session: Arc<Session>, inbox: Inbox, flush: Option<FlushWatch>, app: 
     let fanotify_fd = match fanotify_fd {
         Some(Ok(fd)) => Some(fd),
         Some(Err(e)) => {
-            session.warn(format!("fanotify is read only at report time: {e}"));
+            session.warn(format!(
+                "fanotify events are read only when a report is written: {e}"
+            ));
             None
         }
         None => None,
@@ -42,7 +44,7 @@ pub fn run(session: Arc<Session>, inbox: Inbox, flush: Option<FlushWatch>, app: 
             (ready(Some(0)), ready(fanotify_slot), ready(flush_slot));
         drop(fds);
         if signals_ready {
-            for (sig, _sender) in inbox.drain() {
+            for sig in inbox.drain() {
                 on_signal(&session, sig, app);
             }
         }

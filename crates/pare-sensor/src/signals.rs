@@ -107,12 +107,10 @@ impl Inbox {
         })
     }
 
-    /// Every signal received since the last call, in order, with the sender's pid.
-    pub fn drain(&self) -> Vec<(i32, i32)> {
-        // struct signalfd_siginfo: ssi_signo at 0, ssi_pid at 12, 128 bytes in all.
+    /// Every signal received since the last call, in order.
+    pub fn drain(&self) -> Vec<i32> {
+        // struct signalfd_siginfo: ssi_signo first, 128 bytes in all.
         const SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
-        let word =
-            |b: &[u8], at: usize| i32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
         let mut out = Vec::new();
         let mut buf = [0u8; 16 * SIZE];
         while let Ok(n) = nix::unistd::read(&self.fd, &mut buf) {
@@ -122,7 +120,7 @@ impl Inbox {
             out.extend(
                 buf[..n]
                     .chunks_exact(SIZE)
-                    .map(|info| (word(info, 0), word(info, 12))),
+                    .map(|info| i32::from_ne_bytes([info[0], info[1], info[2], info[3]])),
             );
         }
         out
