@@ -62,11 +62,13 @@ impl FromStr for Severity {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Location {
-    /// A place in a Dockerfile; `end_line` is the last line of the instruction.
+    /// A place in a Dockerfile, and the lines of the instruction it is in
+    /// (`instruction_line` is where hadolint would report it).
     File {
         file: String,
         line: usize,
         column: usize,
+        instruction_line: usize,
         end_line: usize,
     },
     /// An image, and a path inside it when the finding is about a file.
@@ -78,12 +80,14 @@ pub enum Location {
 }
 
 impl Location {
-    pub fn file(file: &str, pos: Pos, end_line: usize) -> Self {
+    /// A place inside an instruction that spans `lines`.
+    pub fn file(file: &str, pos: Pos, lines: std::ops::RangeInclusive<usize>) -> Self {
         Location::File {
             file: file.to_owned(),
             line: pos.line,
             column: pos.column,
-            end_line: end_line.max(pos.line),
+            instruction_line: (*lines.start()).min(pos.line),
+            end_line: (*lines.end()).max(pos.line),
         }
     }
 }

@@ -133,27 +133,30 @@ pub fn run(program: &Path, jobs: &[Job]) -> Result<Vec<(usize, Finding)>, Shellc
         maps.push(map);
         names.push(name);
     }
+    // shellcheck checks its files one after another: one process per core, each
+    // with an equal share (and never an argument list too long for the system).
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_call = names.len().div_ceil(cores).clamp(1, 500);
+    let outputs: Vec<Result<Report, ShellcheckError>> = std::thread::scope(|scope| {
+        let calls: Vec<_> = names
+            .chunks(per_call)
+            .map(|chunk| scope.spawn(|| check_files(program, dir.path(), chunk)))
+            .collect();
+        calls
+            .into_iter()
+            .map(|c| {
+                c.join().unwrap_or_else(|_| {
+                    Err(ShellcheckError::Failed {
+                        status: "panicked".into(),
+                        stderr: String::new(),
+                    })
+                })
+            })
+            .collect()
+    });
     let mut findings = Vec::new();
-    // Long argument lists are split; each call still checks many scripts.
-    for chunk in names.chunks(500) {
-        let output = Command::new(program)
-            .current_dir(dir.path())
-            .args(["--format=json1", "--norc", "--exclude", EXCLUDED])
-            .args(chunk)
-            .output()
-            .map_err(|source| ShellcheckError::Spawn {
-                program: program.display().to_string(),
-                source,
-            })?;
-        // Exit 1 means "found something"; anything else with no JSON is a failure.
-        if !matches!(output.status.code(), Some(0 | 1)) {
-            return Err(ShellcheckError::Failed {
-                status: output.status.to_string(),
-                stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-            });
-        }
-        let report: Report = serde_json::from_slice(&output.stdout)?;
-        for c in report.comments {
+    for report in outputs {
+        for c in report?.comments {
             let Some(k) = c
                 .file
                 .strip_suffix(".sh")
@@ -168,7 +171,28 @@ pub fn run(program: &Path, jobs: &[Job]) -> Result<Vec<(usize, Finding)>, Shellc
             }
         }
     }
+    findings.sort_by_key(|(k, _)| *k);
     Ok(findings)
+}
+
+fn check_files(program: &Path, dir: &Path, files: &[String]) -> Result<Report, ShellcheckError> {
+    let output = Command::new(program)
+        .current_dir(dir)
+        .args(["--format=json1", "--norc", "--exclude", EXCLUDED])
+        .args(files)
+        .output()
+        .map_err(|source| ShellcheckError::Spawn {
+            program: program.display().to_string(),
+            source,
+        })?;
+    // Exit 1 means "found something"; anything else is a failure.
+    if !matches!(output.status.code(), Some(0 | 1)) {
+        return Err(ShellcheckError::Failed {
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        });
+    }
+    Ok(serde_json::from_slice(&output.stdout)?)
 }
 
 fn finding(job: &Job, map: &[Line], c: &Comment) -> Option<Finding> {
@@ -195,7 +219,11 @@ fn finding(job: &Job, map: &[Line], c: &Comment) -> Option<Finding> {
         rule: format!("SC{}", c.code),
         name: "shellcheck".into(),
         severity,
-        location: Location::file(&job.path, pos, job.instruction.end_line),
+        location: Location::file(
+            &job.path,
+            pos,
+            job.instruction.pos.line..=job.instruction.end_line,
+        ),
         message: c.message.clone(),
     })
 }

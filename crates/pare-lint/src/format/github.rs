@@ -38,6 +38,7 @@ pub fn annotations(findings: &[&Finding], errors: &[(&str, &SyntaxError)]) -> St
                 line,
                 column,
                 end_line,
+                ..
             } => format!(
                 "file={},line={line},col={column},endLine={end_line},",
                 property(file)

@@ -62,6 +62,7 @@ fn location(loc: &Location) -> Value {
             line,
             column,
             end_line,
+            ..
         } => json!({
             "physicalLocation": {
                 "artifactLocation": { "uri": uri(file) },
@@ -103,7 +104,7 @@ pub fn log(findings: &[&Finding], errors: &[(&str, &SyntaxError)], version: &str
             json!({
                 "level": "error",
                 "message": { "text": format!("syntax error: {}", e.message) },
-                "locations": [location(&Location::file(path, e.pos, e.pos.line))],
+                "locations": [location(&Location::file(path, e.pos, e.pos.line..=e.pos.line))],
             })
         })
         .collect();

@@ -55,16 +55,16 @@ impl<'a> Check<'a> {
         let Some(rule) = catalog::find(id) else {
             return;
         };
-        let end_line = self
+        let lines = self
             .file
             .instructions
             .get(index)
-            .map_or(pos.line, |i| i.end_line);
+            .map_or(pos.line..=pos.line, |i| i.pos.line..=i.end_line);
         self.findings.push(Finding {
             rule: rule.id.to_owned(),
             name: rule.name.to_owned(),
             severity: rule.severity,
-            location: Location::file(self.path, pos, end_line),
+            location: Location::file(self.path, pos, lines),
             message,
         });
     }

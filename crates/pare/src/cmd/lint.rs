@@ -59,7 +59,7 @@ pub struct LintArgs {
     /// Print what a rule checks and why, then exit.
     #[arg(long, value_name = "RULE")]
     pub explain: Option<String>,
-    /// List every rule, then exit.
+    /// List every rule (as JSON with --format json), then exit.
     #[arg(long)]
     pub rules: bool,
     #[arg(long, value_enum, default_value_t = Color::Auto)]
@@ -86,7 +86,11 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.rules {
-        print!("{}", rule_list());
+        if args.format == Format::Json {
+            println!("{}", serde_json::to_string_pretty(catalog::RULES)?);
+        } else {
+            print!("{}", rule_list());
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let config = load_config(args.config.as_deref())?;
