@@ -289,3 +289,34 @@ fn every_test_dockerfile_parses() {
     }
     assert!(count >= 40, "only {count} Dockerfiles");
 }
+
+/// Never a panic: every prefix of every test Dockerfile, and each with a line dropped,
+/// parses or gives an error (and linting what parses does not panic either).
+#[test]
+fn truncated_and_damaged_files_never_panic() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/data/dockerfiles");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut variants: Vec<String> = text
+            .char_indices()
+            .map(|(i, _)| text[..i].to_owned())
+            .collect();
+        let lines: Vec<&str> = text.lines().collect();
+        for skip in 0..lines.len() {
+            let mut l = lines.clone();
+            l.remove(skip);
+            variants.push(l.join("\n"));
+        }
+        for v in variants {
+            if parse(&v).is_ok() {
+                pare_lint::lint(
+                    &[pare_lint::Source {
+                        path: "x".into(),
+                        text: v,
+                    }],
+                    &pare_lint::Options::default(),
+                );
+            }
+        }
+    }
+}
