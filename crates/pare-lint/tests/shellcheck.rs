@@ -51,6 +51,13 @@ fn heredoc_bodies_are_checked_at_their_lines() {
 }
 
 #[test]
+fn tab_stripped_heredoc_columns_count_the_tabs() {
+    let text = "FROM debian:12\nRUN <<-EOF\n\tset -e\n\trm -rf $DIR/\n\tEOF\n";
+    let found = sc_findings(text);
+    assert!(found.contains(&("SC2115".into(), 4, 9)), "{found:?}");
+}
+
+#[test]
 fn shellcheck_ignores_apply() {
     let text = "FROM debian:12\n# hadolint ignore=SC2086,SC2154\nRUN cp $FILES /out\n";
     assert_eq!(sc_findings(text), []);

@@ -34,6 +34,8 @@ pub struct Heredoc {
     /// The line of the body's first line (the line after the opening instruction
     /// line for the first heredoc).
     pub first_line: usize,
+    /// How many leading tabs `<<-` took off each body line.
+    pub stripped_tabs: Vec<usize>,
     /// `<<"EOF"` or `<<'EOF'`: the body is not expanded.
     pub quoted: bool,
     /// Byte offset of the `<<` marker in the instruction's arguments.
@@ -276,6 +278,7 @@ fn read_heredocs(
     for marker in heredoc_markers(&logical.args.text, escape) {
         let first_line = *i + 1;
         let mut body = String::new();
+        let mut stripped_tabs = Vec::new();
         let mut closed = false;
         while let Some(line) = lines.get(*i) {
             *i += 1;
@@ -290,6 +293,7 @@ fn read_heredocs(
             }
             body.push_str(candidate);
             body.push('\n');
+            stripped_tabs.push(line.len() - candidate.len());
         }
         if !closed {
             return Err(SyntaxError::new(
@@ -305,6 +309,7 @@ fn read_heredocs(
             name: marker.name,
             body,
             first_line,
+            stripped_tabs,
             quoted: marker.quoted,
             marker: marker.offset,
         });

@@ -11,8 +11,11 @@ use crate::shell::{self, Command, Script};
 pub enum Origin {
     /// In the instruction's (joined) arguments, from this byte offset.
     Args { offset: usize },
-    /// A heredoc body starting on this line.
-    Heredoc { first_line: usize },
+    /// A heredoc body starting on this line, with the tabs `<<-` took off each line.
+    Heredoc {
+        first_line: usize,
+        stripped_tabs: Vec<usize>,
+    },
     /// The exec form: no shell, words only.
     Exec,
 }
@@ -31,11 +34,16 @@ impl Part {
         match self.origin {
             Origin::Args { offset: base } => ins.pos_of(base + offset),
             Origin::Exec => ins.pos,
-            Origin::Heredoc { first_line } => {
+            Origin::Heredoc {
+                first_line,
+                ref stripped_tabs,
+            } => {
                 let before = &self.text[..offset.min(self.text.len())];
-                let line = first_line + before.matches('\n').count();
-                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                Pos::new(line, column)
+                let index = before.matches('\n').count();
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count())
+                    + 1
+                    + stripped_tabs.get(index).copied().unwrap_or(0);
+                Pos::new(first_line + index, column)
             }
         }
     }
@@ -148,6 +156,7 @@ fn parts(ins: &Instruction, command: &CommandForm) -> Vec<Part> {
                     text: h.body.clone(),
                     origin: Origin::Heredoc {
                         first_line: h.first_line,
+                        stripped_tabs: h.stripped_tabs.clone(),
                     },
                     script: shell::parse(&h.body),
                 });
