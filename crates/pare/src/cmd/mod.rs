@@ -2,5 +2,4 @@
 
 pub mod build;
 pub mod lint;
-pub mod sbom;
 pub mod xray;
