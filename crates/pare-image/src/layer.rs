@@ -118,11 +118,25 @@ pub struct ParsedLayer {
 /// Which file contents to keep in memory while streaming.
 pub type ContentFilter = dyn Fn(&str, u64) -> bool + Send + Sync;
 
+/// Reads a file's bytes as they stream past and keeps only what it makes of them (a
+/// cataloger's summary of a binary, say), so memory stays bounded whatever the file size.
+pub trait ContentReducer: Send {
+    /// Sees the next chunk of the file; returns `false` once it needs no more.
+    fn update(&mut self, chunk: &[u8]) -> bool;
+    /// What to keep in [`LayerEntry::content`] in place of the bytes.
+    fn finish(self: Box<Self>) -> Option<Vec<u8>>;
+}
+
+/// Chooses a reducer for a regular file from its path, size and mode bits.
+pub type ReducerChooser = dyn Fn(&str, u64, u32) -> Option<Box<dyn ContentReducer>> + Send + Sync;
+
 /// Limits and wishes for reading layers.
 #[derive(Clone)]
 pub struct ReadOptions {
     /// Keep the bytes of files for which this says yes (catalogers use it).
     pub keep_content: Option<Arc<ContentFilter>>,
+    /// For files `keep_content` does not keep: keep what a reducer makes of their bytes.
+    pub reduce_content: Option<Arc<ReducerChooser>>,
     /// A layer may expand to at most `max(min_expand_limit, ratio × blob size)`.
     pub max_expansion_ratio: u64,
     pub min_expand_limit: u64,
@@ -134,6 +148,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             keep_content: None,
+            reduce_content: None,
             max_expansion_ratio: 100,
             min_expand_limit: 1 << 30,
             max_entries: 2_000_000,
@@ -548,7 +563,11 @@ fn read_entry<R: Read>(
             .keep_content
             .as_ref()
             .is_some_and(|wants| wants(&path, size));
-        hash_content(entry, keep)?
+        let reducer = match &options.reduce_content {
+            Some(choose) if !keep => choose(&path, size, mode),
+            _ => None,
+        };
+        hash_content(entry, keep, reducer)?
     } else {
         (None, None)
     };
@@ -574,9 +593,11 @@ pub type KeptBytes = Arc<[u8]>;
 fn hash_content(
     entry: &mut impl Read,
     keep: bool,
+    mut reducer: Option<Box<dyn ContentReducer>>,
 ) -> io::Result<(Option<u128>, Option<KeptBytes>)> {
     let mut hasher = Xxh3::new();
     let mut kept = keep.then(Vec::new);
+    let mut reducing = reducer.is_some();
     let mut buf = [0u8; 64 * 1024];
     loop {
         let n = entry.read(&mut buf)?;
@@ -587,8 +608,12 @@ fn hash_content(
         if let Some(k) = kept.as_mut() {
             k.extend_from_slice(&buf[..n]);
         }
+        if let (true, Some(r)) = (reducing, reducer.as_mut()) {
+            reducing = r.update(&buf[..n]);
+        }
     }
-    Ok((Some(hasher.digest128()), kept.map(Arc::from)))
+    let reduced = reducer.and_then(|r| r.finish()).map(Arc::from);
+    Ok((Some(hasher.digest128()), kept.map(Arc::from).or(reduced)))
 }
 
 #[cfg(test)]
@@ -737,6 +762,53 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().starts_with("blobs/sha256/x:"), "{err}");
+    }
+
+    /// Counts the bytes it was shown, stopping after the first chunk when asked to.
+    struct Counter {
+        seen: usize,
+        stop_early: bool,
+    }
+    impl ContentReducer for Counter {
+        fn update(&mut self, chunk: &[u8]) -> bool {
+            self.seen += chunk.len();
+            !self.stop_early
+        }
+        fn finish(self: Box<Self>) -> Option<Vec<u8>> {
+            Some(self.seen.to_string().into_bytes())
+        }
+    }
+
+    #[test]
+    fn reducers_keep_their_summary_and_keep_content_wins() {
+        let tar = tar_of(&[
+            TarItem::file("bin/tool", &[1u8; 200_000], 0o755),
+            TarItem::file("bin/early", &[2u8; 200_000], 0o755),
+            TarItem::file("etc/kept", b"bytes", 0o755),
+            TarItem::file("etc/plain", b"data", 0o644),
+        ]);
+        let options = ReadOptions {
+            keep_content: Some(Arc::new(|p: &str, _| p == "/etc/kept")),
+            reduce_content: Some(Arc::new(|p: &str, _, mode| {
+                (mode & 0o111 != 0).then(|| {
+                    Box::new(Counter {
+                        seen: 0,
+                        stop_early: p.ends_with("early"),
+                    }) as Box<dyn ContentReducer>
+                })
+            })),
+            ..Default::default()
+        };
+        let layer = read_layer(&tar[..], "t", &Expected::default(), &options).unwrap();
+        let content: Vec<Option<&[u8]>> =
+            layer.entries.iter().map(|e| e.content.as_deref()).collect();
+        assert_eq!(content[0], Some(&b"200000"[..]));
+        let early: usize = std::str::from_utf8(content[1].unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(early > 0 && early < 200_000, "{early}");
+        assert_eq!(content[2..], [Some(&b"bytes"[..]), None]);
     }
 
     #[test]

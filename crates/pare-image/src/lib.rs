@@ -21,7 +21,7 @@ pub use config::{History, ImageConfig, RunConfig};
 pub use digest::Digest;
 pub use error::{ImageError, Result};
 pub use index::{FileIndex, Node};
-pub use layer::{Compression, EntryKind, ReadOptions};
+pub use layer::{Compression, ContentReducer, EntryKind, ReadOptions};
 pub use reference::ImageRef;
 pub use source::Resolved;
 
