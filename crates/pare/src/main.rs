@@ -30,6 +30,8 @@ enum Command {
     Lint(cmd::lint::LintArgs),
     /// Minify an image to what its app uses, and verify the slim image answers the same.
     Build(Box<cmd::build::BuildArgs>),
+    /// List every package in an image with the files it owns (CycloneDX, SPDX, table).
+    Sbom(cmd::sbom::SbomArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Xray(args) => cmd::xray::run(args),
         Command::Lint(args) => cmd::lint::run(args),
         Command::Build(args) => cmd::build::run(*args),
+        Command::Sbom(args) => cmd::sbom::run(args),
     };
     match result {
         Ok(code) => code,

@@ -8,7 +8,7 @@ use std::path::Path;
 use pare_image::Digest;
 use pare_image::testutil::{TarItem, gzip, tar_of};
 use serde_json::json;
-use support::{pare, pare_env, temp_dir};
+use support::{children_peak_rss_kib, pare, pare_env, temp_dir};
 
 /// Writes an OCI image layout with the given layer blobs. `diff_ids` are the digests
 /// of the uncompressed tars. Returns the blob names of (manifest, config, layers).
@@ -248,15 +248,6 @@ fn gzip_bomb_is_refused_in_bounded_memory() {
         peak_kib < 200 * 1024,
         "pare used {peak_kib} KiB reading a bomb"
     );
-}
-
-fn children_peak_rss_kib() -> i64 {
-    // SAFETY: getrusage only writes into the struct we pass.
-    unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
-        usage.ru_maxrss
-    }
 }
 
 #[test]

@@ -2,4 +2,5 @@
 
 pub mod build;
 pub mod lint;
+pub mod sbom;
 pub mod xray;

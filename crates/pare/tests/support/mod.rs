@@ -244,3 +244,14 @@ pub fn pare_work_dirs() -> Vec<PathBuf> {
         })
         .unwrap_or_default()
 }
+
+/// Peak resident memory of the biggest child this test process has waited for, in KiB
+/// (a memory bound checked on a `pare` run that has finished).
+pub fn children_peak_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes into the struct we hand it.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage.ru_maxrss
+    }
+}

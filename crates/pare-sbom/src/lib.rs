@@ -1,0 +1,80 @@
+//! pare-sbom: which packages an image holds, and which files each one owns.
+//!
+//! Catalogers read only the files they declare ([`wanted`]) while pare-image streams
+//! the layers once; [`read_options`] sets that up, [`catalog`] then turns the kept
+//! bytes into an [`Sbom`]. Nothing here fails on bad metadata: a file that cannot be
+//! read becomes a [`Warning`] naming it, and the rest of the SBOM is still produced.
+//!
+//! ```no_run
+//! use pare_image::ImageRef;
+//! let image = pare_image::read_image(
+//!     &ImageRef::parse("docker-archive:/tmp/flask.tar").unwrap(),
+//!     &pare_sbom::read_options(),
+//! ).unwrap();
+//! let sbom = pare_sbom::catalog(&image);
+//! for p in &sbom.packages {
+//!     println!("{} {} {} ({} files)", p.ecosystem, p.name, p.version, p.files.len());
+//! }
+//! ```
+
+mod apk;
+mod base64;
+mod binary;
+mod catalog;
+pub mod cyclonedx;
+mod distro;
+mod dpkg;
+mod golang;
+mod java;
+pub mod license;
+mod npm;
+pub mod package;
+pub mod purl;
+mod python;
+mod rfc822;
+mod rpm;
+mod rust_audit;
+pub mod spdx;
+mod sqlite;
+mod time;
+mod unowned;
+
+use std::sync::Arc;
+
+use pare_image::ReadOptions;
+
+pub use catalog::catalog;
+pub use license::{is_spdx_expression, spdx_id};
+pub use package::{
+    Checksum, Distro, Ecosystem, ImageInfo, OwnedFile, Package, Sbom, SourcePackage, UnownedFile,
+    UnownedKind, Warning,
+};
+pub use time::now_rfc3339;
+
+/// Metadata files larger than this are not kept (a real dpkg status is a few MB).
+pub const METADATA_LIMIT: u64 = 64 << 20;
+
+/// Whether a cataloger needs the bytes of the file at `path` (of `size` bytes). Pass it
+/// as `ReadOptions::keep_content`, alone or or-ed with the caller's own wishes.
+pub fn wanted(path: &str, size: u64) -> bool {
+    size <= METADATA_LIMIT
+        && (distro::wants(path)
+            || dpkg::wants(path)
+            || apk::wants(path)
+            || rpm::wants(path)
+            || python::wants(path)
+            || npm::wants(path)
+            || license::wants(path))
+}
+
+/// Read options that keep what [`catalog`] needs: the metadata files of [`wanted`] in
+/// full, and for executables, shared libraries and jars only a small summary made
+/// while they stream past (Go build info, `cargo auditable` data, jar manifests), so
+/// memory stays bounded whatever the image holds.
+pub fn read_options() -> ReadOptions {
+    ReadOptions {
+        keep_content: Some(Arc::new(wanted)),
+        reduce_content: Some(Arc::new(binary::reducer_for)),
+        ..Default::default()
+    }
+}
