@@ -126,12 +126,16 @@ pub fn build(
             options.image
         ))
     })?;
+    // One pass serves the keep-set (ld.so's configuration) and the catalogers that
+    // tell which packages the slim image keeps.
+    let sbom_options = pare_sbom::read_options();
     let first = opened.read(&ReadOptions {
         keep_content: Some(Arc::new(|p: &str, size: u64| {
-            p.starts_with("/etc/ld.so.conf") && size < 65536
+            (p.starts_with("/etc/ld.so.conf") && size < 65536) || pare_sbom::wanted(p, size)
         })),
-        ..Default::default()
+        ..sbom_options
     })?;
+    let sbom = pare_sbom::catalog(&first);
     let original_size = ImageSize {
         uncompressed_bytes: first.layers.iter().map(|l| l.tar_size).sum(),
         compressed_bytes: first.layers.iter().map(|l| l.blob_size).sum(),
@@ -222,6 +226,7 @@ pub fn build(
     }
     let (index, keep) = settle_keep_set(&opened, &first.index, &trace, &rules)?;
     let layer = assemble::build_layer(&index, &keep)?;
+    let packages = crate::packages::sort_out(&sbom, &keep);
     let created = rfc3339_now();
     let base_digest = opened
         .resolved
@@ -283,6 +288,7 @@ pub fn build(
         },
         original: original_size,
         kept_by_reason: keep.counts(),
+        packages,
         syscalls: trace.syscalls.iter().cloned().collect(),
         traced_paths: sensor_report.files.len(),
         fanotify_paths: sensor_report.fanotify.len(),

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::keep_set::Reason;
+use crate::packages::Packages;
 use crate::probe::{Difference, ProbeResult};
 
 #[derive(Debug, Default, Serialize)]
@@ -18,6 +19,8 @@ pub struct BuildReport {
     /// original uncompressed bytes / slim uncompressed bytes.
     pub ratio: f64,
     pub kept_by_reason: BTreeMap<Reason, usize>,
+    /// The original's packages (by the SBOM catalogers), kept or removed.
+    pub packages: Packages,
     pub files_removed: u64,
     pub syscalls: Vec<String>,
     /// Paths the sensor saw named by a file syscall (found or not).

@@ -103,6 +103,44 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
             "{kept} is missing from the slim image"
         );
     }
+    // Packages kept/removed agree with the files really in the slim image: every file
+    // of a removed package is gone, every kept package has a file in it.
+    let listed = |list: &str, field: &str| -> BTreeSet<String> {
+        report["packages"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p[field].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (kept, removed) = (listed("kept", "name"), listed("removed", "name"));
+    let kept_purls = listed("kept", "purl");
+    for gone in ["apt", "dpkg", "perl-base", "bash", "dash"] {
+        assert!(
+            removed.contains(gone),
+            "{gone} not reported removed: {removed:?}"
+        );
+    }
+    for stays in ["libpython3.11-minimal", "libc6", "Flask", "gunicorn"] {
+        assert!(kept.contains(stays), "{stays} not reported kept: {kept:?}");
+    }
+    let sbom = pare(&["sbom", "--format", "json", &flask.archive_ref()])
+        .success()
+        .json();
+    for package in sbom["packages"].as_array().unwrap() {
+        let purl = package["purl"].as_str().unwrap();
+        let in_slim = package["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| paths.contains(f["path"].as_str().unwrap()))
+            .count();
+        assert_eq!(
+            kept_purls.contains(purl),
+            in_slim > 0,
+            "{purl}: {in_slim} of its files are in the slim image"
+        );
+    }
     assert!(
         slim["tools"]
             .as_array()

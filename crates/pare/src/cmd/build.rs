@@ -235,6 +235,7 @@ fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
         count(r.slim.files),
         count(r.files_removed)
     );
+    let _ = writeln!(out, "{}", packages_line(&r.packages));
     let probes: Vec<String> = r
         .probes
         .iter()
@@ -288,6 +289,42 @@ fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
         let _ = writeln!(out, "Seccomp      {p}");
     }
     out
+}
+
+/// `Packages  135 -> 24 kept (111 removed: apt, bash, dpkg, perl-base, …)`: the
+/// removed ones a reader looks for (shells, package managers) come first.
+fn packages_line(p: &pare_minify::packages::Packages) -> String {
+    let total = p.kept.len() + p.removed.len();
+    if total == 0 {
+        return "Packages     none found by the catalogers".into();
+    }
+    const NOTABLE: [&str; 8] = [
+        "bash",
+        "dash",
+        "apt",
+        "dpkg",
+        "perl-base",
+        "coreutils",
+        "pip",
+        "npm",
+    ];
+    let mut removed: Vec<&str> = p.removed.iter().map(|f| f.name.as_str()).collect();
+    removed.sort_by_key(|n| (!NOTABLE.contains(n), *n));
+    let shown: Vec<&str> = removed.iter().take(6).copied().collect();
+    let more = if removed.len() > shown.len() {
+        ", …"
+    } else {
+        ""
+    };
+    format!(
+        "Packages     {} -> {} kept ({} removed{}{}{})",
+        count(total as u64),
+        count(p.kept.len() as u64),
+        count(p.removed.len() as u64),
+        if shown.is_empty() { "" } else { ": " },
+        shown.join(", "),
+        more
+    )
 }
 
 fn cut(s: &str) -> String {
