@@ -130,6 +130,21 @@ impl OpenImage {
         ))
     }
 
+    /// The stored bytes of layer `i` (bottom first) as the store holds them, still
+    /// compressed, and their size: for handing the image on (to the Docker engine)
+    /// without unpacking it. Their digests were checked when the layers were read.
+    pub fn layer_blob(&self, i: usize) -> Result<(Box<dyn std::io::Read + Send>, u64)> {
+        let plan = self
+            .resolved
+            .layers
+            .get(i)
+            .ok_or_else(|| ImageError::BadReference {
+                reference: self.reference.to_string(),
+                reason: format!("the image has no layer {i}"),
+            })?;
+        self.store.open_blob(plan)
+    }
+
     /// Reads every layer without folding.
     pub fn read_layers(&self, options: &ReadOptions) -> Result<Vec<layer::ParsedLayer>> {
         self.store.read_layers(&self.resolved.layers, options)

@@ -5,6 +5,7 @@
 pub mod assemble;
 pub mod elf;
 pub mod keep_set;
+pub mod load;
 pub mod packages;
 pub mod pipeline;
 pub mod probe;

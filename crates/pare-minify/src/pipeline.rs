@@ -110,14 +110,6 @@ pub fn build(
     let spool = options.work_dir.join("spool");
     std::fs::create_dir_all(&spool).map_err(io(&spool))?;
     let opened = pare_image::open_image(&options.image, Some(&spool))?;
-    let engine_name = match &options.image {
-        ImageRef::DockerDaemon { name } => name.clone(),
-        other => {
-            return Err(BuildError::Input(format!(
-                "{other}: pare build runs the image in the Docker engine; load it first (docker load / skopeo copy to docker-daemon:)"
-            )));
-        }
-    };
     let config = opened.resolved.config.clone();
     let run = config.run();
     let argv = command_line(&run, options.run_args.as_deref()).ok_or_else(|| {
@@ -136,6 +128,15 @@ pub fn build(
         ..sbom_options
     })?;
     let sbom = pare_sbom::catalog(&first);
+    // The app runs in the engine: an image from an archive or layout goes in under a
+    // temporary tag, removed when `_loaded` drops.
+    let (engine_name, _loaded) = match &options.image {
+        ImageRef::DockerDaemon { name } => (name.clone(), None),
+        _ => {
+            let loaded = crate::load::load(&engine, &opened, &options.work_dir)?;
+            (loaded.tag.clone(), Some(loaded))
+        }
+    };
     let original_size = ImageSize {
         uncompressed_bytes: first.layers.iter().map(|l| l.tar_size).sum(),
         compressed_bytes: first.layers.iter().map(|l| l.blob_size).sum(),
@@ -505,6 +506,13 @@ fn write_outputs(
         })
         .unwrap_or_else(|| format!("pare-verify/{}:slim", std::process::id()));
     let archive = assemble::docker_archive(&engine_tag, config, layer)?;
+    if !options
+        .outputs
+        .iter()
+        .any(|o| matches!(o, Output::Engine { tag } if *tag == engine_tag))
+    {
+        pare_runtime::cleanup::register_image(&engine_tag);
+    }
     engine.load(bytes::Bytes::from(archive))?;
     for output in &options.outputs {
         let result = match output {

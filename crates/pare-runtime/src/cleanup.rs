@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 static CONTAINERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static IMAGES: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 pub(crate) fn register_container(id: &str) {
     if let Ok(mut list) = CONTAINERS.lock() {
@@ -17,6 +18,21 @@ pub(crate) fn register_container(id: &str) {
 pub(crate) fn forget_container(id: &str) {
     if let Ok(mut list) = CONTAINERS.lock() {
         list.retain(|c| c != id);
+    }
+}
+
+/// Registers an image pare loaded or tagged for its own use (the original loaded from
+/// an archive, the slim image under a verification tag), to remove on interruption.
+pub fn register_image(name: &str) {
+    if let Ok(mut list) = IMAGES.lock() {
+        list.push(name.to_owned());
+    }
+}
+
+/// Forgets an image (it was removed, or it is the user's output).
+pub fn forget_image(name: &str) {
+    if let Ok(mut list) = IMAGES.lock() {
+        list.retain(|i| i != name);
     }
 }
 
@@ -38,11 +54,15 @@ pub fn forget_path(path: &std::path::Path) {
 /// so it builds its own client and runtime and never panics.
 pub fn remove_everything() {
     let containers: Vec<String> = CONTAINERS.lock().map(|l| l.clone()).unwrap_or_default();
-    if !containers.is_empty()
+    let images: Vec<String> = IMAGES.lock().map(|l| l.clone()).unwrap_or_default();
+    if (!containers.is_empty() || !images.is_empty())
         && let Ok(engine) = crate::Engine::connect()
     {
         for id in &containers {
             engine.force_remove(id);
+        }
+        for image in &images {
+            let _ = engine.remove_image(image);
         }
     }
     let paths: Vec<PathBuf> = PATHS.lock().map(|l| l.clone()).unwrap_or_default();

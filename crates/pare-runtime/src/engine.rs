@@ -118,10 +118,28 @@ impl Engine {
 
     /// Loads a `docker save` style archive (`POST /images/load`).
     pub fn load(&self, archive: bytes::Bytes) -> Result<()> {
+        self.import(futures_util::stream::iter([Ok(archive)]))
+    }
+
+    /// Loads a `docker save` style archive from a file, streaming it to the engine in
+    /// chunks (an image can be far bigger than pare should hold in memory).
+    pub fn load_file(&self, path: &std::path::Path) -> Result<()> {
+        let file = std::fs::File::open(path).map_err(|e| RuntimeError::Engine {
+            what: "load image".into(),
+            message: format!("{}: {e}", path.display()),
+        })?;
+        let chunks = futures_util::stream::iter(FileChunks { file, done: false });
+        self.import(chunks)
+    }
+
+    fn import(
+        &self,
+        chunks: impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
+    ) -> Result<()> {
         self.rt.block_on(async {
             let mut stream = self.docker.import_image(
                 bollard::query_parameters::ImportImageOptions::default(),
-                bollard::body_full(archive),
+                bollard::body_try_stream(chunks),
                 None,
             );
             while let Some(item) = stream.next().await {
@@ -140,6 +158,7 @@ impl Engine {
     /// Removes an image by name (used to drop the slim image when the user asked
     /// for an archive only). Missing images are not an error.
     pub fn remove_image(&self, name: &str) -> Result<()> {
+        cleanup::forget_image(name);
         match self.rt.block_on(self.docker.remove_image(
             name,
             None::<bollard::query_parameters::RemoveImageOptions>,
@@ -163,6 +182,39 @@ impl Engine {
             .rt
             .block_on(self.docker.remove_container(id, Some(options)));
         cleanup::forget_container(id);
+    }
+}
+
+/// A file read in 1 MiB chunks, for a request body (the reads are short and local, so
+/// blocking in the engine's runtime is harmless).
+struct FileChunks {
+    file: std::fs::File,
+    done: bool,
+}
+
+impl Iterator for FileChunks {
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::io::Read;
+        if self.done {
+            return None;
+        }
+        let mut buf = vec![0u8; 1 << 20];
+        match self.file.read(&mut buf) {
+            Ok(0) => {
+                self.done = true;
+                None
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                Some(Ok(bytes::Bytes::from(buf)))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
     }
 }
 

@@ -9,13 +9,21 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{docker, pare, pare_containers, pare_work_dirs, port_lock, temp_dir, test_image};
+use support::{
+    docker, pare, pare_containers, pare_temporary_images, pare_work_dirs, port_lock, temp_dir,
+    test_image,
+};
 
 fn assert_nothing_left(context: &str, work_dirs_before: &[std::path::PathBuf]) {
     let left = pare_containers();
     assert!(
         left.is_empty(),
         "{context}: containers left behind: {left:?}"
+    );
+    let images = pare_temporary_images();
+    assert!(
+        images.is_empty(),
+        "{context}: temporary images left behind: {images:?}"
     );
     let dirs: Vec<_> = pare_work_dirs()
         .into_iter()
@@ -267,6 +275,69 @@ fn service_and_cli_images_pass_verification() {
 }
 
 #[test]
+fn archive_and_oci_inputs_are_built_and_leave_no_temporary_image() {
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let out = temp_dir();
+    let reports = out.path().display().to_string();
+
+    // A CLI image from a `docker save` archive, into the engine under --tag.
+    let cli = test_image("cli");
+    let tag = "pare-test/cli:from-archive";
+    let run = pare(&[
+        "build",
+        &cli.archive_ref(),
+        "--tag",
+        tag,
+        "--json",
+        "--report-dir",
+        &reports,
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    let report = run.json();
+    assert_eq!(report["source"], cli.archive_ref());
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let slim = docker(&["run", "--rm", "--network", "none", tag]).success();
+    let original = docker(&["run", "--rm", "--network", "none", &cli.image]).success();
+    assert_eq!(
+        slim.stdout(),
+        original.stdout(),
+        "the slim CLI prints the same"
+    );
+    docker(&["rmi", tag]).success();
+
+    // A service from an OCI layout, written out as an archive as well.
+    let nginx = test_image("nginx");
+    let archive = out.path().join("nginx-slim.tar");
+    let tag = "pare-test/nginx:from-oci";
+    let run = pare(&[
+        "build",
+        &nginx.oci_ref(),
+        "--tag",
+        tag,
+        "--output",
+        &format!("docker-archive:{}", archive.display()),
+        "--json",
+        "--report-dir",
+        &reports,
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    let report = run.json();
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let written = pare(&[
+        "xray",
+        "--json",
+        &format!("docker-archive:{}", archive.display()),
+    ])
+    .success()
+    .json();
+    assert_eq!(written["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(written["image"]["files"], report["slim"]["files"]);
+    docker(&["rmi", tag]).success();
+    assert_nothing_left("after building from an archive and a layout", &before);
+}
+
+#[test]
 fn failing_probe_exits_2_and_leaves_nothing() {
     let flask = test_image("flask");
     let _port = port_lock();
@@ -295,10 +366,12 @@ fn interrupt_during_probing_removes_everything() {
     let flask = test_image("flask");
     let _port = port_lock();
     let before = pare_work_dirs();
+    // From the archive, so that the original loaded under a temporary tag is there to
+    // be removed too.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
         .args([
             "build",
-            &flask.image,
+            &flask.archive_ref(),
             "--tag",
             "pare-test/flask:interrupted",
             "--continue-after",
@@ -316,6 +389,10 @@ fn interrupt_during_probing_removes_everything() {
     assert!(
         !pare_containers().is_empty(),
         "no traced container while probing"
+    );
+    assert!(
+        !pare_temporary_images().is_empty(),
+        "the archive was not loaded under a temporary tag"
     );
     // SAFETY: sending SIGINT to our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };

@@ -22,7 +22,7 @@ struct Extent {
 }
 
 impl Extent {
-    fn open(&self) -> std::io::Result<impl Read + Send> {
+    fn open(&self) -> std::io::Result<impl Read + Send + use<>> {
         let mut f = File::open(&self.file)?;
         f.seek(SeekFrom::Start(self.offset))?;
         Ok(f.take(self.len))
@@ -116,6 +116,18 @@ impl FileStore {
                 }))
             }
         }
+    }
+
+    /// The stored bytes of a layer as they are (still compressed), and their size.
+    pub fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn Read + Send>, u64)> {
+        let extent = self
+            .extent(&plan.name)?
+            .ok_or_else(|| ImageError::MissingBlob {
+                place: self.place(""),
+                digest: plan.name.clone(),
+            })?;
+        let reader = extent.open().map_err(|e| ImageError::io(&extent.file, e))?;
+        Ok((Box::new(reader), extent.len))
     }
 
     /// Reads every planned layer, up to one per core at a time, in plan order.

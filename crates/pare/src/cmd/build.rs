@@ -15,7 +15,9 @@ use crate::units::{bytes, count};
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
-    /// The image to minify (it runs in the Docker engine): NAME[:TAG] or docker-daemon:NAME.
+    /// The image to minify: NAME[:TAG] or docker-daemon:NAME in the Docker engine, or
+    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH (loaded into the engine under
+    /// a temporary tag to run it, removed afterwards).
     pub image: String,
     /// Tag for the slim image in the Docker engine (default: NAME:TAG-slim).
     #[arg(long)]
@@ -75,11 +77,7 @@ pub struct BuildArgs {
 
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let image = ImageRef::parse(&args.image)?;
-    let ImageRef::DockerDaemon { name } = &image else {
-        bail!(
-            "{image}: pare build runs the image in the Docker engine; load it first (docker load, or skopeo copy to docker-daemon:)"
-        );
-    };
+    let name = &display_name(&image)?;
     let tag = args.tag.clone().unwrap_or_else(|| format!("{name}-slim"));
     let mut outputs = vec![Output::Engine { tag: tag.clone() }];
     for text in &args.outputs {
@@ -198,6 +196,37 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// What to call the image in the default slim tag and report directory: its name in
+/// the engine; for an archive or layout, the first tag it records (`docker save`'s
+/// RepoTags, an OCI `:TAG`), else the file or directory name.
+fn display_name(image: &ImageRef) -> anyhow::Result<String> {
+    let (path, tag) = match image {
+        ImageRef::DockerDaemon { name } => return Ok(name.clone()),
+        ImageRef::DockerArchive { path, name } => (path, name.clone()),
+        ImageRef::OciArchive { path, tag } => (path, tag.clone()),
+        ImageRef::OciLayout { dir, tag } => (dir, tag.clone()),
+        ImageRef::Registry { .. } => {
+            // open_image says why this transport cannot be read.
+            return Err(pare_image::open_image(image, None).err().map_or_else(
+                || anyhow::anyhow!("{image}: not supported"),
+                anyhow::Error::from,
+            ));
+        }
+    };
+    let opened = pare_image::open_image(image, None).with_context(|| format!("reading {image}"))?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_else(|| "image".into());
+    // An OCI ref name may be a whole reference or only a tag.
+    let recorded = opened.resolved.repo_tags.first().cloned().or(tag);
+    Ok(match recorded {
+        Some(t) if t.contains(':') => t,
+        Some(t) => format!("{stem}:{}", t.to_lowercase()),
+        None => format!("{stem}:latest"),
     })
 }
 

@@ -230,6 +230,19 @@ pub fn pare_containers() -> Vec<String> {
         .collect()
 }
 
+/// Images pare tags for its own use: an original loaded from an archive or layout
+/// (`pare-build/PID:original`) and a slim image under verification
+/// (`pare-verify/PID:slim`).
+pub fn pare_temporary_images() -> Vec<String> {
+    docker(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .success()
+        .stdout()
+        .lines()
+        .filter(|i| i.starts_with("pare-build/") || i.starts_with("pare-verify/"))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// pare's work directories left in the temp dir.
 pub fn pare_work_dirs() -> Vec<PathBuf> {
     std::fs::read_dir(std::env::temp_dir())
