@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pare_image::{EntryKind, ImageRef, OpenImage, ReadOptions};
@@ -24,6 +25,21 @@ pub enum ContinueAfter {
     Enter,
     /// After the probes, after this long (the app keeps running meanwhile).
     Timeout(Duration),
+    /// After the probes, when pare gets SIGUSR1 (`kill -USR1 PID`), for scripts that
+    /// exercise the app themselves; also ends when the app exits.
+    Signal,
+}
+
+/// The flag SIGUSR1 raises, registered once per process before the traced container
+/// starts, so an early signal is never taken for the default action (which kills).
+fn continue_signal() -> std::io::Result<Arc<AtomicBool>> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    if let Some(flag) = FLAG.get() {
+        return Ok(Arc::clone(flag));
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&flag))?;
+    Ok(Arc::clone(FLAG.get_or_init(|| flag)))
 }
 
 /// Where the slim image goes.
@@ -45,6 +61,7 @@ impl std::fmt::Display for Output {
 }
 
 /// Everything `pare build` was asked to do.
+#[derive(Clone)]
 pub struct BuildOptions {
     pub image: ImageRef,
     pub probes: Vec<Probe>,
@@ -62,6 +79,8 @@ pub struct BuildOptions {
     pub report_dir: PathBuf,
     pub work_dir: PathBuf,
     pub sensor: &'static [u8],
+    /// Follow same-origin links from the probed pages, sending at most this many GETs.
+    pub crawl: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +125,9 @@ pub fn build(
     };
 
     progress("read");
+    if options.continue_after == ContinueAfter::Signal {
+        continue_signal().map_err(|e| BuildError::Input(format!("cannot catch SIGUSR1: {e}")))?;
+    }
     let engine = Engine::connect()?;
     let spool = options.work_dir.join("spool");
     std::fs::create_dir_all(&spool).map_err(io(&spool))?;
@@ -185,7 +207,7 @@ pub fn build(
         ..Default::default()
     };
     let container = engine.start(&spec)?;
-    let (probe_results, app_log) = exercise(
+    let traced = exercise(
         &container,
         options,
         port.filter(|_| is_service),
@@ -259,7 +281,7 @@ pub fn build(
             &user,
             port.filter(|_| is_service),
             &profile_text,
-            &probe_results,
+            &traced,
         );
         lap("verify", &mut phases);
         Some(result?)
@@ -299,11 +321,11 @@ pub fn build(
             .chain(&sensor_report.errors)
             .cloned()
             .collect(),
-        probes: probe_results,
+        probes: traced.results,
         verification,
         seccomp_profile: Some(profile_path.display().to_string()),
         phases_ms: phases,
-        app_log_tail: app_log,
+        app_log_tail: traced.app_log,
     })
 }
 
@@ -363,8 +385,26 @@ fn write_executable(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io(path))
 }
 
-/// Starts, waits for and probes the traced app; returns the probe results and the
-/// app's last log lines.
+/// What exercising the app gave.
+struct Exercised {
+    /// The HTTP probes' answers, then the crawl's, then the exec probes'.
+    results: Vec<ProbeResult>,
+    /// The app's last log lines.
+    app_log: String,
+    /// The GETs the crawl sent, in order.
+    crawled: Vec<Probe>,
+}
+
+/// The HTTP probes to send: the user's, or `GET /`.
+fn http_probes(options: &BuildOptions) -> Vec<Probe> {
+    if options.probes.is_empty() {
+        vec![Probe::parse_http("GET /").expect("a valid probe")]
+    } else {
+        options.probes.clone()
+    }
+}
+
+/// Starts, waits for and probes the traced app.
 fn exercise(
     container: &Container<'_>,
     options: &BuildOptions,
@@ -372,7 +412,7 @@ fn exercise(
     user: &str,
     phases: &mut BTreeMap<String, u128>,
     lap: &mut dyn FnMut(&str, &mut BTreeMap<String, u128>),
-) -> Result<(Vec<ProbeResult>, String), BuildError> {
+) -> Result<Exercised, BuildError> {
     let mut results = Vec::new();
     let Some(port) = port else {
         // A CLI image: running to completion is the probe.
@@ -393,7 +433,11 @@ fn exercise(
             error: (code != 0).then(|| format!("exited with {code}")),
             millis: started.elapsed().as_millis(),
         });
-        return Ok((results, logs));
+        return Ok(Exercised {
+            results,
+            app_log: logs,
+            crawled: Vec::new(),
+        });
     };
     let alive = || {
         container
@@ -408,14 +452,26 @@ fn exercise(
         ))
     })?;
     lap("trace", phases);
-    let probes: Vec<Probe> = if options.probes.is_empty() {
-        vec![Probe::parse_http("GET /").expect("a valid probe")]
-    } else {
-        options.probes.clone()
-    };
+    let probes = http_probes(options);
     for p in &probes {
         results.push(probe::http(port, p, Duration::from_secs(10)));
     }
+    let mut crawled = Vec::new();
+    if let Some(limit) = options.crawl {
+        let seeds: Vec<(String, &ProbeResult)> = probes
+            .iter()
+            .zip(&results)
+            .filter_map(|(p, r)| match p {
+                Probe::Http { method, path, .. } if method == "GET" => Some((path.clone(), r)),
+                _ => None,
+            })
+            .collect();
+        let found = probe::crawl(port, &seeds, limit, Duration::from_secs(10));
+        let (sent, answers): (Vec<Probe>, Vec<ProbeResult>) = found.into_iter().unzip();
+        crawled = sent;
+        results.extend(answers);
+    }
+    let user_results = probes.len();
     for command in &options.exec_probes {
         let started = Instant::now();
         let out = container.exec(command, Some(user))?;
@@ -437,8 +493,24 @@ fn exercise(
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
         }
+        ContinueAfter::Signal => {
+            let flag = continue_signal()
+                .map_err(|e| BuildError::Input(format!("cannot catch SIGUSR1: {e}")))?;
+            eprintln!(
+                "pare: the app is running on 127.0.0.1:{port}; exercise it, then `kill -USR1 {}` to finish tracing",
+                std::process::id()
+            );
+            while !flag.swap(false, Ordering::SeqCst) && alive() {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
     }
-    if let Some(failed) = results.iter().find(|r| !r.ok()) {
+    // A page the crawl found may fail (its answer is still compared); a probe the
+    // user asked for may not.
+    let mut asked = results[..user_results]
+        .iter()
+        .chain(&results[user_results + crawled.len()..]);
+    if let Some(failed) = asked.find(|r| !r.ok()) {
         return Err(BuildError::Input(format!(
             "probe {} failed against the original image: {}\nlast lines the app printed:\n{}",
             failed.probe,
@@ -446,7 +518,11 @@ fn exercise(
             container.logs_tail(20)
         )));
     }
-    Ok((results, container.logs_tail(20)))
+    Ok(Exercised {
+        results,
+        app_log: container.logs_tail(20),
+        crawled,
+    })
 }
 
 /// Loads the bytes the keep-set needs and recomputes it until nothing new is needed
@@ -539,8 +615,9 @@ fn verify(
     user: &str,
     port: Option<u16>,
     profile: &str,
-    original: &[ProbeResult],
+    traced: &Exercised,
 ) -> Result<Verification, BuildError> {
+    let original = &traced.results;
     let run_args = options.run_args.clone();
     let spec = ContainerSpec {
         image: tag.to_owned(),
@@ -551,9 +628,15 @@ fn verify(
         ..Default::default()
     };
     let container = engine.start(&spec)?;
+    // The same requests the original got: the probes, then exactly the pages the
+    // crawl found (not a crawl of its own, which could differ).
+    let mut probes = http_probes(options);
+    probes.extend(traced.crawled.iter().cloned());
     let verify_options = BuildOptions {
         continue_after: ContinueAfter::Probes,
-        ..clone_for_verify(options)
+        crawl: None,
+        probes,
+        ..options.clone()
     };
     let mut ignore_phases = BTreeMap::new();
     let mut no_lap = |_: &str, _: &mut BTreeMap<String, u128>| {};
@@ -565,7 +648,7 @@ fn verify(
         &mut ignore_phases,
         &mut no_lap,
     ) {
-        Ok((results, _)) => results,
+        Ok(exercised) => exercised.results,
         Err(BuildError::Input(message)) => vec![ProbeResult {
             probe: "start".into(),
             status: None,
@@ -599,25 +682,6 @@ fn verify(
         differences,
         seccomp_applied: true,
     })
-}
-
-fn clone_for_verify(o: &BuildOptions) -> BuildOptions {
-    BuildOptions {
-        image: o.image.clone(),
-        probes: o.probes.clone(),
-        exec_probes: o.exec_probes.clone(),
-        run_args: o.run_args.clone(),
-        port: o.port,
-        start_timeout: o.start_timeout,
-        continue_after: o.continue_after,
-        rules: o.rules.clone(),
-        verify: o.verify,
-        verify_ignore: o.verify_ignore.clone(),
-        outputs: o.outputs.clone(),
-        report_dir: o.report_dir.clone(),
-        work_dir: o.work_dir.clone(),
-        sensor: o.sensor,
-    }
 }
 
 /// The current time as RFC 3339 (UTC, whole seconds), as image configs record it.

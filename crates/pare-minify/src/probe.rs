@@ -276,9 +276,156 @@ pub fn compare(
         .collect()
 }
 
+/// Same-origin links of an HTML page at `page` (a path): the values of `href` and
+/// `src` attributes that are paths on this server, resolved against the page, without
+/// fragments, in order of appearance and without repeats. Links to other hosts and
+/// schemes (`http://x/`, `//x/`, `mailto:`, `javascript:`, `data:`) are left out: a
+/// crawl must never leave 127.0.0.1. A scan for attributes, not an HTML parser: a
+/// probe needs the links a browser would follow first, not a DOM.
+pub fn same_origin_links(page: &str, body: &str) -> Vec<String> {
+    let mut links: Vec<String> = Vec::new();
+    let lower = body.to_ascii_lowercase();
+    for attr in ["href=", "src="] {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(attr) {
+            let start = from + at + attr.len();
+            from = start;
+            // The attribute name must stand alone (`data-href=` is not a link).
+            let before = lower[..start - attr.len()].chars().next_back();
+            if before.is_some_and(|c| !c.is_ascii_whitespace()) {
+                continue;
+            }
+            let rest = &body[start..];
+            let value = match rest.chars().next() {
+                Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+                _ => rest
+                    .split(|c: char| c.is_ascii_whitespace() || c == '>')
+                    .next()
+                    .unwrap_or(""),
+            };
+            let value = value.trim().replace("&amp;", "&");
+            if let Some(link) = resolve_link(page, &value)
+                && !links.contains(&link)
+            {
+                links.push(link);
+            }
+        }
+    }
+    links
+}
+
+/// `value` as an absolute path on this server, relative to the page at `page`.
+fn resolve_link(page: &str, value: &str) -> Option<String> {
+    let value = value.split('#').next().unwrap_or("");
+    let has_scheme = value
+        .split_once(':')
+        .is_some_and(|(scheme, _)| !scheme.contains('/') && !scheme.contains('?'));
+    if value.is_empty() || value.starts_with("//") || has_scheme {
+        return None;
+    }
+    let (path, query) = match value.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (value, None),
+    };
+    let joined = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        let page = page.split('?').next().unwrap_or("/");
+        let dir = &page[..page.rfind('/').map_or(0, |i| i + 1)];
+        format!("{dir}{path}")
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/').skip(1) {
+        match part {
+            "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut resolved = format!("/{}", parts.join("/"));
+    if (joined.ends_with("/.") || joined.ends_with("/..")) && !resolved.ends_with('/') {
+        resolved.push('/');
+    }
+    if let Some(q) = query {
+        resolved.push('?');
+        resolved.push_str(q);
+    }
+    Some(resolved)
+}
+
+/// Crawls same-origin links breadth-first from the pages already probed (`seeds`,
+/// path and answer), sending `GET` for at most `limit` new paths. Returns the probes
+/// it sent (so the slim image can be sent exactly the same) and what they got.
+pub fn crawl(
+    port: u16,
+    seeds: &[(String, &ProbeResult)],
+    limit: usize,
+    timeout: Duration,
+) -> Vec<(Probe, ProbeResult)> {
+    let mut seen: std::collections::HashSet<String> =
+        seeds.iter().map(|(path, _)| path.clone()).collect();
+    let mut queue: std::collections::VecDeque<String> = std::collections::VecDeque::new();
+    let mut enqueue =
+        |page: &str, result: &ProbeResult, queue: &mut std::collections::VecDeque<String>| {
+            if result.ok() && result.status.is_some_and(|s| (200..300).contains(&s)) {
+                for link in same_origin_links(page, &result.body) {
+                    if seen.insert(link.clone()) {
+                        queue.push_back(link);
+                    }
+                }
+            }
+        };
+    for (path, result) in seeds {
+        enqueue(path, result, &mut queue);
+    }
+    let mut sent = Vec::new();
+    while sent.len() < limit {
+        let Some(path) = queue.pop_front() else { break };
+        let probe = Probe::Http {
+            method: "GET".into(),
+            path: path.clone(),
+            headers: Vec::new(),
+            body: None,
+            expect_status: None,
+        };
+        let result = http(port, &probe, timeout);
+        enqueue(&path, &result, &mut queue);
+        sent.push((probe, result));
+    }
+    sent
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_same_origin_links_only() {
+        let body = r##"<a href="about.html">About</a> <a HREF='docs/guide.html#top'>G</a>
+            <img src="/img/logo.png"> <a href="https://example.org/">out</a>
+            <a href="//cdn.example.org/x.js">cdn</a> <a href="mailto:a@b">m</a>
+            <a href="javascript:void(0)">j</a> <a href="#frag">f</a>
+            <div data-href="/not-a-link"></div> <a href=../up.html>up</a>
+            <a href="about.html">again</a> <a href="/api/items?page=2">next</a>"##;
+        assert_eq!(
+            same_origin_links("/site/index.html", body),
+            [
+                "/site/about.html",
+                "/site/docs/guide.html",
+                "/up.html",
+                "/api/items?page=2",
+                "/img/logo.png",
+            ]
+        );
+        assert_eq!(same_origin_links("/", r#"<a href="./">self</a>"#), ["/"]);
+        assert_eq!(
+            same_origin_links("/a/b", r#"<a href="../../../x">x</a>"#),
+            ["/x"],
+            "never above the root"
+        );
+    }
 
     #[test]
     fn parses_probes() {

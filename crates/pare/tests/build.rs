@@ -206,19 +206,155 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
 }
 
 fn wait_http(port: u16, timeout: Duration) -> bool {
-    use std::io::{Read, Write};
     let start = Instant::now();
     while start.elapsed() < timeout {
-        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-            let mut buf = String::new();
-            if s.read_to_string(&mut buf).is_ok() && buf.starts_with("HTTP/1.1 200") {
-                return true;
-            }
+        if http_get(port, "/").is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
+            return true;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     false
+}
+
+/// The raw answer to `GET path` on 127.0.0.1:`port`, if the connection works.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
+
+/// The files under /srv/www of the slim image written to `oci`.
+fn site_files(oci: &Path) -> BTreeSet<String> {
+    slim_paths(oci)
+        .1
+        .into_iter()
+        .filter(|p| p.starts_with("/srv/www/") && (p.ends_with(".html") || p.ends_with(".json")))
+        .collect()
+}
+
+#[test]
+fn crawl_follows_the_links_of_the_probed_pages() {
+    let nginx = test_image("nginx");
+    let _port = port_lock();
+    let out = temp_dir();
+    let oci = out.path().join("oci");
+    let tag = "pare-test/nginx:crawl-test";
+    let run = pare(&[
+        "build",
+        &nginx.image,
+        "--crawl",
+        "--tag",
+        tag,
+        "--output",
+        &format!("oci:{}", oci.display()),
+        "--json",
+        "--report-dir",
+        &out.path().display().to_string(),
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    docker(&["rmi", tag]).success();
+    let report = run.json();
+    let probes: Vec<&str> = report["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["probe"].as_str().unwrap())
+        .collect();
+    // index.html links about.html, docs/guide.html and api/status.json; about.html
+    // links back to the index by name.
+    for page in [
+        "GET /",
+        "GET /about.html",
+        "GET /docs/guide.html",
+        "GET /api/status.json",
+    ] {
+        assert!(probes.contains(&page), "{page} not requested: {probes:?}");
+    }
+    let verified = &report["verification"];
+    assert_eq!(verified["passed"], true, "{verified:#}");
+    assert_eq!(
+        verified["probes"].as_array().unwrap().len(),
+        probes.len(),
+        "the slim image got the same requests"
+    );
+    let site = site_files(&oci);
+    for file in [
+        "about.html",
+        "docs/guide.html",
+        "api/status.json",
+        "index.html",
+    ] {
+        assert!(
+            site.contains(&format!("/srv/www/{file}")),
+            "{file}: {site:?}"
+        );
+    }
+}
+
+#[test]
+fn continue_after_signal_traces_what_the_user_does_until_sigusr1() {
+    use std::io::BufRead;
+    let nginx = test_image("nginx");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let out = temp_dir();
+    let oci = out.path().join("oci");
+    let tag = "pare-test/nginx:signal-test";
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
+        .args([
+            "build",
+            &nginx.image,
+            "--continue-after",
+            "signal",
+            "--tag",
+            tag,
+        ])
+        .arg("--output")
+        .arg(format!("oci:{}", oci.display()))
+        .arg("--report-dir")
+        .arg(out.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, waiting) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send(line);
+        }
+    });
+    let mut said = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !said.iter().any(|l: &String| l.contains("kill -USR1")) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match waiting.recv_timeout(left) {
+            Ok(line) => said.push(line),
+            Err(_) => panic!("pare never said it waits for SIGUSR1: {said:?}"),
+        }
+    }
+    // What the user does while pare waits is traced: about.html is in no probe.
+    let answer = http_get(8080, "/about.html").unwrap_or_default();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // SAFETY: sending SIGUSR1 to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{said:?}");
+    docker(&["rmi", tag]).success();
+    let site = site_files(&oci);
+    assert!(site.contains("/srv/www/about.html"), "{site:?}");
+    assert!(
+        !site.contains("/srv/www/docs/guide.html"),
+        "nobody asked for the guide: {site:?}"
+    );
+    assert_nothing_left("after --continue-after signal", &before);
 }
 
 #[test]

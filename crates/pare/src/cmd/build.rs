@@ -34,6 +34,13 @@ pub struct BuildArgs {
     /// A command run inside the traced container as a probe (repeatable).
     #[arg(long = "exec", value_name = "COMMAND")]
     pub exec: Vec<String>,
+    /// After the probes, follow same-origin links (href/src) from the pages they got,
+    /// breadth-first, and send GET to each; the slim image gets the same requests.
+    #[arg(long)]
+    pub crawl: bool,
+    /// The most pages the crawl requests.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub crawl_limit: usize,
     /// For CLI images: arguments that replace CMD; running to completion is the probe.
     #[arg(long)]
     pub run_args: Option<String>,
@@ -43,7 +50,8 @@ pub struct BuildArgs {
     /// Seconds to wait for the app to open its port (or, for CLI images, to finish).
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
-    /// When to stop tracing: `probes` (default), `enter`, or a number of seconds.
+    /// When to stop tracing: `probes` (default); after the probes, `enter` (a key press),
+    /// `signal` (SIGUSR1 to pare: `kill -USR1 PID`), or a number of seconds.
     #[arg(long, default_value = "probes")]
     pub continue_after: String,
     /// Keep this path (a directory: everything below it) (repeatable).
@@ -113,8 +121,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let continue_after = match args.continue_after.as_str() {
         "probes" => ContinueAfter::Probes,
         "enter" => ContinueAfter::Enter,
+        "signal" => ContinueAfter::Signal,
         secs => ContinueAfter::Timeout(Duration::from_secs(secs.parse().with_context(|| {
-            format!("--continue-after {secs:?}: expected probes, enter or seconds")
+            format!("--continue-after {secs:?}: expected probes, enter, signal or seconds")
         })?)),
     };
     let mut include_paths = args.include_path.clone();
@@ -174,6 +183,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         report_dir: report_dir.clone(),
         work_dir: work.path().to_owned(),
         sensor: pare_sensor_blob::sensor_bytes(),
+        crawl: args.crawl.then_some(args.crawl_limit),
     };
     let quiet = args.json;
     let result = pare_minify::build(&options, &mut |phase| {
