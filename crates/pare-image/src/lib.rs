@@ -14,6 +14,7 @@ pub mod reference;
 pub mod source;
 #[doc(hidden)]
 pub mod testutil;
+pub mod unpack;
 
 use serde::Serialize;
 

@@ -106,3 +106,66 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.write_all(bytes).expect("gzip");
     encoder.finish().expect("gzip")
 }
+
+/// Writes an OCI image layout with the given layer blobs. `diff_ids` are the digests
+/// of the uncompressed tars. Returns the blob names of (manifest, config, layers).
+pub fn write_layout(
+    dir: &std::path::Path,
+    layers: &[(Vec<u8>, Vec<u8>)],
+) -> (String, String, Vec<String>) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("test layout");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#)
+        .expect("test layout");
+    let put = |bytes: &[u8]| {
+        let d = crate::Digest::of(bytes);
+        std::fs::write(blobs.join(d.hex()), bytes).expect("test layout");
+        d
+    };
+    let mut descriptors = Vec::new();
+    let mut diff_ids = Vec::new();
+    let mut names = Vec::new();
+    for (blob, tar) in layers {
+        let d = put(blob);
+        names.push(format!("blobs/sha256/{}", d.hex()));
+        descriptors.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": d.to_string(), "size": blob.len()
+        }));
+        diff_ids.push(crate::Digest::of(tar).to_string());
+    }
+    let config = serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"User": "1000", "Cmd": ["/app"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [{"created_by": "COPY app / # buildkit"}]
+    }))
+    .expect("test layout");
+    let config_digest = put(&config);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config.len()},
+        "layers": descriptors
+    }))
+    .expect("test layout");
+    let manifest_digest = put(&manifest);
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest.to_string(), "size": manifest.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "latest"}
+        }]
+    });
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&index).expect("test layout"),
+    )
+    .expect("test layout");
+    (
+        format!("blobs/sha256/{}", manifest_digest.hex()),
+        format!("blobs/sha256/{}", config_digest.hex()),
+        names,
+    )
+}
