@@ -8,6 +8,20 @@ use std::sync::Mutex;
 static CONTAINERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static IMAGES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// (runtime binary, state root, id) of containers an OCI runtime runs.
+static OCI_CONTAINERS: Mutex<Vec<(PathBuf, PathBuf, String)>> = Mutex::new(Vec::new());
+
+pub(crate) fn register_oci_container(binary: &std::path::Path, root: &std::path::Path, id: &str) {
+    if let Ok(mut list) = OCI_CONTAINERS.lock() {
+        list.push((binary.to_owned(), root.to_owned(), id.to_owned()));
+    }
+}
+
+pub(crate) fn forget_oci_container(id: &str) {
+    if let Ok(mut list) = OCI_CONTAINERS.lock() {
+        list.retain(|(_, _, i)| i != id);
+    }
+}
 
 pub(crate) fn register_container(id: &str) {
     if let Ok(mut list) = CONTAINERS.lock() {
@@ -64,6 +78,11 @@ pub fn remove_everything() {
         for image in &images {
             let _ = engine.remove_image(image);
         }
+    }
+    let oci: Vec<(PathBuf, PathBuf, String)> =
+        OCI_CONTAINERS.lock().map(|l| l.clone()).unwrap_or_default();
+    for (binary, root, id) in &oci {
+        crate::runc::force_delete(binary, root, id);
     }
     let paths: Vec<PathBuf> = PATHS.lock().map(|l| l.clone()).unwrap_or_default();
     for path in paths {

@@ -353,3 +353,24 @@ impl Drop for Container<'_> {
         self.engine.force_remove(&self.id);
     }
 }
+
+impl crate::Running for Container<'_> {
+    fn state(&self) -> Result<(bool, Option<i64>)> {
+        Container::state(self)
+    }
+    fn wait(&self, timeout: Duration) -> Result<Option<i64>> {
+        Container::wait(self, timeout)
+    }
+    fn signal(&self, signal: &str) -> Result<()> {
+        Container::signal(self, signal)
+    }
+    fn stop(&self, signal: Option<&str>, grace: Duration) -> Result<()> {
+        Container::stop(self, signal, grace)
+    }
+    fn logs_tail(&self, lines: usize) -> String {
+        Container::logs_tail(self, lines)
+    }
+    fn exec(&self, cmd: &[String], user: Option<&str>) -> Result<ExecOutput> {
+        Container::exec(self, cmd, user)
+    }
+}

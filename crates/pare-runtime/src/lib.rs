@@ -1,13 +1,34 @@
-//! pare-runtime: the containers pare starts, through the Docker Engine API.
+//! pare-runtime: the containers pare starts, through the Docker Engine API or, with no
+//! engine, through an OCI runtime (runc, crun) on an unpacked bundle.
 //!
 //! Every container made here is registered with [`cleanup`] the moment it exists, and
-//! removed when its [`Container`] handle drops — on success, on error, and (through
-//! the registry) on Ctrl-C, when no destructor runs.
+//! removed when its handle drops — on success, on error, and (through the registry) on
+//! Ctrl-C, when no destructor runs.
 
 pub mod cleanup;
 mod engine;
+pub mod runc;
+
+use std::time::Duration;
 
 pub use engine::{Container, ContainerSpec, Engine, ExecOutput};
+pub use runc::{BundleSpec, OciContainer, OciRuntime};
+
+/// A started container, whichever runs it: what probing and tracing need of it.
+pub trait Running {
+    /// Whether the container's main process still runs; its exit code if not.
+    fn state(&self) -> Result<(bool, Option<i64>)>;
+    /// Waits up to `timeout` for the container to exit; its exit code, or `None`.
+    fn wait(&self, timeout: Duration) -> Result<Option<i64>>;
+    /// Sends a signal (`SIGQUIT`, `TERM`, …) to the container's main process.
+    fn signal(&self, signal: &str) -> Result<()>;
+    /// Stops with `signal` (default TERM), killing it after `grace`.
+    fn stop(&self, signal: Option<&str>, grace: Duration) -> Result<()>;
+    /// The last `lines` lines the app printed (stdout and stderr).
+    fn logs_tail(&self, lines: usize) -> String;
+    /// Runs a command inside the container and collects its output.
+    fn exec(&self, cmd: &[String], user: Option<&str>) -> Result<ExecOutput>;
+}
 
 /// What can go wrong talking to the engine.
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +39,12 @@ pub enum RuntimeError {
     ImageNotFound(String),
     #[error("Docker engine: {what}: {message}")]
     Engine { what: String, message: String },
+    #[error(
+        "no OCI runtime found ({0} on PATH): install runc (Debian's runc package) or start a Docker engine"
+    )]
+    NoRuntime(String),
+    #[error("OCI runtime: {what}: {message}")]
+    Oci { what: String, message: String },
 }
 
 pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
