@@ -117,7 +117,11 @@ impl Watch {
                 if mask.contains(MaskFlags::FAN_Q_OVERFLOW) {
                     self.overflowed = true;
                 }
-                if event.pid() == self.own_pid {
+                // pid 0: a process outside the container's pid namespace. With an OCI
+                // runtime on a plain directory the root is the host's filesystem, so
+                // the filesystem mark also sees the host's own opens; they are not the
+                // app's.
+                if event.pid() == self.own_pid || event.pid() == 0 {
                     continue;
                 }
                 let Some(fd) = event.fd() else { continue };
