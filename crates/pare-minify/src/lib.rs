@@ -3,6 +3,7 @@
 //! the slim image answers the probes exactly as the original did.
 
 pub mod assemble;
+pub mod backend;
 pub mod elf;
 pub mod keep_set;
 pub mod load;
@@ -13,6 +14,7 @@ pub mod report;
 pub mod seccomp;
 pub mod trace;
 
+pub use backend::RuntimeChoice;
 pub use pipeline::{BuildError, BuildOptions, ContinueAfter, Output, build};
 pub use probe::Probe;
 pub use report::BuildReport;

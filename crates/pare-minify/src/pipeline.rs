@@ -9,9 +9,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use pare_image::{EntryKind, ImageRef, OpenImage, ReadOptions};
-use pare_runtime::{Container, ContainerSpec, Engine};
+use pare_runtime::{Engine, OciRuntime, Running};
 
 use crate::assemble::{self, SlimLayer};
+use crate::backend::{Backend, Launch, RuntimeChoice};
 use crate::keep_set::{KeepRules, KeepSet, Trace};
 use crate::probe::{self, Probe, ProbeResult};
 use crate::report::{BuildReport, ImageSize, Verification};
@@ -79,6 +80,8 @@ pub struct BuildOptions {
     pub report_dir: PathBuf,
     pub work_dir: PathBuf,
     pub sensor: &'static [u8],
+    /// Where the containers run.
+    pub runtime: RuntimeChoice,
     /// Follow same-origin links from the probed pages, sending at most this many GETs.
     pub crawl: Option<usize>,
 }
@@ -128,7 +131,7 @@ pub fn build(
     if options.continue_after == ContinueAfter::Signal {
         continue_signal().map_err(|e| BuildError::Input(format!("cannot catch SIGUSR1: {e}")))?;
     }
-    let engine = Engine::connect()?;
+    let backend = Backend::choose(options.runtime, &options.image)?;
     let spool = options.work_dir.join("spool");
     std::fs::create_dir_all(&spool).map_err(io(&spool))?;
     let opened = pare_image::open_image(&options.image, Some(&spool))?;
@@ -150,15 +153,6 @@ pub fn build(
         ..sbom_options
     })?;
     let sbom = pare_sbom::catalog(&first);
-    // The app runs in the engine: an image from an archive or layout goes in under a
-    // temporary tag, removed when `_loaded` drops.
-    let (engine_name, _loaded) = match &options.image {
-        ImageRef::DockerDaemon { name } => (name.clone(), None),
-        _ => {
-            let loaded = crate::load::load(&engine, &opened, &options.work_dir)?;
-            (loaded.tag.clone(), Some(loaded))
-        }
-    };
     let original_size = ImageSize {
         uncompressed_bytes: first.layers.iter().map(|l| l.tar_size).sum(),
         compressed_bytes: first.layers.iter().map(|l| l.blob_size).sum(),
@@ -192,23 +186,42 @@ pub fn build(
         "--".into(),
     ];
     sensor_args.extend(argv.iter().cloned());
-    let spec = ContainerSpec {
-        image: engine_name.clone(),
-        entrypoint: Some(vec!["/.pare/sensor".into()]),
-        cmd: Some(sensor_args),
+    let mut argv_traced = vec!["/.pare/sensor".to_owned()];
+    argv_traced.extend(sensor_args);
+    let launch = Launch {
+        argv: argv_traced,
         user: Some("0".into()),
         binds: vec![
-            format!("{}:/.pare/sensor:ro", sensor_path.display()),
-            format!("{}:/.pare/out", out_dir.display()),
+            (sensor_path.clone(), "/.pare/sensor".into(), true),
+            (out_dir.clone(), "/.pare/out".into(), false),
         ],
         cap_add: vec!["SYS_PTRACE".into(), "SYS_ADMIN".into()],
-        network: "host".into(),
-        labels: [("pare.build".to_owned(), "trace".to_owned())].into(),
-        ..Default::default()
+        seccomp: None,
+        role: "trace",
     };
-    let container = engine.start(&spec)?;
+    // In the engine, an image from an archive or layout goes in under a temporary tag,
+    // removed when `_loaded` drops (after the container: it is declared first).
+    let mut _loaded = None;
+    let container = match &backend {
+        Backend::Engine(engine) => {
+            let name = match &options.image {
+                ImageRef::DockerDaemon { name } => name.clone(),
+                _ => {
+                    let loaded = crate::load::load(engine, &opened, &options.work_dir)?;
+                    let tag = loaded.tag.clone();
+                    _loaded = Some(loaded);
+                    tag
+                }
+            };
+            Backend::start_in_engine(engine, &name, &launch)?
+        }
+        Backend::Oci(oci) => {
+            let rootfs = crate::backend::unpack_original(&opened, &options.work_dir)?;
+            Backend::start_in_bundle(oci, &rootfs, &run, &launch)?
+        }
+    };
     let traced = exercise(
-        &container,
+        container.as_ref(),
         options,
         port.filter(|_| is_service),
         &user,
@@ -264,7 +277,8 @@ pub fn build(
         &base_digest,
         &created,
     );
-    let verify_tag = write_outputs(&engine, options, &slim_config, &layer)?;
+    let outputs = outputs_for(&backend, options);
+    let verify_tag = write_outputs(backend.engine(), &outputs, &slim_config, &layer)?;
     std::fs::create_dir_all(&options.report_dir).map_err(io(&options.report_dir))?;
     let profile = crate::seccomp::profile(&trace.syscalls);
     let profile_path = options.report_dir.join("seccomp.json");
@@ -274,13 +288,22 @@ pub fn build(
 
     let verification = if options.verify {
         progress("verify");
+        let slim = match (&backend, &verify_tag) {
+            (Backend::Engine(engine), Some(tag)) => SlimRun::Engine(engine, tag),
+            (Backend::Oci(oci), _) => SlimRun::Bundle(
+                oci,
+                crate::backend::unpack_slim(&layer.tar, &options.work_dir)?,
+                &run,
+            ),
+            (Backend::Engine(_), None) => unreachable!("the engine always gets the slim image"),
+        };
         let result = verify(
-            &engine,
+            slim,
             options,
-            &verify_tag,
+            &argv,
             &user,
             port.filter(|_| is_service),
-            &profile_text,
+            &profile,
             &traced,
         );
         lap("verify", &mut phases);
@@ -288,19 +311,20 @@ pub fn build(
     } else {
         None
     };
-    if !options
-        .outputs
-        .iter()
-        .any(|o| matches!(o, Output::Engine { tag } if *tag == verify_tag))
+    if let (Some(engine), Some(tag)) = (backend.engine(), &verify_tag)
+        && !outputs
+            .iter()
+            .any(|o| matches!(o, Output::Engine { tag: t } if t == tag))
     {
-        engine.remove_image(&verify_tag)?;
+        engine.remove_image(tag)?;
     }
 
     let slim_files = layer.files as u64;
     Ok(BuildReport {
         schema: "pare.build/v1",
         source: options.image.to_string(),
-        outputs: options.outputs.iter().map(|o| o.to_string()).collect(),
+        outputs: outputs.iter().map(|o| o.to_string()).collect(),
+        runtime: backend.name(),
         ratio: original_size.uncompressed_bytes as f64 / layer.tar.len().max(1) as f64,
         files_removed: original_size.files.saturating_sub(slim_files),
         slim: ImageSize {
@@ -406,7 +430,7 @@ fn http_probes(options: &BuildOptions) -> Vec<Probe> {
 
 /// Starts, waits for and probes the traced app.
 fn exercise(
-    container: &Container<'_>,
+    container: &dyn Running,
     options: &BuildOptions,
     port: Option<u16>,
     user: &str,
@@ -566,31 +590,52 @@ fn settle_keep_set(
     ))
 }
 
-/// Writes the slim image to every output; returns the engine tag to verify with.
+/// Where the slim image goes: as asked, except that with no engine an engine tag
+/// becomes an OCI layout in the report directory under the same tag.
+fn outputs_for(backend: &Backend, options: &BuildOptions) -> Vec<Output> {
+    options
+        .outputs
+        .iter()
+        .map(|o| match (backend, o) {
+            (Backend::Oci(_), Output::Engine { tag }) => Output::Oci {
+                dir: options.report_dir.join("image"),
+                tag: tag.rsplit(':').next().unwrap_or("slim").to_owned(),
+            },
+            _ => o.clone(),
+        })
+        .collect()
+}
+
+/// Writes the slim image to every output; returns the engine tag to verify with
+/// (none without an engine).
 fn write_outputs(
-    engine: &Engine,
-    options: &BuildOptions,
+    engine: Option<&Engine>,
+    outputs: &[Output],
     config: &pare_image::ImageConfig,
     layer: &SlimLayer,
-) -> Result<String, BuildError> {
-    let engine_tag = options
-        .outputs
-        .iter()
-        .find_map(|o| match o {
-            Output::Engine { tag } => Some(tag.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| format!("pare-verify/{}:slim", std::process::id()));
-    let archive = assemble::docker_archive(&engine_tag, config, layer)?;
-    if !options
-        .outputs
-        .iter()
-        .any(|o| matches!(o, Output::Engine { tag } if *tag == engine_tag))
-    {
-        pare_runtime::cleanup::register_image(&engine_tag);
-    }
-    engine.load(bytes::Bytes::from(archive))?;
-    for output in &options.outputs {
+) -> Result<Option<String>, BuildError> {
+    let engine_tag = match engine {
+        Some(engine) => {
+            let tag = outputs
+                .iter()
+                .find_map(|o| match o {
+                    Output::Engine { tag } => Some(tag.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| format!("pare-verify/{}:slim", std::process::id()));
+            if !outputs
+                .iter()
+                .any(|o| matches!(o, Output::Engine { tag: t } if *t == tag))
+            {
+                pare_runtime::cleanup::register_image(&tag);
+            }
+            let archive = assemble::docker_archive(&tag, config, layer)?;
+            engine.load(bytes::Bytes::from(archive))?;
+            Some(tag)
+        }
+        None => None,
+    };
+    for output in outputs {
         let result = match output {
             Output::Engine { .. } => Ok(()),
             Output::DockerArchive { path, tag } => assemble::docker_archive(tag, config, layer)
@@ -607,27 +652,38 @@ fn write_outputs(
     Ok(engine_tag)
 }
 
+/// Where the slim image runs for verification.
+enum SlimRun<'b> {
+    /// In the engine, under this tag.
+    Engine(&'b Engine, &'b str),
+    /// With the OCI runtime, on this root filesystem, with the original's settings.
+    Bundle(&'b OciRuntime, PathBuf, &'b pare_image::RunConfig),
+}
+
 /// Runs the slim image (with the seccomp profile pare wrote) and the same probes.
 fn verify(
-    engine: &Engine,
+    slim: SlimRun<'_>,
     options: &BuildOptions,
-    tag: &str,
+    argv: &[String],
     user: &str,
     port: Option<u16>,
-    profile: &str,
+    profile: &serde_json::Value,
     traced: &Exercised,
 ) -> Result<Verification, BuildError> {
     let original = &traced.results;
-    let run_args = options.run_args.clone();
-    let spec = ContainerSpec {
-        image: tag.to_owned(),
-        cmd: run_args,
-        network: "host".into(),
-        security_opt: vec![format!("seccomp={profile}")],
-        labels: [("pare.build".to_owned(), "verify".to_owned())].into(),
-        ..Default::default()
+    // The image's own user and command (CMD replaced by --run-args, as when traced).
+    let launch = Launch {
+        argv: argv.to_vec(),
+        user: None,
+        binds: Vec::new(),
+        cap_add: Vec::new(),
+        seccomp: Some(profile.clone()),
+        role: "verify",
     };
-    let container = engine.start(&spec)?;
+    let container = match &slim {
+        SlimRun::Engine(engine, tag) => Backend::start_in_engine(engine, tag, &launch)?,
+        SlimRun::Bundle(oci, rootfs, run) => Backend::start_in_bundle(oci, rootfs, run, &launch)?,
+    };
     // The same requests the original got: the probes, then exactly the pages the
     // crawl found (not a crawl of its own, which could differ).
     let mut probes = http_probes(options);
@@ -641,7 +697,7 @@ fn verify(
     let mut ignore_phases = BTreeMap::new();
     let mut no_lap = |_: &str, _: &mut BTreeMap<String, u128>| {};
     let slim_results = match exercise(
-        &container,
+        container.as_ref(),
         &verify_options,
         port,
         user,

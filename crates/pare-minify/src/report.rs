@@ -14,6 +14,8 @@ pub struct BuildReport {
     pub schema: &'static str,
     pub source: String,
     pub outputs: Vec<String>,
+    /// What ran the containers: `docker`, or the OCI runtime (`runc`, `crun`).
+    pub runtime: String,
     pub original: ImageSize,
     pub slim: ImageSize,
     /// original uncompressed bytes / slim uncompressed bytes.

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{
-    docker, pare, pare_containers, pare_temporary_images, pare_work_dirs, port_lock, temp_dir,
-    test_image,
+    docker, pare, pare_containers, pare_env, pare_oci_containers, pare_temporary_images,
+    pare_work_dirs, port_lock, temp_dir, test_image,
 };
 
 fn assert_nothing_left(context: &str, work_dirs_before: &[std::path::PathBuf]) {
@@ -19,6 +19,11 @@ fn assert_nothing_left(context: &str, work_dirs_before: &[std::path::PathBuf]) {
     assert!(
         left.is_empty(),
         "{context}: containers left behind: {left:?}"
+    );
+    let oci = pare_oci_containers();
+    assert!(
+        oci.is_empty(),
+        "{context}: runc containers left behind: {oci:?}"
     );
     let images = pare_temporary_images();
     assert!(
@@ -473,6 +478,137 @@ fn archive_and_oci_inputs_are_built_and_leave_no_temporary_image() {
     assert_nothing_left("after building from an archive and a layout", &before);
 }
 
+/// No engine answers (DOCKER_HOST names a socket that does not exist): pare unpacks
+/// the archive, traces and verifies with runc, and writes an OCI layout.
+#[test]
+fn without_an_engine_runc_runs_the_build() {
+    let flask = test_image("flask");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let out = temp_dir();
+    let reports = out.path().join("report");
+    let no_engine = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
+    let run = pare_env(
+        &[
+            "build",
+            &flask.archive_ref(),
+            "--probe",
+            "GET /",
+            "--probe",
+            "GET /api/items",
+            "--probe",
+            r#"POST /api/items {"name":"pare"}"#,
+            "--report-dir",
+            &reports.display().to_string(),
+            "--json",
+        ],
+        &no_engine,
+    );
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    let report = run.json();
+    assert_eq!(report["runtime"], "runc");
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let ratio = report["ratio"].as_f64().unwrap();
+    assert!(ratio >= 6.0, "only {ratio:.2}x smaller");
+    let layout = reports.join("image");
+    assert_eq!(
+        report["outputs"],
+        serde_json::json!([format!("oci:{}:latest-slim", layout.display())])
+    );
+    let (slim, paths) = slim_paths(&layout);
+    for gone in [
+        "/usr/lib/python3.11/mailcap.py",
+        "/usr/bin/dpkg",
+        "/usr/bin/sh",
+    ] {
+        assert!(!paths.contains(gone), "{gone} is still in the slim image");
+    }
+    assert!(paths.contains("/app/app.py"));
+    assert_eq!(slim["image"]["user"], "nobody");
+    let writable: Vec<&Value> = slim["world_writable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["sticky"] == false)
+        .collect();
+    assert!(writable.is_empty(), "{writable:?}");
+    // The host's own file accesses (the root is on the host's filesystem here) must
+    // not be taken for the app's: the same files as a build in the engine keeps.
+    let packages = |r: &Value| r["packages"]["kept"].as_array().unwrap().len();
+    let in_engine = pare(&[
+        "build",
+        &flask.image,
+        "--tag",
+        "pare-test/flask:runc-compare",
+        "--no-verify",
+        "--probe",
+        "GET /",
+        "--probe",
+        "GET /api/items",
+        "--probe",
+        r#"POST /api/items {"name":"pare"}"#,
+        "--report-dir",
+        &out.path().join("engine").display().to_string(),
+        "--json",
+    ])
+    .success()
+    .json();
+    docker(&["rmi", "pare-test/flask:runc-compare"]).success();
+    assert_eq!(packages(&report), packages(&in_engine));
+    assert_eq!(report["slim"]["files"], in_engine["slim"]["files"]);
+    assert_nothing_left("after a build with runc", &before);
+}
+
+#[test]
+fn interrupt_under_runc_removes_everything() {
+    let nginx = test_image("nginx");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let reports = temp_dir();
+    let reports = reports.path().display().to_string();
+    let args = [
+        "build",
+        "--runtime",
+        "oci",
+        &nginx.archive_ref(),
+        "--report-dir",
+        &reports,
+    ];
+    interrupt_while_probing(&args, || {
+        assert!(
+            !pare_oci_containers().is_empty(),
+            "no runc container while probing"
+        );
+    });
+    assert!(
+        !wait_http(8080, Duration::from_millis(500)),
+        "the app still answers after SIGINT"
+    );
+    assert_nothing_left("after SIGINT under runc", &before);
+}
+
+/// Runs `pare ARGS --continue-after 120`, waits until the traced app answers on 8080,
+/// runs `while_probing`, then sends SIGINT and expects exit code 130.
+fn interrupt_while_probing(args: &[&str], while_probing: impl FnOnce()) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
+        .args(args)
+        .args(["--continue-after", "120"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The app answers: the trace is running and probing has started.
+    let answered = wait_http(8080, Duration::from_secs(60));
+    if !answered {
+        let _ = child.kill();
+        panic!("the traced app never answered");
+    }
+    while_probing();
+    // SAFETY: sending SIGINT to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+}
+
 #[test]
 fn failing_probe_exits_2_and_leaves_nothing() {
     let flask = test_image("flask");
@@ -504,36 +640,18 @@ fn interrupt_during_probing_removes_everything() {
     let before = pare_work_dirs();
     // From the archive, so that the original loaded under a temporary tag is there to
     // be removed too.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
-        .args([
-            "build",
-            &flask.archive_ref(),
-            "--tag",
-            "pare-test/flask:interrupted",
-            "--continue-after",
-            "120",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the app answers (the trace is running and probing has started).
-    assert!(
-        wait_http(8080, Duration::from_secs(60)),
-        "the traced app never answered"
-    );
-    assert!(
-        !pare_containers().is_empty(),
-        "no traced container while probing"
-    );
-    assert!(
-        !pare_temporary_images().is_empty(),
-        "the archive was not loaded under a temporary tag"
-    );
-    // SAFETY: sending SIGINT to our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    let archive = flask.archive_ref();
+    let args = ["build", &archive, "--tag", "pare-test/flask:interrupted"];
+    interrupt_while_probing(&args, || {
+        assert!(
+            !pare_containers().is_empty(),
+            "no traced container while probing"
+        );
+        assert!(
+            !pare_temporary_images().is_empty(),
+            "the archive was not loaded under a temporary tag"
+        );
+    });
     assert_nothing_left("after SIGINT", &before);
 }
 

@@ -6,64 +6,9 @@ mod support;
 use std::path::Path;
 
 use pare_image::Digest;
-use pare_image::testutil::{TarItem, gzip, tar_of};
+use pare_image::testutil::{TarItem, gzip, tar_of, write_layout};
 use serde_json::json;
 use support::{children_peak_rss_kib, pare, pare_env, temp_dir};
-
-/// Writes an OCI image layout with the given layer blobs. `diff_ids` are the digests
-/// of the uncompressed tars. Returns the blob names of (manifest, config, layers).
-fn write_layout(dir: &Path, layers: &[(Vec<u8>, Vec<u8>)]) -> (String, String, Vec<String>) {
-    let blobs = dir.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).unwrap();
-    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
-    let put = |bytes: &[u8]| {
-        let d = Digest::of(bytes);
-        std::fs::write(blobs.join(d.hex()), bytes).unwrap();
-        d
-    };
-    let mut descriptors = Vec::new();
-    let mut diff_ids = Vec::new();
-    let mut names = Vec::new();
-    for (blob, tar) in layers {
-        let d = put(blob);
-        names.push(format!("blobs/sha256/{}", d.hex()));
-        descriptors.push(json!({
-            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-            "digest": d.to_string(), "size": blob.len()
-        }));
-        diff_ids.push(Digest::of(tar).to_string());
-    }
-    let config = serde_json::to_vec(&json!({
-        "architecture": "amd64", "os": "linux",
-        "config": {"User": "1000", "Cmd": ["/app"]},
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [{"created_by": "COPY app / # buildkit"}]
-    }))
-    .unwrap();
-    let config_digest = put(&config);
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config.len()},
-        "layers": descriptors
-    }))
-    .unwrap();
-    let manifest_digest = put(&manifest);
-    let index = json!({
-        "schemaVersion": 2,
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest.to_string(), "size": manifest.len(),
-            "annotations": {"org.opencontainers.image.ref.name": "latest"}
-        }]
-    });
-    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
-    (
-        format!("blobs/sha256/{}", manifest_digest.hex()),
-        format!("blobs/sha256/{}", config_digest.hex()),
-        names,
-    )
-}
 
 fn simple_layer() -> (Vec<u8>, Vec<u8>) {
     let tar = tar_of(&[

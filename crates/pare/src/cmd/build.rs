@@ -9,7 +9,15 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use pare_image::ImageRef;
 use pare_minify::keep_set::KeepRules;
-use pare_minify::{BuildOptions, BuildReport, ContinueAfter, Output, Probe};
+use pare_minify::{BuildOptions, BuildReport, ContinueAfter, Output, Probe, RuntimeChoice};
+
+/// `--runtime`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Runtime {
+    Auto,
+    Docker,
+    Oci,
+}
 
 use crate::units::{bytes, count};
 
@@ -78,6 +86,11 @@ pub struct BuildArgs {
     /// Where the report and the seccomp profile go (default: ./pare-build/NAME).
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
+    /// What runs the containers: `auto` (the Docker engine when one answers, else runc
+    /// or crun on an unpacked bundle), `docker`, or `oci` (runc/crun, no engine needed;
+    /// the slim image then goes to an OCI layout unless --output says otherwise).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub runtime: Runtime,
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -184,6 +197,11 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         work_dir: work.path().to_owned(),
         sensor: pare_sensor_blob::sensor_bytes(),
         crawl: args.crawl.then_some(args.crawl_limit),
+        runtime: match args.runtime {
+            Runtime::Auto => RuntimeChoice::Auto,
+            Runtime::Docker => RuntimeChoice::Docker,
+            Runtime::Oci => RuntimeChoice::Oci,
+        },
     };
     let quiet = args.json;
     let result = pare_minify::build(&options, &mut |phase| {
@@ -314,6 +332,7 @@ fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
         }
     }
     let _ = writeln!(out, "Syscalls     {} used", r.syscalls.len());
+    let _ = writeln!(out, "Runtime      {}", r.runtime);
     let phases: Vec<String> = pare_minify::pipeline::PHASES
         .iter()
         .filter_map(|p| {

@@ -243,6 +243,15 @@ pub fn pare_temporary_images() -> Vec<String> {
         .collect()
 }
 
+/// Containers pare runs with the OCI runtime (its own state root, /run/pare-oci).
+pub fn pare_oci_containers() -> Vec<String> {
+    run("runc", &["--root", "/run/pare-oci", "list", "-q"], &[])
+        .stdout()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// pare's work directories left in the temp dir.
 pub fn pare_work_dirs() -> Vec<PathBuf> {
     std::fs::read_dir(std::env::temp_dir())

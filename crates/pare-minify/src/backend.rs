@@ -1,0 +1,172 @@
+//! Where the traced and the verifying containers run: in the Docker engine, or, with
+//! no engine (or when asked), in an OCI runtime (runc, crun) on bundles pare unpacks
+//! into its work directory. Both run with the host network, so every probe goes to
+//! 127.0.0.1 the same way.
+
+use std::path::{Path, PathBuf};
+
+use pare_image::{ImageRef, OpenImage};
+use pare_runtime::{BundleSpec, ContainerSpec, Engine, OciRuntime, Running};
+
+use crate::pipeline::BuildError;
+
+/// What the user asked for with `--runtime`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuntimeChoice {
+    /// The Docker engine when one answers, else an OCI runtime.
+    #[default]
+    Auto,
+    Docker,
+    Oci,
+}
+
+pub(crate) enum Backend {
+    Engine(Engine),
+    Oci(OciRuntime),
+}
+
+/// A container to start: the command, and what it needs beside the image's settings.
+pub(crate) struct Launch {
+    /// The full command line (entrypoint and arguments).
+    pub argv: Vec<String>,
+    /// `USER` for the container's main process; `None` keeps the image's.
+    pub user: Option<String>,
+    /// (host path, container path, read-only)
+    pub binds: Vec<(PathBuf, String, bool)>,
+    pub cap_add: Vec<String>,
+    /// Docker-format seccomp profile.
+    pub seccomp: Option<serde_json::Value>,
+    /// `pare.build` label value (engine) / bundle directory name (OCI runtime).
+    pub role: &'static str,
+}
+
+impl Backend {
+    /// Picks the backend. An image in the engine needs the engine; `Auto` falls back
+    /// to an OCI runtime only when no engine answers.
+    pub fn choose(choice: RuntimeChoice, image: &ImageRef) -> Result<Self, BuildError> {
+        let in_engine = matches!(image, ImageRef::DockerDaemon { .. });
+        match choice {
+            RuntimeChoice::Docker => Ok(Backend::Engine(Engine::connect()?)),
+            RuntimeChoice::Oci if in_engine => Err(BuildError::Input(format!(
+                "{image}: an image in the Docker engine cannot be run without it; \
+                 give it as docker-archive:, oci: or oci-archive:"
+            ))),
+            RuntimeChoice::Oci => Ok(Backend::Oci(OciRuntime::find()?)),
+            RuntimeChoice::Auto => match Engine::connect() {
+                Ok(engine) => Ok(Backend::Engine(engine)),
+                Err(e) if in_engine => Err(e.into()),
+                Err(engine_error) => OciRuntime::find()
+                    .map(Backend::Oci)
+                    .map_err(|oci| BuildError::Input(format!("{engine_error}; and {oci}"))),
+            },
+        }
+    }
+
+    /// `docker`, or the OCI runtime's file name.
+    pub fn name(&self) -> String {
+        match self {
+            Backend::Engine(_) => "docker".into(),
+            Backend::Oci(oci) => oci
+                .binary()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "oci".into()),
+        }
+    }
+
+    pub fn engine(&self) -> Option<&Engine> {
+        match self {
+            Backend::Engine(engine) => Some(engine),
+            Backend::Oci(_) => None,
+        }
+    }
+
+    /// Starts `launch` in the engine from the image named `engine_image`.
+    pub fn start_in_engine<'b>(
+        engine: &'b Engine,
+        engine_image: &str,
+        launch: &Launch,
+    ) -> Result<Box<dyn Running + 'b>, BuildError> {
+        let spec = ContainerSpec {
+            image: engine_image.to_owned(),
+            entrypoint: Some(launch.argv[..1].to_vec()),
+            cmd: Some(launch.argv[1..].to_vec()),
+            user: launch.user.clone(),
+            binds: launch
+                .binds
+                .iter()
+                .map(|(host, inside, ro)| {
+                    format!(
+                        "{}:{inside}{}",
+                        host.display(),
+                        if *ro { ":ro" } else { "" }
+                    )
+                })
+                .collect(),
+            cap_add: launch.cap_add.clone(),
+            network: "host".into(),
+            security_opt: launch
+                .seccomp
+                .iter()
+                .map(|p| format!("seccomp={p}"))
+                .collect(),
+            labels: [("pare.build".to_owned(), launch.role.to_owned())].into(),
+            ..Default::default()
+        };
+        Ok(Box::new(engine.start(&spec)?))
+    }
+
+    /// Starts `launch` with the OCI runtime on the root filesystem at `rootfs`, with
+    /// the image's environment and working directory.
+    pub fn start_in_bundle<'b>(
+        oci: &'b OciRuntime,
+        rootfs: &Path,
+        run: &pare_image::RunConfig,
+        launch: &Launch,
+    ) -> Result<Box<dyn Running + 'b>, BuildError> {
+        let spec = BundleSpec {
+            rootfs: rootfs.to_owned(),
+            args: launch.argv.clone(),
+            env: run.env.clone().unwrap_or_default(),
+            cwd: run.working_dir.clone().unwrap_or_default(),
+            user: launch
+                .user
+                .clone()
+                .or_else(|| run.user.clone())
+                .unwrap_or_default(),
+            binds: launch.binds.clone(),
+            cap_add: launch.cap_add.clone(),
+            seccomp: launch.seccomp.clone(),
+        };
+        Ok(Box::new(oci.start(&spec)?))
+    }
+}
+
+/// Unpacks the original image as the root filesystem of a bundle in `work_dir`.
+pub(crate) fn unpack_original(image: &OpenImage, work_dir: &Path) -> Result<PathBuf, BuildError> {
+    let bundle = work_dir.join("original");
+    std::fs::create_dir_all(&bundle).map_err(|source| BuildError::Io {
+        path: bundle.display().to_string(),
+        source,
+    })?;
+    let rootfs = bundle.join("rootfs");
+    pare_image::unpack::unpack(image, &rootfs, &work_dir.join("unpack-spool"))?;
+    Ok(rootfs)
+}
+
+/// Unpacks the slim layer (pare's own tar, made from the checked index) as the root
+/// filesystem of a bundle in `work_dir`, with its modes and owners.
+pub(crate) fn unpack_slim(layer_tar: &[u8], work_dir: &Path) -> Result<PathBuf, BuildError> {
+    let rootfs = work_dir.join("slim").join("rootfs");
+    let io = |source| BuildError::Io {
+        path: rootfs.display().to_string(),
+        source,
+    };
+    std::fs::create_dir_all(&rootfs).map_err(io)?;
+    let mut archive = tar::Archive::new(layer_tar);
+    archive.set_preserve_permissions(true);
+    archive.set_preserve_ownerships(true);
+    archive.set_unpack_xattrs(true);
+    archive.unpack(&rootfs).map_err(io)?;
+    Ok(rootfs)
+}
