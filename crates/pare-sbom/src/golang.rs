@@ -185,6 +185,30 @@ mod tests {
         );
     }
 
+    /// A real Go binary: Debian's runc (`.ci/run` installs it with docker.io). Debian
+    /// builds it in GOPATH mode, so its build info names the main package and the Go
+    /// version, and no module versions; the Go version must be the one runc reports.
+    #[test]
+    fn debian_runc_build_info() {
+        let path = "/usr/sbin/runc";
+        let bytes = std::fs::read(path).expect("Debian's runc package is installed");
+        let summary = reduce(&bytes, 1 << 16);
+        let info = parse_buildinfo(summary.go_buildinfo.as_deref().expect("build info found"))
+            .expect("build info parses");
+        let version = std::process::Command::new(path)
+            .arg("--version")
+            .output()
+            .expect("runc --version runs");
+        let printed = String::from_utf8_lossy(&version.stdout).into_owned();
+        assert!(
+            printed.contains(&format!("go: {}\n", info.go_version)),
+            "pare read {}, runc says:\n{printed}",
+            info.go_version
+        );
+        assert_eq!(info.path, "github.com/opencontainers/runc");
+        assert!(info.deps.is_empty(), "{:?}", info.deps);
+    }
+
     #[test]
     fn old_format_is_an_error_not_a_guess() {
         let mut blob = go_blob("go1.16", MODINFO);

@@ -59,3 +59,40 @@ pub(crate) fn catalog(cx: &mut Context, binaries: &BTreeMap<String, Summary>) ->
     }
     packages
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::binary::tests::reduce;
+    use crate::catalog::testing::{evidence, identities};
+    use crate::catalog::{Context, testing::index_of};
+
+    /// A binary `cargo auditable build` made (tests/data/sbom/README.md says how):
+    /// the crate itself and its runtime dependency are listed, the build-only `cc`
+    /// (and what it pulls in) is not, each owning the binary.
+    #[test]
+    fn real_cargo_auditable_binary() {
+        let bytes = evidence("cargo/pare-audit-fixture");
+        let summary = reduce(&bytes, 1 << 16);
+        assert!(
+            summary.cargo_audit.is_some(),
+            "the .dep-v0 data was not found"
+        );
+        let path = "/usr/local/bin/pare-audit-fixture".to_owned();
+        let index = index_of(&[]);
+        let mut cx = Context::new(&index);
+        let packages = super::catalog(&mut cx, &[(path.clone(), summary)].into());
+        assert!(cx.warnings.is_empty(), "{:?}", cx.warnings);
+        assert_eq!(
+            identities(&packages),
+            [
+                ("itoa", "1.0.19", "pkg:cargo/itoa@1.0.19"),
+                (
+                    "pare-audit-fixture",
+                    "0.3.1",
+                    "pkg:cargo/pare-audit-fixture@0.3.1"
+                ),
+            ]
+        );
+        assert!(packages.iter().all(|p| p.file_paths().eq([path.as_str()])));
+    }
+}
