@@ -535,8 +535,16 @@ fn exercise(
         .iter()
         .chain(&results[user_results + crawled.len()..]);
     if let Some(failed) = asked.find(|r| !r.ok()) {
+        // What the probe got back (an exec probe's output, an error page) says why.
+        let answer: String = failed.body.trim_end().chars().rev().take(2000).collect();
+        let answer: String = answer.chars().rev().collect();
+        let answer = if answer.is_empty() {
+            String::new()
+        } else {
+            format!("\nit answered:\n{answer}")
+        };
         return Err(BuildError::Input(format!(
-            "probe {} failed against the original image: {}\nlast lines the app printed:\n{}",
+            "probe {} failed against the original image: {}{answer}\nlast lines the app printed:\n{}",
             failed.probe,
             failed.error.clone().unwrap_or_default(),
             container.logs_tail(20)

@@ -478,6 +478,9 @@ fn archive_and_oci_inputs_are_built_and_leave_no_temporary_image() {
     assert_nothing_left("after building from an archive and a layout", &before);
 }
 
+/// An exec probe for the flask image: its venv's Python loads PyYAML's C extension.
+const YAML_PROBE: &str = r#"/opt/venv/bin/python3 -c "import yaml; print(yaml.__version__)""#;
+
 /// No engine answers (DOCKER_HOST names a socket that does not exist): pare unpacks
 /// the archive, traces and verifies with runc, and writes an OCI layout.
 #[test]
@@ -498,6 +501,8 @@ fn without_an_engine_runc_runs_the_build() {
             "GET /api/items",
             "--probe",
             r#"POST /api/items {"name":"pare"}"#,
+            "--exec",
+            YAML_PROBE,
             "--report-dir",
             &reports.display().to_string(),
             "--json",
@@ -507,6 +512,10 @@ fn without_an_engine_runc_runs_the_build() {
     assert_eq!(run.code(), Some(0), "{}", run.explain());
     let report = run.json();
     assert_eq!(report["runtime"], "runc");
+    // The exec probe ran inside the runc container (`runc exec`), in the slim one too.
+    let exec = &report["probes"][3];
+    assert_eq!(exec["status"], 0, "{exec:#}");
+    assert_eq!(report["verification"]["probes"][3]["body"], exec["body"]);
     assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
     let ratio = report["ratio"].as_f64().unwrap();
     assert!(ratio >= 6.0, "only {ratio:.2}x smaller");
@@ -547,6 +556,8 @@ fn without_an_engine_runc_runs_the_build() {
         "GET /api/items",
         "--probe",
         r#"POST /api/items {"name":"pare"}"#,
+        "--exec",
+        YAML_PROBE,
         "--report-dir",
         &out.path().join("engine").display().to_string(),
         "--json",
@@ -703,5 +714,21 @@ fn bad_input_exits_2_and_leaves_nothing() {
         run.explain()
     );
     docker(&["rmi", "pare-test/nocmd:latest"]).success();
+    // An image in the engine cannot be run without it.
+    let run = pare(&["build", "--runtime", "oci", &flask.image]).exits(2);
+    assert!(
+        run.stderr().contains("cannot be run without it"),
+        "{}",
+        run.explain()
+    );
+    // The engine asked for, and none answers.
+    let no_engine = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
+    let args = ["build", "--runtime", "docker", &flask.archive_ref()];
+    let run = pare_env(&args, &no_engine).exits(2);
+    assert!(
+        run.stderr().contains("no Docker engine answers"),
+        "{}",
+        run.explain()
+    );
     assert_nothing_left("after bad input", &before);
 }
