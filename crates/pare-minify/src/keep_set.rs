@@ -49,6 +49,8 @@ pub enum Reason {
     ScriptInterpreter,
     Included,
     Parent,
+    /// The kept packages' metadata (dpkg status cut to them, file lists, METADATA …).
+    PackageMetadata,
 }
 
 /// The result: paths with their reasons, and regular files whose bytes are needed to
@@ -280,7 +282,7 @@ impl KeepSet {
         }
     }
 
-    fn exclude(&mut self, globs: &[String]) {
+    pub(crate) fn exclude(&mut self, globs: &[String]) {
         let Some(set) = glob_set(globs) else { return };
         self.paths.retain(|p, _| p == "/" || !set.is_match(p));
         self.needs_content.retain(|p| !set.is_match(p));

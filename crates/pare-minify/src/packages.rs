@@ -62,6 +62,102 @@ pub fn sort_out(sbom: &pare_sbom::Sbom, keep: &KeepSet) -> Packages {
     out
 }
 
+/// The dpkg status database and the directory of per-package files.
+const DPKG_STATUS: &str = "/var/lib/dpkg/status";
+const DPKG_INFO: &str = "/var/lib/dpkg/info/";
+
+/// Package metadata the slim image keeps, so that `pare sbom` and scanners see the
+/// packages it really holds, and only those: the dpkg status cut down to the kept
+/// packages' stanzas, their `info/*.list` and `*.md5sums` (or distroless `status.d`
+/// files), the `METADATA`/`RECORD` of kept Python distributions, the `package.json`
+/// of kept npm packages, and os-release. Each with its bytes (taken from `original`,
+/// whose read kept every cataloger's file); paths as in the original image.
+pub fn metadata_to_keep(
+    sbom: &pare_sbom::Sbom,
+    fates: &Packages,
+    original: &pare_image::FileIndex,
+) -> Vec<(String, std::sync::Arc<[u8]>)> {
+    use pare_sbom::Ecosystem;
+    let kept: std::collections::HashSet<&str> =
+        fates.kept.iter().map(|f| f.purl.as_str()).collect();
+    let bytes = |path: &str| -> Option<std::sync::Arc<[u8]>> {
+        original.nodes.get(path).and_then(|n| n.content.clone())
+    };
+    let mut out: Vec<(String, std::sync::Arc<[u8]>)> = Vec::new();
+    let mut push = |path: String| {
+        if let Some(content) = bytes(&path)
+            && !out.iter().any(|(p, _)| *p == path)
+        {
+            out.push((path, content));
+        }
+    };
+    let mut kept_debs: Vec<(&str, &str)> = Vec::new();
+    for package in sbom
+        .packages
+        .iter()
+        .filter(|p| kept.contains(p.purl.as_str()))
+    {
+        let found = package.found_in.as_str();
+        match package.ecosystem {
+            Ecosystem::Deb if found == DPKG_STATUS => {
+                let arch = package.arch.as_deref().unwrap_or("");
+                kept_debs.push((package.name.as_str(), arch));
+                for name in [package.name.clone(), format!("{}:{arch}", package.name)] {
+                    push(format!("{DPKG_INFO}{name}.list"));
+                    push(format!("{DPKG_INFO}{name}.md5sums"));
+                }
+            }
+            Ecosystem::Deb => {
+                push(found.to_owned());
+                push(format!("{found}.md5sums"));
+            }
+            Ecosystem::Python => {
+                push(found.to_owned());
+                if let Some(dir) = found.strip_suffix("/METADATA") {
+                    push(format!("{dir}/RECORD"));
+                }
+            }
+            Ecosystem::Npm => push(found.to_owned()),
+            _ => {}
+        }
+    }
+    for path in ["/etc/os-release", "/usr/lib/os-release"] {
+        if let Some((real, _)) = original.resolve(path) {
+            push(real);
+        }
+    }
+    if let Some(status) = bytes(DPKG_STATUS).filter(|_| !kept_debs.is_empty()) {
+        let cut = cut_dpkg_status(&String::from_utf8_lossy(&status), &kept_debs);
+        out.push((DPKG_STATUS.to_owned(), cut.into_bytes().into()));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The stanzas of a dpkg status file whose `Package` and `Architecture` are in `kept`,
+/// as they were written (dpkg separates stanzas by an empty line).
+fn cut_dpkg_status(status: &str, kept: &[(&str, &str)]) -> String {
+    let field = |stanza: &str, name: &str| -> String {
+        stanza
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let mut out = String::new();
+    for stanza in status.split("\n\n").filter(|s| !s.trim().is_empty()) {
+        let (name, arch) = (field(stanza, "Package"), field(stanza, "Architecture"));
+        if kept
+            .iter()
+            .any(|(n, a)| *n == name && (a.is_empty() || *a == arch))
+        {
+            out.push_str(stanza.trim_matches('\n'));
+            out.push_str("\n\n");
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +219,23 @@ mod tests {
         assert_eq!(kept, [("libc6", 2, 1)]);
         // tzdata's file is not in the image at all: nothing of it is kept either.
         assert_eq!(removed, [("dash", 1), ("tzdata", 0)]);
+
+        // The slim image keeps libc6's stanza and file list, and nothing of the others.
+        let metadata = metadata_to_keep(&sbom, &fates, &image.index);
+        let paths: Vec<&str> = metadata.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/etc/os-release",
+                "/var/lib/dpkg/info/libc6:amd64.list",
+                "/var/lib/dpkg/status"
+            ]
+        );
+        let status = String::from_utf8_lossy(&metadata[2].1).into_owned();
+        assert_eq!(
+            status,
+            "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\nArchitecture: amd64\n\n"
+        );
     }
 
     /// A `docker save` archive of one uncompressed layer.

@@ -13,7 +13,7 @@ use pare_runtime::{Engine, OciRuntime, Running};
 
 use crate::assemble::{self, SlimLayer};
 use crate::backend::{Backend, Launch, RuntimeChoice};
-use crate::keep_set::{KeepRules, KeepSet, Trace};
+use crate::keep_set::{KeepRules, KeepSet, Reason, Trace};
 use crate::probe::{self, Probe, ProbeResult};
 use crate::report::{BuildReport, ImageSize, Verification};
 
@@ -260,9 +260,19 @@ pub fn build(
     if let Some(dir) = run.working_dir.clone().filter(|d| !d.is_empty()) {
         rules.always.push(dir);
     }
-    let (index, keep) = settle_keep_set(&opened, &first.index, &trace, &rules)?;
-    let layer = assemble::build_layer(&index, &keep)?;
+    let (mut index, mut keep) = settle_keep_set(&opened, &first.index, &trace, &rules)?;
     let packages = crate::packages::sort_out(&sbom, &keep);
+    // The kept packages' metadata goes along (a cut-down dpkg status among it), so
+    // the slim image's SBOM and scanners see what it really holds.
+    for (path, content) in crate::packages::metadata_to_keep(&sbom, &packages, &first.index) {
+        if let Some(node) = index.nodes.get_mut(&path) {
+            node.size = content.len() as u64;
+            node.content = Some(content);
+            keep.add(&index, &path, Reason::PackageMetadata);
+        }
+    }
+    keep.exclude(&rules.exclude);
+    let layer = assemble::build_layer(&index, &keep)?;
     let created = rfc3339_now();
     let base_digest = opened
         .resolved

@@ -154,6 +154,24 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
             "{purl}: {in_slim} of its files are in the slim image"
         );
     }
+    // The slim image carries the kept packages' metadata, and only theirs: its own
+    // SBOM lists exactly the packages the report says were kept.
+    let slim_sbom = pare(&[
+        "sbom",
+        "--format",
+        "json",
+        &format!("oci:{}", oci.display()),
+    ])
+    .success()
+    .json();
+    let slim_purls: BTreeSet<String> = slim_sbom["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["purl"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(slim_purls, kept_purls);
+    assert!(paths.contains("/var/lib/dpkg/status"));
     assert!(
         slim["tools"]
             .as_array()
