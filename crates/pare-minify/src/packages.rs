@@ -92,6 +92,8 @@ pub fn metadata_to_keep(
         }
     };
     let mut kept_debs: Vec<(&str, &str)> = Vec::new();
+    let mut kept_apks: Vec<(&str, &str)> = Vec::new();
+    let mut apk_db: Option<&str> = None;
     for package in sbom
         .packages
         .iter()
@@ -118,6 +120,10 @@ pub fn metadata_to_keep(
                 }
             }
             Ecosystem::Npm => push(found.to_owned()),
+            Ecosystem::Apk => {
+                kept_apks.push((package.name.as_str(), package.arch.as_deref().unwrap_or("")));
+                apk_db = Some(found);
+            }
             _ => {}
         }
     }
@@ -127,26 +133,38 @@ pub fn metadata_to_keep(
         }
     }
     if let Some(status) = bytes(DPKG_STATUS).filter(|_| !kept_debs.is_empty()) {
-        let cut = cut_dpkg_status(&String::from_utf8_lossy(&status), &kept_debs);
+        let cut = cut_stanzas(&String::from_utf8_lossy(&status), &kept_debs, DPKG_FIELDS);
         out.push((DPKG_STATUS.to_owned(), cut.into_bytes().into()));
+    }
+    if let Some(db) = apk_db
+        && let Some(installed) = bytes(db)
+    {
+        let cut = cut_stanzas(&String::from_utf8_lossy(&installed), &kept_apks, APK_FIELDS);
+        out.push((db.to_owned(), cut.into_bytes().into()));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
-/// The stanzas of a dpkg status file whose `Package` and `Architecture` are in `kept`,
-/// as they were written (dpkg separates stanzas by an empty line).
-fn cut_dpkg_status(status: &str, kept: &[(&str, &str)]) -> String {
+/// The name and architecture fields of a dpkg status stanza (`Package: x`).
+const DPKG_FIELDS: (&str, &str) = ("Package:", "Architecture:");
+/// The same in apk's installed database (`P:x`).
+const APK_FIELDS: (&str, &str) = ("P:", "A:");
+
+/// The stanzas of a dpkg status file or an apk installed database whose name and
+/// architecture (`fields`) are in `kept`, as they were written (both separate stanzas
+/// by an empty line).
+fn cut_stanzas(db: &str, kept: &[(&str, &str)], fields: (&str, &str)) -> String {
     let field = |stanza: &str, name: &str| -> String {
         stanza
             .lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .find_map(|l| l.strip_prefix(name))
             .map(|v| v.trim().to_owned())
             .unwrap_or_default()
     };
     let mut out = String::new();
-    for stanza in status.split("\n\n").filter(|s| !s.trim().is_empty()) {
-        let (name, arch) = (field(stanza, "Package"), field(stanza, "Architecture"));
+    for stanza in db.split("\n\n").filter(|s| !s.trim().is_empty()) {
+        let (name, arch) = (field(stanza, fields.0), field(stanza, fields.1));
         if kept
             .iter()
             .any(|(n, a)| *n == name && (a.is_empty() || *a == arch))
@@ -161,6 +179,23 @@ fn cut_dpkg_status(status: &str, kept: &[(&str, &str)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apk_database_is_cut_to_the_kept_packages() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/data/sbom/apk/installed"
+        );
+        let db = std::fs::read_to_string(path).expect("the apk fixture");
+        let cut = cut_stanzas(&db, &[("zlib", "x86_64")], APK_FIELDS);
+        assert!(
+            cut.starts_with("C:Q1c1BIq3ky5Kj7R86kKqP6Yh0CF8o=\nP:zlib\nV:1.3.1-r0\n"),
+            "{cut}"
+        );
+        assert!(!cut.contains("P:musl"), "{cut}");
+        assert!(cut.ends_with("\n\n"));
+        assert_eq!(cut_stanzas(&db, &[("zlib", "aarch64")], APK_FIELDS), "");
+    }
     use crate::keep_set::Reason;
     use pare_image::testutil::TarItem;
 
