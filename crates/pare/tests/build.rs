@@ -588,6 +588,113 @@ fn without_an_engine_runc_runs_the_build() {
     assert_nothing_left("after a build with runc", &before);
 }
 
+/// The cli image with a hostile layer on top (an absolute symlink to a host directory
+/// and a file "below" it, a `../` path aimed at /tmp, a hardlink to a host file), built
+/// with runc: the unpacked root filesystem is the one place pare writes an image's
+/// files, and nothing lands outside it; the app still runs and verifies.
+#[test]
+fn hostile_layers_cannot_write_outside_the_bundle() {
+    use pare_image::testutil::{TarItem, tar_of};
+    let cli = test_image("cli");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let dir = temp_dir();
+    let canary = dir.path().join("canary");
+    std::fs::create_dir(&canary).unwrap();
+    let escape = std::env::temp_dir().join(format!("pare-escape-{}", std::process::id()));
+    let climb = "../".repeat(12);
+    let escape_name = format!(
+        "{climb}{}",
+        escape.display().to_string().trim_start_matches('/')
+    );
+    let layer = tar_of(&[
+        TarItem::symlink("evil", &canary.display().to_string()),
+        TarItem::file("evil/planted", b"pwned", 0o644),
+        TarItem::file(&escape_name, b"pwned", 0o644),
+        TarItem::hardlink("usr/share/pare-test/hostname", "/etc/hostname"),
+    ]);
+    let layout = dir.path().join("oci");
+    add_layer(&cli.oci, &layout, &layer);
+
+    let reports = dir.path().join("report").display().to_string();
+    let reference = format!("oci:{}:latest", layout.display());
+    let run = pare(&[
+        "build",
+        "--runtime",
+        "oci",
+        &reference,
+        "--report-dir",
+        &reports,
+        "--json",
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    assert_eq!(run.json()["verification"]["passed"], true);
+    assert!(
+        std::fs::read_dir(&canary).unwrap().next().is_none(),
+        "a file was written through the image's symlink"
+    );
+    assert!(
+        !escape.exists(),
+        "a ../ path escaped to {}",
+        escape.display()
+    );
+    assert_nothing_left("after a hostile image", &before);
+}
+
+/// Writes to `to` an OCI layout of the image in the layout `from` with `layer` (an
+/// uncompressed tar) added on top; blobs are hardlinked (or copied).
+fn add_layer(from: &Path, to: &Path, layer: &[u8]) {
+    use pare_image::Digest;
+    let blobs = to.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for entry in std::fs::read_dir(from.join("blobs/sha256")).unwrap() {
+        let entry = entry.unwrap();
+        let target = blobs.join(entry.file_name());
+        if std::fs::hard_link(entry.path(), &target).is_err() {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+    let read = |digest: &str| -> Value {
+        let hex = digest.trim_start_matches("sha256:");
+        serde_json::from_slice(&std::fs::read(blobs.join(hex)).unwrap()).unwrap()
+    };
+    let put = |bytes: &[u8]| -> (String, usize) {
+        let d = Digest::of(bytes);
+        std::fs::write(blobs.join(d.hex()), bytes).unwrap();
+        (d.to_string(), bytes.len())
+    };
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(from.join("index.json")).unwrap()).unwrap();
+    let mut manifest = read(index["manifests"][0]["digest"].as_str().unwrap());
+    let mut config = read(manifest["config"]["digest"].as_str().unwrap());
+    let compressed = pare_image::testutil::gzip(layer);
+    let (digest, size) = put(&compressed);
+    config["rootfs"]["diff_ids"]
+        .as_array_mut()
+        .unwrap()
+        .push(Value::from(Digest::of(layer).to_string()));
+    config["history"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"created_by": "COPY hostile / # test"}));
+    let (config_digest, config_size) = put(&serde_json::to_vec(&config).unwrap());
+    manifest["config"]["digest"] = Value::from(config_digest);
+    manifest["config"]["size"] = Value::from(config_size);
+    manifest["layers"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": digest, "size": size,
+        }));
+    let (manifest_digest, manifest_size) = put(&serde_json::to_vec(&manifest).unwrap());
+    let mut index = index;
+    index["manifests"][0]["digest"] = Value::from(manifest_digest);
+    index["manifests"][0]["size"] = Value::from(manifest_size);
+    std::fs::write(to.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+    std::fs::copy(from.join("oci-layout"), to.join("oci-layout")).unwrap();
+}
+
 #[test]
 fn interrupt_under_runc_removes_everything() {
     let nginx = test_image("nginx");
