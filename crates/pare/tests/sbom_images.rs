@@ -201,7 +201,9 @@ fn transports_agree() {
     let cli = test_image("cli");
     let from_archive = sbom_json(&cli.archive_ref());
     let from_oci = sbom_json(&cli.oci_ref());
+    let from_engine = sbom_json(&format!("docker-daemon:{}", cli.image));
     assert_eq!(from_archive["packages"], from_oci["packages"]);
+    assert_eq!(from_archive["packages"], from_engine["packages"]);
     assert!(
         packages(&from_archive, "deb")
             .iter()
@@ -265,16 +267,18 @@ fn validate(schema_file: &str, document: &Value) {
 }
 
 #[test]
-fn flask_documents_validate_too() {
-    let flask = test_image("flask");
-    for (format, schema) in [
-        ("cyclonedx", "cyclonedx/bom-1.6.schema.json"),
-        ("spdx", "spdx-2.3-schema.json"),
-    ] {
-        let doc = pare(&["sbom", "--format", format, &flask.archive_ref()])
-            .success()
-            .json();
-        validate(schema, &doc);
+fn every_test_image_documents_validate_too() {
+    for name in ["flask", "layers", "nginx", "cli"] {
+        let image = test_image(name);
+        for (format, schema) in [
+            ("cyclonedx", "cyclonedx/bom-1.6.schema.json"),
+            ("spdx", "spdx-2.3-schema.json"),
+        ] {
+            let doc = pare(&["sbom", "--format", format, &image.archive_ref()])
+                .success()
+                .json();
+            validate(schema, &doc);
+        }
     }
 }
 
