@@ -5,6 +5,7 @@
 pub mod assemble;
 pub mod backend;
 pub mod elf;
+pub mod exercise;
 pub mod keep_set;
 pub mod load;
 pub mod packages;
@@ -15,6 +16,7 @@ pub mod seccomp;
 pub mod trace;
 
 pub use backend::RuntimeChoice;
-pub use pipeline::{BuildError, BuildOptions, ContinueAfter, Output, build};
+pub use exercise::ContinueAfter;
+pub use pipeline::{BuildError, BuildOptions, Output, build};
 pub use probe::Probe;
 pub use report::BuildReport;

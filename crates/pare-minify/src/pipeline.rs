@@ -4,44 +4,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pare_image::{EntryKind, ImageRef, OpenImage, ReadOptions};
-use pare_runtime::{Engine, OciRuntime, Running};
+use pare_runtime::{Engine, OciRuntime};
 
 use crate::assemble::{self, SlimLayer};
 use crate::backend::{Backend, Launch, RuntimeChoice};
+use crate::exercise::{ContinueAfter, Exercised, continue_signal, exercise, http_probes};
 use crate::keep_set::{KeepRules, KeepSet, Reason, Trace};
 use crate::probe::{self, Probe, ProbeResult};
 use crate::report::{BuildReport, ImageSize, Verification};
-
-/// When the traced run ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ContinueAfter {
-    /// When the probes are done (the default).
-    Probes,
-    /// After the probes, when the user presses Enter.
-    Enter,
-    /// After the probes, after this long (the app keeps running meanwhile).
-    Timeout(Duration),
-    /// After the probes, when pare gets SIGUSR1 (`kill -USR1 PID`), for scripts that
-    /// exercise the app themselves; also ends when the app exits.
-    Signal,
-}
-
-/// The flag SIGUSR1 raises, registered once per process before the traced container
-/// starts, so an early signal is never taken for the default action (which kills).
-fn continue_signal() -> std::io::Result<Arc<AtomicBool>> {
-    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
-    if let Some(flag) = FLAG.get() {
-        return Ok(Arc::clone(flag));
-    }
-    let flag = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&flag))?;
-    Ok(Arc::clone(FLAG.get_or_init(|| flag)))
-}
 
 /// Where the slim image goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -417,154 +391,6 @@ fn write_executable(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::write(path, bytes).map_err(io(path))?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io(path))
-}
-
-/// What exercising the app gave.
-struct Exercised {
-    /// The HTTP probes' answers, then the crawl's, then the exec probes'.
-    results: Vec<ProbeResult>,
-    /// The app's last log lines.
-    app_log: String,
-    /// The GETs the crawl sent, in order.
-    crawled: Vec<Probe>,
-}
-
-/// The HTTP probes to send: the user's, or `GET /`.
-fn http_probes(options: &BuildOptions) -> Vec<Probe> {
-    if options.probes.is_empty() {
-        vec![Probe::parse_http("GET /").expect("a valid probe")]
-    } else {
-        options.probes.clone()
-    }
-}
-
-/// Starts, waits for and probes the traced app.
-fn exercise(
-    container: &dyn Running,
-    options: &BuildOptions,
-    port: Option<u16>,
-    user: &str,
-    phases: &mut BTreeMap<String, u128>,
-    lap: &mut dyn FnMut(&str, &mut BTreeMap<String, u128>),
-) -> Result<Exercised, BuildError> {
-    let mut results = Vec::new();
-    let Some(port) = port else {
-        // A CLI image: running to completion is the probe.
-        let started = Instant::now();
-        let code = container.wait(options.start_timeout)?;
-        lap("trace", phases);
-        let logs = container.logs_tail(200);
-        let code = code.ok_or_else(|| {
-            BuildError::Input(format!(
-                "the app did not finish within {}s; use --timeout, or probes for a service",
-                options.start_timeout.as_secs()
-            ))
-        })?;
-        results.push(ProbeResult {
-            probe: "run to completion".into(),
-            status: Some(code.clamp(0, u16::MAX as i64) as u16),
-            body: logs.clone(),
-            error: (code != 0).then(|| format!("exited with {code}")),
-            millis: started.elapsed().as_millis(),
-        });
-        return Ok(Exercised {
-            results,
-            app_log: logs,
-            crawled: Vec::new(),
-        });
-    };
-    let alive = || {
-        container
-            .state()
-            .map(|(running, _)| running)
-            .unwrap_or(false)
-    };
-    probe::wait_for_port(port, options.start_timeout, alive).map_err(|e| {
-        BuildError::Input(format!(
-            "{e}\nlast lines the app printed:\n{}",
-            container.logs_tail(20)
-        ))
-    })?;
-    lap("trace", phases);
-    let probes = http_probes(options);
-    for p in &probes {
-        results.push(probe::http(port, p, Duration::from_secs(10)));
-    }
-    let mut crawled = Vec::new();
-    if let Some(limit) = options.crawl {
-        let seeds: Vec<(String, &ProbeResult)> = probes
-            .iter()
-            .zip(&results)
-            .filter_map(|(p, r)| match p {
-                Probe::Http { method, path, .. } if method == "GET" => Some((path.clone(), r)),
-                _ => None,
-            })
-            .collect();
-        let found = probe::crawl(port, &seeds, limit, Duration::from_secs(10));
-        let (sent, answers): (Vec<Probe>, Vec<ProbeResult>) = found.into_iter().unzip();
-        crawled = sent;
-        results.extend(answers);
-    }
-    let user_results = probes.len();
-    for command in &options.exec_probes {
-        let started = Instant::now();
-        let out = container.exec(command, Some(user))?;
-        results.push(ProbeResult {
-            probe: format!("exec {}", command.join(" ")),
-            status: out.exit_code.map(|c| c.clamp(0, u16::MAX as i64) as u16),
-            body: out.output,
-            error: (out.exit_code != Some(0)).then(|| format!("exited with {:?}", out.exit_code)),
-            millis: started.elapsed().as_millis(),
-        });
-    }
-    match options.continue_after {
-        ContinueAfter::Probes => {}
-        ContinueAfter::Timeout(d) => std::thread::sleep(d),
-        ContinueAfter::Enter => {
-            eprintln!(
-                "pare: the app is running on 127.0.0.1:{port}; press Enter to finish tracing"
-            );
-            let mut line = String::new();
-            let _ = std::io::stdin().read_line(&mut line);
-        }
-        ContinueAfter::Signal => {
-            let flag = continue_signal()
-                .map_err(|e| BuildError::Input(format!("cannot catch SIGUSR1: {e}")))?;
-            eprintln!(
-                "pare: the app is running on 127.0.0.1:{port}; exercise it, then `kill -USR1 {}` to finish tracing",
-                std::process::id()
-            );
-            while !flag.swap(false, Ordering::SeqCst) && alive() {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-    }
-    // A page the crawl found may fail (its answer is still compared); a probe the
-    // user asked for may not.
-    let mut asked = results[..user_results]
-        .iter()
-        .chain(&results[user_results + crawled.len()..]);
-    if let Some(failed) = asked.find(|r| !r.ok()) {
-        // What the probe got back (an exec probe's output, an error page) says why.
-        let answer: String = failed.body.trim_end().chars().rev().take(2000).collect();
-        let answer: String = answer.chars().rev().collect();
-        let answer = if answer.is_empty() {
-            String::new()
-        } else {
-            format!("\nit answered:\n{answer}")
-        };
-        return Err(BuildError::Input(format!(
-            "probe {} failed against the original image: {}{answer}\nlast lines the app printed:\n{}",
-            failed.probe,
-            failed.error.clone().unwrap_or_default(),
-            container.logs_tail(20)
-        )));
-    }
-    Ok(Exercised {
-        results,
-        app_log: container.logs_tail(20),
-        crawled,
-    })
 }
 
 /// Loads the bytes the keep-set needs and recomputes it until nothing new is needed
