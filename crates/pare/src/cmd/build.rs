@@ -25,7 +25,8 @@ use crate::units::{bytes, count};
 pub struct BuildArgs {
     /// The image to minify: NAME[:TAG] or docker-daemon:NAME in the Docker engine, or
     /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH (loaded into the engine under
-    /// a temporary tag to run it, removed afterwards).
+    /// a temporary tag to run it and removed afterwards; or, without an engine, unpacked
+    /// for runc).
     pub image: String,
     /// Tag for the slim image in the Docker engine (default: NAME:TAG-slim).
     #[arg(long)]
@@ -88,7 +89,8 @@ pub struct BuildArgs {
     pub report_dir: Option<PathBuf>,
     /// What runs the containers: `auto` (the Docker engine when one answers, else runc
     /// or crun on an unpacked bundle), `docker`, or `oci` (runc/crun, no engine needed;
-    /// the slim image then goes to an OCI layout unless --output says otherwise).
+    /// the slim image then goes to an OCI layout in the report directory instead of the
+    /// engine, besides any --output).
     #[arg(long, value_enum, default_value = "auto")]
     pub runtime: Runtime,
     /// Print the report as JSON instead of the summary.
