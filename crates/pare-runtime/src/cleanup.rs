@@ -5,70 +5,79 @@
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-static CONTAINERS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-static PATHS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-static IMAGES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// One list of things to remove. A poisoned lock is used as it is: the list is still
+/// what was registered, and cleanup must not panic.
+struct Registry<T>(Mutex<Vec<T>>);
+
+impl<T: Clone> Registry<T> {
+    const fn new() -> Self {
+        Registry(Mutex::new(Vec::new()))
+    }
+
+    fn add(&self, item: T) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(item);
+    }
+
+    fn remove(&self, gone: impl Fn(&T) -> bool) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|i| !gone(i));
+    }
+
+    fn items(&self) -> Vec<T> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+static CONTAINERS: Registry<String> = Registry::new();
+static PATHS: Registry<PathBuf> = Registry::new();
+static IMAGES: Registry<String> = Registry::new();
 /// (runtime binary, state root, id) of containers an OCI runtime runs.
-static OCI_CONTAINERS: Mutex<Vec<(PathBuf, PathBuf, String)>> = Mutex::new(Vec::new());
+static OCI_CONTAINERS: Registry<(PathBuf, PathBuf, String)> = Registry::new();
 
 pub(crate) fn register_oci_container(binary: &std::path::Path, root: &std::path::Path, id: &str) {
-    if let Ok(mut list) = OCI_CONTAINERS.lock() {
-        list.push((binary.to_owned(), root.to_owned(), id.to_owned()));
-    }
+    OCI_CONTAINERS.add((binary.to_owned(), root.to_owned(), id.to_owned()));
 }
 
 pub(crate) fn forget_oci_container(id: &str) {
-    if let Ok(mut list) = OCI_CONTAINERS.lock() {
-        list.retain(|(_, _, i)| i != id);
-    }
+    OCI_CONTAINERS.remove(|(_, _, i)| i == id);
 }
 
 pub(crate) fn register_container(id: &str) {
-    if let Ok(mut list) = CONTAINERS.lock() {
-        list.push(id.to_owned());
-    }
+    CONTAINERS.add(id.to_owned());
 }
 
 pub(crate) fn forget_container(id: &str) {
-    if let Ok(mut list) = CONTAINERS.lock() {
-        list.retain(|c| c != id);
-    }
+    CONTAINERS.remove(|c| c == id);
 }
 
 /// Registers an image pare loaded or tagged for its own use (the original loaded from
 /// an archive, the slim image under a verification tag), to remove on interruption.
 pub fn register_image(name: &str) {
-    if let Ok(mut list) = IMAGES.lock() {
-        list.push(name.to_owned());
-    }
+    IMAGES.add(name.to_owned());
 }
 
 /// Forgets an image (it was removed, or it is the user's output).
 pub fn forget_image(name: &str) {
-    if let Ok(mut list) = IMAGES.lock() {
-        list.retain(|i| i != name);
-    }
+    IMAGES.remove(|i| i == name);
 }
 
 /// Registers a directory to remove on interruption.
 pub fn register_path(path: PathBuf) {
-    if let Ok(mut list) = PATHS.lock() {
-        list.push(path);
-    }
+    PATHS.add(path);
 }
 
 /// Forgets a directory (it was removed, or handed to the user).
 pub fn forget_path(path: &std::path::Path) {
-    if let Ok(mut list) = PATHS.lock() {
-        list.retain(|p| p != path);
-    }
+    PATHS.remove(|p| p == path);
 }
 
 /// Removes every registered container and directory. Called from the Ctrl-C handler,
 /// so it builds its own client and runtime and never panics.
 pub fn remove_everything() {
-    let containers: Vec<String> = CONTAINERS.lock().map(|l| l.clone()).unwrap_or_default();
-    let images: Vec<String> = IMAGES.lock().map(|l| l.clone()).unwrap_or_default();
+    let containers = CONTAINERS.items();
+    let images = IMAGES.items();
     if (!containers.is_empty() || !images.is_empty())
         && let Ok(engine) = crate::Engine::connect()
     {
@@ -79,13 +88,10 @@ pub fn remove_everything() {
             let _ = engine.remove_image(image);
         }
     }
-    let oci: Vec<(PathBuf, PathBuf, String)> =
-        OCI_CONTAINERS.lock().map(|l| l.clone()).unwrap_or_default();
-    for (binary, root, id) in &oci {
+    for (binary, root, id) in &OCI_CONTAINERS.items() {
         crate::runc::force_delete(binary, root, id);
     }
-    let paths: Vec<PathBuf> = PATHS.lock().map(|l| l.clone()).unwrap_or_default();
-    for path in paths {
+    for path in PATHS.items() {
         let _ = std::fs::remove_dir_all(&path);
     }
 }
