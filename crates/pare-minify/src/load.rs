@@ -4,7 +4,7 @@
 //! would apply its RepoTags and could move a tag the user has), streams it to the
 //! engine, and removes the tag when the build ends.
 
-use std::path::Path;
+use std::io::Write;
 
 use pare_image::OpenImage;
 use pare_runtime::Engine;
@@ -25,35 +25,45 @@ impl Drop for LoadedImage<'_> {
 }
 
 /// Loads `image` into the engine as `pare-build/<pid>:original`, through a
-/// `docker save` archive written in `work_dir` (removed once loaded). The layer blobs
-/// are copied as stored, compressed, without unpacking them.
-pub fn load<'e>(
-    engine: &'e Engine,
-    image: &OpenImage,
-    work_dir: &Path,
-) -> Result<LoadedImage<'e>, BuildError> {
+/// `docker save` archive written by a thread into a pipe the engine reads: nothing is
+/// written to disk. The layer blobs are copied as stored, compressed, without
+/// unpacking them.
+pub fn load<'e>(engine: &'e Engine, image: &OpenImage) -> Result<LoadedImage<'e>, BuildError> {
     let tag = format!("pare-build/{}:original", std::process::id());
-    let archive = work_dir.join("original.tar");
-    write_archive(image, &tag, &archive).map_err(|source| BuildError::Io {
-        path: archive.display().to_string(),
+    let (reader, writer) = std::io::pipe().map_err(|source| BuildError::Io {
+        path: "a pipe to the Docker engine".into(),
         source,
     })?;
     pare_runtime::cleanup::register_image(&tag);
     let loaded = LoadedImage { engine, tag };
-    let result = engine.load_file(&archive);
-    let _ = std::fs::remove_file(&archive);
-    result.map_err(|e| {
-        BuildError::Input(format!(
+    let (written, result) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| write_archive(image, &loaded.tag, writer));
+        // The reader is dropped when loading ends, so a writer whose reader is gone
+        // gets an error instead of blocking.
+        let result = engine.load_stream(reader);
+        (writer.join(), result)
+    });
+    let written = written.unwrap_or_else(|_| Err(std::io::Error::other("the writer panicked")));
+    let writer_failed = |source| BuildError::Io {
+        path: image.reference.to_string(),
+        source,
+    };
+    match (written, result) {
+        (Ok(()), Ok(())) => Ok(loaded),
+        // A writer that failed ends the archive early: its error is the cause, not the
+        // engine's complaint about a cut archive. A broken pipe is the engine's doing.
+        (Err(e), _) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(writer_failed(e)),
+        (_, Err(e)) => Err(BuildError::Input(format!(
             "{}: the Docker engine would not load it: {e}",
             image.reference
-        ))
-    })?;
-    Ok(loaded)
+        ))),
+        (Err(e), Ok(())) => Err(writer_failed(e)),
+    }
 }
 
-fn write_archive(image: &OpenImage, tag: &str, path: &Path) -> std::io::Result<()> {
-    let file = std::fs::File::create(path)?;
-    let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
+/// Writes the image as a `docker save` archive tagged `tag` only.
+fn write_archive(image: &OpenImage, tag: &str, out: impl std::io::Write) -> std::io::Result<()> {
+    let mut tar = tar::Builder::new(std::io::BufWriter::new(out));
     let mut layers = Vec::new();
     for i in 0..image.resolved.layers.len() {
         let (blob, size) = image
@@ -75,10 +85,7 @@ fn write_archive(image: &OpenImage, tag: &str, path: &Path) -> std::io::Result<(
     let manifest = manifest.to_string().into_bytes();
     let mut header = member_header(manifest.len() as u64);
     tar.append_data(&mut header, "manifest.json", manifest.as_slice())?;
-    tar.into_inner()?
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()
+    tar.into_inner()?.flush()
 }
 
 fn member_header(size: u64) -> tar::Header {

@@ -181,7 +181,7 @@ pub fn build(
             let name = match &options.image {
                 ImageRef::DockerDaemon { name } => name.clone(),
                 _ => {
-                    let loaded = crate::load::load(engine, &opened, &options.work_dir)?;
+                    let loaded = crate::load::load(engine, &opened)?;
                     let tag = loaded.tag.clone();
                     _loaded = Some(loaded);
                     tag

@@ -121,15 +121,14 @@ impl Engine {
         self.import(futures_util::stream::iter([Ok(archive)]))
     }
 
-    /// Loads a `docker save` style archive from a file, streaming it to the engine in
-    /// chunks (an image can be far bigger than pare should hold in memory).
-    pub fn load_file(&self, path: &std::path::Path) -> Result<()> {
-        let file = std::fs::File::open(path).map_err(|e| RuntimeError::Engine {
-            what: "load image".into(),
-            message: format!("{}: {e}", path.display()),
-        })?;
-        let chunks = futures_util::stream::iter(FileChunks { file, done: false });
-        self.import(chunks)
+    /// Loads a `docker save` style archive read from `archive` (a pipe another thread
+    /// writes, say), streaming it to the engine in chunks: an image can be far bigger
+    /// than pare should hold in memory or write to disk once more.
+    pub fn load_stream(&self, archive: impl std::io::Read + Send + 'static) -> Result<()> {
+        self.import(futures_util::stream::iter(Chunks {
+            reader: archive,
+            done: false,
+        }))
     }
 
     fn import(
@@ -185,23 +184,22 @@ impl Engine {
     }
 }
 
-/// A file read in 1 MiB chunks, for a request body (the reads are short and local, so
-/// blocking in the engine's runtime is harmless).
-struct FileChunks {
-    file: std::fs::File,
+/// A reader read in chunks of up to 1 MiB, for a request body. The engine's runtime
+/// blocks in each read; the reads are local (a file, a pipe fed by another thread).
+struct Chunks<R> {
+    reader: R,
     done: bool,
 }
 
-impl Iterator for FileChunks {
+impl<R: std::io::Read> Iterator for Chunks<R> {
     type Item = std::io::Result<bytes::Bytes>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        use std::io::Read;
         if self.done {
             return None;
         }
         let mut buf = vec![0u8; 1 << 20];
-        match self.file.read(&mut buf) {
+        match self.reader.read(&mut buf) {
             Ok(0) => {
                 self.done = true;
                 None
@@ -228,9 +226,10 @@ impl Container<'_> {
     pub fn id(&self) -> &str {
         &self.id
     }
+}
 
-    /// Whether the container's main process still runs; its exit code if not.
-    pub fn state(&self) -> Result<(bool, Option<i64>)> {
+impl crate::Running for Container<'_> {
+    fn state(&self) -> Result<(bool, Option<i64>)> {
         let info = self
             .engine
             .rt
@@ -243,8 +242,7 @@ impl Container<'_> {
         Ok((state.running.unwrap_or(false), state.exit_code))
     }
 
-    /// Waits up to `timeout` for the container to exit; its exit code, or `None`.
-    pub fn wait(&self, timeout: Duration) -> Result<Option<i64>> {
+    fn wait(&self, timeout: Duration) -> Result<Option<i64>> {
         let deadline = std::time::Instant::now() + timeout;
         let mut pause = Duration::from_millis(20);
         loop {
@@ -260,8 +258,7 @@ impl Container<'_> {
         }
     }
 
-    /// Sends a signal to the container's main process.
-    pub fn signal(&self, signal: &str) -> Result<()> {
+    fn signal(&self, signal: &str) -> Result<()> {
         let options = KillContainerOptions {
             signal: signal.to_owned(),
         };
@@ -271,8 +268,7 @@ impl Container<'_> {
             .map_err(|e| engine_error("signal container", e))
     }
 
-    /// Stops with `signal`, waiting `grace` before the engine kills it.
-    pub fn stop(&self, signal: Option<&str>, grace: Duration) -> Result<()> {
+    fn stop(&self, signal: Option<&str>, grace: Duration) -> Result<()> {
         let options = StopContainerOptions {
             signal: signal.map(str::to_owned),
             t: Some(grace.as_secs().max(1) as i32),
@@ -290,8 +286,7 @@ impl Container<'_> {
         }
     }
 
-    /// The last `lines` lines the app printed (stdout and stderr).
-    pub fn logs_tail(&self, lines: usize) -> String {
+    fn logs_tail(&self, lines: usize) -> String {
         let options = LogsOptions {
             stdout: true,
             stderr: true,
@@ -308,8 +303,7 @@ impl Container<'_> {
         })
     }
 
-    /// Runs a command inside the container and collects its output.
-    pub fn exec(&self, cmd: &[String], user: Option<&str>) -> Result<ExecOutput> {
+    fn exec(&self, cmd: &[String], user: Option<&str>) -> Result<ExecOutput> {
         let rt = &self.engine.rt;
         let docker = &self.engine.docker;
         let options = CreateExecOptions {
@@ -351,26 +345,5 @@ impl Container<'_> {
 impl Drop for Container<'_> {
     fn drop(&mut self) {
         self.engine.force_remove(&self.id);
-    }
-}
-
-impl crate::Running for Container<'_> {
-    fn state(&self) -> Result<(bool, Option<i64>)> {
-        Container::state(self)
-    }
-    fn wait(&self, timeout: Duration) -> Result<Option<i64>> {
-        Container::wait(self, timeout)
-    }
-    fn signal(&self, signal: &str) -> Result<()> {
-        Container::signal(self, signal)
-    }
-    fn stop(&self, signal: Option<&str>, grace: Duration) -> Result<()> {
-        Container::stop(self, signal, grace)
-    }
-    fn logs_tail(&self, lines: usize) -> String {
-        Container::logs_tail(self, lines)
-    }
-    fn exec(&self, cmd: &[String], user: Option<&str>) -> Result<ExecOutput> {
-        Container::exec(self, cmd, user)
     }
 }
