@@ -165,12 +165,13 @@ pub(crate) fn exercise(
         .chain(&results[user_results + crawled.len()..]);
     if let Some(failed) = asked.find(|r| !r.ok()) {
         // What the probe got back (an exec probe's output, an error page) says why.
-        let answer: String = failed.body.trim_end().chars().rev().take(2000).collect();
-        let answer: String = answer.chars().rev().collect();
-        let answer = if answer.is_empty() {
+        let body = failed.body.trim_end();
+        // Its last 2000 characters.
+        let start = body.char_indices().rev().nth(1999).map_or(0, |(i, _)| i);
+        let answer = if body.is_empty() {
             String::new()
         } else {
-            format!("\nit answered:\n{answer}")
+            format!("\nit answered:\n{}", &body[start..])
         };
         return Err(BuildError::Input(format!(
             "probe {} failed against the original image: {}{answer}\nlast lines the app printed:\n{}",

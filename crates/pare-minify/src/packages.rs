@@ -224,11 +224,10 @@ mod tests {
             TarItem::file("usr/bin/dash", b"d", 0o755),
         ];
         let dir = tempfile::tempdir().expect("a temp dir");
-        let archive = dir.path().join("image.tar");
-        write_archive(&archive, &pare_image::testutil::tar_of(&items));
-        let reference =
-            pare_image::ImageRef::parse(&format!("docker-archive:{}", archive.display()))
-                .expect("a reference");
+        let tar = pare_image::testutil::tar_of(&items);
+        pare_image::testutil::write_layout(dir.path(), &[(pare_image::testutil::gzip(&tar), tar)]);
+        let reference = pare_image::ImageRef::parse(&format!("oci:{}", dir.path().display()))
+            .expect("a reference");
         let image =
             pare_image::read_image(&reference, &pare_sbom::read_options()).expect("readable");
         let sbom = pare_sbom::catalog(&image);
@@ -271,31 +270,5 @@ mod tests {
             status,
             "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\nArchitecture: amd64\n\n"
         );
-    }
-
-    /// A `docker save` archive of one uncompressed layer.
-    fn write_archive(path: &std::path::Path, layer: &[u8]) {
-        use sha2::Digest;
-        let diff_id = format!("sha256:{}", hex::encode(sha2::Sha256::digest(layer)));
-        let config = serde_json::json!({
-            "architecture": "amd64", "os": "linux",
-            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-        });
-        let manifest = serde_json::json!([{
-            "Config": "config.json", "RepoTags": ["t:1"], "Layers": ["layer.tar"],
-        }]);
-        let mut tar = tar::Builder::new(std::fs::File::create(path).expect("create"));
-        for (name, bytes) in [
-            ("config.json", config.to_string().into_bytes()),
-            ("layer.tar", layer.to_vec()),
-            ("manifest.json", manifest.to_string().into_bytes()),
-        ] {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            tar.append_data(&mut header, name, bytes.as_slice())
-                .expect("append");
-        }
-        tar.finish().expect("finish");
     }
 }

@@ -68,24 +68,12 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
     let oci = out.path().join("slim-oci");
     let reports = out.path().join("report");
     let tag = "pare-test/flask:slim-test";
-    let run = pare(&[
-        "build",
-        &flask.image,
-        "--tag",
-        tag,
-        "--probe",
-        "GET /",
-        "--probe",
-        "GET /api/items",
-        "--probe",
-        r#"POST /api/items {"name":"pare"}"#,
-        "--output",
-        &format!("oci:{}", oci.display()),
-        "--report-dir",
-        &reports.display().to_string(),
-        "--json",
-    ])
-    .success();
+    let output = format!("oci:{}", oci.display());
+    let reports_arg = reports.display().to_string();
+    let mut args = vec!["build", &flask.image, "--tag", tag];
+    args.extend(FLASK_PROBES);
+    args.extend(["--output", &output, "--report-dir", &reports_arg, "--json"]);
+    let run = pare(&args).success();
     let report = run.json();
     assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
     let ratio = report["ratio"].as_f64().unwrap();
@@ -496,6 +484,17 @@ fn archive_and_oci_inputs_are_built_and_leave_no_temporary_image() {
     assert_nothing_left("after building from an archive and a layout", &before);
 }
 
+/// The HTTP probes every flask build here sends (the runc test compares two builds,
+/// which must be sent the same).
+const FLASK_PROBES: [&str; 6] = [
+    "--probe",
+    "GET /",
+    "--probe",
+    "GET /api/items",
+    "--probe",
+    r#"POST /api/items {"name":"pare"}"#,
+];
+
 /// An exec probe for the flask image: its venv's Python loads PyYAML's C extension.
 const YAML_PROBE: &str = r#"/opt/venv/bin/python3 -c "import yaml; print(yaml.__version__)""#;
 
@@ -509,24 +508,12 @@ fn without_an_engine_runc_runs_the_build() {
     let out = temp_dir();
     let reports = out.path().join("report");
     let no_engine = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
-    let run = pare_env(
-        &[
-            "build",
-            &flask.archive_ref(),
-            "--probe",
-            "GET /",
-            "--probe",
-            "GET /api/items",
-            "--probe",
-            r#"POST /api/items {"name":"pare"}"#,
-            "--exec",
-            YAML_PROBE,
-            "--report-dir",
-            &reports.display().to_string(),
-            "--json",
-        ],
-        &no_engine,
-    );
+    let archive = flask.archive_ref();
+    let reports_arg = reports.display().to_string();
+    let mut args = vec!["build", &archive];
+    args.extend(FLASK_PROBES);
+    args.extend(["--exec", YAML_PROBE, "--report-dir", &reports_arg, "--json"]);
+    let run = pare_env(&args, &no_engine);
     assert_eq!(run.code(), Some(0), "{}", run.explain());
     let report = run.json();
     assert_eq!(report["runtime"], "runc");
@@ -562,26 +549,18 @@ fn without_an_engine_runc_runs_the_build() {
     // The host's own file accesses (the root is on the host's filesystem here) must
     // not be taken for the app's: the same files as a build in the engine keeps.
     let packages = |r: &Value| r["packages"]["kept"].as_array().unwrap().len();
-    let in_engine = pare(&[
-        "build",
-        &flask.image,
-        "--tag",
-        "pare-test/flask:runc-compare",
-        "--no-verify",
-        "--probe",
-        "GET /",
-        "--probe",
-        "GET /api/items",
-        "--probe",
-        r#"POST /api/items {"name":"pare"}"#,
+    let engine_reports = out.path().join("engine").display().to_string();
+    let tag = "pare-test/flask:runc-compare";
+    let mut args = vec!["build", &flask.image, "--tag", tag, "--no-verify"];
+    args.extend(FLASK_PROBES);
+    args.extend([
         "--exec",
         YAML_PROBE,
         "--report-dir",
-        &out.path().join("engine").display().to_string(),
+        &engine_reports,
         "--json",
-    ])
-    .success()
-    .json();
+    ]);
+    let in_engine = pare(&args).success().json();
     docker(&["rmi", "pare-test/flask:runc-compare"]).success();
     assert_eq!(packages(&report), packages(&in_engine));
     assert_eq!(report["slim"]["files"], in_engine["slim"]["files"]);
