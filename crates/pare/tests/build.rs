@@ -724,6 +724,103 @@ fn interrupt_while_probing(args: &[&str], while_probing: impl FnOnce()) {
     assert_eq!(child.wait().unwrap().code(), Some(130));
 }
 
+/// A probe file, `--include-path` and `--exclude` on nginx: the excluded page makes
+/// the slim image answer differently, which fails verification with exit 1, lists the
+/// difference, and still writes the slim image; the included directory is kept though
+/// no probe asked for it.
+#[test]
+fn a_verification_difference_exits_1_and_keeps_the_slim_image() {
+    let nginx = test_image("nginx");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let dir = temp_dir();
+    let probes = dir.path().join("probes.json");
+    std::fs::write(
+        &probes,
+        r#"[{"kind": "http", "method": "GET", "path": "/", "expect_status": 200},
+            {"kind": "http", "method": "GET", "path": "/about.html"}]"#,
+    )
+    .unwrap();
+    let oci = dir.path().join("oci");
+    let tag = "pare-test/nginx:differs";
+    let run = pare(&[
+        "build",
+        &nginx.image,
+        "--tag",
+        tag,
+        "--probe-file",
+        &probes.display().to_string(),
+        "--exclude",
+        "/srv/www/about.html",
+        "--include-path",
+        "/srv/www/docs",
+        "--output",
+        &format!("oci:{}", oci.display()),
+        "--report-dir",
+        &dir.path().join("report").display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(run.code(), Some(1), "{}", run.explain());
+    let report = run.json();
+    let verification = &report["verification"];
+    assert_eq!(verification["passed"], false);
+    let differences = verification["differences"].as_array().unwrap();
+    assert_eq!(differences.len(), 1, "{verification:#}");
+    assert_eq!(differences[0]["probe"], "GET /about.html");
+    assert!(
+        differences[0]["original"]
+            .as_str()
+            .unwrap()
+            .starts_with("200 ")
+    );
+    assert!(differences[0]["slim"].as_str().unwrap().starts_with("404 "));
+    let site = site_files(&oci);
+    assert!(!site.contains("/srv/www/about.html"), "{site:?}");
+    assert!(site.contains("/srv/www/docs/guide.html"), "{site:?}");
+    docker(&["rmi", tag]).success();
+    assert_nothing_left("after a failed verification", &before);
+}
+
+/// `--run-args` replaces CMD for the traced run and the verification; `--include-shell`
+/// keeps /bin/sh (and what it needs), which is left out otherwise.
+#[test]
+fn run_args_and_include_shell() {
+    let cli = test_image("cli");
+    let before = pare_work_dirs();
+    let dir = temp_dir();
+    let oci = dir.path().join("oci");
+    let run = pare(&[
+        "build",
+        &cli.archive_ref(),
+        "--runtime",
+        "oci",
+        "--run-args",
+        "-n '1 + 41'",
+        "--include-shell",
+        "--output",
+        &format!("oci:{}", oci.display()),
+        "--report-dir",
+        &dir.path().join("report").display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    let report = run.json();
+    assert_eq!(report["probes"][0]["body"], "42\n");
+    assert_eq!(report["verification"]["probes"][0]["body"], "42\n");
+    let (slim, paths) = slim_paths(&oci);
+    assert!(paths.contains("/usr/bin/dash"), "the shell was left out");
+    assert!(
+        slim["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "shell"),
+        "{:#}",
+        slim["tools"]
+    );
+    assert_nothing_left("after --run-args", &before);
+}
+
 #[test]
 fn failing_probe_exits_2_and_leaves_nothing() {
     let flask = test_image("flask");

@@ -51,7 +51,8 @@ pub struct BuildArgs {
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub crawl_limit: usize,
     /// For CLI images: arguments that replace CMD; running to completion is the probe.
-    #[arg(long)]
+    /// (They may start with `-`: `--run-args '-n 1+1'`.)
+    #[arg(long, allow_hyphen_values = true)]
     pub run_args: Option<String>,
     /// The port to probe on 127.0.0.1 (default: the first exposed TCP port).
     #[arg(long)]
