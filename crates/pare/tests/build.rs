@@ -6,6 +6,7 @@ mod support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -308,32 +309,52 @@ fn crawl_follows_the_links_of_the_probed_pages() {
 
 #[test]
 fn continue_after_signal_traces_what_the_user_does_until_sigusr1() {
+    trace_while_the_user_acts("signal", "kill -USR1", |child| {
+        // SAFETY: sending SIGUSR1 to our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    });
+}
+
+#[test]
+fn continue_after_enter_traces_what_the_user_does_until_a_key_press() {
+    use std::io::Write;
+    trace_while_the_user_acts("enter", "press Enter", |child| {
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"\n").unwrap();
+    });
+}
+
+/// Builds nginx with `--continue-after MODE`; once pare says `waiting` (it waits for
+/// the user), GETs a page no probe asks for, then lets `finish` end the wait. What the
+/// user did is traced: that page is in the slim image, a page nobody asked for is not.
+fn trace_while_the_user_acts(mode: &str, waiting: &str, finish: impl FnOnce(&mut Child)) {
     use std::io::BufRead;
     let nginx = test_image("nginx");
     let _port = port_lock();
     let before = pare_work_dirs();
     let out = temp_dir();
     let oci = out.path().join("oci");
-    let tag = "pare-test/nginx:signal-test";
+    let tag = format!("pare-test/nginx:{mode}-test");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
         .args([
             "build",
             &nginx.image,
             "--continue-after",
-            "signal",
+            mode,
             "--tag",
-            tag,
+            &tag,
         ])
         .arg("--output")
         .arg(format!("oci:{}", oci.display()))
         .arg("--report-dir")
         .arg(out.path())
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let (lines, waiting) = std::sync::mpsc::channel();
+    let (lines, said_line) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr)
             .lines()
@@ -344,28 +365,27 @@ fn continue_after_signal_traces_what_the_user_does_until_sigusr1() {
     });
     let mut said = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !said.iter().any(|l: &String| l.contains("kill -USR1")) {
+    while !said.iter().any(|l: &String| l.contains(waiting)) {
         let left = deadline.saturating_duration_since(Instant::now());
-        match waiting.recv_timeout(left) {
+        match said_line.recv_timeout(left) {
             Ok(line) => said.push(line),
-            Err(_) => panic!("pare never said it waits for SIGUSR1: {said:?}"),
+            Err(_) => panic!("pare never said {waiting:?}: {said:?}"),
         }
     }
     // What the user does while pare waits is traced: about.html is in no probe.
     let answer = http_get(8080, "/about.html").unwrap_or_default();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    // SAFETY: sending SIGUSR1 to our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
+    finish(&mut child);
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{said:?}");
-    docker(&["rmi", tag]).success();
+    docker(&["rmi", &tag]).success();
     let site = site_files(&oci);
     assert!(site.contains("/srv/www/about.html"), "{site:?}");
     assert!(
         !site.contains("/srv/www/docs/guide.html"),
         "nobody asked for the guide: {site:?}"
     );
-    assert_nothing_left("after --continue-after signal", &before);
+    assert_nothing_left(&format!("after --continue-after {mode}"), &before);
 }
 
 #[test]
