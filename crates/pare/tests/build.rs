@@ -806,6 +806,9 @@ fn a_verification_difference_exits_1_and_keeps_the_slim_image() {
 #[test]
 fn run_args_and_include_shell() {
     let cli = test_image("cli");
+    // No port is used, but the lock also keeps other tests' containers and work dirs
+    // out of this test's "nothing left" check.
+    let _port = port_lock();
     let before = pare_work_dirs();
     let dir = temp_dir();
     let oci = dir.path().join("oci");
