@@ -9,7 +9,8 @@ pub enum ImageError {
     #[error("bad image reference {reference:?}: {reason}")]
     BadReference { reference: String, reason: String },
 
-    #[error("{path}: {source}")]
+    /// A file or directory pare reads or writes; the cause says what went wrong.
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -42,6 +43,16 @@ pub enum ImageError {
         reason: String,
     },
 
+    #[error("{}: not {kind} ({reason})", path.display())]
+    NotAnArchive {
+        path: PathBuf,
+        kind: String,
+        reason: String,
+    },
+
+    #[error("{}: not an OCI layout: no oci-layout file", dir.display())]
+    NotAnOciLayout { dir: PathBuf },
+
     #[error("image {name:?} not found{hint}")]
     NotFound { name: String, hint: String },
 
@@ -50,6 +61,24 @@ pub enum ImageError {
 }
 
 impl ImageError {
+    /// What the user can do about it, when there is something.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ImageError::LayerTooLarge { .. } => Some(
+                "if the image is genuine, raise the limit: --max-layer-expansion RATIO (default 100)"
+                    .into(),
+            ),
+            ImageError::NotAnArchive { .. } => Some(
+                "docker-archive: takes what `docker save` writes; an OCI layout directory is oci:DIR"
+                    .into(),
+            ),
+            ImageError::NotAnOciLayout { .. } => Some(
+                "oci: takes an OCI image layout directory (skopeo copy ... oci:DIR writes one)".into(),
+            ),
+            _ => None,
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ImageError::Io {
             path: path.into(),

@@ -144,12 +144,25 @@ pub struct ReadOptions {
     pub max_entries: usize,
 }
 
+/// The expansion ratio [`ReadOptions::default`] allows; see
+/// [`set_default_max_expansion_ratio`].
+static DEFAULT_MAX_EXPANSION_RATIO: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(100);
+
+/// Sets how far a layer may expand for every read that uses the default options (the
+/// CLI's `--max-layer-expansion`): a genuine image with a highly compressible layer
+/// must be readable without each caller threading a limit through.
+pub fn set_default_max_expansion_ratio(ratio: u64) {
+    DEFAULT_MAX_EXPANSION_RATIO.store(ratio.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             keep_content: None,
             reduce_content: None,
-            max_expansion_ratio: 100,
+            max_expansion_ratio: DEFAULT_MAX_EXPANSION_RATIO
+                .load(std::sync::atomic::Ordering::Relaxed),
             min_expand_limit: 1 << 30,
             max_entries: 2_000_000,
         }

@@ -78,15 +78,19 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
             })?;
             let path = dir.join("image.tar");
             source::daemon::export_to(name, &path)?;
-            (source::files::FileStore::archive(&path)?, None, true)
+            (
+                source::files::FileStore::archive(&path, "a `docker save` archive")?,
+                None,
+                true,
+            )
         }
         ImageRef::DockerArchive { path, name } => (
-            source::files::FileStore::archive(path)?,
+            source::files::FileStore::archive(path, "a `docker save` archive")?,
             name.as_deref(),
             true,
         ),
         ImageRef::OciArchive { path, tag } => (
-            source::files::FileStore::archive(path)?,
+            source::files::FileStore::archive(path, "an OCI archive")?,
             tag.as_deref(),
             false,
         ),

@@ -82,7 +82,7 @@ pub enum ConfigError {
         "{place}: unknown rule {key:?} (use a pare ID or name, a hadolint DL code or a shellcheck SC code)"
     )]
     UnknownRule { place: String, key: String },
-    #[error("{place}: fail-on: {source}")]
+    #[error("{place}: fail-on")]
     FailOn {
         place: String,
         source: crate::finding::BadSeverity,

@@ -114,7 +114,7 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                     }
                 }
             }
-            Err(e) => report.shellcheck_error = Some(e.to_string()),
+            Err(e) => report.shellcheck_error = Some(with_causes(&e)),
         }
     }
     for (file, ignores) in report.files.iter_mut().zip(&ignores) {
@@ -184,4 +184,16 @@ fn shellcheck_jobs(check: &rules::Check, owner: usize) -> Vec<(usize, shellcheck
         }
     }
     out
+}
+
+/// An error and its causes on one line, for a report field (not a `Result`).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }

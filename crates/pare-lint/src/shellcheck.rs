@@ -90,16 +90,16 @@ pub fn find() -> Option<PathBuf> {
 /// Why shellcheck could not be run.
 #[derive(Debug, thiserror::Error)]
 pub enum ShellcheckError {
-    #[error("cannot run {program}: {source}")]
+    #[error("cannot run {program}")]
     Spawn {
         program: String,
         source: std::io::Error,
     },
     #[error("shellcheck failed ({status}): {stderr}")]
     Failed { status: String, stderr: String },
-    #[error("cannot read shellcheck's output: {0}")]
+    #[error("cannot read shellcheck's output")]
     Output(#[from] serde_json::Error),
-    #[error("cannot write the scripts for shellcheck: {0}")]
+    #[error("cannot write the scripts for shellcheck")]
     Io(#[from] std::io::Error),
 }
 

@@ -1,33 +1,52 @@
-//! Writing the slim image: one layer built from the original image's index filtered by
-//! the keep-set (modes, owners, xattrs and hardlinks as they were), a config carried
-//! over from the original, and the image in the layout the user asked for. Outputs are
-//! written beside their destination and renamed into place, so a failure leaves no
-//! half-written image.
+//! Phase `assemble`, second half: the slim image in memory. One layer built from the
+//! original image's index filtered by the keep-set (modes, owners, xattrs and
+//! hardlinks as they were), a config carried over from the original, and the seccomp
+//! profile of the syscalls the app made. Writing it anywhere is `outputs.rs`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pare_image::{Digest, EntryKind, FileIndex, History, ImageConfig};
-use serde_json::json;
 
+use crate::error::AssembleError;
+use crate::keep::KeepPlan;
 use crate::keep_set::KeepSet;
+use crate::read::Original;
 
-/// What can go wrong writing the slim image.
-#[derive(Debug, thiserror::Error)]
-pub enum AssembleError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{0}: kept, but its bytes were not loaded (a bug in pare)")]
-    MissingContent(String),
+pub(crate) fn io(path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> AssembleError {
+    let path = path.as_ref().to_owned();
+    move |source| AssembleError::Io { path, source }
 }
 
-fn io(path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> AssembleError {
-    let path = path.as_ref().display().to_string();
-    move |source| AssembleError::Io { path, source }
+/// The slim image, ready to be written and run.
+pub struct Slim {
+    pub layer: SlimLayer,
+    pub config: ImageConfig,
+    /// The seccomp profile (Docker's JSON format) the slim image is verified with.
+    pub profile: serde_json::Value,
+}
+
+/// Builds the slim image from the plan.
+pub fn assemble(
+    original: &Original,
+    plan: &KeepPlan,
+    syscalls: &std::collections::BTreeSet<String>,
+    source: &str,
+) -> Result<Slim, AssembleError> {
+    let layer = build_layer(&plan.index, &plan.keep)?;
+    let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let resolved = &original.opened.resolved;
+    let base_digest = resolved
+        .manifest_digest
+        .as_ref()
+        .unwrap_or(&resolved.config_digest)
+        .to_string();
+    let config = slim_config(&original.config, &layer, source, &base_digest, &created);
+    Ok(Slim {
+        layer,
+        config,
+        profile: crate::seccomp::profile(syscalls),
+    })
 }
 
 /// The new layer, uncompressed and gzip-compressed, with its digests.
@@ -166,108 +185,4 @@ pub fn slim_config(
     run.labels = Some(labels);
     config.config = Some(run);
     config
-}
-
-/// Writes an OCI image layout at `dir` with the image tagged `tag`.
-pub fn write_oci_layout(
-    dir: &Path,
-    tag: &str,
-    config: &ImageConfig,
-    layer: &SlimLayer,
-) -> Result<(), AssembleError> {
-    let staging = staging_path(dir);
-    let blobs = staging.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).map_err(io(&blobs))?;
-    let put = |bytes: &[u8]| -> Result<Digest, AssembleError> {
-        let digest = Digest::of(bytes);
-        let path = blobs.join(digest.hex());
-        std::fs::write(&path, bytes).map_err(io(&path))?;
-        Ok(digest)
-    };
-    let config_bytes = serde_json::to_vec(config).expect("a config always serialises");
-    let config_digest = put(&config_bytes)?;
-    put(&layer.gzip)?;
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config_bytes.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer.blob_digest.to_string(), "size": layer.gzip.len()}]
-    });
-    let manifest_bytes = serde_json::to_vec(&manifest).expect("json");
-    let manifest_digest = put(&manifest_bytes)?;
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest.to_string(), "size": manifest_bytes.len(),
-            "annotations": {"org.opencontainers.image.ref.name": tag}
-        }]
-    });
-    let write = |name: &str, bytes: &[u8]| -> Result<(), AssembleError> {
-        let path = staging.join(name);
-        std::fs::write(&path, bytes).map_err(io(&path))
-    };
-    write("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
-    write("index.json", &serde_json::to_vec(&index).expect("json"))?;
-    replace(&staging, dir)
-}
-
-/// A `docker save` style archive holding the image as `repo_tag`.
-pub fn docker_archive(
-    repo_tag: &str,
-    config: &ImageConfig,
-    layer: &SlimLayer,
-) -> Result<Vec<u8>, AssembleError> {
-    let config_bytes = serde_json::to_vec(config).expect("a config always serialises");
-    let config_name = format!("{}.json", Digest::of(&config_bytes).hex());
-    let layer_name = format!("{}/layer.tar", layer.diff_id.hex());
-    let manifest = json!([{"Config": config_name, "RepoTags": [repo_tag], "Layers": [layer_name]}]);
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut add = |name: &str, bytes: &[u8]| -> Result<(), AssembleError> {
-        let mut header = tar::Header::new_gnu();
-        header.set_mode(0o644);
-        header.set_size(bytes.len() as u64);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, name, bytes)
-            .map_err(io(name))
-    };
-    add(&config_name, &config_bytes)?;
-    add(&layer_name, &layer.tar)?;
-    add(
-        "manifest.json",
-        &serde_json::to_vec(&manifest).expect("json"),
-    )?;
-    builder.into_inner().map_err(io("docker archive"))
-}
-
-/// Writes a docker archive to `path` via a staging file.
-pub fn write_docker_archive(path: &Path, bytes: &[u8]) -> Result<(), AssembleError> {
-    let staging = staging_path(path);
-    std::fs::write(&staging, bytes).map_err(io(&staging))?;
-    replace(&staging, path)
-}
-
-fn staging_path(dest: &Path) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dest.with_file_name(format!(".{name}.pare-partial-{}", std::process::id()))
-}
-
-/// Moves a finished staging file or directory over the destination.
-fn replace(staging: &Path, dest: &Path) -> Result<(), AssembleError> {
-    if dest.is_dir() {
-        std::fs::remove_dir_all(dest).map_err(io(dest))?;
-    }
-    std::fs::rename(staging, dest).map_err(io(dest))
-}
-
-/// Removes a staging output left by a failed write.
-pub fn discard_partial(dest: &Path) {
-    let staging = staging_path(dest);
-    let _ = std::fs::remove_dir_all(&staging);
-    let _ = std::fs::remove_file(&staging);
 }

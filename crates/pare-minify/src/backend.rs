@@ -8,17 +8,8 @@ use std::path::{Path, PathBuf};
 use pare_image::{ImageRef, OpenImage};
 use pare_runtime::{BundleSpec, ContainerSpec, Engine, OciRuntime, Running};
 
-use crate::pipeline::BuildError;
-
-/// What the user asked for with `--runtime`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum RuntimeChoice {
-    /// The Docker engine when one answers, else an OCI runtime.
-    #[default]
-    Auto,
-    Docker,
-    Oci,
-}
+use crate::error::BuildError;
+use crate::options::RuntimeChoice;
 
 pub(crate) enum Backend {
     Engine(Engine),
@@ -44,20 +35,29 @@ impl Backend {
     /// Picks the backend. An image in the engine needs the engine; `Auto` falls back
     /// to an OCI runtime only when no engine answers.
     pub fn choose(choice: RuntimeChoice, image: &ImageRef) -> Result<Self, BuildError> {
-        let in_engine = matches!(image, ImageRef::DockerDaemon { .. });
+        let in_engine = match image {
+            ImageRef::DockerDaemon { name } => Some(name),
+            _ => None,
+        };
         match choice {
             RuntimeChoice::Docker => Ok(Backend::Engine(Engine::connect()?)),
-            RuntimeChoice::Oci if in_engine => Err(BuildError::Input(format!(
-                "{image}: an image in the Docker engine cannot be run without it; \
-                 give it as docker-archive:, oci: or oci-archive:"
-            ))),
+            RuntimeChoice::Oci if in_engine.is_some() => {
+                Err(BuildError::EngineImageWithoutEngine {
+                    name: in_engine.cloned().unwrap_or_default(),
+                })
+            }
             RuntimeChoice::Oci => Ok(Backend::Oci(OciRuntime::find()?)),
             RuntimeChoice::Auto => match Engine::connect() {
                 Ok(engine) => Ok(Backend::Engine(engine)),
-                Err(e) if in_engine => Err(e.into()),
-                Err(engine_error) => OciRuntime::find()
-                    .map(Backend::Oci)
-                    .map_err(|oci| BuildError::Input(format!("{engine_error}; and {oci}"))),
+                Err(e) if in_engine.is_some() => Err(e.into()),
+                Err(engine) => {
+                    OciRuntime::find()
+                        .map(Backend::Oci)
+                        .map_err(|oci| BuildError::NoBackend {
+                            engine: engine.to_string(),
+                            oci: oci.to_string(),
+                        })
+                }
             },
         }
     }
@@ -145,10 +145,7 @@ impl Backend {
 /// Unpacks the original image as the root filesystem of a bundle in `work_dir`.
 pub(crate) fn unpack_original(image: &OpenImage, work_dir: &Path) -> Result<PathBuf, BuildError> {
     let bundle = work_dir.join("original");
-    std::fs::create_dir_all(&bundle).map_err(|source| BuildError::Io {
-        path: bundle.display().to_string(),
-        source,
-    })?;
+    crate::outputs::create_dir(&bundle)?;
     let rootfs = bundle.join("rootfs");
     pare_image::unpack::unpack(image, &rootfs, &work_dir.join("unpack-spool"))?;
     Ok(rootfs)
@@ -159,7 +156,8 @@ pub(crate) fn unpack_original(image: &OpenImage, work_dir: &Path) -> Result<Path
 pub(crate) fn unpack_slim(layer_tar: &[u8], work_dir: &Path) -> Result<PathBuf, BuildError> {
     let rootfs = work_dir.join("slim").join("rootfs");
     let io = |source| BuildError::Io {
-        path: rootfs.display().to_string(),
+        action: "unpacking the slim layer into",
+        path: rootfs.clone(),
         source,
     };
     std::fs::create_dir_all(&rootfs).map_err(io)?;

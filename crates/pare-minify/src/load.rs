@@ -9,13 +9,14 @@ use std::io::Write;
 use pare_image::OpenImage;
 use pare_runtime::Engine;
 
-use crate::pipeline::BuildError;
+use crate::error::BuildError;
 
 /// The original image in the engine under pare's temporary tag; dropping it removes
 /// the tag (and the image, unless the engine has it under another name too).
 pub struct LoadedImage<'e> {
     engine: &'e Engine,
     pub tag: String,
+    _on_interrupt: pare_runtime::cleanup::Registration,
 }
 
 impl Drop for LoadedImage<'_> {
@@ -30,12 +31,15 @@ impl Drop for LoadedImage<'_> {
 /// unpacking them.
 pub fn load<'e>(engine: &'e Engine, image: &OpenImage) -> Result<LoadedImage<'e>, BuildError> {
     let tag = format!("pare-build/{}:original", std::process::id());
-    let (reader, writer) = std::io::pipe().map_err(|source| BuildError::Io {
-        path: "a pipe to the Docker engine".into(),
+    let (reader, writer) = std::io::pipe().map_err(|source| BuildError::Load {
+        image: image.reference.to_string(),
         source,
     })?;
-    pare_runtime::cleanup::register_image(&tag);
-    let loaded = LoadedImage { engine, tag };
+    let loaded = LoadedImage {
+        engine,
+        _on_interrupt: engine.remove_on_interrupt(&tag),
+        tag,
+    };
     let (written, result) = std::thread::scope(|scope| {
         let writer = scope.spawn(|| write_archive(image, &loaded.tag, writer));
         // The reader is dropped when loading ends, so a writer whose reader is gone
@@ -44,8 +48,8 @@ pub fn load<'e>(engine: &'e Engine, image: &OpenImage) -> Result<LoadedImage<'e>
         (writer.join(), result)
     });
     let written = written.unwrap_or_else(|_| Err(std::io::Error::other("the writer panicked")));
-    let writer_failed = |source| BuildError::Io {
-        path: image.reference.to_string(),
+    let writer_failed = |source| BuildError::Load {
+        image: image.reference.to_string(),
         source,
     };
     match (written, result) {
@@ -53,10 +57,10 @@ pub fn load<'e>(engine: &'e Engine, image: &OpenImage) -> Result<LoadedImage<'e>
         // A writer that failed ends the archive early: its error is the cause, not the
         // engine's complaint about a cut archive. A broken pipe is the engine's doing.
         (Err(e), _) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(writer_failed(e)),
-        (_, Err(e)) => Err(BuildError::Input(format!(
-            "{}: the Docker engine would not load it: {e}",
-            image.reference
-        ))),
+        (_, Err(source)) => Err(BuildError::LoadRefused {
+            image: image.reference.to_string(),
+            source,
+        }),
         (Err(e), Ok(())) => Err(writer_failed(e)),
     }
 }

@@ -3,12 +3,12 @@
 //! keep-set. This is what tells a user (and later `pare vex`) that a vulnerable
 //! package left with its files.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keep_set::KeepSet;
 
 /// One package of the original image and how much of it the slim image holds.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PackageFate {
     pub ecosystem: String,
     pub name: String,
@@ -21,12 +21,12 @@ pub struct PackageFate {
 }
 
 /// The packages kept and removed, each list sorted as the SBOM sorts them.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Packages {
     pub kept: Vec<PackageFate>,
     pub removed: Vec<PackageFate>,
     /// Problems the catalogers met in the original's metadata (file: message).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 

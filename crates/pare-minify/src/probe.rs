@@ -72,7 +72,7 @@ impl Probe {
 }
 
 /// What a probe got back.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProbeResult {
     pub probe: String,
     pub status: Option<u16>,
@@ -87,13 +87,22 @@ impl ProbeResult {
     }
 }
 
+/// Why the app's port never accepted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotReady {
+    /// The app exited first.
+    Exited,
+    /// The time ran out.
+    TimedOut,
+}
+
 /// Waits until something accepts on 127.0.0.1:`port`, polling with back-off.
 /// `alive` is asked between attempts so an app that died is reported at once.
 pub fn wait_for_port(
     port: u16,
     timeout: Duration,
     mut alive: impl FnMut() -> bool,
-) -> Result<Duration, String> {
+) -> Result<Duration, NotReady> {
     let start = Instant::now();
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut pause = Duration::from_millis(5);
@@ -102,13 +111,10 @@ pub fn wait_for_port(
             return Ok(start.elapsed());
         }
         if !alive() {
-            return Err(format!("the app exited before port {port} opened"));
+            return Err(NotReady::Exited);
         }
         if start.elapsed() > timeout {
-            return Err(format!(
-                "port {port} did not open within {}s",
-                timeout.as_secs()
-            ));
+            return Err(NotReady::TimedOut);
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(200));
@@ -239,7 +245,7 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// One difference between the original's and the slim image's answer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Difference {
     pub probe: String,
     pub original: String,

@@ -3,15 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keep_set::Reason;
 use crate::packages::Packages;
 use crate::probe::{Difference, ProbeResult};
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct BuildReport {
-    pub schema: &'static str,
+    pub schema: String,
     pub source: String,
     pub outputs: Vec<String>,
     /// What ran the containers: `docker`, or the OCI runtime (`runc`, `crun`).
@@ -37,7 +37,7 @@ pub struct BuildReport {
     pub app_log_tail: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ImageSize {
     pub uncompressed_bytes: u64,
     pub compressed_bytes: u64,
@@ -45,7 +45,7 @@ pub struct ImageSize {
     pub layers: usize,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Verification {
     pub probes: Vec<ProbeResult>,
     pub differences: Vec<Difference>,

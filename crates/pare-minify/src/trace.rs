@@ -1,38 +1,142 @@
-//! Reading the sensor's report into a [`Trace`]: every path the app named (found or
-//! not: the keep-set keeps only what exists), what it executed and created, what
-//! fanotify saw (also from `docker exec` probes outside the traced tree), and the
-//! syscalls for the seccomp profile.
+//! Phases `trace` and `probe`: start the original image with the sensor as its PID 1
+//! until the app is ready, then exercise it, stop it, and read what the sensor saw.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use pare_image::ImageRef;
+use pare_runtime::Running;
 use pare_sensor::SensorReport;
 
+use crate::backend::{Backend, Launch};
+use crate::error::BuildError;
+use crate::exercise::{self, Exercised, Readiness, Ready};
 use crate::keep_set::Trace;
+use crate::load::LoadedImage;
+use crate::options::{BuildOptions, ContinueAfter};
+use crate::progress::Reporter;
+use crate::read::Original;
 
-/// Reads `report.json` written by the sensor.
-pub fn read_report(path: &Path) -> Result<(Trace, SensorReport), String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("the sensor wrote no report ({}: {e})", path.display()))?;
-    let report: SensorReport = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{}: not a sensor report: {e}", path.display()))?;
-    Ok((to_trace(&report), report))
+/// The traced app, started and ready to be exercised.
+pub struct TracedApp<'b> {
+    // Declared first, so dropped first: the container goes before the image it runs.
+    container: Box<dyn Running + 'b>,
+    _loaded: Option<LoadedImage<'b>>,
+    ready: Ready,
+    out_dir: PathBuf,
+    /// Whether the app is a service, stopped by pare (a CLI image stops by itself).
+    service: bool,
 }
 
-/// The parts of a report the keep-set needs.
-pub fn to_trace(report: &SensorReport) -> Trace {
-    let mut trace = Trace::default();
-    for access in &report.files {
-        trace.accessed.insert(access.path.clone());
-        if access.executed() {
-            trace.executed.insert(access.path.clone());
-        }
-        if access.created() {
-            trace.created.insert(access.path.clone());
-        }
+/// What tracing found: the paths and syscalls the keep-set and the seccomp profile
+/// are made from, and the answers verification compares against.
+pub struct Traced {
+    pub trace: Trace,
+    pub sensor: SensorReport,
+    pub exercised: Exercised,
+}
+
+/// Starts the original image under the sensor and waits until the app is ready.
+pub(crate) fn start<'b>(
+    backend: &'b Backend,
+    original: &Original,
+    options: &BuildOptions,
+) -> Result<TracedApp<'b>, BuildError> {
+    if options.continue_after == ContinueAfter::Signal {
+        exercise::continue_signal()?;
     }
-    for seen in &report.fanotify {
-        trace.accessed.insert(seen.path.clone());
+    let sensor_path = options.work_dir.join("pare-sensor");
+    write_executable(&sensor_path, options.sensor)?;
+    let out_dir = options.work_dir.join("out");
+    crate::outputs::create_dir(&out_dir)?;
+    let mut argv = vec![
+        "/.pare/sensor".to_owned(),
+        "--out".into(),
+        "/.pare/out".into(),
+        "--user".into(),
+        original.user.clone(),
+        "--".into(),
+    ];
+    argv.extend(original.argv.iter().cloned());
+    let launch = Launch {
+        argv,
+        user: Some("0".into()),
+        binds: vec![
+            (sensor_path, "/.pare/sensor".into(), true),
+            (out_dir.clone(), "/.pare/out".into(), false),
+        ],
+        cap_add: vec!["SYS_PTRACE".into(), "SYS_ADMIN".into()],
+        seccomp: None,
+        role: "trace",
+    };
+    // In the engine, an image from an archive or layout goes in under a temporary tag,
+    // removed when `loaded` drops (after the container).
+    let mut loaded = None;
+    let container = match backend {
+        Backend::Engine(engine) => {
+            let name = match &options.image {
+                ImageRef::DockerDaemon { name } => name.clone(),
+                _ => {
+                    let image = crate::load::load(engine, &original.opened)?;
+                    let tag = image.tag.clone();
+                    loaded = Some(image);
+                    tag
+                }
+            };
+            Backend::start_in_engine(engine, &name, &launch)?
+        }
+        Backend::Oci(oci) => {
+            let rootfs = crate::backend::unpack_original(&original.opened, &options.work_dir)?;
+            Backend::start_in_bundle(oci, &rootfs, &original.run, &launch)?
+        }
+    };
+    let service_port = original.service_port(options);
+    let readiness = service_port.map_or(Readiness::Exit, Readiness::Port);
+    let ready = exercise::wait_ready(container.as_ref(), readiness, options.start_timeout)?;
+    Ok(TracedApp {
+        container,
+        _loaded: loaded,
+        ready,
+        out_dir,
+        service: service_port.is_some(),
+    })
+}
+
+/// Exercises the traced app, ends it, and reads the sensor's report.
+pub(crate) fn probe(
+    app: TracedApp<'_>,
+    original: &Original,
+    options: &BuildOptions,
+    reporter: &dyn Reporter,
+) -> Result<Traced, BuildError> {
+    let container = app.container.as_ref();
+    let exercised = exercise::exercise(container, app.ready, options, &original.user, reporter)?;
+    if app.service {
+        container.stop(original.run.stop_signal.as_deref(), Duration::from_secs(15))?;
     }
-    trace.syscalls = report.syscalls.iter().cloned().collect();
-    trace
+    container.wait(Duration::from_secs(20))?;
+    let report_path = app.out_dir.join(pare_sensor::REPORT_FILE);
+    let (trace, sensor) = crate::sensor_report::read_report(&report_path).map_err(|reason| {
+        BuildError::SensorReport {
+            path: report_path.clone(),
+            reason,
+            log_tail: container.logs_tail(20),
+        }
+    })?;
+    Ok(Traced {
+        trace,
+        sensor,
+        exercised,
+    })
+}
+
+fn write_executable(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |source| BuildError::Io {
+        action: "writing",
+        path: path.to_owned(),
+        source,
+    };
+    std::fs::write(path, bytes).map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(io)
 }

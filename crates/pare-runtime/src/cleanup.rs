@@ -1,97 +1,87 @@
-//! A process-wide list of what pare made (containers, images it may drop, work
-//! directories), so that a Ctrl-C handler can remove it all: destructors do not run
-//! when a signal ends the process.
+//! What to undo when a signal ends the process: destructors do not run then, so
+//! whatever pare made (containers, images it loaded, mounts, work directories)
+//! registers how to remove itself here, and the Ctrl-C handler runs every removal.
+//!
+//! The registry knows nothing of what it removes: each owner (the engine's container
+//! handle, the OCI runtime's, a loaded image, a work directory) registers a closure and
+//! keeps the [`Registration`]; dropping that (after removing the thing normally)
+//! forgets the closure. Removals run newest first, so a container goes before the
+//! image it runs and before the directory its bundle is in.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// One list of things to remove. A poisoned lock is used as it is: the list is still
-/// what was registered, and cleanup must not panic.
-struct Registry<T>(Mutex<Vec<T>>);
+type Removal = Box<dyn Fn() + Send + Sync>;
 
-impl<T: Clone> Registry<T> {
-    const fn new() -> Self {
-        Registry(Mutex::new(Vec::new()))
-    }
+/// The registered removals, oldest first. A poisoned lock is used as it is: the list
+/// is still what was registered, and cleanup must not panic.
+static REMOVALS: Mutex<Vec<(u64, Removal)>> = Mutex::new(Vec::new());
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-    fn add(&self, item: T) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(item);
-    }
+/// Proof that a removal is registered; dropping it forgets the removal (without
+/// running it: the owner removes the thing itself when it is done with it).
+#[must_use = "dropping the registration forgets the removal at once"]
+#[derive(Debug)]
+pub struct Registration(u64);
 
-    fn remove(&self, gone: impl Fn(&T) -> bool) {
-        self.0
+/// Registers `removal` to run if the process is interrupted.
+pub fn register(removal: impl Fn() + Send + Sync + 'static) -> Registration {
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    REMOVALS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push((id, Box::new(removal)));
+    Registration(id)
+}
+
+/// Registers the removal of a directory tree (a work directory).
+pub fn register_dir(path: std::path::PathBuf) -> Registration {
+    register(move || {
+        let _ = std::fs::remove_dir_all(&path);
+    })
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        REMOVALS
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|i| !gone(i));
-    }
-
-    fn items(&self) -> Vec<T> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+            .retain(|(id, _)| *id != self.0);
     }
 }
 
-static CONTAINERS: Registry<String> = Registry::new();
-static PATHS: Registry<PathBuf> = Registry::new();
-static IMAGES: Registry<String> = Registry::new();
-/// (runtime binary, state root, id) of containers an OCI runtime runs.
-static OCI_CONTAINERS: Registry<(PathBuf, PathBuf, String)> = Registry::new();
-
-pub(crate) fn register_oci_container(binary: &std::path::Path, root: &std::path::Path, id: &str) {
-    OCI_CONTAINERS.add((binary.to_owned(), root.to_owned(), id.to_owned()));
-}
-
-pub(crate) fn forget_oci_container(id: &str) {
-    OCI_CONTAINERS.remove(|(_, _, i)| i == id);
-}
-
-pub(crate) fn register_container(id: &str) {
-    CONTAINERS.add(id.to_owned());
-}
-
-pub(crate) fn forget_container(id: &str) {
-    CONTAINERS.remove(|c| c == id);
-}
-
-/// Registers an image pare loaded or tagged for its own use (the original loaded from
-/// an archive, the slim image under a verification tag), to remove on interruption.
-pub fn register_image(name: &str) {
-    IMAGES.add(name.to_owned());
-}
-
-/// Forgets an image (it was removed, or it is the user's output).
-pub fn forget_image(name: &str) {
-    IMAGES.remove(|i| i == name);
-}
-
-/// Registers a directory to remove on interruption.
-pub fn register_path(path: PathBuf) {
-    PATHS.add(path);
-}
-
-/// Forgets a directory (it was removed, or handed to the user).
-pub fn forget_path(path: &std::path::Path) {
-    PATHS.remove(|p| p == path);
-}
-
-/// Removes every registered container and directory. Called from the Ctrl-C handler,
-/// so it builds its own client and runtime and never panics.
+/// Runs every registered removal, newest first, and forgets them. Called from the
+/// Ctrl-C handler: the removals never panic and build whatever client they need.
 pub fn remove_everything() {
-    let containers = CONTAINERS.items();
-    let images = IMAGES.items();
-    if (!containers.is_empty() || !images.is_empty())
-        && let Ok(engine) = crate::Engine::connect()
-    {
-        for id in &containers {
-            engine.force_remove(id);
-        }
-        for image in &images {
-            let _ = engine.remove_image(image);
-        }
+    let removals = std::mem::take(&mut *REMOVALS.lock().unwrap_or_else(|p| p.into_inner()));
+    for (_, removal) in removals.iter().rev() {
+        removal();
     }
-    for (binary, root, id) in &OCI_CONTAINERS.items() {
-        crate::runc::force_delete(binary, root, id);
-    }
-    for path in PATHS.items() {
-        let _ = std::fs::remove_dir_all(&path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn removals_run_newest_first_and_dropped_ones_never() {
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let log = |name: &'static str| {
+            let ran = Arc::clone(&ran);
+            move || ran.lock().unwrap().push(name)
+        };
+        let _dir = register(log("work dir"));
+        let forgotten = register(log("removed normally"));
+        let _container = register(log("container"));
+        drop(forgotten);
+        remove_everything();
+        let ran = ran.lock().unwrap().clone();
+        // Other tests of this binary may register too; only our order matters.
+        let ours: Vec<_> = ran
+            .into_iter()
+            .filter(|n| ["work dir", "removed normally", "container"].contains(n))
+            .collect();
+        assert_eq!(ours, ["container", "work dir"]);
     }
 }

@@ -102,10 +102,19 @@ impl Engine {
                 } => RuntimeError::ImageNotFound(spec.image.clone()),
                 other => engine_error("create container", other),
             })?;
-        cleanup::register_container(&created.id);
+        let id = created.id;
+        let registration = cleanup::register({
+            let id = id.clone();
+            move || {
+                if let Ok(engine) = Engine::connect() {
+                    engine.force_remove(&id);
+                }
+            }
+        });
         let container = Container {
             engine: self,
-            id: created.id,
+            id,
+            _registration: registration,
         };
         self.rt
             .block_on(self.docker.start_container(
@@ -154,10 +163,21 @@ impl Engine {
         })
     }
 
+    /// Registers the removal of an image pare put into the engine for its own use (the
+    /// original loaded from an archive, the slim image under a verification tag), in
+    /// case the process is interrupted before it removes it itself.
+    pub fn remove_on_interrupt(&self, name: &str) -> cleanup::Registration {
+        let name = name.to_owned();
+        cleanup::register(move || {
+            if let Ok(engine) = Engine::connect() {
+                let _ = engine.remove_image(&name);
+            }
+        })
+    }
+
     /// Removes an image by name (used to drop the slim image when the user asked
     /// for an archive only). Missing images are not an error.
     pub fn remove_image(&self, name: &str) -> Result<()> {
-        cleanup::forget_image(name);
         match self.rt.block_on(self.docker.remove_image(
             name,
             None::<bollard::query_parameters::RemoveImageOptions>,
@@ -171,7 +191,7 @@ impl Engine {
         }
     }
 
-    pub(crate) fn force_remove(&self, id: &str) {
+    fn force_remove(&self, id: &str) {
         let options = RemoveContainerOptions {
             force: true,
             v: true,
@@ -180,7 +200,6 @@ impl Engine {
         let _ = self
             .rt
             .block_on(self.docker.remove_container(id, Some(options)));
-        cleanup::forget_container(id);
     }
 }
 
@@ -220,6 +239,7 @@ impl<R: std::io::Read> Iterator for Chunks<R> {
 pub struct Container<'e> {
     engine: &'e Engine,
     id: String,
+    _registration: cleanup::Registration,
 }
 
 impl Container<'_> {

@@ -135,7 +135,10 @@ impl OciRuntime {
         let err = out
             .try_clone()
             .map_err(|e| oci_error("create the log", &e.to_string()))?;
-        cleanup::register_oci_container(&self.binary, &self.state_root, &id);
+        let registration = cleanup::register({
+            let (binary, root, id) = (self.binary.clone(), self.state_root.clone(), id.clone());
+            move || force_delete(&binary, &root, &id)
+        });
         let status = self
             .command()
             .args(["run", "--detach", "--no-new-keyring", "--bundle"])
@@ -155,6 +158,7 @@ impl OciRuntime {
             rootfs: spec.rootfs.clone(),
             pid: 0,
             exit: Mutex::new(None),
+            _registration: registration,
         };
         if !status.success() {
             return Err(oci_error("run", &container.logs_tail(10)));
@@ -176,6 +180,7 @@ pub struct OciContainer<'r> {
     rootfs: PathBuf,
     pid: i32,
     exit: Mutex<Option<i64>>,
+    _registration: cleanup::Registration,
 }
 
 impl OciContainer<'_> {
@@ -287,12 +292,11 @@ impl Drop for OciContainer<'_> {
         force_delete(&self.runtime.binary, &self.runtime.state_root, &self.id);
         // The init is our child: reap it so no zombie is left.
         let _ = self.wait(Duration::from_secs(5));
-        cleanup::forget_oci_container(&self.id);
     }
 }
 
 /// Kills and deletes a container (missing ones are fine). Also used on Ctrl-C.
-pub(crate) fn force_delete(binary: &Path, state_root: &Path, id: &str) {
+fn force_delete(binary: &Path, state_root: &Path, id: &str) {
     let _ = Command::new(binary)
         .arg("--root")
         .arg(state_root)

@@ -5,6 +5,7 @@
 //! 2 error.
 
 mod cmd;
+mod render;
 mod units;
 
 use std::process::ExitCode;
@@ -20,6 +21,10 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Refuse a layer that expands past RATIO times its stored size (at least 1 GiB):
+    /// a decompression bomb stops there. Raise it for a genuine, very compressible layer.
+    #[arg(long, global = true, value_name = "RATIO", default_value_t = 100)]
+    max_layer_expansion: u64,
 }
 
 #[derive(Subcommand)]
@@ -36,6 +41,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) from the handler, then exit as interrupted.
     let _ = ctrlc::set_handler(|| {
@@ -52,8 +58,37 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("pare: error: {e:#}");
+            eprint!("{}", error_text(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error as the user reads it: what failed and each cause once, on one line (the
+/// libraries' messages leave their cause to the chain), then what they can do about
+/// it, a `hint:` line each.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = format!("pare: error: {e:#}\n");
+    for hint in hints(e) {
+        text.push_str(&format!("hint: {hint}\n"));
+    }
+    text
+}
+
+/// The hints of every error in the chain that has one.
+fn hints(e: &anyhow::Error) -> Vec<String> {
+    let mut hints: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let hint = if let Some(b) = cause.downcast_ref::<pare_minify::BuildError>() {
+            b.hint()
+        } else if let Some(i) = cause.downcast_ref::<pare_image::ImageError>() {
+            i.hint()
+        } else {
+            None
+        };
+        if let Some(hint) = hint.filter(|h| !hints.contains(h)) {
+            hints.push(hint);
+        }
+    }
+    hints
 }

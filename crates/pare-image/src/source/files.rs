@@ -44,7 +44,12 @@ impl FileStore {
     /// Opens an OCI image layout, checking its `oci-layout` marker.
     pub fn layout(dir: &Path) -> Result<Self> {
         let marker = dir.join("oci-layout");
-        let bytes = std::fs::read(&marker).map_err(|e| ImageError::io(&marker, e))?;
+        let bytes = std::fs::read(&marker).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => ImageError::NotAnOciLayout {
+                dir: dir.to_owned(),
+            },
+            _ => ImageError::io(&marker, e),
+        })?;
         let parsed: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
             ImageError::manifest(marker.display().to_string(), format!("not JSON: {e}"))
         })?;
@@ -60,33 +65,81 @@ impl FileStore {
     }
 
     /// Indexes the members of a tar archive (one pass over its headers, no data read).
-    pub fn archive(path: &Path) -> Result<Self> {
+    /// `kind` names what the archive should be (`docker save` archive, OCI archive),
+    /// for the error when it is not a tar file at all. A member that is a symlink or
+    /// hardlink to another member (`docker save` writes a layer identical to an
+    /// earlier one as a symlink to the earlier `layer.tar`) reads as its target.
+    pub fn archive(path: &Path, kind: &str) -> Result<Self> {
         let file = File::open(path).map_err(|e| ImageError::io(path, e))?;
-        let bad = |reason: String| ImageError::BadManifest {
-            place: path.display().to_string(),
+        let not_archive = |reason: String| ImageError::NotAnArchive {
+            path: path.to_owned(),
+            kind: kind.to_owned(),
             reason,
         };
         let mut archive = tar::Archive::new(std::io::BufReader::new(file));
         let mut members = HashMap::new();
+        let mut links: Vec<(String, String)> = Vec::new();
         let entries = archive
             .entries()
-            .map_err(|e| bad(format!("not a tar archive: {e}")))?;
+            .map_err(|_| not_archive("not a tar file".into()))?;
+        let mut last = None::<String>;
         for entry in entries.raw(true) {
-            let entry = entry.map_err(|e| bad(format!("corrupt tar archive: {e}")))?;
-            if entry.header().entry_type() != tar::EntryType::Regular {
-                continue;
+            // The tar crate's message quotes the header bytes (the first line of a
+            // text file given by mistake): say where it broke instead.
+            let entry = entry.map_err(|_| match &last {
+                None => not_archive("not a tar file".into()),
+                Some(after) => ImageError::BadManifest {
+                    place: path.display().to_string(),
+                    reason: format!("corrupt tar archive after member {after}"),
+                },
+            })?;
+            let name = member_name(&entry.path_bytes());
+            let kind = entry.header().entry_type();
+            if kind.is_symlink() || kind.is_hard_link() {
+                if let Some(target) = entry.link_name_bytes() {
+                    let target = String::from_utf8_lossy(&target).into_owned();
+                    // A symlink's target is relative to its member's directory; one
+                    // that climbs out of the archive leads nowhere.
+                    let target = if kind.is_symlink() && !target.starts_with('/') {
+                        crate::path::normalize(&crate::path::join(
+                            crate::path::parent(&format!("/{name}")),
+                            &target,
+                        ))
+                        .ok()
+                    } else {
+                        Some(member_name(target.as_bytes()))
+                    };
+                    if let Some(target) = target {
+                        links.push((name.clone(), target.trim_start_matches('/').to_owned()));
+                    }
+                }
+            } else if kind == tar::EntryType::Regular {
+                let len = entry.header().size().map_err(|_| ImageError::BadManifest {
+                    place: format!("{}:{name}", path.display()),
+                    reason: "bad size field".into(),
+                })?;
+                members.insert(name.clone(), (entry.raw_file_position(), len));
             }
-            let name = String::from_utf8_lossy(&entry.path_bytes())
-                .trim_start_matches("./")
-                .to_owned();
-            let len = entry
-                .header()
-                .size()
-                .map_err(|e| bad(format!("member {name}: {e}")))?;
-            members.insert(name, (entry.raw_file_position(), len));
+            last = Some(name);
         }
         if members.is_empty() {
-            return Err(bad("empty or not a tar archive".into()));
+            return Err(not_archive("no files in it".into()));
+        }
+        // A link to a link is followed a few hops at most; one that leads nowhere (or
+        // out of the archive) stays missing and is reported as a missing blob.
+        for _hop in 0..8 {
+            let mut progressed = false;
+            for (name, target) in &links {
+                if !members.contains_key(name)
+                    && let Some(extent) = members.get(target.as_str()).copied()
+                {
+                    members.insert(name.clone(), extent);
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                break;
+            }
         }
         Ok(FileStore::Archive {
             path: path.to_owned(),
@@ -208,6 +261,15 @@ impl FileStore {
         let reader = extent.open().map_err(|e| ImageError::io(&extent.file, e))?;
         read_layer(reader, &place, &expected, options)
     }
+}
+
+/// An archive member's name as the manifest names it (no leading `./` or `/`).
+fn member_name(raw: &[u8]) -> String {
+    let name = String::from_utf8_lossy(raw);
+    crate::path::normalize(&name)
+        .unwrap_or_default()
+        .trim_start_matches('/')
+        .to_owned()
 }
 
 impl Store for FileStore {

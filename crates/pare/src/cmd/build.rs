@@ -1,7 +1,6 @@
 //! `pare build IMAGE`: a minified single-layer image holding only what the app used,
 //! verified to answer the probes as the original does.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -9,7 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use pare_image::ImageRef;
 use pare_minify::keep_set::KeepRules;
-use pare_minify::{BuildOptions, BuildReport, ContinueAfter, Output, Probe, RuntimeChoice};
+use pare_minify::{BuildOptions, ContinueAfter, Output, Phase, Probe, Reporter, RuntimeChoice};
+
+use crate::render::build::summary;
 
 /// `--runtime`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -18,8 +19,6 @@ pub enum Runtime {
     Docker,
     Oci,
 }
-
-use crate::units::{bytes, count};
 
 #[derive(clap::Args)]
 pub struct BuildArgs {
@@ -100,119 +99,12 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
-    let image = ImageRef::parse(&args.image)?;
-    let name = &display_name(&image)?;
-    let tag = args.tag.clone().unwrap_or_else(|| format!("{name}-slim"));
-    let mut outputs = vec![Output::Engine { tag: tag.clone() }];
-    for text in &args.outputs {
-        outputs.push(parse_output(text, &tag)?);
-    }
-    let mut probes = Vec::new();
-    for p in &args.probes {
-        probes.push(Probe::parse_http(p).map_err(anyhow::Error::msg)?);
-    }
-    if let Some(file) = &args.probe_file {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let listed: Vec<Probe> = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a JSON list of probes", file.display()))?;
-        probes.extend(listed);
-    }
-    let exec_probes = args
-        .exec
-        .iter()
-        .map(|c| {
-            shlex::split(c)
-                .filter(|v| !v.is_empty())
-                .with_context(|| format!("--exec {c:?}: cannot split into words"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let run_args = match &args.run_args {
-        Some(a) => Some(
-            shlex::split(a)
-                .with_context(|| format!("--run-args {a:?}: cannot split into words"))?,
-        ),
-        None => None,
-    };
-    let continue_after = match args.continue_after.as_str() {
-        "probes" => ContinueAfter::Probes,
-        "enter" => ContinueAfter::Enter,
-        "signal" => ContinueAfter::Signal,
-        secs => ContinueAfter::Timeout(Duration::from_secs(secs.parse().with_context(|| {
-            format!("--continue-after {secs:?}: expected probes, enter, signal or seconds")
-        })?)),
-    };
-    let mut include_paths = args.include_path.clone();
-    if let Some(file) = &args.include_path_file {
-        let text =
-            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        include_paths.extend(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_owned),
-        );
-    }
-    let verify_ignore = args
-        .verify_ignore
-        .iter()
-        .map(|r| regex::Regex::new(r).with_context(|| format!("--verify-ignore {r:?}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let slug: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let report_dir = args
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("pare-build").join(slug));
-
-    let work = tempfile::Builder::new()
-        .prefix("pare-build-")
-        .tempdir()
-        .context("creating a work directory")?;
-    pare_runtime::cleanup::register_path(work.path().to_owned());
-    let options = BuildOptions {
-        image: image.clone(),
-        probes,
-        exec_probes,
-        run_args,
-        port: args.port,
-        start_timeout: Duration::from_secs(args.timeout),
-        continue_after,
-        rules: KeepRules {
-            include_paths,
-            include_bins: args.include_bin.clone(),
-            include_shell: args.include_shell,
-            exclude: args.exclude.clone(),
-            ..Default::default()
-        },
-        verify: !args.no_verify,
-        verify_ignore,
-        outputs,
-        report_dir: report_dir.clone(),
-        work_dir: work.path().to_owned(),
-        sensor: pare_sensor_blob::sensor_bytes(),
-        crawl: args.crawl.then_some(args.crawl_limit),
-        runtime: match args.runtime {
-            Runtime::Auto => RuntimeChoice::Auto,
-            Runtime::Docker => RuntimeChoice::Docker,
-            Runtime::Oci => RuntimeChoice::Oci,
-        },
-    };
     let quiet = args.json;
-    let result = pare_minify::build(&options, &mut |phase| {
-        if !quiet {
-            eprintln!("pare: {phase}…");
-        }
-    });
-    pare_runtime::cleanup::forget_path(work.path());
+    let options = args.resolve()?;
+    let image = options.image.clone();
+    let report_dir = options.report_dir.clone();
+    let result = pare_minify::build(&options, &Lines { quiet });
+    drop(options);
     let report = result.with_context(|| format!("building a slim image of {image}"))?;
     let report_path = report_dir.join("report.json");
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report)?)
@@ -228,6 +120,173 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The build's options, and the work directory they point into (removed when this
+/// drops, or by the Ctrl-C handler).
+struct Resolved {
+    options: BuildOptions,
+    _work: tempfile::TempDir,
+    _on_interrupt: pare_runtime::cleanup::Registration,
+}
+
+impl std::ops::Deref for Resolved {
+    type Target = BuildOptions;
+    fn deref(&self) -> &BuildOptions {
+        &self.options
+    }
+}
+
+impl BuildArgs {
+    /// Turns the command line into checked build options: probes parsed, files read,
+    /// the default tag and report directory chosen, the work directory made.
+    fn resolve(&self) -> anyhow::Result<Resolved> {
+        let image = ImageRef::parse(&self.image)?;
+        let name = &display_name(&image)?;
+        let tag = self.tag.clone().unwrap_or_else(|| format!("{name}-slim"));
+        let mut outputs = vec![Output::Engine { tag: tag.clone() }];
+        for text in &self.outputs {
+            outputs.push(parse_output(text, &tag)?);
+        }
+        let work = tempfile::Builder::new()
+            .prefix("pare-build-")
+            .tempdir()
+            .context("creating a work directory")?;
+        let on_interrupt = pare_runtime::cleanup::register_dir(work.path().to_owned());
+        let options = BuildOptions {
+            image,
+            probes: self.probes()?,
+            exec_probes: self
+                .exec
+                .iter()
+                .map(|c| split_words("--exec", c))
+                .collect::<anyhow::Result<_>>()?,
+            run_args: self
+                .run_args
+                .as_deref()
+                .map(|a| split_words("--run-args", a))
+                .transpose()?,
+            port: self.port,
+            start_timeout: Duration::from_secs(self.timeout),
+            continue_after: parse_continue_after(&self.continue_after)?,
+            rules: KeepRules {
+                include_paths: self.include_paths()?,
+                include_bins: self.include_bin.clone(),
+                include_shell: self.include_shell,
+                exclude: self.exclude.clone(),
+                ..Default::default()
+            },
+            verify: !self.no_verify,
+            verify_ignore: self
+                .verify_ignore
+                .iter()
+                .map(|r| regex::Regex::new(r).with_context(|| format!("--verify-ignore {r:?}")))
+                .collect::<anyhow::Result<_>>()?,
+            outputs,
+            report_dir: self
+                .report_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("pare-build").join(slug(name))),
+            work_dir: work.path().to_owned(),
+            sensor: pare_sensor_blob::sensor_bytes(),
+            crawl: self.crawl.then_some(self.crawl_limit),
+            runtime: match self.runtime {
+                Runtime::Auto => RuntimeChoice::Auto,
+                Runtime::Docker => RuntimeChoice::Docker,
+                Runtime::Oci => RuntimeChoice::Oci,
+            },
+        };
+        Ok(Resolved {
+            options,
+            _work: work,
+            _on_interrupt: on_interrupt,
+        })
+    }
+
+    /// `--probe`s, then the probes of `--probe-file`.
+    fn probes(&self) -> anyhow::Result<Vec<Probe>> {
+        let mut probes = Vec::new();
+        for p in &self.probes {
+            probes.push(Probe::parse_http(p).map_err(anyhow::Error::msg)?);
+        }
+        if let Some(file) = &self.probe_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let listed: Vec<Probe> = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a JSON list of probes", file.display()))?;
+            probes.extend(listed);
+        }
+        Ok(probes)
+    }
+
+    /// `--include-path`s, then the lines of `--include-path-file`.
+    fn include_paths(&self) -> anyhow::Result<Vec<String>> {
+        let mut paths = self.include_path.clone();
+        if let Some(file) = &self.include_path_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            paths.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
+        }
+        Ok(paths)
+    }
+}
+
+/// Reports phases as plain lines on stderr, and asks on the terminal.
+struct Lines {
+    quiet: bool,
+}
+
+impl Reporter for Lines {
+    fn phase(&self, phase: Phase) {
+        if !self.quiet {
+            eprintln!("pare: {}…", phase.name());
+        }
+    }
+
+    fn note(&self, text: &str) {
+        eprintln!("pare: {text}");
+    }
+
+    fn wait_for_user(&self, prompt: &str) {
+        eprintln!("pare: {prompt}");
+        let mut line = String::new();
+        let _ = std::io::stdin().read_line(&mut line);
+    }
+}
+
+fn split_words(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
+    shlex::split(text)
+        .filter(|v| !v.is_empty())
+        .with_context(|| format!("{flag} {text:?}: cannot split into words"))
+}
+
+fn parse_continue_after(text: &str) -> anyhow::Result<ContinueAfter> {
+    Ok(match text {
+        "probes" => ContinueAfter::Probes,
+        "enter" => ContinueAfter::Enter,
+        "signal" => ContinueAfter::Signal,
+        secs => ContinueAfter::Timeout(Duration::from_secs(secs.parse().with_context(|| {
+            format!("--continue-after {secs:?}: expected probes, enter, signal or seconds")
+        })?)),
+    })
+}
+
+/// A name as a directory name: letters, digits and `-`, the rest `_`.
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// What to call the image in the default slim tag and report directory: its name in
@@ -274,124 +333,5 @@ fn parse_output(text: &str, default_tag: &str) -> anyhow::Result<Output> {
         }),
         ImageRef::DockerDaemon { name } => Ok(Output::Engine { tag: name }),
         other => bail!("--output {other}: expected docker-archive:PATH or oci:DIR[:TAG]"),
-    }
-}
-
-fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "Slim image   {}", r.outputs.join(", "));
-    let _ = writeln!(
-        out,
-        "Size         {} -> {} ({:.1}x smaller); {} as stored",
-        bytes(r.original.uncompressed_bytes),
-        bytes(r.slim.uncompressed_bytes),
-        r.ratio,
-        bytes(r.slim.compressed_bytes)
-    );
-    let _ = writeln!(
-        out,
-        "Files        {} -> {} ({} removed)",
-        count(r.original.files),
-        count(r.slim.files),
-        count(r.files_removed)
-    );
-    let _ = writeln!(out, "{}", packages_line(&r.packages));
-    let probes: Vec<String> = r
-        .probes
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {}",
-                p.probe,
-                p.status
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| "-".into())
-            )
-        })
-        .collect();
-    let _ = writeln!(out, "Probes       {}", probes.join(", "));
-    match &r.verification {
-        Some(v) if v.passed => {
-            let _ = writeln!(
-                out,
-                "Verified     the slim image answers all {} probes the same (seccomp profile applied)",
-                v.probes.len()
-            );
-        }
-        Some(v) => {
-            let _ = writeln!(out, "NOT VERIFIED {} difference(s):", v.differences.len());
-            for d in &v.differences {
-                let _ = writeln!(
-                    out,
-                    "  {}: original {:?}, slim {:?}",
-                    d.probe,
-                    cut(&d.original),
-                    cut(&d.slim)
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(out, "Verified     skipped (--no-verify)");
-        }
-    }
-    let _ = writeln!(out, "Syscalls     {} used", r.syscalls.len());
-    let _ = writeln!(out, "Runtime      {}", r.runtime);
-    let phases: Vec<String> = pare_minify::pipeline::PHASES
-        .iter()
-        .filter_map(|p| {
-            r.phases_ms
-                .get(*p)
-                .map(|ms| format!("{p} {:.1}s", *ms as f64 / 1000.0))
-        })
-        .collect();
-    let _ = writeln!(out, "Time         {}", phases.join(", "));
-    let _ = writeln!(out, "Report       {}", report_path.display());
-    if let Some(p) = &r.seccomp_profile {
-        let _ = writeln!(out, "Seccomp      {p}");
-    }
-    out
-}
-
-/// `Packages  135 -> 24 kept (111 removed: apt, bash, dpkg, perl-base, …)`: the
-/// removed ones a reader looks for (shells, package managers) come first.
-fn packages_line(p: &pare_minify::packages::Packages) -> String {
-    let total = p.kept.len() + p.removed.len();
-    if total == 0 {
-        return "Packages     none found by the catalogers".into();
-    }
-    const NOTABLE: [&str; 8] = [
-        "bash",
-        "dash",
-        "apt",
-        "dpkg",
-        "perl-base",
-        "coreutils",
-        "pip",
-        "npm",
-    ];
-    let mut removed: Vec<&str> = p.removed.iter().map(|f| f.name.as_str()).collect();
-    removed.sort_by_key(|n| (!NOTABLE.contains(n), *n));
-    let shown: Vec<&str> = removed.iter().take(6).copied().collect();
-    let more = if removed.len() > shown.len() {
-        ", …"
-    } else {
-        ""
-    };
-    format!(
-        "Packages     {} -> {} kept ({} removed{}{}{})",
-        count(total as u64),
-        count(p.kept.len() as u64),
-        count(p.removed.len() as u64),
-        if shown.is_empty() { "" } else { ": " },
-        shown.join(", "),
-        more
-    )
-}
-
-fn cut(s: &str) -> String {
-    if s.chars().count() > 120 {
-        format!("{}…", s.chars().take(119).collect::<String>())
-    } else {
-        s.to_owned()
     }
 }

@@ -1,0 +1,161 @@
+//! The errors of `pare build`, one enum for the crate. Each variant names the step
+//! that failed and the thing it failed on; a message never repeats its `#[source]`
+//! (the CLI prints the cause chain once), and [`BuildError::hint`] says what the user
+//! can do about it where there is something to do.
+//!
+//! This module imports nothing else of the crate, so every module can use it without
+//! a cycle through the pipeline.
+
+use std::path::PathBuf;
+
+/// Why a build could not finish. Every variant is exit code 2 (a slim image that
+/// answers differently is not an error: it is a failed [`crate::Verification`]).
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Image(#[from] pare_image::ImageError),
+
+    #[error(transparent)]
+    Runtime(#[from] pare_runtime::RuntimeError),
+
+    #[error(transparent)]
+    Assemble(#[from] AssembleError),
+
+    /// A file or directory of pare's own (work dir, report dir, outputs).
+    #[error("{action} {}", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the image has no ENTRYPOINT or CMD: nothing to run")]
+    NothingToRun,
+
+    /// `name` is the image's name in the engine.
+    #[error(
+        "an image in the Docker engine cannot be run without it; give it as docker-archive:, oci: or oci-archive:"
+    )]
+    EngineImageWithoutEngine { name: String },
+
+    #[error("no Docker engine answers ({engine}), and no OCI runtime was found ({oci})")]
+    NoBackend { engine: String, oci: String },
+
+    #[error("cannot catch SIGUSR1 for --continue-after signal")]
+    Signal(#[source] std::io::Error),
+
+    #[error("loading {image} into the Docker engine")]
+    Load {
+        image: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("the Docker engine would not load {image}")]
+    LoadRefused {
+        image: String,
+        #[source]
+        source: pare_runtime::RuntimeError,
+    },
+
+    #[error("the app exited before port {port} opened{}{}", exit_code_text(*code), log_text(log_tail))]
+    AppExited {
+        port: u16,
+        code: Option<i64>,
+        log_tail: String,
+    },
+
+    #[error("port {port} did not open within {seconds}s{}", log_text(log_tail))]
+    PortNeverOpened {
+        port: u16,
+        seconds: u64,
+        log_tail: String,
+    },
+
+    #[error("the app did not finish within {seconds}s{}", log_text(log_tail))]
+    DidNotFinish { seconds: u64, log_tail: String },
+
+    #[error(
+        "probe {probe} failed against the original image: {reason}{}{}",
+        answer_text(answer),
+        log_text(log_tail)
+    )]
+    ProbeFailed {
+        probe: String,
+        reason: String,
+        answer: String,
+        log_tail: String,
+    },
+
+    #[error("the sensor's report {}: {reason}{}", path.display(), log_text(log_tail))]
+    SensorReport {
+        path: PathBuf,
+        reason: String,
+        log_tail: String,
+    },
+
+    #[error("the keep-set did not settle after {rounds} rounds of library closure")]
+    KeepSetUnsettled { rounds: usize },
+}
+
+impl BuildError {
+    /// What the user can do about it, when there is something.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BuildError::PortNeverOpened { .. } => Some(
+                "give the port the app listens on with --port, or more time with --timeout".into(),
+            ),
+            BuildError::DidNotFinish { .. } => Some(
+                "raise --timeout, or give probes (--probe, --exec) if the image runs a service"
+                    .into(),
+            ),
+            BuildError::NothingToRun => {
+                Some("give the command with --run-args (for CLI images)".into())
+            }
+            BuildError::EngineImageWithoutEngine { name } => Some(format!(
+                "docker save -o image.tar {name}, then pare build docker-archive:image.tar"
+            )),
+            BuildError::NoBackend { .. } => Some(
+                "start dockerd, or install runc (Debian's runc package) to build without an engine"
+                    .into(),
+            ),
+            BuildError::Image(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
+
+/// What can go wrong writing the slim image.
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    #[error("writing {}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}: kept, but its bytes were not loaded (a bug in pare)")]
+    MissingContent(String),
+}
+
+fn log_text(log_tail: &str) -> String {
+    if log_tail.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\nlast lines the app printed:\n{}", log_tail.trim_end())
+    }
+}
+
+fn answer_text(answer: &str) -> String {
+    if answer.trim().is_empty() {
+        String::new()
+    } else {
+        format!("\nit answered:\n{}", answer.trim_end())
+    }
+}
+
+fn exit_code_text(code: Option<i64>) -> String {
+    code.map(|c| format!(" (exit code {c})"))
+        .unwrap_or_default()
+}

@@ -1,0 +1,128 @@
+//! Phase `assemble`, first half: which files the slim image holds. The traced paths
+//! are closed over what loading them needs (re-reading the layers for the bytes of
+//! kept executables until nothing new is needed), the packages are sorted into kept
+//! and removed, and the kept packages' metadata is cut down to them.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use pare_image::{FileIndex, ReadOptions};
+
+use crate::error::BuildError;
+use crate::keep_set::{KeepRules, KeepSet, Reason, Trace};
+use crate::options::BuildOptions;
+use crate::packages::Packages;
+use crate::read::Original;
+
+/// How many times the layers may be re-read for the library closure.
+const SETTLE_ROUNDS: usize = 6;
+
+/// What the slim image will hold: the index with the bytes of every kept file, the
+/// keep-set, and the fate of each package.
+pub struct KeepPlan {
+    pub index: FileIndex,
+    pub keep: KeepSet,
+    pub packages: Packages,
+}
+
+/// Computes the keep-set for what the sensor saw.
+pub fn plan(
+    original: &Original,
+    trace: &Trace,
+    options: &BuildOptions,
+) -> Result<KeepPlan, BuildError> {
+    let rules = rules_for(original, options);
+    let (mut index, mut keep) = settle(original, trace, &rules)?;
+    let packages = crate::packages::sort_out(&original.sbom, &keep);
+    // The kept packages' metadata goes along (a cut-down dpkg status among it), so
+    // the slim image's SBOM and scanners see what it really holds.
+    for (path, content) in
+        crate::packages::metadata_to_keep(&original.sbom, &packages, &original.first.index)
+    {
+        if let Some(node) = index.nodes.get_mut(&path) {
+            node.size = content.len() as u64;
+            node.content = Some(content);
+            keep.add(&index, &path, Reason::PackageMetadata);
+        }
+    }
+    keep.exclude(&rules.exclude);
+    Ok(KeepPlan {
+        index,
+        keep,
+        packages,
+    })
+}
+
+/// The user's rules plus what the image says: its PATH and LD_LIBRARY_PATH, its
+/// entrypoint program and working directory (kept whatever the trace says).
+fn rules_for(original: &Original, options: &BuildOptions) -> KeepRules {
+    let mut rules = options.rules.clone();
+    let path_dirs = original.env_list("PATH");
+    rules.path_dirs = if path_dirs.is_empty() {
+        DEFAULT_PATH.iter().map(|d| (*d).to_owned()).collect()
+    } else {
+        path_dirs
+    };
+    rules.ld_library_path = original.env_list("LD_LIBRARY_PATH");
+    if let Some(program) = original.argv.first()
+        && let Some(found) =
+            crate::keep_set::find_on_path(&original.first.index, program, &rules.path_dirs)
+    {
+        rules.always.push(found);
+    }
+    if let Some(dir) = original.run.working_dir.clone().filter(|d| !d.is_empty()) {
+        rules.always.push(dir);
+    }
+    rules
+}
+
+/// Docker's PATH for an image that sets none.
+const DEFAULT_PATH: [&str; 6] = [
+    "/usr/local/sbin",
+    "/usr/local/bin",
+    "/usr/sbin",
+    "/usr/bin",
+    "/sbin",
+    "/bin",
+];
+
+/// Loads the bytes the keep-set needs and recomputes it until nothing new is needed
+/// (each round may find libraries the previous one's files need).
+fn settle(
+    original: &Original,
+    trace: &Trace,
+    rules: &KeepRules,
+) -> Result<(FileIndex, KeepSet), BuildError> {
+    let first = &original.first.index;
+    let mut keep = KeepSet::compute(first, trace, rules);
+    let mut wanted: BTreeSet<String> = keep.paths.keys().cloned().collect();
+    wanted.extend(keep.needs_content.iter().cloned());
+    wanted.extend(
+        first
+            .descendants("/etc/ld.so.conf.d")
+            .map(|(p, _)| p.clone()),
+    );
+    for _round in 0..SETTLE_ROUNDS {
+        let want = Arc::new(wanted.clone());
+        let filter = Arc::clone(&want);
+        let read = original.opened.read(&ReadOptions {
+            keep_content: Some(Arc::new(move |p: &str, _| filter.contains(p))),
+            ..Default::default()
+        })?;
+        keep = KeepSet::compute(&read.index, trace, rules);
+        let missing: Vec<String> = keep
+            .paths
+            .keys()
+            .chain(&keep.needs_content)
+            .filter(|p| !want.contains(*p))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            return Ok((read.index, keep));
+        }
+        wanted.extend(missing);
+    }
+    Err(BuildError::KeepSetUnsettled {
+        rounds: SETTLE_ROUNDS,
+    })
+}

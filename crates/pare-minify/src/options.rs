@@ -1,0 +1,77 @@
+//! What `pare build` is asked to do: plain data, resolved from the command line by the
+//! CLI in one place and trusted by every phase.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use pare_image::ImageRef;
+
+use crate::keep_set::KeepRules;
+use crate::probe::Probe;
+
+/// Everything `pare build` was asked to do.
+#[derive(Clone)]
+pub struct BuildOptions {
+    pub image: ImageRef,
+    pub probes: Vec<Probe>,
+    pub exec_probes: Vec<Vec<String>>,
+    /// For CLI images: arguments replacing CMD; the run to completion is the probe.
+    pub run_args: Option<Vec<String>>,
+    /// The port to probe (default: the first exposed TCP port).
+    pub port: Option<u16>,
+    pub start_timeout: Duration,
+    pub continue_after: ContinueAfter,
+    pub rules: KeepRules,
+    pub verify: bool,
+    pub verify_ignore: Vec<regex::Regex>,
+    pub outputs: Vec<Output>,
+    pub report_dir: PathBuf,
+    pub work_dir: PathBuf,
+    pub sensor: &'static [u8],
+    /// Where the containers run.
+    pub runtime: RuntimeChoice,
+    /// Follow same-origin links from the probed pages, sending at most this many GETs.
+    pub crawl: Option<usize>,
+}
+
+/// Where the slim image goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    Engine { tag: String },
+    DockerArchive { path: PathBuf, tag: String },
+    Oci { dir: PathBuf, tag: String },
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Output::Engine { tag } => write!(f, "docker-daemon:{tag}"),
+            Output::DockerArchive { path, .. } => write!(f, "docker-archive:{}", path.display()),
+            Output::Oci { dir, tag } => write!(f, "oci:{}:{tag}", dir.display()),
+        }
+    }
+}
+
+/// When the traced run ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContinueAfter {
+    /// When the probes are done (the default).
+    Probes,
+    /// After the probes, when the user says so ([`crate::Reporter::wait_for_user`]).
+    Enter,
+    /// After the probes, after this long (the app keeps running meanwhile).
+    Timeout(Duration),
+    /// After the probes, when pare gets SIGUSR1 (`kill -USR1 PID`), for scripts that
+    /// exercise the app themselves; also ends when the app exits.
+    Signal,
+}
+
+/// What the user asked for with `--runtime`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RuntimeChoice {
+    /// The Docker engine when one answers, else an OCI runtime.
+    #[default]
+    Auto,
+    Docker,
+    Oci,
+}

@@ -1,0 +1,141 @@
+//! Phase `read`: open the image, index its layers once, catalogue its packages, and
+//! work out what the app's command line is.
+
+use std::sync::Arc;
+
+use pare_image::{EntryKind, ImageConfig, ImageRead, OpenImage, ReadOptions, RunConfig};
+
+use crate::error::BuildError;
+use crate::options::BuildOptions;
+use crate::report::ImageSize;
+
+/// The original image, read once.
+pub struct Original {
+    pub opened: OpenImage,
+    pub config: ImageConfig,
+    pub run: RunConfig,
+    /// ENTRYPOINT + CMD as Docker combines them (`--run-args` replacing CMD).
+    pub argv: Vec<String>,
+    /// The image's USER, `root` when it has none.
+    pub user: String,
+    /// The first pass: the index, with the bytes the catalogers and ld.so's
+    /// configuration need.
+    pub first: ImageRead,
+    pub sbom: pare_sbom::Sbom,
+    pub size: ImageSize,
+}
+
+impl Original {
+    /// The port the probes go to: the one asked for, else the first exposed TCP port.
+    pub fn port(&self, options: &BuildOptions) -> Option<u16> {
+        options.port.or_else(|| first_tcp_port(&self.run))
+    }
+
+    /// A service (probed on a port) rather than a CLI image (run to completion).
+    pub fn service_port(&self, options: &BuildOptions) -> Option<u16> {
+        self.port(options).filter(|_| options.run_args.is_none())
+    }
+
+    /// The value of `key` in the image's environment, split at `:`.
+    pub fn env_list(&self, key: &str) -> Vec<String> {
+        self.run
+            .env
+            .iter()
+            .flatten()
+            .find_map(|e| e.strip_prefix(key)?.strip_prefix('='))
+            .map(|v| {
+                v.split(':')
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Reads the image. An image in the engine is exported once into the work dir's spool.
+pub fn read(options: &BuildOptions) -> Result<Original, BuildError> {
+    let spool = options.work_dir.join("spool");
+    crate::outputs::create_dir(&spool)?;
+    let opened = pare_image::open_image(&options.image, Some(&spool))?;
+    let config = opened.resolved.config.clone();
+    let run = config.run();
+    let argv = command_line(&run, options.run_args.as_deref()).ok_or(BuildError::NothingToRun)?;
+    let user = run
+        .user
+        .clone()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "root".into());
+    // One pass serves the keep-set (ld.so's configuration) and the catalogers that
+    // tell which packages the slim image keeps.
+    let first = opened.read(&ReadOptions {
+        keep_content: Some(Arc::new(|p: &str, size: u64| {
+            (p.starts_with("/etc/ld.so.conf") && size < 65536) || pare_sbom::wanted(p, size)
+        })),
+        ..pare_sbom::read_options()
+    })?;
+    let sbom = pare_sbom::catalog(&first);
+    let size = ImageSize {
+        uncompressed_bytes: first.layers.iter().map(|l| l.tar_size).sum(),
+        compressed_bytes: first.layers.iter().map(|l| l.blob_size).sum(),
+        files: first
+            .index
+            .nodes
+            .values()
+            .filter(|n| n.kind != EntryKind::Dir)
+            .count() as u64,
+        layers: first.layers.len(),
+    };
+    Ok(Original {
+        opened,
+        config,
+        run,
+        argv,
+        user,
+        first,
+        sbom,
+        size,
+    })
+}
+
+/// ENTRYPOINT + CMD as Docker combines them (run args replace CMD).
+fn command_line(run: &RunConfig, run_args: Option<&[String]>) -> Option<Vec<String>> {
+    let mut argv: Vec<String> = run.entrypoint.clone().unwrap_or_default();
+    match run_args {
+        Some(args) => argv.extend(args.iter().cloned()),
+        None => argv.extend(run.cmd.clone().unwrap_or_default()),
+    }
+    (!argv.is_empty()).then_some(argv)
+}
+
+fn first_tcp_port(run: &RunConfig) -> Option<u16> {
+    run.exposed_ports
+        .iter()
+        .flatten()
+        .filter_map(|(k, _)| {
+            k.strip_suffix("/tcp")
+                .or(Some(k.as_str()))
+                .and_then(|p| p.parse().ok())
+        })
+        .next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_args_replace_cmd_and_keep_the_entrypoint() {
+        let run = RunConfig {
+            entrypoint: Some(vec!["/usr/bin/jq".into()]),
+            cmd: Some(vec!["--help".into()]),
+            ..Default::default()
+        };
+        assert_eq!(command_line(&run, None).unwrap(), ["/usr/bin/jq", "--help"]);
+        assert_eq!(
+            command_line(&run, Some(&["-n".into(), "1+1".into()])).unwrap(),
+            ["/usr/bin/jq", "-n", "1+1"]
+        );
+        assert!(command_line(&RunConfig::default(), None).is_none());
+    }
+}

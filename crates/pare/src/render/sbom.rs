@@ -1,0 +1,106 @@
+//! `pare sbom`'s table for people: a pure function of the SBOM.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use pare_sbom::{Ecosystem, Sbom, UnownedKind};
+
+use crate::units::{bytes, count};
+
+/// The packages as a table (with each one's files when asked), then the unowned
+/// executables and libraries.
+pub fn table(sbom: &Sbom, with_files: bool) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Image     {}", sbom.image.display_name());
+    if let Some(d) = &sbom.distro {
+        let _ = writeln!(
+            out,
+            "Distro    {}",
+            d.pretty_name
+                .clone()
+                .unwrap_or_else(|| format!("{} {}", d.id, d.version_id))
+        );
+    }
+    let mut per_type: BTreeMap<Ecosystem, usize> = BTreeMap::new();
+    for p in &sbom.packages {
+        *per_type.entry(p.ecosystem).or_default() += 1;
+    }
+    let summary: Vec<String> = per_type
+        .iter()
+        .map(|(e, n)| format!("{} {e}", count(*n as u64)))
+        .collect();
+    let _ = writeln!(
+        out,
+        "Packages  {} ({})",
+        count(sbom.packages.len() as u64),
+        summary.join(", ")
+    );
+    let name_w = column_width(sbom.packages.iter().map(|p| p.name.len()), 4, 40);
+    let ver_w = column_width(sbom.packages.iter().map(|p| p.version.len()), 7, 32);
+    let _ = writeln!(
+        out,
+        "\n{:<6}  {:<name_w$}  {:<ver_w$}  {:>6}  LICENSES",
+        "TYPE", "NAME", "VERSION", "FILES"
+    );
+    for p in &sbom.packages {
+        let _ = writeln!(
+            out,
+            "{:<6}  {:<name_w$}  {:<ver_w$}  {:>6}  {}",
+            p.ecosystem.name(),
+            p.name,
+            p.version,
+            count(p.files.len() as u64),
+            short_list(&p.licenses, 3)
+        );
+        if with_files {
+            for f in &p.files {
+                let _ = writeln!(out, "        {}", f.path);
+            }
+        }
+    }
+    if !sbom.unowned.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnowned executables and libraries ({}): no package claims them",
+            count(sbom.unowned.len() as u64)
+        );
+        for u in &sbom.unowned {
+            let kind = match u.kind {
+                UnownedKind::Executable => "executable",
+                UnownedKind::SharedLibrary => "library",
+            };
+            let problem = u
+                .problem
+                .as_ref()
+                .map(|p| format!("  ! {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {:>9}  {kind:<10}  {}{problem}",
+                bytes(u.size),
+                u.path
+            );
+        }
+    }
+    if !sbom.warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{} warning(s) (on stderr)",
+            count(sbom.warnings.len() as u64)
+        );
+    }
+    out
+}
+
+/// The first `n` items, then how many more.
+fn short_list(items: &[String], n: usize) -> String {
+    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    if items.len() > n {
+        let _ = write!(s, " +{} more", items.len() - n);
+    }
+    s
+}
+
+fn column_width(lengths: impl Iterator<Item = usize>, min: usize, max: usize) -> usize {
+    lengths.max().unwrap_or(0).clamp(min, max)
+}
