@@ -56,6 +56,15 @@ impl TarItem {
             link: Some(target.into()),
         }
     }
+    pub fn fifo(name: &str) -> Self {
+        TarItem {
+            name: name.into(),
+            kind: tar::EntryType::Fifo,
+            data: Vec::new(),
+            mode: 0o644,
+            link: None,
+        }
+    }
     pub fn char_device(name: &str) -> Self {
         TarItem {
             name: name.into(),

@@ -83,6 +83,52 @@ impl ContentReducer for SpoolFile {
     }
 }
 
+/// Why an index entry may not be put on disk (or into a slim layer), if it may not:
+/// the rules unpacking and `pare build`'s assembly share, so that a slim image never
+/// holds what the unpacker would refuse. A device file is the runtime's business; an
+/// entry below a symlink or a file would be written through it; a hardlink must name
+/// a regular file the image has at exactly that path (never one reached through a
+/// symlink, which could lead out of the root).
+pub fn refusal(index: &FileIndex, path: &str) -> Option<&'static str> {
+    let node = index.nodes.get(path)?;
+    if !ancestors_are_directories(index, path) {
+        return Some("below a path that is not a directory");
+    }
+    match node.kind {
+        EntryKind::CharDevice | EntryKind::BlockDevice => {
+            Some("device file (the runtime provides /dev)")
+        }
+        EntryKind::Whiteout | EntryKind::OpaqueWhiteout => Some("whiteout"),
+        EntryKind::Hardlink => {
+            let target = node.link.as_deref().unwrap_or_default();
+            let is_file = index
+                .nodes
+                .get(target)
+                .is_some_and(|t| t.kind == EntryKind::File);
+            (!is_file || !ancestors_are_directories(index, target))
+                .then_some("hardlink to no regular file at that path (through a symlink?)")
+        }
+        _ => None,
+    }
+}
+
+/// Whether every ancestor of `path` the index lists is a directory (unlisted ones are
+/// implied directories).
+fn ancestors_are_directories(index: &FileIndex, path: &str) -> bool {
+    let mut at = crate::path::parent(path);
+    while at != "/" {
+        if index
+            .nodes
+            .get(at)
+            .is_some_and(|n| n.kind != EntryKind::Dir)
+        {
+            return false;
+        }
+        at = crate::path::parent(at);
+    }
+    true
+}
+
 fn materialize(index: &FileIndex, rootfs: &Path) -> Result<Unpacked> {
     let mut done = Unpacked::default();
     // Index paths this function created as real directories, and regular files.
@@ -95,8 +141,19 @@ fn materialize(index: &FileIndex, rootfs: &Path) -> Result<Unpacked> {
         .map(|(p, n)| (p.as_str(), n.kind))
         .collect();
     let host = |path: &str| rootfs.join(path.trim_start_matches('/'));
-    for (path, node) in &index.nodes {
+    // Hardlinks last, so that their targets are in place whatever their names.
+    let (links, others): (Vec<_>, Vec<_>) = index
+        .nodes
+        .iter()
+        .partition(|(_, n)| n.kind == EntryKind::Hardlink);
+    for (path, node) in others.into_iter().chain(links) {
         if path == "/" {
+            continue;
+        }
+        if let Some(why) = refusal(index, path) {
+            if why != "whiteout" {
+                done.skipped.push((path.clone(), why));
+            }
             continue;
         }
         let parent = match path.rsplit_once('/') {
@@ -148,12 +205,19 @@ fn materialize(index: &FileIndex, rootfs: &Path) -> Result<Unpacked> {
                 done.entries += 1;
                 continue;
             }
-            EntryKind::CharDevice | EntryKind::BlockDevice | EntryKind::Fifo => {
-                done.skipped
-                    .push((path.clone(), "device or fifo (the runtime provides /dev)"));
-                continue;
+            EntryKind::Fifo => {
+                let c = std::ffi::CString::new(target.as_os_str().as_encoded_bytes())
+                    .map_err(|_| io(std::io::Error::other("a NUL byte in the path")))?;
+                // SAFETY: mkfifo with a NUL-terminated path; it creates, never follows.
+                if unsafe { libc::mkfifo(c.as_ptr(), 0o600) } != 0 {
+                    return Err(io(std::io::Error::last_os_error()));
+                }
             }
-            EntryKind::Whiteout | EntryKind::OpaqueWhiteout => continue,
+            // Refused above.
+            EntryKind::CharDevice
+            | EntryKind::BlockDevice
+            | EntryKind::Whiteout
+            | EntryKind::OpaqueWhiteout => continue,
         }
         done.entries += 1;
         // Owner first: chown clears setuid/setgid bits, so the mode comes after it.

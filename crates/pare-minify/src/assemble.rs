@@ -22,8 +22,8 @@ pub(crate) fn io(path: impl AsRef<Path>) -> impl FnOnce(std::io::Error) -> Assem
 pub struct Slim {
     pub layer: SlimLayer,
     pub config: ImageConfig,
-    /// The seccomp profile (Docker's JSON format) the slim image is verified with.
-    pub profile: serde_json::Value,
+    /// The seccomp profile the slim image is verified with (and shipped as).
+    pub profile: pare_runtime::seccomp::Profile,
 }
 
 /// Builds the slim image from the plan.
@@ -58,6 +58,9 @@ pub struct SlimLayer {
     pub files: usize,
     pub directories: usize,
     pub content_bytes: u64,
+    /// Kept paths the layer leaves out, and why: what unpacking an image refuses
+    /// (device files, hardlinks through symlinks, paths below non-directories).
+    pub left_out: Vec<(String, &'static str)>,
 }
 
 /// Builds the layer tar from the kept paths, parents first (they sort first), and
@@ -65,11 +68,19 @@ pub struct SlimLayer {
 pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, AssembleError> {
     let mut builder = tar::Builder::new(Vec::new());
     let (mut files, mut directories, mut content_bytes) = (0, 0, 0);
+    let mut left_out = Vec::new();
     let ordered = keep
         .paths
         .keys()
         .filter(|p| p.as_str() != "/")
-        .filter_map(|p| index.nodes.get(p).map(|n| (p, n)));
+        .filter_map(|p| index.nodes.get(p).map(|n| (p, n)))
+        .filter(|(p, _)| match pare_image::unpack::refusal(index, p) {
+            Some(why) => {
+                left_out.push(((*p).clone(), why));
+                false
+            }
+            None => true,
+        });
     let (links, others): (Vec<_>, Vec<_>) =
         ordered.partition(|(_, n)| n.kind == EntryKind::Hardlink);
     for (path, node) in others.into_iter().chain(links) {
@@ -130,8 +141,8 @@ pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, Assem
                 header.set_size(0);
                 builder.append_data(&mut header, name, std::io::empty())
             }
-            // Device nodes come from the runtime, never from a slim image; whiteouts
-            // have no meaning in a single layer.
+            // Refused above: device nodes come from the runtime, never from a slim
+            // image; whiteouts have no meaning in a single layer.
             _ => continue,
         };
         result.map_err(io(path))?;
@@ -150,6 +161,7 @@ pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, Assem
         files,
         directories,
         content_bytes,
+        left_out,
     })
 }
 

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use pare_image::{ImageRef, OpenImage};
-use pare_runtime::{BundleSpec, ContainerSpec, Engine, OciRuntime, Running};
+use pare_runtime::seccomp::Profile;
+use pare_runtime::{BundleSpec, ContainerSpec, Engine, Network, OciRuntime, Running};
 
 use crate::error::BuildError;
 use crate::options::RuntimeChoice;
@@ -24,9 +25,11 @@ pub(crate) struct Launch {
     pub user: Option<String>,
     /// (host path, container path, read-only)
     pub binds: Vec<(PathBuf, String, bool)>,
+    /// Capabilities beyond the app's (Docker's default set less CAP_NET_RAW).
     pub cap_add: Vec<String>,
-    /// Docker-format seccomp profile.
-    pub seccomp: Option<serde_json::Value>,
+    pub seccomp: Profile,
+    pub network: Network,
+    pub limits: pare_runtime::Limits,
     /// `pare.build` label value (engine) / bundle directory name (OCI runtime).
     pub role: &'static str,
 }
@@ -104,13 +107,11 @@ impl Backend {
                 })
                 .collect(),
             cap_add: launch.cap_add.clone(),
-            network: "host".into(),
-            security_opt: launch
-                .seccomp
-                .iter()
-                .map(|p| format!("seccomp={p}"))
-                .collect(),
+            cap_drop: vec!["NET_RAW".into()],
+            network: launch.network,
+            security_opt: vec![format!("seccomp={}", launch.seccomp.to_docker())],
             labels: [("pare.build".to_owned(), launch.role.to_owned())].into(),
+            limits: Some(launch.limits),
             ..Default::default()
         };
         Ok(Box::new(engine.start(&spec)?))
@@ -136,7 +137,9 @@ impl Backend {
                 .unwrap_or_default(),
             binds: launch.binds.clone(),
             cap_add: launch.cap_add.clone(),
-            seccomp: launch.seccomp.clone(),
+            seccomp: Some(launch.seccomp.to_oci()),
+            network: launch.network,
+            limits: Some(launch.limits),
         };
         Ok(Box::new(oci.start(&spec)?))
     }

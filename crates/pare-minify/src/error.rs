@@ -66,6 +66,23 @@ pub enum BuildError {
         log_tail: String,
     },
 
+    #[error(
+        "port {port} on the host's 127.0.0.1 is already taken by {holder}: the probes would reach it instead of the app"
+    )]
+    PortBusy {
+        port: u16,
+        holder: pare_runtime::network::PortHolder,
+    },
+
+    #[error("the app ran into {hit}{}", log_text(log_tail))]
+    LimitHit {
+        hit: pare_runtime::LimitHit,
+        log_tail: String,
+    },
+
+    #[error("the app exited while it was being probed{}{}", exit_code_text(*code), log_text(log_tail))]
+    AppDied { code: Option<i64>, log_tail: String },
+
     #[error("port {port} did not open within {seconds}s{}", log_text(log_tail))]
     PortNeverOpened {
         port: u16,
@@ -116,6 +133,13 @@ impl BuildError {
             BuildError::EngineImageWithoutEngine { name } => Some(format!(
                 "docker save -o image.tar {name}, then pare build docker-archive:image.tar"
             )),
+            BuildError::LimitHit { hit, .. } => Some(format!(
+                "if the app really needs more, raise it with {} (an untrusted image gets limits so it cannot exhaust this machine)",
+                hit.flag()
+            )),
+            BuildError::PortBusy { .. } => Some(
+                "stop that process, or leave out --network host: in a network of its own the app cannot be confused with another process".into(),
+            ),
             BuildError::NoBackend { .. } => Some(
                 "start dockerd, or install runc (Debian's runc package) to build without an engine"
                     .into(),

@@ -67,8 +67,30 @@ pub(crate) fn http_probes(options: &BuildOptions) -> Vec<Probe> {
     }
 }
 
-/// Waits until the app is ready: its port accepts, or (CLI image) it has exited.
+/// A limit the container ran into explains a failure better than the failure itself
+/// (a fork bomb's app dies, a disk filler's container is killed).
+fn limit_first<T>(container: &dyn Running, result: Result<T, BuildError>) -> Result<T, BuildError> {
+    match container.limit_hits().first() {
+        Some(hit) => Err(BuildError::LimitHit {
+            hit: *hit,
+            log_tail: container.logs_tail(20),
+        }),
+        None => result,
+    }
+}
+
+/// Waits until the app is ready (its port accepts, or a CLI image has exited), and
+/// within its limits.
 pub(crate) fn wait_ready(
+    container: &dyn Running,
+    readiness: Readiness,
+    timeout: Duration,
+) -> Result<Ready, BuildError> {
+    let ready = wait_ready_unchecked(container, readiness, timeout);
+    limit_first(container, ready)
+}
+
+fn wait_ready_unchecked(
     container: &dyn Running,
     readiness: Readiness,
     timeout: Duration,
@@ -99,7 +121,7 @@ pub(crate) fn wait_ready(
                 }
                 Err(_) => false,
             };
-            match probe::wait_for_port(port, timeout, alive) {
+            match probe::wait_for_port(container.reach(), port, timeout, alive) {
                 Ok(_) => Ok(Ready::Listening(port)),
                 Err(probe::NotReady::Exited) => Err(BuildError::AppExited {
                     port,
@@ -117,8 +139,20 @@ pub(crate) fn wait_ready(
 }
 
 /// Exercises the ready app: HTTP probes, crawl, exec probes (as `user`), then waits
-/// for the chosen end of tracing. A probe the user asked for that fails is an error.
+/// for the chosen end of tracing. A probe the user asked for that fails is an error,
+/// and so is a limit the app ran into meanwhile.
 pub(crate) fn exercise(
+    container: &dyn Running,
+    ready: Ready,
+    options: &BuildOptions,
+    user: &str,
+    reporter: &dyn Reporter,
+) -> Result<Exercised, BuildError> {
+    let exercised = exercise_unchecked(container, ready, options, user, reporter);
+    limit_first(container, exercised)
+}
+
+fn exercise_unchecked(
     container: &dyn Running,
     ready: Ready,
     options: &BuildOptions,
@@ -138,7 +172,12 @@ pub(crate) fn exercise(
     let mut results = Vec::new();
     let probes = http_probes(options);
     for p in &probes {
-        results.push(probe::http(port, p, Duration::from_secs(10)));
+        results.push(probe::http(
+            container.reach(),
+            port,
+            p,
+            Duration::from_secs(10),
+        ));
     }
     let mut crawled = Vec::new();
     if let Some(limit) = options.crawl {
@@ -150,7 +189,13 @@ pub(crate) fn exercise(
                 _ => None,
             })
             .collect();
-        let found = probe::crawl(port, &seeds, limit, Duration::from_secs(10));
+        let found = probe::crawl(
+            container.reach(),
+            port,
+            &seeds,
+            limit,
+            Duration::from_secs(10),
+        );
         let (sent, answers): (Vec<Probe>, Vec<ProbeResult>) = found.into_iter().unzip();
         crawled = sent;
         results.extend(answers);
@@ -160,6 +205,14 @@ pub(crate) fn exercise(
         results.push(exec_probe(container, command, user)?);
     }
     wait_for_the_end(container, options.continue_after, port, reporter)?;
+    // Answers from an app that then died prove nothing about the image: a service
+    // must still run when the probes are done.
+    if let Ok((false, code)) = container.state() {
+        return Err(BuildError::AppDied {
+            code,
+            log_tail: container.logs_tail(20),
+        });
+    }
     // A page the crawl found may fail (its answer is still compared); a probe the
     // user asked for may not.
     let mut asked = results[..user_results]
@@ -204,6 +257,27 @@ fn wait_for_the_end(
     port: u16,
     reporter: &dyn Reporter,
 ) -> Result<(), BuildError> {
+    if continue_after == ContinueAfter::Probes {
+        return Ok(());
+    }
+    // The user (or their script) exercises the app from the host: in a network of its
+    // own, its port is forwarded from the host's for as long as they may.
+    let _forward = match container.reach() {
+        reach @ pare_runtime::Reach::Namespace(_) => Some(
+            pare_runtime::network::Forward::start(reach.clone(), port, port).map_err(|_| {
+                BuildError::PortBusy {
+                    port,
+                    holder: pare_runtime::network::port_holder(port).unwrap_or(
+                        pare_runtime::network::PortHolder {
+                            pid: None,
+                            command: String::new(),
+                        },
+                    ),
+                }
+            })?,
+        ),
+        pare_runtime::Reach::Host => None,
+    };
     match continue_after {
         ContinueAfter::Probes => {}
         ContinueAfter::Timeout(d) => std::thread::sleep(d),

@@ -30,6 +30,11 @@ pub struct BuildOptions {
     pub sensor: &'static [u8],
     /// Where the containers run.
     pub runtime: RuntimeChoice,
+    /// The containers' network: a namespace of their own (reached by entering it),
+    /// or the host's.
+    pub network: pare_runtime::Network,
+    /// Processes, memory and disk the traced and slim containers may use.
+    pub limits: pare_runtime::Limits,
     /// Follow same-origin links from the probed pages, sending at most this many GETs.
     pub crawl: Option<usize>,
 }

@@ -29,55 +29,104 @@ pub(crate) fn outputs_for(backend: &Backend, options: &BuildOptions) -> Vec<Outp
         .collect()
 }
 
-/// The slim image in the engine, to verify with: under the user's tag, or under a
-/// temporary one pare removes (also on Ctrl-C).
-pub(crate) struct InEngine {
-    pub tag: String,
-    pub temporary: Option<pare_runtime::cleanup::Registration>,
+/// The slim image written beside its destinations and loaded into the engine under a
+/// temporary tag, where verification runs it: nothing the user sees yet.
+/// [`Staged::commit`] puts it in place (renames, tags); dropped uncommitted (a build
+/// that failed) it is removed, and on Ctrl-C the cleanup registry removes it.
+pub(crate) struct Staged<'e> {
+    engine: Option<&'e Engine>,
+    /// The temporary tag verification runs, when there is an engine.
+    pub verify_tag: Option<String>,
+    /// (staging path, destination) of each file output.
+    files: Vec<(PathBuf, PathBuf)>,
+    /// The user's tags in the engine.
+    engine_tags: Vec<String>,
+    committed: bool,
+    _on_interrupt: Vec<pare_runtime::cleanup::Registration>,
 }
 
-/// Writes the slim image to every output; returns the engine copy to verify with
-/// (none without an engine).
-pub(crate) fn write_outputs(
-    engine: Option<&Engine>,
+/// Writes the slim image to the staging path of every output and, with an engine,
+/// loads it under a temporary tag.
+pub(crate) fn stage<'e>(
+    engine: Option<&'e Engine>,
     outputs: &[Output],
     slim: &Slim,
-) -> Result<Option<InEngine>, BuildError> {
+) -> Result<Staged<'e>, BuildError> {
     let (config, layer) = (&slim.config, &slim.layer);
-    let engine_tag = match engine {
-        Some(engine) => {
-            let tag = outputs
-                .iter()
-                .find_map(|o| match o {
-                    Output::Engine { tag } => Some(tag.clone()),
-                    _ => None,
-                })
-                .unwrap_or_else(|| format!("pare-verify/{}:slim", std::process::id()));
-            let temporary = (!outputs
-                .iter()
-                .any(|o| matches!(o, Output::Engine { tag: t } if *t == tag)))
-            .then(|| engine.remove_on_interrupt(&tag));
-            let archive = docker_archive(&tag, config, layer)?;
-            engine.load(bytes::Bytes::from(archive))?;
-            Some(InEngine { tag, temporary })
-        }
-        None => None,
+    let mut staged = Staged {
+        engine,
+        verify_tag: None,
+        files: Vec::new(),
+        engine_tags: Vec::new(),
+        committed: false,
+        _on_interrupt: Vec::new(),
     };
     for output in outputs {
-        let result = match output {
-            Output::Engine { .. } => Ok(()),
-            Output::DockerArchive { path, tag } => docker_archive(tag, config, layer)
-                .and_then(|bytes| write_docker_archive(path, &bytes)),
-            Output::Oci { dir, tag } => write_oci_layout(dir, tag, config, layer),
-        };
-        if let Err(e) = result {
-            if let Output::DockerArchive { path, .. } | Output::Oci { dir: path, .. } = output {
-                discard_partial(path);
+        match output {
+            Output::Engine { tag } => staged.engine_tags.push(tag.clone()),
+            Output::DockerArchive { path, tag } => {
+                let staging = staging_path(path);
+                staged.track(&staging, path);
+                let bytes = docker_archive(tag, config, layer)?;
+                std::fs::write(&staging, bytes).map_err(io(&staging))?;
             }
-            return Err(e.into());
+            Output::Oci { dir, tag } => {
+                let staging = staging_path(dir);
+                staged.track(&staging, dir);
+                write_oci_layout(&staging, tag, config, layer)?;
+            }
         }
     }
-    Ok(engine_tag)
+    if let Some(engine) = engine {
+        let tag = format!("pare-verify/{}:slim", std::process::id());
+        staged._on_interrupt.push(engine.remove_on_interrupt(&tag));
+        staged.verify_tag = Some(tag.clone());
+        engine.load(bytes::Bytes::from(docker_archive(&tag, config, layer)?))?;
+    }
+    Ok(staged)
+}
+
+impl Staged<'_> {
+    fn track(&mut self, staging: &Path, dest: &Path) {
+        self.files.push((staging.to_owned(), dest.to_owned()));
+        let path = staging.to_owned();
+        self._on_interrupt
+            .push(pare_runtime::cleanup::register(move || remove_path(&path)));
+    }
+
+    /// Puts the slim image where the user asked: files renamed over their
+    /// destinations, the engine's copy tagged with the user's tags (its temporary tag
+    /// goes).
+    pub fn commit(mut self) -> Result<(), BuildError> {
+        for (staging, dest) in &self.files {
+            replace(staging, dest)?;
+        }
+        if let (Some(engine), Some(temporary)) = (self.engine, &self.verify_tag) {
+            for tag in &self.engine_tags {
+                engine.tag_image(temporary, tag)?;
+            }
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            for (staging, _) in &self.files {
+                remove_path(staging);
+            }
+        }
+        if let (Some(engine), Some(tag)) = (self.engine, &self.verify_tag) {
+            let _ = engine.remove_image(tag);
+        }
+    }
+}
+
+fn remove_path(path: &Path) {
+    let _ = std::fs::remove_dir_all(path);
+    let _ = std::fs::remove_file(path);
 }
 
 /// Creates a directory of pare's own (and its parents).
@@ -101,14 +150,14 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     })
 }
 
-/// Writes an OCI image layout at `dir` with the image tagged `tag`.
-pub fn write_oci_layout(
-    dir: &Path,
+/// Writes an OCI image layout at `staging` (a new directory) with the image tagged
+/// `tag`.
+fn write_oci_layout(
+    staging: &Path,
     tag: &str,
     config: &ImageConfig,
     layer: &SlimLayer,
 ) -> Result<(), AssembleError> {
-    let staging = staging_path(dir);
     let blobs = staging.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).map_err(io(&blobs))?;
     let put = |bytes: &[u8]| -> Result<Digest, AssembleError> {
@@ -142,8 +191,7 @@ pub fn write_oci_layout(
         std::fs::write(&path, bytes).map_err(io(&path))
     };
     write("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
-    write("index.json", &serde_json::to_vec(&index).expect("json"))?;
-    replace(&staging, dir)
+    write("index.json", &serde_json::to_vec(&index).expect("json"))
 }
 
 /// A `docker save` style archive holding the image as `repo_tag`.
@@ -175,13 +223,6 @@ pub fn docker_archive(
     builder.into_inner().map_err(io("docker archive"))
 }
 
-/// Writes a docker archive to `path` via a staging file.
-pub fn write_docker_archive(path: &Path, bytes: &[u8]) -> Result<(), AssembleError> {
-    let staging = staging_path(path);
-    std::fs::write(&staging, bytes).map_err(io(&staging))?;
-    replace(&staging, path)
-}
-
 fn staging_path(dest: &Path) -> PathBuf {
     let name = dest
         .file_name()
@@ -196,11 +237,4 @@ fn replace(staging: &Path, dest: &Path) -> Result<(), AssembleError> {
         std::fs::remove_dir_all(dest).map_err(io(dest))?;
     }
     std::fs::rename(staging, dest).map_err(io(dest))
-}
-
-/// Removes a staging output left by a failed write.
-pub fn discard_partial(dest: &Path) {
-    let staging = staging_path(dest);
-    let _ = std::fs::remove_dir_all(&staging);
-    let _ = std::fs::remove_file(&staging);
 }

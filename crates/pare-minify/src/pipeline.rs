@@ -33,19 +33,14 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
         Ok::<_, BuildError>((plan, slim))
     })?;
     let outputs = crate::outputs::outputs_for(&backend, options);
-    let (in_engine, profile_path) = timings.run(Phase::Assemble, reporter, || {
-        let in_engine = crate::outputs::write_outputs(backend.engine(), &outputs, &slim)?;
-        let profile_path = options.report_dir.join("seccomp.json");
-        let text = serde_json::to_vec_pretty(&slim.profile).unwrap_or_default();
-        crate::outputs::write_file(&profile_path, &text)?;
-        Ok::<_, BuildError>((in_engine, profile_path))
+    let staged = timings.run(Phase::Assemble, reporter, || {
+        crate::outputs::stage(backend.engine(), &outputs, &slim)
     })?;
-    let verify_tag = in_engine.as_ref().map(|e| e.tag.clone());
     let verification = if options.verify {
         let verified = timings.run(Phase::Verify, reporter, || {
             verify(
                 &backend,
-                verify_tag.as_deref(),
+                staged.verify_tag.as_deref(),
                 &slim,
                 &original,
                 &traced,
@@ -56,11 +51,14 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
     } else {
         None
     };
-    if let (Some(engine), Some(copy)) = (backend.engine(), &in_engine)
-        && copy.temporary.is_some()
-    {
-        engine.remove_image(&copy.tag)?;
-    }
+    // Verified, or answering differently (exit 1: the slim image stays for the user to
+    // look at): either way it goes where the user asked. An error above removed it.
+    let profile_path = options.report_dir.join("seccomp.json");
+    timings.run(Phase::Assemble, reporter, || {
+        let text = serde_json::to_vec_pretty(&slim.profile.to_docker()).unwrap_or_default();
+        crate::outputs::write_file(&profile_path, &text)?;
+        staged.commit()
+    })?;
     Ok(report(
         options,
         &backend,
@@ -124,6 +122,14 @@ fn report(
         runtime: backend.name(),
         ratio: original_size.uncompressed_bytes as f64 / layer.tar.len().max(1) as f64,
         files_removed: original_size.files.saturating_sub(slim_files),
+        left_out: layer
+            .left_out
+            .iter()
+            .map(|(path, why)| crate::report::LeftOut {
+                path: path.clone(),
+                reason: (*why).to_owned(),
+            })
+            .collect(),
         slim: ImageSize {
             uncompressed_bytes: layer.tar.len() as u64,
             compressed_bytes: layer.gzip.len() as u64,

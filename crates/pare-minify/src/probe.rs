@@ -6,8 +6,9 @@
 //! proxies from the environment and pooling, none of which a probe may use.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+
+use pare_runtime::Reach;
 
 use serde::{Deserialize, Serialize};
 
@@ -96,18 +97,19 @@ pub enum NotReady {
     TimedOut,
 }
 
-/// Waits until something accepts on 127.0.0.1:`port`, polling with back-off.
-/// `alive` is asked between attempts so an app that died is reported at once.
+/// Waits until something accepts on 127.0.0.1:`port` as `reach` sees it, polling
+/// with back-off. `alive` is asked between attempts so an app that died is reported
+/// at once.
 pub fn wait_for_port(
+    reach: &Reach,
     port: u16,
     timeout: Duration,
     mut alive: impl FnMut() -> bool,
 ) -> Result<Duration, NotReady> {
     let start = Instant::now();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut pause = Duration::from_millis(5);
     loop {
-        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        if reach.connect(port, Duration::from_millis(200)).is_ok() {
             return Ok(start.elapsed());
         }
         if !alive() {
@@ -121,8 +123,8 @@ pub fn wait_for_port(
     }
 }
 
-/// Sends one HTTP probe to 127.0.0.1:`port`.
-pub fn http(port: u16, probe: &Probe, timeout: Duration) -> ProbeResult {
+/// Sends one HTTP probe to 127.0.0.1:`port` as `reach` sees it.
+pub fn http(reach: &Reach, port: u16, probe: &Probe, timeout: Duration) -> ProbeResult {
     let start = Instant::now();
     let label = probe.label();
     let result = match probe {
@@ -132,7 +134,7 @@ pub fn http(port: u16, probe: &Probe, timeout: Duration) -> ProbeResult {
             headers,
             body,
             expect_status,
-        } => request(port, method, path, headers, body.as_deref(), timeout).and_then(
+        } => request(reach, port, method, path, headers, body.as_deref(), timeout).and_then(
             |(status, body)| match expect_status {
                 Some(want) if *want != status => Err((
                     Some(status),
@@ -166,6 +168,7 @@ pub fn http(port: u16, probe: &Probe, timeout: Duration) -> ProbeResult {
 type Failure = (Option<u16>, String, String);
 
 fn request(
+    reach: &Reach,
     port: u16,
     method: &str,
     path: &str,
@@ -174,8 +177,7 @@ fn request(
     timeout: Duration,
 ) -> Result<(u16, String), Failure> {
     let fail = |e: std::io::Error| (None, String::new(), e.to_string());
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(fail)?;
+    let mut stream = reach.connect(port, timeout).map_err(fail)?;
     stream.set_read_timeout(Some(timeout)).map_err(fail)?;
     stream.set_write_timeout(Some(timeout)).map_err(fail)?;
     let mut head = format!(
@@ -365,6 +367,7 @@ fn resolve_link(page: &str, value: &str) -> Option<String> {
 /// path and answer), sending `GET` for at most `limit` new paths. Returns the probes
 /// it sent (so the slim image can be sent exactly the same) and what they got.
 pub fn crawl(
+    reach: &Reach,
     port: u16,
     seeds: &[(String, &ProbeResult)],
     limit: usize,
@@ -396,7 +399,7 @@ pub fn crawl(
             body: None,
             expect_status: None,
         };
-        let result = http(port, &probe, timeout);
+        let result = http(reach, port, &probe, timeout);
         enqueue(&path, &result, &mut queue);
         sent.push((probe, result));
     }
@@ -502,8 +505,9 @@ mod tests {
                 }
             }
         });
-        wait_for_port(port, Duration::from_secs(5), || true).unwrap();
+        wait_for_port(&Reach::Host, port, Duration::from_secs(5), || true).unwrap();
         let result = http(
+            &Reach::Host,
             port,
             &Probe::parse_http("GET /y").unwrap(),
             Duration::from_secs(5),

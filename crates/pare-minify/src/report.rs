@@ -24,6 +24,10 @@ pub struct BuildReport {
     /// The original's packages (by the SBOM catalogers), kept or removed.
     pub packages: Packages,
     pub files_removed: u64,
+    /// Paths the trace kept that the slim layer leaves out, and why (a device file,
+    /// a hardlink through a symlink: what unpacking an image refuses).
+    #[serde(default)]
+    pub left_out: Vec<LeftOut>,
     pub syscalls: Vec<String>,
     /// Paths the sensor saw named by a file syscall (found or not).
     pub traced_paths: usize,
@@ -35,6 +39,12 @@ pub struct BuildReport {
     pub seccomp_profile: Option<String>,
     pub phases_ms: BTreeMap<String, u128>,
     pub app_log_tail: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LeftOut {
+    pub path: String,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

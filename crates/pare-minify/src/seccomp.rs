@@ -1,10 +1,57 @@
-//! A seccomp profile in Docker's JSON format that allows exactly the syscalls the app
-//! was seen to use, plus what the runtime needs between installing the filter and
-//! handing over to the app (runc applies the profile before its final execve).
+//! The seccomp profiles of a build. The traced container runs under Docker's default
+//! profile as it applies to the app (not relaxed by the capabilities the sensor
+//! needs), plus the few syscalls the sensor itself makes, which the sensor refuses the
+//! app again with a filter of its own. The slim image gets Docker's default profile
+//! narrowed to exactly the syscalls the app was seen to use, plus what the runtime
+//! needs between installing the filter and handing over to the app (runc applies the
+//! profile before its final execve); a syscall list can only narrow it.
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use pare_runtime::seccomp::{Host, Profile, app_caps};
+
+/// What the sensor does beyond the app: watch the filesystem (fanotify_init), and give
+/// the app a mount namespace without pare's directories (unshare, mount, umount2).
+const SENSOR_SYSCALLS: [&str; 4] = ["fanotify_init", "unshare", "mount", "umount2"];
+
+/// The capabilities of the traced container beyond the app's: ptrace for the sensor
+/// (CAP_SYS_ADMIN, for fanotify and the mount namespace, is added to the container
+/// too, but the profile is resolved without it so it does not relax the profile).
+const SENSOR_CAPS: [&str; 1] = ["CAP_SYS_PTRACE"];
+
+/// The profiles of the traced container.
+pub struct Containment {
+    /// The container's: Docker's default for the sensor's capabilities, plus
+    /// [`SENSOR_SYSCALLS`].
+    pub container: Profile,
+    /// What the container allows and the app may not have: the sensor's
+    /// `--deny-syscalls`.
+    pub deny_for_app: Vec<String>,
+}
+
+/// Docker's default profile for the app's capabilities on this machine.
+pub fn app_profile() -> Profile {
+    Profile::docker_default(&app_caps(), &Host::current())
+}
+
+/// The traced container's profile and what the sensor must take away from the app.
+pub fn containment() -> Containment {
+    let host = Host::current();
+    let mut caps = app_caps();
+    caps.extend(SENSOR_CAPS.iter().map(|c| (*c).to_owned()));
+    let mut container = Profile::docker_default(&caps, &host);
+    container.allow(&SENSOR_SYSCALLS);
+    let app = Profile::docker_default(&app_caps(), &host).allowed_names();
+    let deny_for_app = container
+        .allowed_names()
+        .into_iter()
+        .filter(|n| !app.contains(n))
+        .collect();
+    Containment {
+        container,
+        deny_for_app,
+    }
+}
 
 /// Syscalls made after the filter is in place but before the app's code runs:
 /// runc's last steps, execve, the dynamic loader and libc start-up, and signal
@@ -86,33 +133,56 @@ const RUNTIME_SYSCALLS: &[&str] = &[
     "write",
 ];
 
-/// The profile, as Docker's `--security-opt seccomp=FILE` reads it.
-pub fn profile(traced: &BTreeSet<String>) -> Value {
-    let names: BTreeSet<&str> = traced
+/// The slim image's profile: Docker's default for the app, allowing only what the app
+/// was seen to use and what the runtime needs.
+pub fn profile(traced: &BTreeSet<String>) -> Profile {
+    let names: BTreeSet<String> = traced
         .iter()
-        .map(String::as_str)
-        .chain(RUNTIME_SYSCALLS.iter().copied())
+        .cloned()
+        .chain(RUNTIME_SYSCALLS.iter().map(|s| (*s).to_owned()))
         .collect();
-    json!({
-        "defaultAction": "SCMP_ACT_ERRNO",
-        "defaultErrnoRet": 1,
-        "archMap": [
-            {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86", "SCMP_ARCH_X32"]},
-            {"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]}
-        ],
-        "syscalls": [{"names": names, "action": "SCMP_ACT_ALLOW"}]
-    })
+    app_profile().restricted_to(&names)
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn includes_runtime_and_traced() {
-        let traced = ["accept4".to_owned(), "openat".to_owned()].into();
-        let p = super::profile(&traced);
-        let names = p["syscalls"][0]["names"].as_array().unwrap();
-        assert!(names.iter().any(|n| n == "accept4"));
-        assert!(names.iter().any(|n| n == "close_range"));
-        assert_eq!(p["defaultAction"], "SCMP_ACT_ERRNO");
+    fn includes_runtime_and_traced_but_nothing_docker_refuses() {
+        let traced = [
+            "accept4".to_owned(),
+            "openat".to_owned(),
+            "mount".to_owned(),
+        ]
+        .into();
+        let names = super::profile(&traced).allowed_names();
+        assert!(names.contains("accept4"));
+        assert!(names.contains("close_range"));
+        assert!(
+            !names.contains("mount"),
+            "a traced name cannot widen the profile"
+        );
+        assert!(!names.contains("listen"), "only what was traced");
+    }
+
+    #[test]
+    fn the_sensor_gets_its_syscalls_and_the_app_loses_them() {
+        let c = super::containment();
+        let allowed = c.container.allowed_names();
+        for name in ["fanotify_init", "unshare", "mount", "umount2", "ptrace"] {
+            assert!(allowed.contains(name), "{name}");
+        }
+        for name in ["fanotify_init", "unshare", "mount", "umount2", "kcmp"] {
+            assert!(c.deny_for_app.iter().any(|d| d == name), "{name}");
+        }
+        // What Docker allows the app stays allowed.
+        assert!(
+            !c.deny_for_app
+                .iter()
+                .any(|d| d == "ptrace" || d == "openat")
+        );
+        // Never in the container at all.
+        for name in ["keyctl", "add_key", "bpf", "io_uring_setup", "setns"] {
+            assert!(!allowed.contains(name), "{name}");
+        }
     }
 }

@@ -45,16 +45,27 @@ pub(crate) fn start<'b>(
     if options.continue_after == ContinueAfter::Signal {
         exercise::continue_signal()?;
     }
+    let service_port = original.service_port(options);
+    check_port_free(options, service_port)?;
     let sensor_path = options.work_dir.join("pare-sensor");
     write_executable(&sensor_path, options.sensor)?;
     let out_dir = options.work_dir.join("out");
     crate::outputs::create_dir(&out_dir)?;
+    let containment = crate::seccomp::containment();
     let mut argv = vec![
         "/.pare/sensor".to_owned(),
         "--out".into(),
         "/.pare/out".into(),
         "--user".into(),
         original.user.clone(),
+        // The app must neither read nor write what the sensor reports to pare.
+        "--hide".into(),
+        "/.pare".into(),
+        "--deny-syscalls".into(),
+        containment.deny_for_app.join(","),
+        // Before pare's own stop grace (15 s) runs out, so the report is complete.
+        "--kill-after".into(),
+        "10".into(),
         "--".into(),
     ];
     argv.extend(original.argv.iter().cloned());
@@ -66,7 +77,9 @@ pub(crate) fn start<'b>(
             (out_dir.clone(), "/.pare/out".into(), false),
         ],
         cap_add: vec!["SYS_PTRACE".into(), "SYS_ADMIN".into()],
-        seccomp: None,
+        seccomp: containment.container,
+        network: options.network,
+        limits: options.limits,
         role: "trace",
     };
     // In the engine, an image from an archive or layout goes in under a temporary tag,
@@ -90,7 +103,6 @@ pub(crate) fn start<'b>(
             Backend::start_in_bundle(oci, &rootfs, &original.run, &launch)?
         }
     };
-    let service_port = original.service_port(options);
     let readiness = service_port.map_or(Readiness::Exit, Readiness::Port);
     let ready = exercise::wait_ready(container.as_ref(), readiness, options.start_timeout)?;
     Ok(TracedApp {
@@ -128,6 +140,20 @@ pub(crate) fn probe(
         sensor,
         exercised,
     })
+}
+
+/// On the host's network, the port the app will listen on must be free: a process
+/// already listening there would answer the probes in the app's place.
+pub(crate) fn check_port_free(options: &BuildOptions, port: Option<u16>) -> Result<(), BuildError> {
+    match port {
+        Some(port) if options.network == pare_runtime::Network::Host => {
+            match pare_runtime::network::port_holder(port) {
+                Some(holder) => Err(BuildError::PortBusy { port, holder }),
+                None => Ok(()),
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 fn write_executable(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {

@@ -28,7 +28,7 @@ pub(crate) fn verify(
     slim: SlimRun<'_>,
     original: &Original,
     options: &BuildOptions,
-    profile: &serde_json::Value,
+    profile: &pare_runtime::seccomp::Profile,
     traced: &Exercised,
 ) -> Result<Verification, BuildError> {
     // The image's own user and command (CMD replaced by --run-args, as when traced).
@@ -37,9 +37,12 @@ pub(crate) fn verify(
         user: None,
         binds: Vec::new(),
         cap_add: Vec::new(),
-        seccomp: Some(profile.clone()),
+        seccomp: profile.clone(),
+        network: options.network,
+        limits: options.limits,
         role: "verify",
     };
+    crate::trace::check_port_free(options, original.service_port(options))?;
     let container = match &slim {
         SlimRun::Engine(engine, tag) => Backend::start_in_engine(engine, tag, &launch)?,
         SlimRun::Bundle(oci, rootfs) => {

@@ -13,7 +13,8 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
-use crate::{Result, RuntimeError, cleanup, engine_error};
+use crate::limits::{DiskUse, Limits, Watch};
+use crate::{LimitHit, Network, Reach, Result, RuntimeError, cleanup, engine_error};
 
 /// A connection to the engine.
 pub struct Engine {
@@ -33,10 +34,14 @@ pub struct ContainerSpec {
     /// `host:container[:ro]`
     pub binds: Vec<String>,
     pub cap_add: Vec<String>,
-    /// `host` or `none`: pare never gives a container an address of its own.
-    pub network: String,
+    pub cap_drop: Vec<String>,
+    /// A namespace of its own with loopback only (`none`), or the host's: pare never
+    /// gives a container an address of its own.
+    pub network: Network,
     pub security_opt: Vec<String>,
     pub labels: HashMap<String, String>,
+    /// Processes, memory and disk the container may use.
+    pub limits: Option<Limits>,
 }
 
 /// What an exec probe printed and how it ended.
@@ -84,8 +89,18 @@ impl Engine {
             host_config: Some(HostConfig {
                 binds: Some(spec.binds.clone()),
                 cap_add: Some(spec.cap_add.clone()),
-                network_mode: Some(spec.network.clone()),
+                cap_drop: Some(spec.cap_drop.clone()),
+                network_mode: Some(
+                    match spec.network {
+                        Network::Private => "none",
+                        Network::Host => "host",
+                    }
+                    .into(),
+                ),
                 security_opt: Some(spec.security_opt.clone()),
+                pids_limit: spec.limits.map(|l| i64::from(l.pids)),
+                memory: spec.limits.map(|l| l.memory as i64),
+                memory_swap: spec.limits.map(|l| l.memory as i64),
                 ..Default::default()
             }),
             ..Default::default()
@@ -111,9 +126,11 @@ impl Engine {
                 }
             }
         });
-        let container = Container {
+        let mut container = Container {
             engine: self,
             id,
+            reach: Reach::Host,
+            watch: None,
             _registration: registration,
         };
         self.rt
@@ -122,6 +139,15 @@ impl Engine {
                 None::<bollard::query_parameters::StartContainerOptions>,
             ))
             .map_err(|e| engine_error("start container", e))?;
+        let info = container.inspect()?;
+        if spec.network == Network::Private {
+            container.reach = namespace(&info)?;
+        }
+        if let (Some(limits), Some(pid)) = (spec.limits, info.state.as_ref().and_then(|s| s.pid))
+            && pid > 0
+        {
+            container.watch = Some(watch_limits(pid as i32, limits, &info));
+        }
         Ok(container)
     }
 
@@ -173,6 +199,22 @@ impl Engine {
                 let _ = engine.remove_image(&name);
             }
         })
+    }
+
+    /// Gives the image `source` the name `target` (`repo:tag`; a registry host with a
+    /// port, `host:5000/app:1`, splits at the last colon after the last slash).
+    pub fn tag_image(&self, source: &str, target: &str) -> Result<()> {
+        let (repo, tag) = match target.rsplit_once(':') {
+            Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+            _ => (target, "latest"),
+        };
+        let options = bollard::query_parameters::TagImageOptions {
+            repo: Some(repo.to_owned()),
+            tag: Some(tag.to_owned()),
+        };
+        self.rt
+            .block_on(self.docker.tag_image(source, Some(options)))
+            .map_err(|e| engine_error("tag image", e))
     }
 
     /// Removes an image by name (used to drop the slim image when the user asked
@@ -239,6 +281,8 @@ impl<R: std::io::Read> Iterator for Chunks<R> {
 pub struct Container<'e> {
     engine: &'e Engine,
     id: String,
+    reach: Reach,
+    watch: Option<Watch>,
     _registration: cleanup::Registration,
 }
 
@@ -246,9 +290,68 @@ impl Container<'_> {
     pub fn id(&self) -> &str {
         &self.id
     }
+
+    fn inspect(&self) -> Result<bollard::models::ContainerInspectResponse> {
+        self.engine
+            .rt
+            .block_on(self.engine.docker.inspect_container(
+                &self.id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            ))
+            .map_err(|e| engine_error("inspect container", e))
+    }
+}
+
+/// The container's network namespace, by the engine's sandbox key (it outlives a
+/// restart of the app, unlike `/proc/PID/ns/net`). Needs pare on the engine's host
+/// with the rights to open it.
+fn namespace(info: &bollard::models::ContainerInspectResponse) -> Result<Reach> {
+    let key = info
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.sandbox_key.clone())
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| RuntimeError::Engine {
+            what: "network namespace".into(),
+            message: "the engine gave no sandbox key for the container".into(),
+        })?;
+    Reach::namespace(std::path::Path::new(&key)).map_err(|e| RuntimeError::Engine {
+        what: "network namespace".into(),
+        message: format!(
+            "cannot open {key} ({e}): run pare as root on the engine's host, or use --network host"
+        ),
+    })
+}
+
+/// Watches the container's cgroup and its writable layer (overlay2's upper
+/// directory, when this host can read it); past the disk limit its init is killed.
+fn watch_limits(
+    pid: i32,
+    limits: Limits,
+    info: &bollard::models::ContainerInspectResponse,
+) -> Watch {
+    let upper = info
+        .graph_driver
+        .as_ref()
+        .and_then(|g| g.data.get("UpperDir").cloned())
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_dir());
+    let disk = upper.map_or(DiskUse::Unknown, DiskUse::Tree);
+    Watch::start(pid, limits, disk, move || {
+        // SAFETY: kill with a pid the engine reported for the container's init.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    })
 }
 
 impl crate::Running for Container<'_> {
+    fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
+    fn limit_hits(&self) -> Vec<LimitHit> {
+        self.watch.as_ref().map(Watch::hits).unwrap_or_default()
+    }
+
     fn state(&self) -> Result<(bool, Option<i64>)> {
         let info = self
             .engine

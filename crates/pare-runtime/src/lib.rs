@@ -7,11 +7,16 @@
 
 pub mod cleanup;
 mod engine;
+pub mod limits;
+pub mod network;
 pub mod runc;
+pub mod seccomp;
 
 use std::time::Duration;
 
 pub use engine::{Container, ContainerSpec, Engine, ExecOutput};
+pub use limits::{LimitHit, Limits};
+pub use network::{Network, Reach};
 pub use runc::{BundleSpec, OciContainer, OciRuntime};
 
 /// A started container, whichever runs it: what probing and tracing need of it.
@@ -28,6 +33,10 @@ pub trait Running {
     fn logs_tail(&self, lines: usize) -> String;
     /// Runs a command inside the container and collects its output.
     fn exec(&self, cmd: &[String], user: Option<&str>) -> Result<ExecOutput>;
+    /// Where connections to the container's ports are made from.
+    fn reach(&self) -> &Reach;
+    /// The limits the container ran into so far.
+    fn limit_hits(&self) -> Vec<LimitHit>;
 }
 
 /// What can go wrong talking to the engine.

@@ -15,26 +15,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::{ExecOutput, Result, Running, RuntimeError, cleanup};
-
-/// Docker's default capability set: the daemonless container gets what the engine
-/// would give it.
-const DEFAULT_CAPS: [&str; 14] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FSETID",
-    "CAP_FOWNER",
-    "CAP_MKNOD",
-    "CAP_NET_RAW",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETFCAP",
-    "CAP_SETPCAP",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SYS_CHROOT",
-    "CAP_KILL",
-    "CAP_AUDIT_WRITE",
-];
+use crate::limits::{DiskUse, Limits, Watch};
+use crate::{ExecOutput, LimitHit, Network, Reach, Result, Running, RuntimeError, cleanup};
 
 /// An OCI runtime binary, with pare's own state directory (so `runc list` of other
 /// tools never shows pare's containers, and pare never touches theirs).
@@ -56,10 +38,16 @@ pub struct BundleSpec {
     pub user: String,
     /// (host path, container path, read-only)
     pub binds: Vec<(PathBuf, String, bool)>,
-    /// Extra capabilities, without the `CAP_` prefix (as Docker's `--cap-add`).
+    /// Capabilities beyond [`crate::seccomp::app_caps`], without the `CAP_` prefix (as
+    /// Docker's `--cap-add`).
     pub cap_add: Vec<String>,
-    /// A seccomp profile in Docker's JSON format, applied as the OCI config's.
+    /// The OCI config's `linux.seccomp` (see [`crate::seccomp::Profile::to_oci`]).
     pub seccomp: Option<Value>,
+    pub network: Network,
+    /// Processes and memory (the container's cgroup) and disk: with limits, the
+    /// container writes to an overlay of `rootfs` whose upper layer is a tmpfs of
+    /// `disk` bytes, so `rootfs` itself is never changed.
+    pub limits: Option<Limits>,
 }
 
 impl OciRuntime {
@@ -108,7 +96,14 @@ impl OciRuntime {
             .ok_or_else(|| oci_error("start", "the rootfs has no parent directory"))?
             .to_owned();
         let (uid, gid, groups) = resolve_user(&spec.rootfs, &spec.user)?;
-        let config = bundle_config(spec, uid, gid, &groups);
+        let writable = match spec.limits {
+            Some(limits) => Some(WritableRoot::mount(&spec.rootfs, &bundle, limits.disk)?),
+            None => None,
+        };
+        let root = writable
+            .as_ref()
+            .map_or_else(|| spec.rootfs.clone(), |w| w.merged.clone());
+        let config = bundle_config(spec, &root, uid, gid, &groups);
         let config_path = bundle.join("config.json");
         std::fs::write(
             &config_path,
@@ -141,7 +136,9 @@ impl OciRuntime {
         });
         let status = self
             .command()
-            .args(["run", "--detach", "--no-new-keyring", "--bundle"])
+            // runc gives the container a session keyring of its own (not the host's,
+            // which --no-new-keyring would share).
+            .args(["run", "--detach", "--bundle"])
             .arg(&bundle)
             .arg("--pid-file")
             .arg(&pid_file)
@@ -158,7 +155,10 @@ impl OciRuntime {
             rootfs: spec.rootfs.clone(),
             pid: 0,
             exit: Mutex::new(None),
+            reach: Reach::Host,
+            watch: None,
             _registration: registration,
+            writable,
         };
         if !status.success() {
             return Err(oci_error("run", &container.logs_tail(10)));
@@ -168,6 +168,22 @@ impl OciRuntime {
             .and_then(|s| s.trim().parse::<i32>().ok())
             .ok_or_else(|| oci_error("run", "no pid file was written"))?;
         container.pid = pid;
+        if let (Some(limits), Some(writable)) = (spec.limits, &container.writable) {
+            let disk = DiskUse::Filesystem(writable.tmpfs.clone());
+            // The tmpfs stops the writes itself; nothing to kill.
+            container.watch = Some(Watch::start(pid, limits, disk, || {}));
+        }
+        if spec.network == Network::Private {
+            // Held open, so the namespace stays reachable however the app's
+            // processes come and go.
+            let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
+            container.reach = Reach::namespace(&path).map_err(|e| {
+                oci_error(
+                    "network namespace",
+                    &format!("cannot open {}: {e}", path.display()),
+                )
+            })?;
+        }
         Ok(container)
     }
 }
@@ -180,7 +196,107 @@ pub struct OciContainer<'r> {
     rootfs: PathBuf,
     pid: i32,
     exit: Mutex<Option<i64>>,
+    reach: Reach,
+    watch: Option<Watch>,
     _registration: cleanup::Registration,
+    /// Unmounted when the container is gone (fields drop after `drop` ran).
+    writable: Option<WritableRoot>,
+}
+
+/// The root a container writes to: an overlay of the unpacked image (its lower layer,
+/// never written) and a tmpfs of the disk limit's size (the upper layer), mounted in
+/// the bundle and unmounted when dropped (or, on Ctrl-C, by the cleanup registry).
+struct WritableRoot {
+    merged: PathBuf,
+    tmpfs: PathBuf,
+    _registration: cleanup::Registration,
+}
+
+impl WritableRoot {
+    fn mount(lower: &Path, bundle: &Path, disk: u64) -> Result<WritableRoot> {
+        let tmpfs = bundle.join("writable");
+        let merged = bundle.join("merged");
+        let fail = |what: &str, e: std::io::Error| {
+            oci_error("mount the writable root", &format!("{what}: {e}"))
+        };
+        for dir in [&tmpfs, &merged] {
+            std::fs::create_dir_all(dir).map_err(|e| fail(&dir.display().to_string(), e))?;
+        }
+        let registration = cleanup::register({
+            let (merged, tmpfs) = (merged.clone(), tmpfs.clone());
+            move || {
+                unmount(&merged);
+                unmount(&tmpfs);
+            }
+        });
+        mount(
+            Some("tmpfs"),
+            &tmpfs,
+            Some("tmpfs"),
+            0,
+            &format!("size={disk},mode=0755"),
+        )
+        .map_err(|e| fail("tmpfs", e))?;
+        let root = WritableRoot {
+            merged,
+            tmpfs,
+            _registration: registration,
+        };
+        for dir in ["upper", "work"] {
+            std::fs::create_dir(root.tmpfs.join(dir)).map_err(|e| fail(dir, e))?;
+        }
+        let options = format!(
+            "lowerdir={},upperdir={},workdir={}",
+            lower.display(),
+            root.tmpfs.join("upper").display(),
+            root.tmpfs.join("work").display()
+        );
+        mount(Some("overlay"), &root.merged, Some("overlay"), 0, &options)
+            .map_err(|e| fail("overlay", e))?;
+        Ok(root)
+    }
+}
+
+impl Drop for WritableRoot {
+    fn drop(&mut self) {
+        unmount(&self.merged);
+        unmount(&self.tmpfs);
+    }
+}
+
+fn mount(
+    source: Option<&str>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: &str,
+) -> std::io::Result<()> {
+    let c = |s: &str| std::ffi::CString::new(s).map_err(std::io::Error::other);
+    let target = std::ffi::CString::new(target.as_os_str().as_encoded_bytes())
+        .map_err(std::io::Error::other)?;
+    let (source, fstype, data) = (c(source.unwrap_or(""))?, c(fstype.unwrap_or(""))?, c(data)?);
+    // SAFETY: mount(2) with NUL-terminated strings that outlive the call.
+    let rc = unsafe {
+        libc::mount(
+            source.as_ptr(),
+            target.as_ptr(),
+            fstype.as_ptr(),
+            flags,
+            data.as_ptr().cast(),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn unmount(target: &Path) {
+    if let Ok(c) = std::ffi::CString::new(target.as_os_str().as_encoded_bytes()) {
+        // SAFETY: umount2 with a NUL-terminated path; a path not mounted just fails.
+        unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
+    }
 }
 
 impl OciContainer<'_> {
@@ -210,6 +326,14 @@ impl OciContainer<'_> {
 }
 
 impl Running for OciContainer<'_> {
+    fn reach(&self) -> &Reach {
+        &self.reach
+    }
+
+    fn limit_hits(&self) -> Vec<LimitHit> {
+        self.watch.as_ref().map(Watch::hits).unwrap_or_default()
+    }
+
     fn state(&self) -> Result<(bool, Option<i64>)> {
         let code = self.reap();
         Ok((code.is_none(), code))
@@ -325,9 +449,10 @@ fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// The OCI runtime config (runtime-spec 1.0) for one container: runc's own `runc spec`
-/// defaults, with Docker's capabilities, the host network, and pare's mounts.
-fn bundle_config(spec: &BundleSpec, uid: u32, gid: u32, groups: &[u32]) -> Value {
-    let mut caps: Vec<String> = DEFAULT_CAPS.iter().map(|c| (*c).to_owned()).collect();
+/// defaults, with Docker's capabilities (less CAP_NET_RAW), a network namespace of its
+/// own unless the host's is asked for, and pare's mounts.
+fn bundle_config(spec: &BundleSpec, root: &Path, uid: u32, gid: u32, groups: &[u32]) -> Value {
+    let mut caps: Vec<String> = crate::seccomp::app_caps();
     for extra in &spec.cap_add {
         let name = format!("CAP_{}", extra.trim_start_matches("CAP_"));
         if !caps.contains(&name) {
@@ -359,9 +484,23 @@ fn bundle_config(spec: &BundleSpec, uid: u32, gid: u32, groups: &[u32]) -> Value
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
     }
+    let mut namespaces = vec![
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+        json!({"type": "uts"}),
+        json!({"type": "mount"}),
+    ];
+    if spec.network == Network::Private {
+        namespaces.push(json!({"type": "network"}));
+    }
+    let mut resources = json!({"devices": [{"allow": false, "access": "rwm"}]});
+    if let Some(limits) = spec.limits {
+        resources["pids"] = json!({"limit": limits.pids});
+        resources["memory"] = json!({"limit": limits.memory, "swap": limits.memory});
+    }
     let mut linux = json!({
-        "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}],
-        "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+        "namespaces": namespaces,
+        "resources": resources,
         "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
                         "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
                         "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
@@ -369,7 +508,7 @@ fn bundle_config(spec: &BundleSpec, uid: u32, gid: u32, groups: &[u32]) -> Value
                           "/proc/sysrq-trigger"],
     });
     if let Some(profile) = &spec.seccomp {
-        linux["seccomp"] = seccomp_for_oci(profile);
+        linux["seccomp"] = profile.clone();
     }
     json!({
         "ociVersion": "1.0.2",
@@ -382,48 +521,11 @@ fn bundle_config(spec: &BundleSpec, uid: u32, gid: u32, groups: &[u32]) -> Value
             "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
             "noNewPrivileges": false
         },
-        "root": {"path": "rootfs", "readonly": false},
+        "root": {"path": root, "readonly": false},
         "hostname": "pare",
         "mounts": mounts,
         "linux": linux,
     })
-}
-
-/// Docker's seccomp JSON as the OCI config's `linux.seccomp` (the same actions and
-/// names; Docker's `archMap` becomes the flat `architectures` list).
-pub fn seccomp_for_oci(profile: &Value) -> Value {
-    let mut architectures: Vec<Value> = Vec::new();
-    for arch in profile["archMap"].as_array().into_iter().flatten() {
-        architectures.push(arch["architecture"].clone());
-        architectures.extend(
-            arch["subArchitectures"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .cloned(),
-        );
-    }
-    let syscalls: Vec<Value> = profile["syscalls"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|s| {
-            let mut rule = json!({"names": s["names"], "action": s["action"]});
-            if let Some(args) = s.get("args").filter(|a| !a.is_null()) {
-                rule["args"] = args.clone();
-            }
-            rule
-        })
-        .collect();
-    let mut out = json!({
-        "defaultAction": profile["defaultAction"],
-        "architectures": architectures,
-        "syscalls": syscalls,
-    });
-    if let Some(errno) = profile.get("defaultErrnoRet") {
-        out["defaultErrnoRet"] = errno.clone();
-    }
-    out
 }
 
 /// `USER` resolved like Docker does, against the rootfs's /etc/passwd and /etc/group:
@@ -540,21 +642,5 @@ mod tests {
         std::os::unix::fs::symlink("/etc", rootfs.join("etc")).expect("symlink");
         // The host's root user must not be found through the link.
         assert!(resolve_user(&rootfs, "root").is_err());
-    }
-
-    #[test]
-    fn docker_seccomp_becomes_oci_seccomp() {
-        let docker = json!({
-            "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
-            "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}],
-            "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]
-        });
-        let oci = seccomp_for_oci(&docker);
-        assert_eq!(
-            oci["architectures"],
-            json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"])
-        );
-        assert_eq!(oci["syscalls"][0]["names"], json!(["read", "write"]));
-        assert_eq!(oci["defaultErrnoRet"], 1);
     }
 }

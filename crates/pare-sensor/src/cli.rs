@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// How the app is stopped at syscalls.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +61,16 @@ pub struct Options {
     /// Stop on every syscall, also those in the untraced hot set, so the syscall list
     /// holds only calls really made (seccomp mode; costs one stop per read/write …).
     pub exact_syscalls: bool,
+    /// Mounts the app must not see: unmounted in a mount namespace of the app's own
+    /// (pare's `/.pare`, so the app can neither read the sensor's output nor forge
+    /// it). The sensor's own view keeps them.
+    pub hide: Vec<PathBuf>,
+    /// Syscalls the app is refused (EPERM) although the container allows them: what
+    /// the container's profile grants only for the sensor's sake.
+    pub deny_syscalls: Vec<String>,
+    /// After forwarding a stop signal, SIGKILL the app's processes if it has not
+    /// exited after this long.
+    pub kill_after: Option<Duration>,
     /// PROGRAM and its arguments.
     pub command: Vec<String>,
 }
@@ -67,6 +78,7 @@ pub struct Options {
 pub const USAGE: &str = "\
 usage: pare-sensor --out DIR [--user USER[:GROUP]] [--mode seccomp|syscall]
                    [--pin none|tracer|all] [--no-fanotify] [--exact-syscalls]
+                   [--hide PATH]... [--deny-syscalls NAME,...] [--kill-after SECS]
                    -- PROGRAM [ARGS...]
 
 Runs PROGRAM under ptrace as PID 1 of a container and writes DIR/report.json when it
@@ -88,6 +100,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
     let mut pin = Pin::None;
     let mut fanotify = true;
     let mut exact_syscalls = false;
+    let mut hide = Vec::new();
+    let mut deny_syscalls = Vec::new();
+    let mut kill_after = None;
     let mut command = Vec::new();
     while let Some(arg) = args.next() {
         let arg = arg?;
@@ -112,6 +127,20 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
             "--pin-cpu" => pin = Pin::All,
             "--no-fanotify" => fanotify = false,
             "--exact-syscalls" => exact_syscalls = true,
+            "--hide" => hide.push(PathBuf::from(value("--hide")?)),
+            "--deny-syscalls" => deny_syscalls.extend(
+                value("--deny-syscalls")?
+                    .split(',')
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+            ),
+            "--kill-after" => {
+                let secs = value("--kill-after")?;
+                let secs: u64 = secs
+                    .parse()
+                    .map_err(|_| format!("--kill-after takes seconds, not {secs:?}"))?;
+                kill_after = Some(Duration::from_secs(secs));
+            }
             "-h" | "--help" => return Err("help".into()),
             "--" => {
                 command = args.by_ref().collect::<Result<_, _>>()?;
@@ -136,6 +165,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Options, String
         pin,
         fanotify,
         exact_syscalls,
+        hide,
+        deny_syscalls,
+        kill_after,
         command,
     })
 }
@@ -177,6 +209,11 @@ mod tests {
             "tracer",
             "--no-fanotify",
             "--exact-syscalls",
+            "--hide",
+            "/.pare",
+            "--deny-syscalls",
+            "mount,unshare",
+            "--kill-after=10",
             "--",
             "/bin/app",
             "--flag",
@@ -189,6 +226,9 @@ mod tests {
         assert_eq!(o.pin, Pin::Tracer);
         assert!(!o.fanotify);
         assert!(o.exact_syscalls);
+        assert_eq!(o.hide, [PathBuf::from("/.pare")]);
+        assert_eq!(o.deny_syscalls, ["mount", "unshare"]);
+        assert_eq!(o.kill_after, Some(Duration::from_secs(10)));
         assert_eq!(o.command, ["/bin/app", "--flag", "x"]);
     }
 

@@ -1,9 +1,13 @@
 //! The control thread: everything that must happen while the tracer thread sits in
-//! waitpid. It forwards signals, keeps the fanotify queue short, and answers report
-//! requests (the flush signal, the flush-request file, a stop signal).
+//! waitpid. It forwards signals, keeps the fanotify queue short, answers report
+//! requests (the flush signal, the flush-request file, a stop signal), and ends an app
+//! that does not stop when asked: `--kill-after` seconds after a stop signal, every
+//! traced process gets SIGKILL, so the app's exit (and with it the final, complete
+//! report) comes before the engine's own SIGKILL would end the sensor mid-way.
 
 use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::Arc;
+use std::time::Instant;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::unistd::Pid;
@@ -27,11 +31,20 @@ pub fn run(session: Arc<Session>, inbox: Inbox, flush: Option<FlushWatch>, app: 
         }
         None => None,
     };
+    // When a stop signal was forwarded: the moment the app's processes get SIGKILL.
+    let mut kill_at: Option<Instant> = None;
     loop {
         let mut fds = vec![PollFd::new(inbox.as_fd(), PollFlags::POLLIN)];
         let fanotify_slot = add(&mut fds, fanotify_fd.as_ref().map(|fd| fd.as_fd()));
         let flush_slot = add(&mut fds, flush.as_ref().map(|f| f.as_fd()));
-        match poll(&mut fds, PollTimeout::NONE) {
+        let timeout = match kill_at {
+            None => PollTimeout::NONE,
+            Some(at) => {
+                let ms = at.saturating_duration_since(Instant::now()).as_millis();
+                PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::ZERO)
+            }
+        };
+        match poll(&mut fds, timeout) {
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => {
@@ -45,8 +58,14 @@ pub fn run(session: Arc<Session>, inbox: Inbox, flush: Option<FlushWatch>, app: 
         drop(fds);
         if signals_ready {
             for sig in inbox.drain() {
-                on_signal(&session, sig, app);
+                if on_signal(&session, sig, app) && kill_at.is_none() {
+                    kill_at = session.options.kill_after.map(|d| Instant::now() + d);
+                }
             }
+        }
+        if kill_at.is_some_and(|at| Instant::now() >= at) {
+            kill_at = None;
+            kill_the_app(&session);
         }
         if fanotify_ready && let Some(watch) = lock(&session.fanotify).as_mut() {
             watch.drain();
@@ -66,7 +85,8 @@ fn add<'fd>(fds: &mut Vec<PollFd<'fd>>, fd: Option<BorrowedFd<'fd>>) -> Option<u
     })
 }
 
-fn on_signal(session: &Session, sig: i32, app: Pid) {
+/// Handles one signal; true when it was a stop request forwarded to the app.
+fn on_signal(session: &Session, sig: i32, app: Pid) -> bool {
     if sig == signals::flush_signal() {
         session.write(false);
     } else if signals::is_forwarded(sig) {
@@ -75,6 +95,28 @@ fn on_signal(session: &Session, sig: i32, app: Pid) {
         }
         if signals::is_stop_request(sig) {
             session.write(false);
+            return true;
         }
+    }
+    false
+}
+
+/// SIGKILL to every process of the app that is still traced.
+fn kill_the_app(session: &Session) {
+    let pids: Vec<i32> = match lock(&session.tracer).as_ref() {
+        Some(tracer) if tracer.app_exit.is_none() => tracer.traced_pids().iter().copied().collect(),
+        _ => return,
+    };
+    session.warn(format!(
+        "the app did not stop within {}s of the stop signal; its {} processes were killed",
+        session
+            .options
+            .kill_after
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+        pids.len()
+    ));
+    for pid in pids {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
     }
 }

@@ -26,6 +26,14 @@ pub struct Launch {
     pub argv: Vec<CString>,
     pub env: Vec<CString>,
     pub plan: Plan,
+    /// Mount points to take out of the app's view (in a mount namespace of its own),
+    /// deepest first.
+    pub hide: Vec<CString>,
+    /// Directories then covered with an empty read-only tmpfs, so the app finds
+    /// nothing there and can write nothing there.
+    pub cover: Vec<CString>,
+    /// The filter refusing the app what the container allows only for the sensor.
+    pub deny: Option<Vec<libc::sock_filter>>,
     /// The seccomp filter to install (seccomp mode).
     pub filter: Option<Vec<libc::sock_filter>>,
     /// CPUs the app may use, when they differ from the sensor's.
@@ -39,7 +47,7 @@ pub struct Child {
 }
 
 /// The stage at which the child failed before exec.
-const STAGES: [&str; 8] = [
+const STAGES: [&str; 11] = [
     "installing the seccomp filter",
     "dropping CAP_SYS_PTRACE/CAP_SYS_ADMIN from the bounding set",
     "setting supplementary groups",
@@ -48,8 +56,14 @@ const STAGES: [&str; 8] = [
     "dropping capabilities",
     "setting no_new_privs",
     "executing the program",
+    "making a mount namespace for the app (needs CAP_SYS_ADMIN)",
+    "unmounting pare's directories in the app's mount namespace",
+    "installing the filter that refuses the sensor's syscalls to the app",
 ];
 const EXEC_STAGE: u8 = 7;
+const NAMESPACE_STAGE: u8 = 8;
+const UNMOUNT_STAGE: u8 = 9;
+const DENY_STAGE: u8 = 10;
 
 fn stage_of(step: Step) -> u8 {
     match step {
@@ -142,10 +156,20 @@ fn child(
     if let Some(cpus) = &launch.cpus {
         let _ = nix::sched::sched_setaffinity(Pid::from_raw(0), cpus);
     }
+    if (!launch.hide.is_empty() || !launch.cover.is_empty())
+        && let Err((stage, e)) = hide_mounts(&launch.hide, &launch.cover)
+    {
+        fail_child(&fail, stage, e, 125);
+    }
     if launch.plan.no_new_privs
         && let Err(e) = privileges::set_no_new_privs()
     {
         fail_child(&fail, stage_of(Step::NoNewPrivs), e, 125);
+    }
+    if let Some(deny) = &launch.deny
+        && let Err(e) = seccomp::install(deny)
+    {
+        fail_child(&fail, DENY_STAGE, e, 125);
     }
     if let Some(filter) = &launch.filter
         && let Err(e) = seccomp::install(filter)
@@ -160,6 +184,37 @@ fn child(
     let e = Errno::last();
     let status = if e == Errno::ENOENT { 127 } else { 126 };
     fail_child(&fail, EXEC_STAGE, e, status)
+}
+
+/// Gives the child a mount namespace of its own in which `mounts` (deepest first) are
+/// gone and the `cover` directories are empty and read-only. Propagation is made
+/// private first, so the changes stay in this namespace and the sensor keeps its view.
+fn hide_mounts(mounts: &[CString], cover: &[CString]) -> Result<(), (u8, Errno)> {
+    nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS).map_err(|e| (NAMESPACE_STAGE, e))?;
+    nix::mount::mount(
+        None::<&str>,
+        "/",
+        None::<&str>,
+        nix::mount::MsFlags::MS_REC | nix::mount::MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| (NAMESPACE_STAGE, e))?;
+    for mount in mounts {
+        nix::mount::umount2(mount.as_c_str(), nix::mount::MntFlags::MNT_DETACH)
+            .map_err(|e| (UNMOUNT_STAGE, e))?;
+    }
+    use nix::mount::MsFlags;
+    for dir in cover {
+        nix::mount::mount(
+            Some("tmpfs"),
+            dir.as_c_str(),
+            Some("tmpfs"),
+            MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+            Some("size=4k,mode=0555"),
+        )
+        .map_err(|e| (UNMOUNT_STAGE, e))?;
+    }
+    Ok(())
 }
 
 fn fail_child(fail: &OwnedFd, stage: u8, errno: Errno, status: i32) -> ! {

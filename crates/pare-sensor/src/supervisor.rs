@@ -121,6 +121,13 @@ fn prepare(session: &Session) -> Result<Launch, (i32, String)> {
         session.warn(format!("--pin {}: {e}", options.pin.name()));
         None
     });
+    let (deny, unknown) = seccomp::deny_program(&options.deny_syscalls);
+    if !unknown.is_empty() {
+        session.warn(format!(
+            "--deny-syscalls: unknown syscalls left out: {}",
+            unknown.join(", ")
+        ));
+    }
     let cstring = |s: &str| {
         CString::new(s).map_err(|_| {
             (
@@ -146,9 +153,61 @@ fn prepare(session: &Session) -> Result<Launch, (i32, String)> {
             }),
             no_new_privs,
         },
+        hide: mounts_below(&options.hide, &read_or_empty("/proc/self/mountinfo"))
+            .iter()
+            .map(|m| cstring(m))
+            .collect::<Result<_, _>>()?,
+        cover: options
+            .hide
+            .iter()
+            .filter(|d| d.is_dir())
+            .map(|d| cstring(&d.to_string_lossy()))
+            .collect::<Result<_, _>>()?,
+        deny: (!options.deny_syscalls.is_empty()).then_some(deny),
         filter: (options.mode == Mode::Seccomp).then(|| seccomp::program(session.untraced())),
         cpus,
     })
+}
+
+/// The mount points at or below each of `roots`, from `/proc/self/mountinfo`, deepest
+/// first (so each can be unmounted before its parent).
+fn mounts_below(roots: &[std::path::PathBuf], mountinfo: &str) -> Vec<String> {
+    let mut found: Vec<String> = mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(unescape_mount_point)
+        .filter(|point| {
+            roots.iter().any(|root| {
+                let root = root.to_string_lossy();
+                let root = root.trim_end_matches('/');
+                point == root || point.starts_with(&format!("{root}/"))
+            })
+        })
+        .collect();
+    found.sort_by_key(|p| std::cmp::Reverse(p.matches('/').count()));
+    found.dedup();
+    found
+}
+
+/// mountinfo writes space, tab, newline and backslash as `\ooo` octal escapes.
+fn unescape_mount_point(field: &str) -> String {
+    let mut out = String::new();
+    let mut chars = field.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            let digits: String = chars.by_ref().take(3).collect();
+            match u8::from_str_radix(&digits, 8) {
+                Ok(b) => out.push(b as char),
+                Err(_) => {
+                    out.push('\\');
+                    out.push_str(&digits);
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn read_or_empty(path: &str) -> String {
@@ -159,4 +218,26 @@ fn read_or_empty(path: &str) -> String {
 /// fails before the app starts, not when the report is due).
 fn writable_dir(p: &Path) -> bool {
     p.is_dir() && nix::unistd::access(p, nix::unistd::AccessFlags::W_OK).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_pares_mounts_deepest_first() {
+        let mountinfo = "\
+1 0 0:40 / / rw - overlay overlay rw
+2 1 0:41 / /proc rw - proc proc rw
+3 1 254:0 /tmp/w/pare-sensor /.pare/sensor ro - ext4 /dev/vda rw
+4 1 254:0 /tmp/w/out /.pare/out rw - ext4 /dev/vda rw
+5 1 254:0 /x /.pare-other rw - ext4 /dev/vda rw
+6 4 0:50 / /.pare/out/deeper rw - tmpfs tmpfs rw
+7 1 254:0 /y /my\\040dir rw - ext4 /dev/vda rw
+";
+        let found = mounts_below(&["/.pare".into()], mountinfo);
+        assert_eq!(found, ["/.pare/out/deeper", "/.pare/sensor", "/.pare/out"]);
+        assert_eq!(mounts_below(&["/my dir".into()], mountinfo), ["/my dir"]);
+        assert!(mounts_below(&[], mountinfo).is_empty());
+    }
 }

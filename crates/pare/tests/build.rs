@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{
-    docker, pare, pare_containers, pare_env, pare_oci_containers, pare_temporary_images,
-    pare_work_dirs, port_lock, temp_dir, test_image,
+    Background, docker, pare, pare_containers, pare_env, pare_oci_containers,
+    pare_temporary_images, pare_work_dirs, port_lock, temp_dir, test_image,
 };
 
 fn assert_nothing_left(context: &str, work_dirs_before: &[std::path::PathBuf]) {
@@ -335,25 +335,27 @@ fn trace_while_the_user_acts(mode: &str, waiting: &str, finish: impl FnOnce(&mut
     let out = temp_dir();
     let oci = out.path().join("oci");
     let tag = format!("pare-test/nginx:{mode}-test");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
-        .args([
-            "build",
-            &nginx.image,
-            "--continue-after",
-            mode,
-            "--tag",
-            &tag,
-        ])
-        .arg("--output")
-        .arg(format!("oci:{}", oci.display()))
-        .arg("--report-dir")
-        .arg(out.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    let mut child = Background(
+        std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
+            .args([
+                "build",
+                &nginx.image,
+                "--continue-after",
+                mode,
+                "--tag",
+                &tag,
+            ])
+            .arg("--output")
+            .arg(format!("oci:{}", oci.display()))
+            .arg("--report-dir")
+            .arg(out.path())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
     let (lines, said_line) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stderr)
@@ -375,8 +377,8 @@ fn trace_while_the_user_acts(mode: &str, waiting: &str, finish: impl FnOnce(&mut
     // What the user does while pare waits is traced: about.html is in no probe.
     let answer = http_get(8080, "/about.html").unwrap_or_default();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    finish(&mut child);
-    let status = child.wait().unwrap();
+    finish(&mut child.0);
+    let status = child.0.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{said:?}");
     docker(&["rmi", &tag]).success();
     let site = site_files(&oci);
@@ -611,23 +613,57 @@ fn hostile_layers_cannot_write_outside_the_bundle() {
         TarItem::file("evil/planted", b"pwned", 0o644),
         TarItem::file(&escape_name, b"pwned", 0o644),
         TarItem::hardlink("usr/share/pare-test/hostname", "/etc/hostname"),
+        // What unpacking refuses must not reach the slim layer either: a hardlink
+        // made through a symlinked directory, a device; a FIFO is an ordinary entry.
+        TarItem::dir("app/"),
+        TarItem::symlink("app/etc-link", "/etc"),
+        TarItem::hardlink("app/pw", "app/etc-link/passwd"),
+        TarItem::fifo("app/fifo"),
+        TarItem::char_device("app/null"),
     ]);
     let layout = dir.path().join("oci");
     add_layer(&cli.oci, &layout, &layer);
 
     let reports = dir.path().join("report").display().to_string();
     let reference = format!("oci:{}:latest", layout.display());
+    let slim = dir.path().join("slim");
+    let output = format!("oci:{}", slim.display());
     let run = pare(&[
         "build",
         "--runtime",
         "oci",
         &reference,
+        "--include-path",
+        "/app",
+        "--output",
+        &output,
         "--report-dir",
         &reports,
         "--json",
     ]);
     assert_eq!(run.code(), Some(0), "{}", run.explain());
-    assert_eq!(run.json()["verification"]["passed"], true);
+    let report = run.json();
+    assert_eq!(report["verification"]["passed"], true);
+    let left_out: BTreeSet<String> = report["left_out"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{} ({})",
+                l["path"].as_str().unwrap(),
+                l["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        left_out.iter().any(|l| l.starts_with("/app/pw (hardlink"))
+            && left_out.iter().any(|l| l.starts_with("/app/null (device")),
+        "{left_out:?}"
+    );
+    let (_, paths) = slim_paths(&slim);
+    assert!(!paths.contains("/app/pw") && !paths.contains("/app/null"));
+    assert!(paths.contains("/app/fifo") && paths.contains("/app/etc-link"));
     assert!(
         std::fs::read_dir(&canary).unwrap().next().is_none(),
         "a file was written through the image's symlink"
@@ -725,23 +761,25 @@ fn interrupt_under_runc_removes_everything() {
 /// Runs `pare ARGS --continue-after 120`, waits until the traced app answers on 8080,
 /// runs `while_probing`, then sends SIGINT and expects exit code 130.
 fn interrupt_while_probing(args: &[&str], while_probing: impl FnOnce()) {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
-        .args(args)
-        .args(["--continue-after", "120"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // The app answers: the trace is running and probing has started.
-    let answered = wait_http(8080, Duration::from_secs(60));
-    if !answered {
-        let _ = child.kill();
-        panic!("the traced app never answered");
-    }
+    let mut child = Background(
+        std::process::Command::new(env!("CARGO_BIN_EXE_pare"))
+            .args(args)
+            .args(["--continue-after", "120"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The app answers (through the port pare forwards while it waits): the trace is
+    // running and probing is done.
+    assert!(
+        wait_http(8080, Duration::from_secs(60)),
+        "the traced app never answered"
+    );
     while_probing();
     // SAFETY: sending SIGINT to our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) };
+    assert_eq!(child.0.wait().unwrap().code(), Some(130));
 }
 
 /// A probe file, `--include-path` and `--exclude` on nginx: the excluded page makes

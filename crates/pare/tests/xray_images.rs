@@ -360,3 +360,52 @@ fn efficiency_matches_dive() {
         );
     }
 }
+
+/// `docker save` writes a layer identical to an earlier one as a symlink to the
+/// earlier `layer.tar` (the duplayers image copies the same file twice, with a
+/// delete in between): every verb reads such an image, from the engine and from the
+/// archive, and sees both layers.
+#[test]
+fn an_image_with_identical_layers_is_read_by_every_verb() {
+    let dup = test_image("duplayers");
+    let archive = std::fs::read(&dup.archive).expect("the cached archive");
+    assert!(
+        tar::Archive::new(&archive[..])
+            .entries()
+            .expect("tar")
+            .any(|e| e.is_ok_and(|e| e.header().entry_type().is_symlink())),
+        "the archive has no symlinked layer: the test proves nothing"
+    );
+    for reference in [dup.daemon_ref(), dup.archive_ref()] {
+        let report = xray_json(&reference, &[]);
+        let layers = report["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 4, "{reference}");
+        assert_eq!(
+            layers[1]["diff_id"], layers[3]["diff_id"],
+            "{reference}: the copied layers are the same"
+        );
+        let sbom = pare(&["sbom", "--format", "json", &reference])
+            .success()
+            .json();
+        assert!(
+            !sbom["packages"].as_array().unwrap().is_empty(),
+            "{reference}"
+        );
+        let lint = pare(&["lint", "--format", "json", "--image", &reference]);
+        assert!(matches!(lint.code(), Some(0 | 1)), "{}", lint.explain());
+    }
+    let out = support::temp_dir();
+    let reports = out.path().display().to_string();
+    let build = pare(&[
+        "build",
+        &dup.archive_ref(),
+        "--report-dir",
+        &reports,
+        "--tag",
+        "pare-test/duplayers:slim-test",
+        "--json",
+    ])
+    .success();
+    assert_eq!(build.json()["verification"]["passed"], true);
+    support::docker(&["rmi", "pare-test/duplayers:slim-test"]).success();
+}

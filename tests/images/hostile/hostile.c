@@ -565,6 +565,9 @@ static void serve(void) {
         perror("listen");
         exit(1);
     }
+    /* A client that connects and hangs up at once (a readiness check) must not kill
+     * the server when it answers: write errors instead of SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     /* PID 1 ignores SIGTERM unless it has a handler. */
     struct sigaction act = {.sa_handler = on_stop};
     sigaction(SIGTERM, &act, NULL);

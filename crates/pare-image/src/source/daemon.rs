@@ -176,14 +176,20 @@ pub(crate) fn read_stream(
     let mut archive = tar::Archive::new(stream);
     let mut small = HashMap::new();
     let mut layers = HashMap::new();
+    let mut links = Vec::new();
     for entry in archive.entries().map_err(|e| bad(e.to_string()))?.raw(true) {
         let mut entry = entry.map_err(|e| bad(format!("corrupt archive stream: {e}")))?;
-        if entry.header().entry_type() != tar::EntryType::Regular {
+        let name = super::member_name(&entry.path_bytes());
+        let kind = entry.header().entry_type();
+        if kind.is_symlink() || kind.is_hard_link() {
+            if let Some(target) = super::member_link(&name, &entry) {
+                links.push((name, target));
+            }
             continue;
         }
-        let name = String::from_utf8_lossy(&entry.path_bytes())
-            .trim_start_matches("./")
-            .to_owned();
+        if kind != tar::EntryType::Regular {
+            continue;
+        }
         let size = entry.header().size().map_err(|e| bad(e.to_string()))?;
         let place = format!("{origin}:{name}");
         if looks_like_metadata(&name) {
@@ -223,6 +229,8 @@ pub(crate) fn read_stream(
         )?;
         layers.insert(name, layer);
     }
+    // A layer identical to an earlier one comes as a link to it.
+    super::follow_member_links(&mut layers, &links);
     Ok((
         MemoryStore {
             origin: origin.to_owned(),

@@ -93,25 +93,11 @@ impl FileStore {
                     reason: format!("corrupt tar archive after member {after}"),
                 },
             })?;
-            let name = member_name(&entry.path_bytes());
+            let name = super::member_name(&entry.path_bytes());
             let kind = entry.header().entry_type();
             if kind.is_symlink() || kind.is_hard_link() {
-                if let Some(target) = entry.link_name_bytes() {
-                    let target = String::from_utf8_lossy(&target).into_owned();
-                    // A symlink's target is relative to its member's directory; one
-                    // that climbs out of the archive leads nowhere.
-                    let target = if kind.is_symlink() && !target.starts_with('/') {
-                        crate::path::normalize(&crate::path::join(
-                            crate::path::parent(&format!("/{name}")),
-                            &target,
-                        ))
-                        .ok()
-                    } else {
-                        Some(member_name(target.as_bytes()))
-                    };
-                    if let Some(target) = target {
-                        links.push((name.clone(), target.trim_start_matches('/').to_owned()));
-                    }
+                if let Some(target) = super::member_link(&name, &entry) {
+                    links.push((name.clone(), target));
                 }
             } else if kind == tar::EntryType::Regular {
                 let len = entry.header().size().map_err(|_| ImageError::BadManifest {
@@ -125,22 +111,7 @@ impl FileStore {
         if members.is_empty() {
             return Err(not_archive("no files in it".into()));
         }
-        // A link to a link is followed a few hops at most; one that leads nowhere (or
-        // out of the archive) stays missing and is reported as a missing blob.
-        for _hop in 0..8 {
-            let mut progressed = false;
-            for (name, target) in &links {
-                if !members.contains_key(name)
-                    && let Some(extent) = members.get(target.as_str()).copied()
-                {
-                    members.insert(name.clone(), extent);
-                    progressed = true;
-                }
-            }
-            if !progressed {
-                break;
-            }
-        }
+        super::follow_member_links(&mut members, &links);
         Ok(FileStore::Archive {
             path: path.to_owned(),
             members,
@@ -261,15 +232,6 @@ impl FileStore {
         let reader = extent.open().map_err(|e| ImageError::io(&extent.file, e))?;
         read_layer(reader, &place, &expected, options)
     }
-}
-
-/// An archive member's name as the manifest names it (no leading `./` or `/`).
-fn member_name(raw: &[u8]) -> String {
-    let name = String::from_utf8_lossy(raw);
-    crate::path::normalize(&name)
-        .unwrap_or_default()
-        .trim_start_matches('/')
-        .to_owned()
 }
 
 impl Store for FileStore {

@@ -26,6 +26,60 @@ pub(crate) trait Store {
     fn place(&self, name: &str) -> String;
 }
 
+/// An archive member's name as the manifest names it (no leading `./` or `/`).
+pub(crate) fn member_name(raw: &[u8]) -> String {
+    let name = String::from_utf8_lossy(raw);
+    crate::path::normalize(&name)
+        .unwrap_or_default()
+        .trim_start_matches('/')
+        .to_owned()
+}
+
+/// The member a symlink or hardlink member of an archive points to: `docker save`
+/// writes a layer identical to an earlier one as a symlink to the earlier
+/// `layer.tar`. A symlink's target is relative to its member's directory; one that
+/// climbs out of the archive leads nowhere.
+pub(crate) fn member_link<R: std::io::Read>(
+    name: &str,
+    entry: &tar::Entry<'_, R>,
+) -> Option<String> {
+    let target = entry.link_name_bytes()?;
+    let target = String::from_utf8_lossy(&target).into_owned();
+    let resolved = if entry.header().entry_type().is_symlink() && !target.starts_with('/') {
+        crate::path::normalize(&crate::path::join(
+            crate::path::parent(&format!("/{name}")),
+            &target,
+        ))
+        .ok()?
+    } else {
+        member_name(target.as_bytes())
+    };
+    Some(resolved.trim_start_matches('/').to_owned())
+}
+
+/// Gives each link member the value of the member it points to (a link to a link is
+/// followed a few hops at most); one that leads nowhere stays missing and is
+/// reported as a missing blob when a manifest names it.
+pub(crate) fn follow_member_links<V: Clone>(
+    members: &mut std::collections::HashMap<String, V>,
+    links: &[(String, String)],
+) {
+    for _hop in 0..8 {
+        let mut progressed = false;
+        for (name, target) in links {
+            if !members.contains_key(name)
+                && let Some(value) = members.get(target.as_str()).cloned()
+            {
+                members.insert(name.clone(), value);
+                progressed = true;
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+}
+
 /// A layer to read: where it is in the store and what it must hash to.
 #[derive(Clone, Debug)]
 pub struct LayerPlan {

@@ -12,6 +12,13 @@ use pare_minify::{BuildOptions, ContinueAfter, Output, Phase, Probe, Reporter, R
 
 use crate::render::build::summary;
 
+/// `--network`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetworkArg {
+    Private,
+    Host,
+}
+
 /// `--runtime`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Runtime {
@@ -93,6 +100,21 @@ pub struct BuildArgs {
     /// engine, besides any --output).
     #[arg(long, value_enum, default_value = "auto")]
     pub runtime: Runtime,
+    /// The containers' network: `private` (a namespace of their own with loopback only;
+    /// pare enters it to probe; the default as root) or `host` (the host's network:
+    /// the app can reach the host's services, and pare checks that the probed port is
+    /// free first; the default otherwise).
+    #[arg(long, value_enum)]
+    pub network: Option<NetworkArg>,
+    /// The most processes (and threads) the app may have.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    pub max_pids: u32,
+    /// The most memory the app may use, e.g. 512m, 4g.
+    #[arg(long, default_value = "4g", value_name = "SIZE")]
+    pub max_memory: String,
+    /// The most the app may write to its filesystem while it runs, e.g. 2g.
+    #[arg(long, default_value = "2g", value_name = "SIZE")]
+    pub max_disk: String,
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
@@ -190,6 +212,16 @@ impl BuildArgs {
             work_dir: work.path().to_owned(),
             sensor: pare_sensor_blob::sensor_bytes(),
             crawl: self.crawl.then_some(self.crawl_limit),
+            network: match self.network {
+                Some(NetworkArg::Private) => pare_runtime::Network::Private,
+                Some(NetworkArg::Host) => pare_runtime::Network::Host,
+                None => pare_runtime::Network::best_available(),
+            },
+            limits: pare_runtime::Limits {
+                pids: self.max_pids,
+                memory: parse_size("--max-memory", &self.max_memory)?,
+                disk: parse_size("--max-disk", &self.max_disk)?,
+            },
             runtime: match self.runtime {
                 Runtime::Auto => RuntimeChoice::Auto,
                 Runtime::Docker => RuntimeChoice::Docker,
@@ -265,6 +297,27 @@ fn split_words(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
         .with_context(|| format!("{flag} {text:?}: cannot split into words"))
 }
 
+/// `512m`, `4g`, `100k`, or bytes (binary units, as Docker's `--memory`).
+fn parse_size(flag: &str, text: &str) -> anyhow::Result<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let (number, shift) = match lower.trim_end_matches('b').chars().last() {
+        Some('k') => (&lower[..lower.find('k').unwrap_or(0)], 10),
+        Some('m') => (&lower[..lower.find('m').unwrap_or(0)], 20),
+        Some('g') => (&lower[..lower.find('g').unwrap_or(0)], 30),
+        Some('t') => (&lower[..lower.find('t').unwrap_or(0)], 40),
+        _ => (lower.trim_end_matches('b'), 0),
+    };
+    let value: u64 = number
+        .parse()
+        .ok()
+        .filter(|v| *v > 0)
+        .with_context(|| format!("{flag} {text:?}: expected a size such as 512m or 4g"))?;
+    value
+        .checked_shl(shift)
+        .filter(|v| v >> shift == value)
+        .with_context(|| format!("{flag} {text:?}: too large"))
+}
+
 fn parse_continue_after(text: &str) -> anyhow::Result<ContinueAfter> {
     Ok(match text {
         "probes" => ContinueAfter::Probes,
@@ -333,5 +386,20 @@ fn parse_output(text: &str, default_tag: &str) -> anyhow::Result<Output> {
         }),
         ImageRef::DockerDaemon { name } => Ok(Output::Engine { tag: name }),
         other => bail!("--output {other}: expected docker-archive:PATH or oci:DIR[:TAG]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes_read_like_dockers() {
+        let size = |t| super::parse_size("--max-disk", t).map_err(|e| e.to_string());
+        assert_eq!(size("4g"), Ok(4 << 30));
+        assert_eq!(size("512M"), Ok(512 << 20));
+        assert_eq!(size("100kb"), Ok(100 << 10));
+        assert_eq!(size("1000"), Ok(1000));
+        assert!(size("lots").unwrap_err().contains("--max-disk"));
+        assert!(size("0").is_err());
+        assert!(size("99999999999t").is_err());
     }
 }

@@ -277,3 +277,26 @@ pub fn children_peak_rss_kib() -> i64 {
         usage.ru_maxrss
     }
 }
+
+/// A `pare` run in the background that is interrupted (SIGINT, so it removes what it
+/// made) if the test ends before it does: a failing assertion must not leave a
+/// container running for the next test to trip over.
+pub struct Background(pub std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            // SAFETY: a signal to our own child.
+            unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
