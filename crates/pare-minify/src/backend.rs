@@ -35,8 +35,9 @@ pub(crate) struct Launch {
 }
 
 impl Backend {
-    /// Picks the backend. An image in the engine needs the engine; `Auto` falls back
-    /// to an OCI runtime only when no engine answers.
+    /// Picks the backend. `Auto` falls back to an OCI runtime only when no engine
+    /// answers (an image in the engine then cannot be read at all); with `Oci`, an
+    /// image in the engine is exported from it and run with the OCI runtime.
     pub fn choose(choice: RuntimeChoice, image: &ImageRef) -> Result<Self, BuildError> {
         let in_engine = match image {
             ImageRef::DockerDaemon { name } => Some(name),
@@ -44,11 +45,6 @@ impl Backend {
         };
         match choice {
             RuntimeChoice::Docker => Ok(Backend::Engine(Engine::connect()?)),
-            RuntimeChoice::Oci if in_engine.is_some() => {
-                Err(BuildError::EngineImageWithoutEngine {
-                    name: in_engine.cloned().unwrap_or_default(),
-                })
-            }
             RuntimeChoice::Oci => Ok(Backend::Oci(OciRuntime::find()?)),
             RuntimeChoice::Auto => match Engine::connect() {
                 Ok(engine) => Ok(Backend::Engine(engine)),

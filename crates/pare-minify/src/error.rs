@@ -33,12 +33,6 @@ pub enum BuildError {
     #[error("the image has no ENTRYPOINT or CMD: nothing to run")]
     NothingToRun,
 
-    /// `name` is the image's name in the engine.
-    #[error(
-        "an image in the Docker engine cannot be run without it; give it as docker-archive:, oci: or oci-archive:"
-    )]
-    EngineImageWithoutEngine { name: String },
-
     #[error("no Docker engine answers ({engine}), and no OCI runtime was found ({oci})")]
     NoBackend { engine: String, oci: String },
 
@@ -80,8 +74,22 @@ pub enum BuildError {
         log_tail: String,
     },
 
-    #[error("the app exited while it was being probed{}{}", exit_code_text(*code), log_text(log_tail))]
-    AppDied { code: Option<i64>, log_tail: String },
+    #[error("the app of {image} exited while it was being probed{}{}", exit_code_text(*code), log_text(log_tail))]
+    AppDied {
+        image: &'static str,
+        code: Option<i64>,
+        log_tail: String,
+    },
+
+    #[error(
+        "--ready-exec {command} did not succeed within {seconds}s{}",
+        answer_text(answer)
+    )]
+    NotReady {
+        command: String,
+        seconds: u64,
+        answer: String,
+    },
 
     #[error("port {port} did not open within {seconds}s{}", log_text(log_tail))]
     PortNeverOpened {
@@ -94,11 +102,12 @@ pub enum BuildError {
     DidNotFinish { seconds: u64, log_tail: String },
 
     #[error(
-        "probe {probe} failed against the original image: {reason}{}{}",
+        "probe {probe} failed against {image}: {reason}{}{}",
         answer_text(answer),
         log_text(log_tail)
     )]
     ProbeFailed {
+        image: &'static str,
         probe: String,
         reason: String,
         answer: String,
@@ -130,9 +139,6 @@ impl BuildError {
             BuildError::NothingToRun => {
                 Some("give the command with --run-args (for CLI images)".into())
             }
-            BuildError::EngineImageWithoutEngine { name } => Some(format!(
-                "docker save -o image.tar {name}, then pare build docker-archive:image.tar"
-            )),
             BuildError::LimitHit { hit, .. } => Some(format!(
                 "if the app really needs more, raise it with {} (an untrusted image gets limits so it cannot exhaust this machine)",
                 hit.flag()

@@ -2,7 +2,8 @@
 //! the exec probes, and when tracing ends. The same code sends the slim image the
 //! same requests for verification.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -42,28 +43,160 @@ pub(crate) enum Ready {
     Finished(ProbeResult),
 }
 
+/// Which image a run is of, for what the messages say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    Original,
+    Slim,
+}
+
+impl Which {
+    pub fn name(self) -> &'static str {
+        match self {
+            Which::Original => "the original image",
+            Which::Slim => "the slim image",
+        }
+    }
+}
+
+/// How commands run in the container (exec probes, `--ready-exec`): plainly (the
+/// slim image), or each under a sensor of its own (the original), so that what they
+/// use is traced like the app itself: a `docker exec` runs outside the app's ptrace
+/// tree, and fanotify alone sees opens but not the stats that CPython, for one, makes
+/// to validate a `.pyc` against its source.
+pub(crate) enum Exec<'a> {
+    Plain,
+    Traced(&'a SensorExec),
+}
+
+/// What tracing a command with the sensor needs, and where its reports go.
+pub(crate) struct SensorExec {
+    /// The traced container's output directory, on the host (`/.pare/out` inside).
+    pub host_out: PathBuf,
+    /// The app's user, which the command runs as.
+    pub user: String,
+    /// The sensor's `--deny-syscalls`.
+    pub deny: String,
+    next: AtomicUsize,
+}
+
+impl SensorExec {
+    pub fn new(host_out: PathBuf, user: String, deny: String) -> SensorExec {
+        SensorExec {
+            host_out,
+            user,
+            deny,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The command line that runs `command` under a sensor reporting to a directory
+    /// of its own (made here).
+    fn wrap(&self, command: &[String]) -> Result<Vec<String>, BuildError> {
+        let n = self.next.fetch_add(1, Ordering::SeqCst);
+        let name = format!("exec-{n}");
+        crate::outputs::create_dir(&self.host_out.join(&name))?;
+        let mut argv: Vec<String> = [
+            "/.pare/sensor",
+            "--out",
+            &format!("/.pare/out/{name}"),
+            "--no-fanotify",
+            "--user",
+            &self.user,
+            "--hide",
+            "/.pare",
+            "--deny-syscalls",
+            &self.deny,
+            "--",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        argv.extend(command.iter().cloned());
+        Ok(argv)
+    }
+
+    /// The directories the traced commands reported to, in order.
+    pub fn report_dirs(&self) -> Vec<PathBuf> {
+        (0..self.next.load(Ordering::SeqCst))
+            .map(|n| self.host_out.join(format!("exec-{n}")))
+            .collect()
+    }
+}
+
+/// One run of an image being exercised.
+pub(crate) struct Run<'a> {
+    pub container: &'a dyn Running,
+    /// The user exec probes run as (the image's USER).
+    pub user: &'a str,
+    pub exec: Exec<'a>,
+    pub which: Which,
+}
+
+impl Run<'_> {
+    /// Runs `command` in the container; its answer as a probe result.
+    fn exec(&self, command: &[String]) -> Result<ProbeResult, BuildError> {
+        let started = Instant::now();
+        let out = match self.exec {
+            Exec::Plain => self.container.exec(command, Some(self.user))?,
+            Exec::Traced(sensor) => self.container.exec(&sensor.wrap(command)?, Some("0"))?,
+        };
+        Ok(ProbeResult {
+            probe: exec_label(command),
+            status: out.exit_code.map(|c| c.clamp(0, u16::MAX as i64) as u16),
+            body: out.output,
+            error: match out.exit_code {
+                Some(0) => None,
+                Some(code) => Some(format!("exited with {code}")),
+                None => Some("did not report an exit code".into()),
+            },
+            millis: started.elapsed().as_millis(),
+        })
+    }
+
+    fn log_tail(&self) -> String {
+        self.container.logs_tail(20)
+    }
+}
+
+/// `exec psql -c 'select 1'`: the command as a shell would read it back.
+pub(crate) fn exec_label(command: &[String]) -> String {
+    let words = command.iter().map(String::as_str);
+    format!(
+        "exec {}",
+        shlex::try_join(words).unwrap_or_else(|_| command.join(" "))
+    )
+}
+
+/// Which HTTP requests a run sends.
+pub(crate) enum HttpPlan<'a> {
+    /// The traced run decides: the user's probes (then the crawl), or, when the user
+    /// gave no probe of any kind, `GET /` if the port answers in HTTP.
+    Decide,
+    /// Verification sends exactly what the traced run sent.
+    Exactly(&'a [Probe]),
+}
+
 /// What exercising the app gave.
 pub struct Exercised {
-    /// The HTTP probes' answers, then the crawl's, then the exec probes'.
+    /// The HTTP requests' answers (probes, then the crawl's), then the exec probes'.
     pub results: Vec<ProbeResult>,
     /// The app's last log lines.
     pub app_log: String,
-    /// The GETs the crawl sent, in order.
-    pub crawled: Vec<Probe>,
+    /// The HTTP requests sent, in order (the probes, then the pages the crawl found):
+    /// what verification sends the slim image.
+    pub http_sent: Vec<Probe>,
+    /// What the user should know about how the app was exercised.
+    pub notes: Vec<String>,
 }
 
-/// The HTTP probes to send: the user's, or `GET /`.
-pub(crate) fn http_probes(options: &BuildOptions) -> Vec<Probe> {
-    if options.probes.is_empty() {
-        vec![Probe::Http {
-            method: "GET".into(),
-            path: "/".into(),
-            headers: Vec::new(),
-            body: None,
-            expect_status: None,
-        }]
-    } else {
-        options.probes.clone()
+fn get_root() -> Probe {
+    Probe::Http {
+        method: "GET".into(),
+        path: "/".into(),
+        headers: Vec::new(),
+        body: None,
+        expect_status: None,
     }
 }
 
@@ -79,175 +212,243 @@ fn limit_first<T>(container: &dyn Running, result: Result<T, BuildError>) -> Res
     }
 }
 
-/// Waits until the app is ready (its port accepts, or a CLI image has exited), and
-/// within its limits.
+/// Waits until the app is ready (its port accepts and `--ready-exec` succeeds, or a
+/// CLI image has exited), and within its limits.
 pub(crate) fn wait_ready(
-    container: &dyn Running,
+    run: &Run<'_>,
     readiness: Readiness,
-    timeout: Duration,
+    options: &BuildOptions,
 ) -> Result<Ready, BuildError> {
-    let ready = wait_ready_unchecked(container, readiness, timeout);
-    limit_first(container, ready)
+    let ready = wait_ready_unchecked(run, readiness, options);
+    limit_first(run.container, ready)
 }
 
 fn wait_ready_unchecked(
-    container: &dyn Running,
+    run: &Run<'_>,
     readiness: Readiness,
-    timeout: Duration,
+    options: &BuildOptions,
 ) -> Result<Ready, BuildError> {
-    match readiness {
+    let container = run.container;
+    let timeout = options.start_timeout;
+    let started = Instant::now();
+    let port = match readiness {
         Readiness::Exit => {
-            let started = Instant::now();
             let code = container.wait(timeout)?;
             let logs = container.logs_tail(200);
             let code = code.ok_or_else(|| BuildError::DidNotFinish {
                 seconds: timeout.as_secs(),
-                log_tail: container.logs_tail(20),
+                log_tail: run.log_tail(),
             })?;
-            Ok(Ready::Finished(ProbeResult {
+            return Ok(Ready::Finished(ProbeResult {
                 probe: "run to completion".into(),
                 status: Some(code.clamp(0, u16::MAX as i64) as u16),
                 body: logs,
                 error: (code != 0).then(|| format!("exited with {code}")),
                 millis: started.elapsed().as_millis(),
-            }))
+            }));
         }
-        Readiness::Port(port) => {
-            let mut exit_code = None;
-            let alive = || match container.state() {
-                Ok((running, code)) => {
-                    exit_code = code;
-                    running
-                }
-                Err(_) => false,
-            };
-            match probe::wait_for_port(container.reach(), port, timeout, alive) {
-                Ok(_) => Ok(Ready::Listening(port)),
-                Err(probe::NotReady::Exited) => Err(BuildError::AppExited {
-                    port,
-                    code: exit_code,
-                    log_tail: container.logs_tail(20),
-                }),
-                Err(probe::NotReady::TimedOut) => Err(BuildError::PortNeverOpened {
-                    port,
-                    seconds: timeout.as_secs(),
-                    log_tail: container.logs_tail(20),
-                }),
-            }
+        Readiness::Port(port) => port,
+    };
+    let mut exit_code = None;
+    let alive = || match container.state() {
+        Ok((running, code)) => {
+            exit_code = code;
+            running
+        }
+        Err(_) => false,
+    };
+    match probe::wait_for_port(container.reach(), port, timeout, alive) {
+        Ok(_) => {}
+        Err(probe::NotReady::Exited) => {
+            return Err(BuildError::AppExited {
+                port,
+                code: exit_code,
+                log_tail: run.log_tail(),
+            });
+        }
+        Err(probe::NotReady::TimedOut) => {
+            return Err(BuildError::PortNeverOpened {
+                port,
+                seconds: timeout.as_secs(),
+                log_tail: run.log_tail(),
+            });
         }
     }
+    // A port may accept before the service answers (a database still recovering):
+    // `--ready-exec` says when it really is ready.
+    if let Some(command) = &options.ready_exec {
+        let mut pause = Duration::from_millis(50);
+        loop {
+            let answer = run.exec(command)?;
+            if answer.ok() {
+                break;
+            }
+            if !container
+                .state()
+                .map(|(running, _)| running)
+                .unwrap_or(false)
+            {
+                return Err(BuildError::AppExited {
+                    port,
+                    code: container.state().ok().and_then(|(_, c)| c),
+                    log_tail: run.log_tail(),
+                });
+            }
+            if started.elapsed() > timeout {
+                return Err(BuildError::NotReady {
+                    command: answer.probe,
+                    seconds: timeout.as_secs(),
+                    answer: last_chars(&answer.body, 2000).to_owned(),
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
+    }
+    Ok(Ready::Listening(port))
 }
 
-/// Exercises the ready app: HTTP probes, crawl, exec probes (as `user`), then waits
-/// for the chosen end of tracing. A probe the user asked for that fails is an error,
-/// and so is a limit the app ran into meanwhile.
+/// Exercises the ready app: HTTP requests, crawl, exec probes, then waits for the
+/// chosen end of tracing. A probe the user asked for that fails is an error, and so
+/// is a limit the app ran into meanwhile, or an app that died.
 pub(crate) fn exercise(
-    container: &dyn Running,
+    run: &Run<'_>,
     ready: Ready,
     options: &BuildOptions,
-    user: &str,
+    plan: HttpPlan<'_>,
     reporter: &dyn Reporter,
 ) -> Result<Exercised, BuildError> {
-    let exercised = exercise_unchecked(container, ready, options, user, reporter);
-    limit_first(container, exercised)
+    let exercised = exercise_unchecked(run, ready, options, plan, reporter);
+    limit_first(run.container, exercised)
 }
 
 fn exercise_unchecked(
-    container: &dyn Running,
+    run: &Run<'_>,
     ready: Ready,
     options: &BuildOptions,
-    user: &str,
+    plan: HttpPlan<'_>,
     reporter: &dyn Reporter,
 ) -> Result<Exercised, BuildError> {
+    let container = run.container;
     let port = match ready {
         Ready::Finished(result) => {
             return Ok(Exercised {
                 app_log: result.body.clone(),
                 results: vec![result],
-                crawled: Vec::new(),
+                http_sent: Vec::new(),
+                notes: Vec::new(),
             });
         }
         Ready::Listening(port) => port,
     };
+    let send = |p: &Probe| probe::http(container.reach(), port, p, Duration::from_secs(10));
+    let mut notes = Vec::new();
     let mut results = Vec::new();
-    let probes = http_probes(options);
-    for p in &probes {
-        results.push(probe::http(
-            container.reach(),
-            port,
-            p,
-            Duration::from_secs(10),
-        ));
+    // The requests whose failure fails the build (a crawled page may fail: its
+    // answer is still compared).
+    let mut asked = Vec::new();
+    let mut sent = Vec::new();
+    match plan {
+        HttpPlan::Exactly(probes) => {
+            for p in probes {
+                results.push(send(p));
+                asked.push(results.len() - 1);
+            }
+            sent = probes.to_vec();
+        }
+        HttpPlan::Decide if !options.probes.is_empty() => {
+            for p in &options.probes {
+                results.push(send(p));
+                asked.push(results.len() - 1);
+            }
+            sent = options.probes.clone();
+            if let Some(limit) = options.crawl {
+                let (pages, answers) = crawl(run, port, &sent, &results, limit);
+                sent.extend(pages);
+                results.extend(answers);
+            }
+        }
+        HttpPlan::Decide if options.no_http || !options.exec_probes.is_empty() => {}
+        HttpPlan::Decide => {
+            // No probe at all: `GET /` if the port speaks HTTP.
+            let answer = send(&get_root());
+            if answer.status.is_some() {
+                results.push(answer);
+                asked.push(0);
+                sent.push(get_root());
+                if let Some(limit) = options.crawl {
+                    let (pages, answers) = crawl(run, port, &sent, &results, limit);
+                    sent.extend(pages);
+                    results.extend(answers);
+                }
+            } else {
+                notes.push(format!(
+                    "port {port} accepts connections but does not answer in HTTP ({}): no HTTP probe was sent; give --exec probes to exercise the app",
+                    answer.error.unwrap_or_default()
+                ));
+            }
+        }
     }
-    let mut crawled = Vec::new();
-    if let Some(limit) = options.crawl {
-        let seeds: Vec<(String, &ProbeResult)> = probes
-            .iter()
-            .zip(&results)
-            .filter_map(|(p, r)| match p {
-                Probe::Http { method, path, .. } if method == "GET" => Some((path.clone(), r)),
-                _ => None,
-            })
-            .collect();
-        let found = probe::crawl(
-            container.reach(),
-            port,
-            &seeds,
-            limit,
-            Duration::from_secs(10),
-        );
-        let (sent, answers): (Vec<Probe>, Vec<ProbeResult>) = found.into_iter().unzip();
-        crawled = sent;
-        results.extend(answers);
-    }
-    let user_results = probes.len();
     for command in &options.exec_probes {
-        results.push(exec_probe(container, command, user)?);
+        results.push(run.exec(command)?);
+        asked.push(results.len() - 1);
     }
     wait_for_the_end(container, options.continue_after, port, reporter)?;
     // Answers from an app that then died prove nothing about the image: a service
     // must still run when the probes are done.
     if let Ok((false, code)) = container.state() {
         return Err(BuildError::AppDied {
+            image: run.which.name(),
             code,
-            log_tail: container.logs_tail(20),
+            log_tail: run.log_tail(),
         });
     }
-    // A page the crawl found may fail (its answer is still compared); a probe the
-    // user asked for may not.
-    let mut asked = results[..user_results]
-        .iter()
-        .chain(&results[user_results + crawled.len()..]);
-    if let Some(failed) = asked.find(|r| !r.ok()) {
+    // A probe that fails against the original makes the trace worthless; against the
+    // slim image it is an answer, compared with the original's.
+    let failed = asked.iter().map(|&i| &results[i]).find(|r| !r.ok());
+    if let Some(failed) = failed.filter(|_| run.which == Which::Original) {
         return Err(BuildError::ProbeFailed {
+            image: run.which.name(),
             probe: failed.probe.clone(),
             reason: failed.error.clone().unwrap_or_default(),
             answer: last_chars(&failed.body, 2000).to_owned(),
-            log_tail: container.logs_tail(20),
+            log_tail: run.log_tail(),
         });
     }
     Ok(Exercised {
         results,
-        app_log: container.logs_tail(20),
-        crawled,
+        app_log: run.log_tail(),
+        http_sent: sent,
+        notes,
     })
 }
 
-/// Runs one exec probe in the container.
-fn exec_probe(
-    container: &dyn Running,
-    command: &[String],
-    user: &str,
-) -> Result<ProbeResult, BuildError> {
-    let started = Instant::now();
-    let out = container.exec(command, Some(user))?;
-    Ok(ProbeResult {
-        probe: format!("exec {}", command.join(" ")),
-        status: out.exit_code.map(|c| c.clamp(0, u16::MAX as i64) as u16),
-        body: out.output,
-        error: (out.exit_code != Some(0)).then(|| format!("exited with {:?}", out.exit_code)),
-        millis: started.elapsed().as_millis(),
-    })
+/// Follows the same-origin links of the GET probes' pages; the requests it sent and
+/// their answers.
+fn crawl(
+    run: &Run<'_>,
+    port: u16,
+    probes: &[Probe],
+    results: &[ProbeResult],
+    limit: usize,
+) -> (Vec<Probe>, Vec<ProbeResult>) {
+    let seeds: Vec<(String, &ProbeResult)> = probes
+        .iter()
+        .zip(results)
+        .filter_map(|(p, r)| match p {
+            Probe::Http { method, path, .. } if method == "GET" => Some((path.clone(), r)),
+            _ => None,
+        })
+        .collect();
+    probe::crawl(
+        run.container.reach(),
+        port,
+        &seeds,
+        limit,
+        Duration::from_secs(10),
+    )
+    .into_iter()
+    .unzip()
 }
 
 /// Waits for the end of tracing the user chose (after the probes).

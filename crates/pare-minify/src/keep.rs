@@ -23,6 +23,10 @@ pub struct KeepPlan {
     pub index: FileIndex,
     pub keep: KeepSet,
     pub packages: Packages,
+    /// The app's own files left out (see [`crate::app_files`]).
+    pub app_files_removed: Vec<String>,
+    /// Dependencies the app declares of which nothing is kept.
+    pub unused_dependencies: Vec<crate::app_files::UnusedDependency>,
 }
 
 /// Computes the keep-set for what the sensor saw.
@@ -46,10 +50,14 @@ pub fn plan(
         }
     }
     keep.exclude(&rules.exclude);
+    let app_files_removed = crate::app_files::removed(original, &keep);
+    let unused_dependencies = crate::app_files::unused_dependencies(original, &keep);
     Ok(KeepPlan {
         index,
         keep,
         packages,
+        app_files_removed,
+        unused_dependencies,
     })
 }
 

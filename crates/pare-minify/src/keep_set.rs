@@ -24,6 +24,16 @@ pub struct Trace {
     pub syscalls: BTreeSet<String>,
 }
 
+impl Trace {
+    /// Adds what another traced process tree (an exec probe's) saw.
+    pub fn merge(&mut self, other: Trace) {
+        self.accessed.extend(other.accessed);
+        self.executed.extend(other.executed);
+        self.created.extend(other.created);
+        self.syscalls.extend(other.syscalls);
+    }
+}
+
 /// The user's and the image's say in what is kept.
 #[derive(Clone, Debug, Default)]
 pub struct KeepRules {
@@ -53,6 +63,10 @@ pub enum Reason {
     Parent,
     /// The kept packages' metadata (dpkg status cut to them, file lists, METADATA …).
     PackageMetadata,
+    /// The source a kept compiled file is checked against by its loader: CPython
+    /// uses `__pycache__/X.cpython-311.pyc` only if `X.py` is there with the size and
+    /// mtime the `.pyc` records, else it reads the source and fails without it.
+    CompiledSource,
 }
 
 /// The result: paths with their reasons, and regular files whose bytes are needed to
@@ -143,8 +157,26 @@ impl KeepSet {
         }
 
         keep.close(index, work, rules, &conf_dirs);
+        keep.add_compiled_sources(index);
         keep.exclude(&rules.exclude);
         keep
+    }
+
+    /// Keeps the `.py` of every kept `__pycache__/*.pyc`.
+    fn add_compiled_sources(&mut self, index: &FileIndex) {
+        let sources: Vec<String> = self
+            .paths
+            .keys()
+            .filter_map(|p| python_source_of(p))
+            .filter(|source| {
+                index
+                    .resolve(source)
+                    .is_some_and(|(_, n)| n.kind == EntryKind::File)
+            })
+            .collect();
+        for source in sources {
+            self.add(index, &source, Reason::CompiledSource);
+        }
     }
 
     /// Follows the ELF and script interpreters and libraries of everything kept.
@@ -290,13 +322,13 @@ impl KeepSet {
         self.needs_content.retain(|p| !set.is_match(p));
     }
 
-    /// How many paths are kept for each reason.
-    pub fn counts(&self) -> BTreeMap<Reason, usize> {
-        let mut counts = BTreeMap::new();
-        for reason in self.paths.values() {
-            *counts.entry(*reason).or_insert(0) += 1;
+    /// The kept paths of each reason, sorted.
+    pub fn by_reason(&self) -> BTreeMap<Reason, Vec<String>> {
+        let mut by = BTreeMap::<Reason, Vec<String>>::new();
+        for (path, reason) in &self.paths {
+            by.entry(*reason).or_default().push(path.clone());
         }
-        counts
+        by
     }
 }
 
@@ -311,6 +343,21 @@ fn glob_set(globs: &[String]) -> Option<GlobSet> {
         }
     }
     builder.build().ok()
+}
+
+/// `/lib/x/__pycache__/mod.cpython-311.pyc` (or `.opt-1.pyc`) → `/lib/x/mod.py`.
+fn python_source_of(path: &str) -> Option<String> {
+    let name = pare_image::path::file_name(path).strip_suffix(".pyc")?;
+    let dir = pare_image::path::parent(path);
+    if pare_image::path::file_name(dir) != "__pycache__" {
+        return None;
+    }
+    // NAME.TAG[.opt-N]: the module name is everything before the interpreter tag.
+    let module = name.split('.').next().filter(|m| !m.is_empty())?;
+    Some(pare_image::path::join(
+        pare_image::path::parent(dir),
+        &format!("{module}.py"),
+    ))
 }
 
 fn looks_like_library(path: &str) -> bool {
@@ -435,6 +482,46 @@ mod tests {
         let keep = KeepSet::compute(&idx, &Trace::default(), &rules);
         assert!(keep.paths.contains_key("/data/a"));
         assert!(!keep.paths.contains_key("/data/b.log"));
+    }
+
+    #[test]
+    fn a_kept_pyc_keeps_its_source() {
+        let idx = index(&[
+            TarItem::dir("lib/"),
+            TarItem::dir("lib/sqlite3/"),
+            TarItem::file("lib/sqlite3/__init__.py", b"from .dbapi2 import *\n", 0o644),
+            TarItem::file("lib/sqlite3/dbapi2.py", b"x = 1\n", 0o644),
+            TarItem::dir("lib/sqlite3/__pycache__/"),
+            TarItem::file(
+                "lib/sqlite3/__pycache__/__init__.cpython-311.pyc",
+                b"\x00pyc",
+                0o644,
+            ),
+            TarItem::file(
+                "lib/sqlite3/__pycache__/dbapi2.cpython-311.opt-1.pyc",
+                b"\x00pyc",
+                0o644,
+            ),
+        ]);
+        let trace = Trace {
+            accessed: [
+                "/lib/sqlite3/__pycache__/__init__.cpython-311.pyc".to_owned(),
+                "/lib/sqlite3/__pycache__/dbapi2.cpython-311.opt-1.pyc".to_owned(),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        let keep = KeepSet::compute(&idx, &trace, &KeepRules::default());
+        assert_eq!(
+            keep.paths.get("/lib/sqlite3/__init__.py"),
+            Some(&Reason::CompiledSource)
+        );
+        assert!(keep.paths.contains_key("/lib/sqlite3/dbapi2.py"));
+        assert_eq!(
+            python_source_of("/a/__pycache__/m.cpython-311.pyc").as_deref(),
+            Some("/a/m.py")
+        );
+        assert_eq!(python_source_of("/a/m.pyc"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! with [`outputs`] writing the result. Errors are [`BuildError`]; progress and input
 //! go through a [`Reporter`] the caller implements.
 
+pub mod app_files;
 pub mod assemble;
 pub mod backend;
 pub mod elf;

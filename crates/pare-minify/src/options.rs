@@ -15,6 +15,10 @@ pub struct BuildOptions {
     pub image: ImageRef,
     pub probes: Vec<Probe>,
     pub exec_probes: Vec<Vec<String>>,
+    /// Never send HTTP requests of pare's choosing (`GET /` when no probe is given).
+    pub no_http: bool,
+    /// A command that succeeds once the app is ready (after its port accepts).
+    pub ready_exec: Option<Vec<String>>,
     /// For CLI images: arguments replacing CMD; the run to completion is the probe.
     pub run_args: Option<Vec<String>>,
     /// The port to probe (default: the first exposed TCP port).

@@ -116,7 +116,7 @@ fn report(
     let slim_files = layer.files as u64;
     let sensor = &found.traced.sensor;
     BuildReport {
-        schema: "pare.build/v1".into(),
+        schema: "pare.build/v2".into(),
         source: options.image.to_string(),
         outputs: outputs.iter().map(|o| o.to_string()).collect(),
         runtime: backend.name(),
@@ -137,11 +137,14 @@ fn report(
             layers: 1,
         },
         original: original_size.clone(),
-        kept_by_reason: found.plan.keep.counts(),
+        kept_by_reason: found.plan.keep.by_reason(),
+        app_files_removed: found.plan.app_files_removed,
+        unused_dependencies: found.plan.unused_dependencies,
         packages: found.plan.packages,
         syscalls: found.traced.trace.syscalls.iter().cloned().collect(),
-        traced_paths: sensor.files.len(),
-        fanotify_paths: sensor.fanotify.len(),
+        traced_paths: sensor.files.iter().map(|f| f.path.clone()).collect(),
+        fanotify_paths: sensor.fanotify.iter().map(|f| f.path.clone()).collect(),
+        notes: found.traced.exercised.notes.clone(),
         sensor_warnings: sensor
             .warnings
             .iter()

@@ -20,7 +20,16 @@ pub struct BuildReport {
     pub slim: ImageSize,
     /// original uncompressed bytes / slim uncompressed bytes.
     pub ratio: f64,
-    pub kept_by_reason: BTreeMap<Reason, usize>,
+    /// Every kept path, by the reason it is kept.
+    pub kept_by_reason: BTreeMap<Reason, Vec<String>>,
+    /// The app's own files (below its directories, owned by no installed package)
+    /// that the slim image leaves out: where to look when it fails.
+    #[serde(default)]
+    pub app_files_removed: Vec<String>,
+    /// Dependencies the app's own manifest declares of which the slim image holds
+    /// nothing (its `package.json` `dependencies`).
+    #[serde(default)]
+    pub unused_dependencies: Vec<crate::app_files::UnusedDependency>,
     /// The original's packages (by the SBOM catalogers), kept or removed.
     pub packages: Packages,
     pub files_removed: u64,
@@ -30,9 +39,13 @@ pub struct BuildReport {
     pub left_out: Vec<LeftOut>,
     pub syscalls: Vec<String>,
     /// Paths the sensor saw named by a file syscall (found or not).
-    pub traced_paths: usize,
-    /// Paths fanotify saw opened (a cross-check; also covers exec probes).
-    pub fanotify_paths: usize,
+    pub traced_paths: Vec<String>,
+    /// Paths fanotify saw opened (a cross-check).
+    pub fanotify_paths: Vec<String>,
+    /// What the user should know about how the build went (e.g. a port that does not
+    /// speak HTTP, so no default probe was sent).
+    #[serde(default)]
+    pub notes: Vec<String>,
     pub sensor_warnings: Vec<String>,
     pub probes: Vec<ProbeResult>,
     pub verification: Option<Verification>,

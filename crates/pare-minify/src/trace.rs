@@ -10,7 +10,7 @@ use pare_sensor::SensorReport;
 
 use crate::backend::{Backend, Launch};
 use crate::error::BuildError;
-use crate::exercise::{self, Exercised, Readiness, Ready};
+use crate::exercise::{self, Exec, Exercised, HttpPlan, Readiness, Ready, Run, SensorExec, Which};
 use crate::keep_set::Trace;
 use crate::load::LoadedImage;
 use crate::options::{BuildOptions, ContinueAfter};
@@ -24,6 +24,8 @@ pub struct TracedApp<'b> {
     _loaded: Option<LoadedImage<'b>>,
     ready: Ready,
     out_dir: PathBuf,
+    /// Exec probes run under a sensor of their own.
+    exec: SensorExec,
     /// Whether the app is a service, stopped by pare (a CLI image stops by itself).
     service: bool,
 }
@@ -52,6 +54,7 @@ pub(crate) fn start<'b>(
     let out_dir = options.work_dir.join("out");
     crate::outputs::create_dir(&out_dir)?;
     let containment = crate::seccomp::containment();
+    let deny = containment.deny_for_app.join(",");
     let mut argv = vec![
         "/.pare/sensor".to_owned(),
         "--out".into(),
@@ -62,7 +65,7 @@ pub(crate) fn start<'b>(
         "--hide".into(),
         "/.pare".into(),
         "--deny-syscalls".into(),
-        containment.deny_for_app.join(","),
+        deny.clone(),
         // Before pare's own stop grace (15 s) runs out, so the report is complete.
         "--kill-after".into(),
         "10".into(),
@@ -104,12 +107,20 @@ pub(crate) fn start<'b>(
         }
     };
     let readiness = service_port.map_or(Readiness::Exit, Readiness::Port);
-    let ready = exercise::wait_ready(container.as_ref(), readiness, options.start_timeout)?;
+    let exec = SensorExec::new(out_dir.clone(), original.user.clone(), deny);
+    let run = Run {
+        container: container.as_ref(),
+        user: &original.user,
+        exec: Exec::Traced(&exec),
+        which: Which::Original,
+    };
+    let ready = exercise::wait_ready(&run, readiness, options)?;
     Ok(TracedApp {
         container,
         _loaded: loaded,
         ready,
         out_dir,
+        exec,
         service: service_port.is_some(),
     })
 }
@@ -122,19 +133,31 @@ pub(crate) fn probe(
     reporter: &dyn Reporter,
 ) -> Result<Traced, BuildError> {
     let container = app.container.as_ref();
-    let exercised = exercise::exercise(container, app.ready, options, &original.user, reporter)?;
+    let run = Run {
+        container,
+        user: &original.user,
+        exec: Exec::Traced(&app.exec),
+        which: Which::Original,
+    };
+    let exercised = exercise::exercise(&run, app.ready, options, HttpPlan::Decide, reporter)?;
     if app.service {
         container.stop(original.run.stop_signal.as_deref(), Duration::from_secs(15))?;
     }
     container.wait(Duration::from_secs(20))?;
-    let report_path = app.out_dir.join(pare_sensor::REPORT_FILE);
-    let (trace, sensor) = crate::sensor_report::read_report(&report_path).map_err(|reason| {
-        BuildError::SensorReport {
-            path: report_path.clone(),
+    let read = |dir: &std::path::Path| {
+        let path = dir.join(pare_sensor::REPORT_FILE);
+        crate::sensor_report::read_report(&path).map_err(|reason| BuildError::SensorReport {
+            path,
             reason,
             log_tail: container.logs_tail(20),
-        }
-    })?;
+        })
+    };
+    let (mut trace, sensor) = read(&app.out_dir)?;
+    // What the exec probes (and --ready-exec) used, traced by their own sensors.
+    for dir in app.exec.report_dirs() {
+        let (exec_trace, _) = read(&dir)?;
+        trace.merge(exec_trace);
+    }
     Ok(Traced {
         trace,
         sensor,

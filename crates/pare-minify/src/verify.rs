@@ -8,7 +8,7 @@ use pare_runtime::{Engine, OciRuntime};
 
 use crate::backend::{Backend, Launch};
 use crate::error::BuildError;
-use crate::exercise::{self, Exercised, Readiness};
+use crate::exercise::{self, Exec, Exercised, HttpPlan, Readiness, Run, Which};
 use crate::options::{BuildOptions, ContinueAfter};
 use crate::probe::{self, ProbeResult};
 use crate::progress::Silent;
@@ -51,36 +51,41 @@ pub(crate) fn verify(
     };
     // The same requests the original got: the probes, then exactly the pages the
     // crawl found (not a crawl of its own, which could differ).
-    let mut probes = exercise::http_probes(options);
-    probes.extend(traced.crawled.iter().cloned());
     let verify_options = BuildOptions {
         continue_after: ContinueAfter::Probes,
         crawl: None,
-        probes,
         ..options.clone()
     };
     let readiness = original
         .service_port(options)
         .map_or(Readiness::Exit, Readiness::Port);
-    let answered = exercise::wait_ready(container.as_ref(), readiness, options.start_timeout)
-        .and_then(|ready| {
-            exercise::exercise(
-                container.as_ref(),
-                ready,
-                &verify_options,
-                &original.user,
-                &Silent,
-            )
-        });
+    let run = Run {
+        container: container.as_ref(),
+        user: &original.user,
+        exec: Exec::Plain,
+        which: Which::Slim,
+    };
+    let answered = exercise::wait_ready(&run, readiness, &verify_options).and_then(|ready| {
+        exercise::exercise(
+            &run,
+            ready,
+            &verify_options,
+            HttpPlan::Exactly(&traced.http_sent),
+            &Silent,
+        )
+    });
     let slim_results = match answered {
         Ok(exercised) => exercised.results,
         Err(e @ (BuildError::Runtime(_) | BuildError::Io { .. })) => return Err(e),
-        // The slim image did not start, or a probe failed: that is the answer.
+        // The slim image did not start, or its app died: that is the answer.
         Err(failure) => vec![ProbeResult {
             probe: "start".into(),
             status: None,
             body: String::new(),
-            error: Some(failure.to_string()),
+            error: Some(match failure {
+                BuildError::AppDied { .. } => failure.to_string(),
+                _ => format!("{} did not start: {failure}", Which::Slim.name()),
+            }),
             millis: 0,
         }],
     };
@@ -95,7 +100,7 @@ pub(crate) fn verify(
                 .first()
                 .map(|r| r.probe.clone())
                 .unwrap_or_default(),
-            original: format!("{} probes answered", original_results.len()),
+            original: format!("answered all {} probes", original_results.len()),
             slim: slim_results
                 .first()
                 .and_then(|r| r.error.clone())

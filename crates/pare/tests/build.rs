@@ -976,13 +976,6 @@ fn bad_input_exits_2_and_leaves_nothing() {
         run.explain()
     );
     docker(&["rmi", "pare-test/nocmd:latest"]).success();
-    // An image in the engine cannot be run without it.
-    let run = pare(&["build", "--runtime", "oci", &flask.image]).exits(2);
-    assert!(
-        run.stderr().contains("cannot be run without it"),
-        "{}",
-        run.explain()
-    );
     // The engine asked for, and none answers.
     let no_engine = [("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
     let args = ["build", "--runtime", "docker", &flask.archive_ref()];
@@ -993,4 +986,32 @@ fn bad_input_exits_2_and_leaves_nothing() {
         run.explain()
     );
     assert_nothing_left("after bad input", &before);
+}
+
+/// `--runtime oci` takes an image the engine holds: pare exports it itself, then runs
+/// it with runc; the slim image goes to an OCI layout in the report directory.
+#[test]
+fn runc_builds_an_image_the_engine_holds() {
+    let cli = test_image("cli");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let out = temp_dir();
+    let reports = out.path().join("report");
+    let reports_arg = reports.display().to_string();
+    let run = pare(&[
+        "build",
+        "--runtime",
+        "oci",
+        &cli.image,
+        "--report-dir",
+        &reports_arg,
+        "--json",
+    ])
+    .success();
+    let report = run.json();
+    assert_eq!(report["runtime"], "runc", "{}", run.explain());
+    assert_eq!(report["verification"]["passed"], true);
+    let (_, paths) = slim_paths(&reports.join("image"));
+    assert!(paths.contains("/usr/bin/jq"), "{paths:?}");
+    assert_nothing_left("after --runtime oci of an engine image", &before);
 }

@@ -140,15 +140,16 @@ fn common_errors() {
         pare(&["xray", "docker://registry.example/app:1"]),
         p,
     );
+    // A probe file that is not a list of probes: the file and the place.
+    let probes = p.join("probes.json");
+    std::fs::write(&probes, r#"[{"kind": "http", "path": "/"}]"#).expect("write");
     error_snapshot(
-        "error_build_in_engine_without_engine",
+        "error_bad_probe_file",
         pare(&[
             "build",
-            "--runtime",
-            "oci",
-            "pare-test/no-such-image:1",
-            "--report-dir",
-            &p.join("report").display().to_string(),
+            &format!("oci:{}", layout.display()),
+            "--probe-file",
+            &probes.display().to_string(),
         ]),
         p,
     );

@@ -172,7 +172,10 @@ fn every_escape_attempt_is_refused_in_both_backends() {
             }
         }
         // The report pare used is the sensor's own: it saw the app's files.
-        assert!(report["traced_paths"].as_u64().unwrap() > 0, "{backend}");
+        assert!(
+            !report["traced_paths"].as_array().unwrap().is_empty(),
+            "{backend}"
+        );
         assert!(
             report["syscalls"].as_array().unwrap().iter().all(|s| ![
                 "mount",

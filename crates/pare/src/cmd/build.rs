@@ -40,15 +40,26 @@ pub struct BuildArgs {
     /// Also write the slim image here: docker-archive:PATH or oci:DIR[:TAG] (repeatable).
     #[arg(long = "output", value_name = "REF")]
     pub outputs: Vec<String>,
-    /// An HTTP probe, `METHOD /path [BODY]` (repeatable; default `GET /`).
+    /// An HTTP probe, `METHOD /path [BODY]` (repeatable). With no probe of any kind,
+    /// pare sends `GET /` if the port answers in HTTP.
     #[arg(long = "probe", value_name = "PROBE")]
     pub probes: Vec<String>,
-    /// A JSON file with a list of probes: {"kind":"http","method","path","headers","body","expect_status"}.
+    /// A JSON file with a list of probes: {"kind":"http","method","path","headers",
+    /// "body","expect_status"} or {"kind":"exec","command":[...]}.
     #[arg(long)]
     pub probe_file: Option<PathBuf>,
-    /// A command run inside the traced container as a probe (repeatable).
+    /// A command run inside the container as a probe, as the image's user (repeatable).
+    /// In the original it is traced like the app; its output and exit code are compared.
     #[arg(long = "exec", value_name = "COMMAND")]
     pub exec: Vec<String>,
+    /// Send no HTTP request of pare's choosing (no default `GET /`): for services that
+    /// do not speak HTTP and are exercised by --exec probes or by hand.
+    #[arg(long)]
+    pub no_http: bool,
+    /// A command that succeeds once the app is ready, run (repeatedly) after its port
+    /// accepts connections, e.g. `pg_isready`.
+    #[arg(long, value_name = "COMMAND")]
+    pub ready_exec: Option<String>,
     /// After the probes, follow same-origin links (href/src) from the pages they got,
     /// breadth-first, and send GET to each; the slim image gets the same requests.
     #[arg(long)]
@@ -95,9 +106,9 @@ pub struct BuildArgs {
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
     /// What runs the containers: `auto` (the Docker engine when one answers, else runc
-    /// or crun on an unpacked bundle), `docker`, or `oci` (runc/crun, no engine needed;
-    /// the slim image then goes to an OCI layout in the report directory instead of the
-    /// engine, besides any --output).
+    /// or crun on an unpacked bundle), `docker`, or `oci` (runc/crun; an image in the
+    /// engine is exported from it; the slim image then goes to an OCI layout in the
+    /// report directory instead of the engine, besides any --output).
     #[arg(long, value_enum, default_value = "auto")]
     pub runtime: Runtime,
     /// The containers' network: `private` (a namespace of their own with loopback only;
@@ -175,14 +186,20 @@ impl BuildArgs {
             .tempdir()
             .context("creating a work directory")?;
         let on_interrupt = pare_runtime::cleanup::register_dir(work.path().to_owned());
+        let (probes, mut exec_probes) = self.probes()?;
+        for command in &self.exec {
+            exec_probes.push(split_words("--exec", command)?);
+        }
         let options = BuildOptions {
             image,
-            probes: self.probes()?,
-            exec_probes: self
-                .exec
-                .iter()
-                .map(|c| split_words("--exec", c))
-                .collect::<anyhow::Result<_>>()?,
+            probes,
+            exec_probes,
+            no_http: self.no_http,
+            ready_exec: self
+                .ready_exec
+                .as_deref()
+                .map(|c| split_words("--ready-exec", c))
+                .transpose()?,
             run_args: self
                 .run_args
                 .as_deref()
@@ -235,9 +252,11 @@ impl BuildArgs {
         })
     }
 
-    /// `--probe`s, then the probes of `--probe-file`.
-    fn probes(&self) -> anyhow::Result<Vec<Probe>> {
+    /// The HTTP probes (`--probe`s, then those of `--probe-file`) and the exec probes
+    /// of `--probe-file`.
+    fn probes(&self) -> anyhow::Result<(Vec<Probe>, Vec<Vec<String>>)> {
         let mut probes = Vec::new();
+        let mut exec = Vec::new();
         for p in &self.probes {
             probes.push(Probe::parse_http(p).map_err(anyhow::Error::msg)?);
         }
@@ -246,9 +265,20 @@ impl BuildArgs {
                 .with_context(|| format!("reading {}", file.display()))?;
             let listed: Vec<Probe> = serde_json::from_str(&text)
                 .with_context(|| format!("{}: not a JSON list of probes", file.display()))?;
-            probes.extend(listed);
+            for (i, probe) in listed.into_iter().enumerate() {
+                match probe {
+                    Probe::Exec { command } if command.is_empty() => {
+                        anyhow::bail!(
+                            "{}: probe {i}: an exec probe needs a command",
+                            file.display()
+                        )
+                    }
+                    Probe::Exec { command } => exec.push(command),
+                    http => probes.push(http),
+                }
+            }
         }
-        Ok(probes)
+        Ok((probes, exec))
     }
 
     /// `--include-path`s, then the lines of `--include-path-file`.

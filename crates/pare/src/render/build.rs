@@ -1,14 +1,17 @@
 //! `pare build`'s human summary, a pure function of the build report.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use pare_minify::probe::Difference;
 use pare_minify::{BuildReport, Phase};
 
 use super::truncate;
 use crate::units::{bytes, count};
 
 /// The summary `pare build` prints: what was made, how much smaller, what was
-/// verified, where the report is.
+/// verified, what of the app's own was left out and how to keep it, where the
+/// report is.
 pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Slim image   {}", r.outputs.join(", "));
@@ -41,31 +44,16 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
             )
         })
         .collect();
-    let _ = writeln!(out, "Probes       {}", probes.join(", "));
-    match &r.verification {
-        Some(v) if v.passed => {
-            let _ = writeln!(
-                out,
-                "Verified     the slim image answers all {} probes the same (seccomp profile applied)",
-                v.probes.len()
-            );
+    let _ = writeln!(
+        out,
+        "Probes       {}",
+        if probes.is_empty() {
+            "none".to_owned()
+        } else {
+            probes.join(", ")
         }
-        Some(v) => {
-            let _ = writeln!(out, "NOT VERIFIED {} difference(s):", v.differences.len());
-            for d in &v.differences {
-                let _ = writeln!(
-                    out,
-                    "  {}: original {:?}, slim {:?}",
-                    d.probe,
-                    cut(&d.original),
-                    cut(&d.slim)
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(out, "Verified     skipped (--no-verify)");
-        }
-    }
+    );
+    verification(&mut out, r);
     let _ = writeln!(out, "Syscalls     {} used", r.syscalls.len());
     let _ = writeln!(out, "Runtime      {}", r.runtime);
     let phases: Vec<String> = Phase::ALL
@@ -81,11 +69,167 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     if let Some(p) = &r.seccomp_profile {
         let _ = writeln!(out, "Seccomp      {p}");
     }
+    for note in &r.notes {
+        let _ = writeln!(out, "Note         {note}");
+    }
+    for left in &r.left_out {
+        let _ = writeln!(out, "Left out     {} ({})", left.path, left.reason);
+    }
+    app_files(&mut out, r);
     out
 }
 
+/// `Verified ...`, or each difference as a diff of the two answers.
+fn verification(out: &mut String, r: &BuildReport) {
+    match &r.verification {
+        Some(v) if v.passed => {
+            let what = match v.probes.len() {
+                0 => "started like the original (no probes to compare)".to_owned(),
+                1 => "answers the probe the same".to_owned(),
+                n => format!("answers all {n} probes the same"),
+            };
+            let _ = writeln!(
+                out,
+                "Verified     the slim image {what} (seccomp profile applied)"
+            );
+        }
+        Some(v) => {
+            let n = v.differences.len();
+            let _ = writeln!(
+                out,
+                "NOT VERIFIED the slim image answers {n} probe{} differently:",
+                if n == 1 { "" } else { "s" }
+            );
+            for d in &v.differences {
+                difference(out, d);
+            }
+        }
+        None => {
+            let _ = writeln!(out, "Verified     skipped (--no-verify)");
+        }
+    }
+}
+
+/// At most this many lines of a difference's diff.
+const DIFF_LINES: usize = 24;
+
+/// One difference: the probe, then a unified diff of the answers (JSON bodies
+/// pretty-printed first, so a change deep in one line of JSON shows as its own line),
+/// cut to the lines around what differs.
+fn difference(out: &mut String, d: &Difference) {
+    let (original, slim) = (answer_lines(&d.original), answer_lines(&d.slim));
+    let diff = similar::TextDiff::from_lines(&original, &slim);
+    let mut lines = Vec::new();
+    for hunk in diff
+        .unified_diff()
+        .context_radius(2)
+        .header("original image", "slim image")
+        .iter_hunks()
+    {
+        lines.push(hunk.header().to_string());
+        for change in hunk.iter_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            lines.push(format!(
+                "{sign}{}",
+                truncate(change.value().trim_end_matches('\n'), 160)
+            ));
+        }
+    }
+    let _ = writeln!(out, "  {}", d.probe);
+    let _ = writeln!(out, "    --- original image\n    +++ slim image");
+    let shown = lines.len().min(DIFF_LINES);
+    for line in &lines[..shown] {
+        let _ = writeln!(out, "    {line}");
+    }
+    if lines.len() > shown {
+        let _ = writeln!(
+            out,
+            "    … {} more lines in the report",
+            lines.len() - shown
+        );
+    }
+}
+
+/// An answer (`STATUS BODY`, or `error: …`) as lines to diff: the status on a line
+/// of its own, a JSON body pretty-printed.
+fn answer_lines(answer: &str) -> String {
+    let (status, body) = match answer.split_once(' ') {
+        Some((s, b)) if s.chars().all(|c| c.is_ascii_digit()) => (Some(s), b),
+        _ => (None, answer),
+    };
+    let body = serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .filter(|v| v.is_object() || v.is_array())
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| body.to_owned());
+    let mut text = match status {
+        Some(s) => format!("status {s}\n{body}"),
+        None => body,
+    };
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// The app's own files left out, by directory, the dependencies it declares of which
+/// nothing is left, and the flags that would keep them.
+fn app_files(out: &mut String, r: &BuildReport) {
+    let removed = &r.app_files_removed;
+    let dirs = pare_minify::app_files::by_directory(removed);
+    if !dirs.is_empty() {
+        let shown: Vec<String> = dirs
+            .iter()
+            .take(5)
+            .map(|(dir, n)| format!("{dir}/ ({n})"))
+            .collect();
+        let more = if dirs.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "App files    {} of the app's own files removed: {}{more}",
+            count(removed.len() as u64),
+            shown.join(", ")
+        );
+    }
+    if !r.unused_dependencies.is_empty() {
+        let names: Vec<&str> = r
+            .unused_dependencies
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "Unused deps  the app declares {} but no probe made it load them",
+            names.join(", ")
+        );
+    }
+    let flags: Vec<String> = dirs
+        .iter()
+        .take(5)
+        .map(|(dir, _)| dir.as_str())
+        .chain(r.unused_dependencies.iter().map(|d| d.path.as_str()))
+        .map(|path| format!("--include-path {path}"))
+        .collect();
+    if !flags.is_empty() {
+        let _ = writeln!(
+            out,
+            "Keep them    if the app needs them (a module it loads lazily, a template): {}",
+            flags.join(" ")
+        );
+    }
+}
+
 /// `Packages  135 -> 24 kept (111 removed: apt, bash, dpkg, perl-base, …)`: the
-/// removed ones a reader looks for (shells, package managers) come first.
+/// removed ones a reader looks for (shells, package managers) come first; a name
+/// that more than one ecosystem removed is named once, with its types.
 fn packages_line(p: &pare_minify::packages::Packages) -> String {
     let total = p.kept.len() + p.removed.len();
     if total == 0 {
@@ -101,10 +245,27 @@ fn packages_line(p: &pare_minify::packages::Packages) -> String {
         "pip",
         "npm",
     ];
-    let mut removed: Vec<&str> = p.removed.iter().map(|f| f.name.as_str()).collect();
-    removed.sort_by_key(|n| (!NOTABLE.contains(n), *n));
-    let shown: Vec<&str> = removed.iter().take(6).copied().collect();
-    let more = if removed.len() > shown.len() {
+    let mut by_name: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for fate in &p.removed {
+        by_name
+            .entry(fate.name.as_str())
+            .or_default()
+            .push(fate.ecosystem.as_str());
+    }
+    let mut names: Vec<(&str, Vec<&str>)> = by_name.into_iter().collect();
+    names.sort_by_key(|(n, _)| (!NOTABLE.contains(n), *n));
+    let shown: Vec<String> = names
+        .iter()
+        .take(6)
+        .map(|(name, types)| {
+            if types.len() > 1 {
+                format!("{name} ({})", types.join(", "))
+            } else {
+                (*name).to_owned()
+            }
+        })
+        .collect();
+    let more = if names.len() > shown.len() {
         ", …"
     } else {
         ""
@@ -118,10 +279,6 @@ fn packages_line(p: &pare_minify::packages::Packages) -> String {
         shown.join(", "),
         more
     )
-}
-
-fn cut(s: &str) -> String {
-    truncate(s, 120)
 }
 
 #[cfg(test)]
@@ -141,16 +298,48 @@ mod tests {
     }
 
     #[test]
-    fn failed_verification_names_the_probe_and_both_answers() {
+    fn failed_verification_shows_each_difference_as_a_diff() {
         let mut report = flask();
         let verification = report.verification.as_mut().expect("verified");
         verification.passed = false;
-        verification.differences = vec![pare_minify::probe::Difference {
-            probe: "GET /api/items".into(),
-            original: "200 [{\"id\":1,\"name\":\"first\"}]".into(),
-            slim: "500 Internal Server Error".into(),
-        }];
+        // Two answers that differ deep inside one line of JSON, and a slim image
+        // that failed a probe outright.
+        verification.differences = vec![
+            pare_minify::probe::Difference {
+                probe: "GET /api/items".into(),
+                original: r#"200 [{"id":1,"name":"first","tags":["a","b"],"owner":{"name":"ann","id":7}}]"#
+                    .into(),
+                slim: r#"200 [{"id":1,"name":"first","tags":["a","b"],"owner":{"name":"ann","id":9}}]"#
+                    .into(),
+            },
+            pare_minify::probe::Difference {
+                probe: "POST /api/items".into(),
+                original: "201 {\"id\":2}".into(),
+                slim: "500 Internal Server Error".into(),
+            },
+        ];
         let path = std::path::Path::new("report.json");
         insta::assert_snapshot!(summary(&report, path));
+    }
+
+    #[test]
+    fn a_package_name_removed_in_two_ecosystems_is_named_once() {
+        let fate = |ecosystem: &str, name: &str| pare_minify::packages::PackageFate {
+            ecosystem: ecosystem.into(),
+            name: name.into(),
+            version: "1".into(),
+            purl: format!("pkg:{ecosystem}/{name}@1"),
+            files: 1,
+            files_kept: 0,
+        };
+        let packages = pare_minify::packages::Packages {
+            kept: vec![fate("deb", "libc6")],
+            removed: vec![fate("deb", "npm"), fate("npm", "npm"), fate("deb", "bash")],
+            warnings: Vec::new(),
+        };
+        assert_eq!(
+            packages_line(&packages),
+            "Packages     4 -> 1 kept (3 removed: bash, npm (deb, npm))"
+        );
     }
 }

@@ -1,0 +1,376 @@
+//! `pare build` on apps none of the other tests use: a JVM service, PostgreSQL behind a
+//! docker-library style entrypoint with a volume, a Python app behind a shell
+//! entrypoint, and an express app that loads a module lazily. A "Verified" must be
+//! true (a port held by another process is refused, a slim image that cannot start
+//! fails), services that are not HTTP are built with exec probes, what exec probes use
+//! is traced, and the summary names the app's own files it removed.
+
+mod support;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{
+    Run, docker, pare, pare_containers, pare_oci_containers, pare_temporary_images, pare_work_dirs,
+    port_lock, temp_dir, test_image,
+};
+
+fn assert_nothing_left(context: &str, before: &[std::path::PathBuf]) {
+    assert!(pare_containers().is_empty(), "{context}: containers left");
+    assert!(
+        pare_oci_containers().is_empty(),
+        "{context}: runc containers left"
+    );
+    assert!(pare_temporary_images().is_empty(), "{context}: images left");
+    let dirs: Vec<_> = pare_work_dirs()
+        .into_iter()
+        .filter(|d| !before.contains(d))
+        .collect();
+    assert!(dirs.is_empty(), "{context}: work dirs left: {dirs:?}");
+}
+
+/// `pare build IMAGE --tag TAG ARGS --report-dir DIR`, its output, and the tag removed
+/// afterwards.
+fn build(image: &str, tag: &str, args: &[&str]) -> (Run, tempfile::TempDir) {
+    let out = temp_dir();
+    let reports = out.path().join("report").display().to_string();
+    let mut all = vec!["build", image, "--tag", tag, "--report-dir", &reports];
+    all.extend_from_slice(args);
+    let run = pare(&all);
+    let _ = docker(&["rmi", tag]);
+    (run, out)
+}
+
+fn report_of(out: &tempfile::TempDir) -> Value {
+    let path = out.path().join("report/report.json");
+    serde_json::from_slice(&std::fs::read(&path).expect("report.json")).expect("JSON")
+}
+
+#[test]
+fn a_jvm_service_is_verified_and_a_port_held_by_another_process_is_refused() {
+    let jvm = test_image("jvm");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let tag = "pare-test/jvm:slim-test";
+    let (run, out) = build(
+        &jvm.image,
+        tag,
+        &["--probe", "GET /", "--probe", "GET /health"],
+    );
+    let run = run.success();
+    let report = report_of(&out);
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    assert!(run.stdout().contains("answers all 2 probes the same"));
+
+    // Another process listens on the service's port of the host. On the host's
+    // network the probes would reach it: pare refuses and names it, and writes nothing.
+    let squatter = TcpListener::bind(("127.0.0.1", 8081)).expect("bind 8081");
+    let (run, out) = build(
+        &jvm.image,
+        tag,
+        &["--network", "host", "--probe", "GET /health"],
+    );
+    let run = run.exits(2);
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("port 8081") && stderr.contains(&format!("pid {}", std::process::id())),
+        "{}",
+        run.explain()
+    );
+    assert!(
+        !out.path().join("report").exists(),
+        "a report dir was written"
+    );
+    assert!(
+        docker(&["image", "inspect", tag]).code() != Some(0),
+        "a slim image was written"
+    );
+    // In a network of its own (the default) the same port is no concern.
+    let (run, _out) = build(&jvm.image, tag, &["--probe", "GET /health"]);
+    run.success();
+    drop(squatter);
+
+    // A slim image that cannot start fails verification, and says which image and
+    // what it printed.
+    let (run, _out) = build(
+        &jvm.image,
+        tag,
+        &["--probe", "GET /health", "--exclude", "/app/service.jar"],
+    );
+    let run = run.exits(1);
+    let stdout = run.stdout();
+    assert!(stdout.contains("NOT VERIFIED"), "{}", run.explain());
+    assert!(
+        stdout.contains(
+            "+error: the slim image did not start: the app exited before port 8081 opened"
+        ) && stdout.contains("+Error: Unable to access jarfile /app/service.jar"),
+        "{}",
+        run.explain()
+    );
+    assert_nothing_left("after the jvm builds", &before);
+}
+
+#[test]
+fn postgres_is_built_with_exec_probes_only_and_its_slim_image_initialises_a_fresh_data_dir() {
+    let pg = test_image("postgres");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let tag = "pare-test/postgres:slim-test";
+    let out = temp_dir();
+    let reports = out.path().join("report").display().to_string();
+    let run = pare(&[
+        "build",
+        &pg.image,
+        "--tag",
+        tag,
+        "--report-dir",
+        &reports,
+        "--ready-exec",
+        "pg_isready -h 127.0.0.1",
+        "--exec",
+        "psql -h 127.0.0.1 -U postgres -Atc 'select 40 + 2'",
+        "--exec",
+        "psql -h 127.0.0.1 -U postgres -Atc 'select note from pare_smoke'",
+    ])
+    .success();
+    let report = report_of(&out);
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let probes = report["probes"].as_array().unwrap();
+    assert_eq!(probes.len(), 2, "no HTTP probe beside the exec probes");
+    assert_eq!(
+        probes[0]["probe"], "exec psql -h 127.0.0.1 -U postgres -Atc 'select 40 + 2'",
+        "the label keeps the quotes"
+    );
+    assert_eq!(probes[0]["body"].as_str().unwrap().trim(), "42");
+    assert!(
+        report["ratio"].as_f64().unwrap() > 3.0,
+        "{}",
+        report["ratio"]
+    );
+
+    // The slim image, started afresh with a new volume, initialises its data
+    // directory and answers the same query.
+    let name = format!("pare-test-pg-{}", std::process::id());
+    docker(&["run", "-d", "--name", &name, "--network", "none", tag]).success();
+    let mut answer = String::new();
+    for _ in 0..60 {
+        let run = docker(&[
+            "exec",
+            &name,
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-Atc",
+            "select 40 + 2",
+        ]);
+        answer = run.stdout();
+        if run.code() == Some(0) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let logs = docker(&["logs", &name]).stderr();
+    docker(&["rm", "-f", "-v", &name]).success();
+    docker(&["rmi", tag]).success();
+    assert_eq!(answer.trim(), "42", "{logs}");
+
+    // With no probe at all, pare sees the port does not speak HTTP, says so, and
+    // still builds (the start is traced).
+    let (run, out) = build(&pg.image, tag, &["--no-verify"]);
+    run.success();
+    let report = report_of(&out);
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .is_some_and(|n| n.contains("does not answer in HTTP")),
+        "{report:#}"
+    );
+    assert_nothing_left("after the postgres builds", &before);
+}
+
+#[test]
+fn an_app_behind_a_shell_entrypoint_is_verified() {
+    let app = test_image("entrypoint");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let (run, out) = build(
+        &app.image,
+        "pare-test/entrypoint:slim-test",
+        &[
+            "--probe",
+            "GET /",
+            "--probe",
+            "GET /config",
+            // The config the entrypoint writes holds the time it was written.
+            "--verify-ignore",
+            r#""written_at": ?"[^"]*""#,
+        ],
+    );
+    let run = run.success();
+    let report = report_of(&out);
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let kept: Vec<&str> = report["kept_by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|paths| paths.as_array().unwrap())
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for path in [
+        "/usr/local/bin/docker-entrypoint.sh",
+        "/usr/bin/sh",
+        "/usr/bin/dash",
+        "/app/app.py",
+    ] {
+        assert!(kept.contains(&path), "{path} is not kept");
+    }
+    assert_nothing_left("after the entrypoint build", &before);
+}
+
+#[test]
+fn the_summary_names_the_lazy_apps_removed_files_and_the_flags_that_keep_them() {
+    let lazy = test_image("lazy");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let tag = "pare-test/lazy:slim-test";
+    let (run, out) = build(&lazy.image, tag, &["--probe", "GET /"]);
+    let run = run.success();
+    let stdout = run.stdout();
+    let report = report_of(&out);
+    let removed: Vec<&str> = report["app_files_removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(removed.contains(&"/app/lib/render.js"), "{removed:?}");
+    assert!(stdout.contains("/app/lib/ (1)"), "{stdout}");
+    assert!(stdout.contains("the app declares marked"), "{stdout}");
+    // The flags the summary suggests, taken from it as a user would copy them.
+    let flags_line = stdout
+        .lines()
+        .find(|l| l.starts_with("Keep them"))
+        .expect("a Keep them line");
+    let flags: Vec<&str> = flags_line
+        .split_whitespace()
+        .skip_while(|w| *w != "--include-path")
+        .collect();
+    assert!(flags.contains(&"/app/lib"), "{flags:?}");
+
+    // With them, the slim image serves the lazy route no probe asked for.
+    let mut args = vec!["--probe", "GET /", "--tag", tag];
+    args.extend(&flags);
+    let out2 = temp_dir();
+    let reports = out2.path().join("report").display().to_string();
+    let mut all = vec!["build", lazy.image.as_str(), "--report-dir", &reports];
+    all.extend(args);
+    pare(&all).success();
+    let name = format!("pare-test-lazy-{}", std::process::id());
+    docker(&["run", "-d", "--name", &name, "--network", "host", tag]).success();
+    let mut answer = String::new();
+    for _ in 0..50 {
+        answer = http_get(8083, "/render").unwrap_or_default();
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    docker(&["rm", "-f", &name]).success();
+    docker(&["rmi", tag]).success();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("<h1>"),
+        "marked rendered the page: {answer}"
+    );
+    assert_nothing_left("after the lazy builds", &before);
+}
+
+#[test]
+fn what_exec_probes_use_is_traced_and_probe_file_exec_entries_work() {
+    let flask = test_image("flask");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let dir = temp_dir();
+    let probes = dir.path().join("probes.json");
+    std::fs::write(
+        &probes,
+        r#"[{"kind": "http", "method": "GET", "path": "/api/items"},
+            {"kind": "exec", "command": ["python3", "-c", "import json; print(json.dumps([1]))"]}]"#,
+    )
+    .unwrap();
+    let tag = "pare-test/flask:slim-test";
+    let out = temp_dir();
+    let oci = out.path().join("oci");
+    let reports = out.path().join("report").display().to_string();
+    let run = pare(&[
+        "build",
+        &flask.image,
+        "--tag",
+        tag,
+        "--report-dir",
+        &reports,
+        "--probe-file",
+        &probes.display().to_string(),
+        "--exec",
+        "python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'",
+        "--output",
+        &format!("oci:{}", oci.display()),
+        "--json",
+    ])
+    .success();
+    let _ = docker(&["rmi", tag]);
+    let report = run.json();
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let labels: Vec<&str> = report["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["probe"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "GET /api/items",
+            "exec python3 -c 'import json; print(json.dumps([1]))'",
+            "exec python3 -c 'import sqlite3; print(sqlite3.sqlite_version)'",
+        ]
+    );
+    // sqlite3 was imported by an exec probe: its sources are in the slim image (the
+    // .pyc alone is not enough), and the verification ran it there.
+    let found = pare(&[
+        "xray",
+        "--json",
+        "--find",
+        "/usr/lib/python3.11/sqlite3/*",
+        &format!("oci:{}", oci.display()),
+    ])
+    .success()
+    .json();
+    let paths: Vec<&str> = found["found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&"/usr/lib/python3.11/sqlite3/__init__.py")
+            && paths.contains(&"/usr/lib/python3.11/sqlite3/dbapi2.py"),
+        "{paths:?}"
+    );
+    assert_nothing_left("after the exec probes", &before);
+}
+
+/// The raw answer to `GET path` on 127.0.0.1:`port`, if the connection works.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
