@@ -11,35 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::{
-    Background, docker, pare, pare_containers, pare_env, pare_oci_containers,
-    pare_temporary_images, pare_work_dirs, port_lock, temp_dir, test_image,
+    Background, assert_nothing_left, docker, http_get, pare, pare_containers, pare_env,
+    pare_oci_containers, pare_temporary_images, pare_work_dirs, port_lock, temp_dir, test_image,
 };
-
-fn assert_nothing_left(context: &str, work_dirs_before: &[std::path::PathBuf]) {
-    let left = pare_containers();
-    assert!(
-        left.is_empty(),
-        "{context}: containers left behind: {left:?}"
-    );
-    let oci = pare_oci_containers();
-    assert!(
-        oci.is_empty(),
-        "{context}: runc containers left behind: {oci:?}"
-    );
-    let images = pare_temporary_images();
-    assert!(
-        images.is_empty(),
-        "{context}: temporary images left behind: {images:?}"
-    );
-    let dirs: Vec<_> = pare_work_dirs()
-        .into_iter()
-        .filter(|d| !work_dirs_before.contains(d))
-        .collect();
-    assert!(
-        dirs.is_empty(),
-        "{context}: work directories left behind: {dirs:?}"
-    );
-}
 
 fn slim_paths(oci: &Path) -> (Value, BTreeSet<String>) {
     let report = pare(&[
@@ -226,17 +200,6 @@ fn wait_http(port: u16, timeout: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(100));
     }
     false
-}
-
-/// The raw answer to `GET path` on 127.0.0.1:`port`, if the connection works.
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    s.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).ok()?;
-    Some(answer)
 }
 
 /// The files under /srv/www of the slim image written to `oci`.

@@ -11,10 +11,7 @@ use std::collections::BTreeSet;
 use std::net::TcpListener;
 
 use serde_json::Value;
-use support::{
-    pare, pare_containers, pare_oci_containers, pare_temporary_images, pare_work_dirs, port_lock,
-    temp_dir, test_image,
-};
+use support::{assert_nothing_left, pare, pare_work_dirs, port_lock, temp_dir, test_image};
 
 /// Every attempt the hostile program makes (tests/images/hostile/README.md).
 const ATTEMPTS: [&str; 23] = [
@@ -94,25 +91,6 @@ fn session_has_key(name: &std::ffi::CStr) -> bool {
             0,
         ) > 0
     }
-}
-
-fn assert_nothing_left(context: &str, before: &[std::path::PathBuf]) {
-    assert!(pare_containers().is_empty(), "{context}: containers left");
-    assert!(
-        pare_oci_containers().is_empty(),
-        "{context}: runc containers left"
-    );
-    assert!(pare_temporary_images().is_empty(), "{context}: images left");
-    let dirs: Vec<_> = pare_work_dirs()
-        .into_iter()
-        .filter(|d| !before.contains(d))
-        .collect();
-    assert!(dirs.is_empty(), "{context}: work dirs left: {dirs:?}");
-    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    assert!(
-        !mounts.contains("pare-build-"),
-        "{context}: mounts left:\n{mounts}"
-    );
 }
 
 /// The attempts the traced app reported (its answer to the `GET /` probe).

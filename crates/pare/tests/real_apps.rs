@@ -12,23 +12,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::{
-    Run, docker, pare, pare_containers, pare_oci_containers, pare_temporary_images, pare_work_dirs,
-    port_lock, temp_dir, test_image,
+    Run, assert_nothing_left, docker, http_get, pare, pare_work_dirs, port_lock, temp_dir,
+    test_image,
 };
-
-fn assert_nothing_left(context: &str, before: &[std::path::PathBuf]) {
-    assert!(pare_containers().is_empty(), "{context}: containers left");
-    assert!(
-        pare_oci_containers().is_empty(),
-        "{context}: runc containers left"
-    );
-    assert!(pare_temporary_images().is_empty(), "{context}: images left");
-    let dirs: Vec<_> = pare_work_dirs()
-        .into_iter()
-        .filter(|d| !before.contains(d))
-        .collect();
-    assert!(dirs.is_empty(), "{context}: work dirs left: {dirs:?}");
-}
 
 /// `pare build IMAGE --tag TAG ARGS --report-dir DIR`, its output, and the tag removed
 /// afterwards.
@@ -361,16 +347,4 @@ fn what_exec_probes_use_is_traced_and_probe_file_exec_entries_work() {
         "{paths:?}"
     );
     assert_nothing_left("after the exec probes", &before);
-}
-
-/// The raw answer to `GET path` on 127.0.0.1:`port`, if the connection works.
-fn http_get(port: u16, path: &str) -> Option<String> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    s.write_all(request.as_bytes()).ok()?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).ok()?;
-    Some(answer)
 }

@@ -300,3 +300,50 @@ impl Drop for Background {
         }
     }
 }
+
+/// Asserts that nothing pare made is left: containers (engine and runc), its
+/// temporary images, work directories that were not there `before`, mounts.
+pub fn assert_nothing_left(context: &str, before: &[PathBuf]) {
+    let left = pare_containers();
+    assert!(
+        left.is_empty(),
+        "{context}: containers left behind: {left:?}"
+    );
+    let oci = pare_oci_containers();
+    assert!(
+        oci.is_empty(),
+        "{context}: runc containers left behind: {oci:?}"
+    );
+    let images = pare_temporary_images();
+    assert!(
+        images.is_empty(),
+        "{context}: temporary images left behind: {images:?}"
+    );
+    let dirs: Vec<_> = pare_work_dirs()
+        .into_iter()
+        .filter(|d| !before.contains(d))
+        .collect();
+    assert!(
+        dirs.is_empty(),
+        "{context}: work directories left behind: {dirs:?}"
+    );
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    assert!(
+        !mounts.contains("pare-build-"),
+        "{context}: mounts left behind:\n{mounts}"
+    );
+}
+
+/// The raw answer to `GET path` on the host's 127.0.0.1:`port`, if the connection
+/// works.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).ok()?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).ok()?;
+    Some(answer)
+}
