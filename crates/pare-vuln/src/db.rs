@@ -268,7 +268,7 @@ impl Status {
 }
 
 /// One source of records: an osv.dev ecosystem export or an imported file or folder.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceStatus {
     /// `osv:PyPI` for downloads, the absolute path for imports.
     pub name: String,
@@ -284,7 +284,7 @@ pub struct SourceStatus {
     pub newest_modified: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EcosystemCount {
     pub ecosystem: String,
     pub advisories: u64,

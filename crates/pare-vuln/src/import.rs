@@ -85,15 +85,7 @@ pub struct Skipped {
 
 /// Imports `sources` into the database at `database`, creating it if needed.
 pub fn import(database: &Path, sources: &[Source]) -> Result<ImportReport> {
-    let dir = match database.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
-        step: "creating",
-        path: dir.clone(),
-        source,
-    })?;
+    let dir = database_dir(database)?;
     let _lock = WriterLock::take(&dir, database)?;
     let tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(database))
@@ -149,6 +141,20 @@ pub fn import(database: &Path, sources: &[Source]) -> Result<ImportReport> {
         sources: reports,
         rebuilt,
     })
+}
+
+/// The folder of `database`, created if missing.
+pub(crate) fn database_dir(database: &Path) -> Result<PathBuf> {
+    let dir = match database.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| Error::Io {
+        step: "creating",
+        path: dir.clone(),
+        source,
+    })?;
+    Ok(dir)
 }
 
 /// The temporary files of imports into `database` start with this.

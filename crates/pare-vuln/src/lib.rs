@@ -71,6 +71,7 @@ pub mod severity;
 pub mod source;
 #[cfg(test)]
 mod testing;
+pub mod update;
 pub mod version;
 pub mod vex;
 
