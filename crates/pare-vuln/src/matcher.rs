@@ -159,21 +159,15 @@ pub fn match_packages(
         }
         matches.findings.extend(group(hits, package, &coords));
     }
-    matches.findings.sort_by(|a, b| {
+    // Worst first; then by package the way people read names (`Flask` among `f`).
+    matches.findings.sort_by_cached_key(|f| {
         (
-            b.severity,
-            &a.package.name,
-            &a.package.version,
-            &a.package.found_in,
-            &a.id,
+            std::cmp::Reverse(f.severity),
+            f.package.name.to_lowercase(),
+            f.package.version.clone(),
+            f.package.found_in.clone(),
+            f.id.clone(),
         )
-            .cmp(&(
-                a.severity,
-                &b.package.name,
-                &b.package.version,
-                &b.package.found_in,
-                &b.id,
-            ))
     });
     Ok(matches)
 }

@@ -768,3 +768,162 @@ fn db_import_refuses_what_is_not_records() {
         assert_eq!(std::fs::read(&db).unwrap(), before);
     }
 }
+
+/// Every path in a single-layer docker-archive (what `pare build` writes).
+fn archive_paths(archive: &Path) -> BTreeSet<String> {
+    let mut outer = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    let mut paths = BTreeSet::new();
+    for entry in outer.entries().unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        if !name.ends_with(".tar") {
+            continue;
+        }
+        let mut layer = tar::Archive::new(entry);
+        for e in layer.entries().unwrap() {
+            let p = e.unwrap().path().unwrap().display().to_string();
+            let p = format!("/{}", p.trim_start_matches("./").trim_end_matches('/'));
+            paths.insert(p);
+        }
+    }
+    paths
+}
+
+/// (id, package, version, where) of each finding, to compare scans.
+fn finding_keys(findings: &Value) -> BTreeSet<(String, String, String, String)> {
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |v: &Value| v.as_str().unwrap().to_owned();
+            (
+                s(&f["id"]),
+                s(&f["package"]["name"]),
+                s(&f["package"]["version"]),
+                s(&f["package"]["found_in"]),
+            )
+        })
+        .collect()
+}
+
+/// The build integration (`pare_vuln::absence`) on a real slim image: `pare build`
+/// slims vulnapp, the proof is written as OpenVEX from the original's findings and
+/// the slim image's paths, and then `pare scan --vex` of the original reports exactly
+/// what a scan of the slim image reports (with the same VEX, for the findings whose
+/// package stays but whose vulnerable files are gone).
+#[test]
+fn build_vex_leaves_exactly_the_findings_of_what_the_slim_image_holds() {
+    use pare_vuln::absence::{DocumentInfo, keeps_any_file, prove_absent};
+
+    let image = test_image("vulnapp");
+    let db = Db::new();
+    let dir = temp_dir();
+    let slim = dir.path().join("slim.tar");
+    let tag = "pare-test/vulnapp:scan-test-slim";
+    {
+        let _port = support::port_lock();
+        pare(&[
+            "build",
+            &image.image,
+            "--tag",
+            tag,
+            "--output",
+            &format!("docker-archive:{}", slim.display()),
+            "--report-dir",
+            dir.path().join("report").to_str().unwrap(),
+            "--probe",
+            "GET /",
+            "--probe",
+            "GET /api/versions",
+            "--probe",
+            "GET /hello/pare",
+        ])
+        .success();
+    }
+    support::docker(&["rmi", tag]).success();
+
+    let original = db
+        .scan(&image.archive_ref(), &["--format", "json"])
+        .success()
+        .json();
+    let findings: Vec<pare_vuln::matcher::Finding> =
+        serde_json::from_value(original["findings"].clone()).expect("findings read back");
+    let kept = archive_paths(&slim);
+    assert!(kept.contains("/opt/venv/lib/python3.11/site-packages/flask/app.py"));
+    let absence = prove_absent(
+        &findings,
+        &|p| keeps_any_file(p, &kept),
+        &kept,
+        &DocumentInfo {
+            author: "pare build".into(),
+            timestamp: "2026-11-30T00:00:00Z".into(),
+            tooling: None,
+        },
+    );
+    let vex_doc = serde_json::to_value(&absence.vex).unwrap();
+    validate("openvex_json_schema.json", &vex_doc);
+    let vex = dir.path().join("vex.openvex.json");
+    std::fs::write(&vex, serde_json::to_vec_pretty(&vex_doc).unwrap()).unwrap();
+
+    // runc, PyJWT, sqlparse, node's minimist copies and perl are gone; Flask stays.
+    let justified: BTreeMap<String, BTreeSet<String>> =
+        absence
+            .vex
+            .statements
+            .iter()
+            .fold(BTreeMap::new(), |mut m, s| {
+                m.entry(s.justification.clone().unwrap())
+                    .or_default()
+                    .insert(s.products[0].id.clone());
+                m
+            });
+    let gone = &justified["component_not_present"];
+    for purl in [
+        "pkg:golang/stdlib@go1.19.8",
+        "pkg:pypi/pyjwt@1.7.1",
+        "pkg:pypi/sqlparse@0.4.1",
+        "pkg:npm/minimist@1.2.5",
+        "pkg:npm/minimist@0.0.10",
+    ] {
+        assert!(
+            gone.contains(purl),
+            "{purl} not proven gone: {justified:#?}"
+        );
+    }
+    assert!(gone.iter().all(|p| !p.contains("distro=")), "{gone:?}");
+    assert!(!gone.iter().any(|p| p.starts_with("pkg:pypi/flask@")));
+    assert!(
+        absence.after > 0 && absence.proven() > 0,
+        "{}",
+        absence.summary()
+    );
+
+    let after = db
+        .scan(
+            &image.archive_ref(),
+            &["--format", "json", "--vex", vex.to_str().unwrap()],
+        )
+        .success()
+        .json();
+    assert_eq!(after["findings"].as_array().unwrap().len(), absence.after);
+    let slim_ref = format!("docker-archive:{}", slim.display());
+    let slim_with_vex = db
+        .scan(
+            &slim_ref,
+            &["--format", "json", "--vex", vex.to_str().unwrap()],
+        )
+        .success()
+        .json();
+    assert_eq!(
+        finding_keys(&after["findings"]),
+        finding_keys(&slim_with_vex["findings"])
+    );
+    // Without the VEX the slim image's own scan adds back only the findings whose
+    // package stays with its vulnerable files gone.
+    let slim_alone = db.scan(&slim_ref, &["--format", "json"]).success().json();
+    assert_eq!(
+        slim_alone["findings"].as_array().unwrap().len(),
+        absence.after + absence.vulnerable_code_not_present
+    );
+}

@@ -29,21 +29,20 @@ pub fn status(s: &Status, now: SystemTime) -> String {
         let _ = writeln!(out, "Age         {}{stale}", age(oldest));
     }
     let _ = writeln!(out, "\nSources");
-    let name_w = column_width(s.sources.iter().map(|x| x.name.len()), 6, 60);
     for src in &s.sources {
-        let fetched = humantime::format_rfc3339_seconds(src.fetched_at);
+        let _ = writeln!(out, "  {}", src.name);
+        if src.origin != src.name {
+            let _ = writeln!(out, "      from {}", src.origin);
+        }
         let _ = writeln!(
             out,
-            "  {:<name_w$}  {} advisories, {} withdrawn, {} not valid OSV; fetched {fetched} ({} ago)",
-            src.name,
+            "      {} advisories, {} withdrawn, {} not valid OSV; fetched {} ({} ago)",
             count(src.records),
             count(src.withdrawn),
             count(src.skipped),
+            humantime::format_rfc3339_seconds(src.fetched_at),
             age(now.duration_since(src.fetched_at).unwrap_or_default())
         );
-        if src.origin != src.name {
-            let _ = writeln!(out, "  {:<name_w$}  from {}", "", src.origin);
-        }
     }
     let _ = writeln!(out, "\nEcosystems");
     let eco_w = column_width(s.ecosystems.iter().map(|e| e.ecosystem.len()), 6, 40);

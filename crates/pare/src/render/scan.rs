@@ -521,3 +521,63 @@ fn source_of(id: &str, url: &str) -> (&'static str, String) {
         _ => ("OSV", or(format!("https://osv.dev/vulnerability/{id}"))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> ScanReport {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/data/vuln/scan-report-vulnapp.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn now() -> SystemTime {
+        humantime::parse_rfc3339("2026-11-30T00:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn table_of_the_vulnapp_report() {
+        insta::assert_snapshot!(table(&fixture(), false, now()));
+    }
+
+    #[test]
+    fn table_with_files_and_without_findings() {
+        let mut r = fixture();
+        r.findings.truncate(1);
+        let with_files = table(&r, true, now());
+        for file in &r.findings[0].package.files {
+            assert!(
+                with_files.contains(&format!("\n            {file}\n")),
+                "{with_files}"
+            );
+        }
+        r.findings.clear();
+        r.summary = Summary::default();
+        r.suppressed.clear();
+        let empty = table(&r, false, now());
+        assert!(
+            empty.contains("Vulnerabilities  0\n\nNo known vulnerabilities.\n"),
+            "{empty}"
+        );
+    }
+
+    #[test]
+    fn counts_and_ages_read_as_people_say_them() {
+        let s = Summary {
+            vulnerabilities: 40,
+            critical: 3,
+            high: 12,
+            medium: 20,
+            low: 5,
+            ..Default::default()
+        };
+        assert_eq!(counts_line(&s), "40: 3 critical, 12 high, 20 medium, 5 low");
+        assert_eq!(age(Duration::from_secs(30)), "moments");
+        assert_eq!(age(Duration::from_secs(3600)), "60 minutes");
+        assert_eq!(age(Duration::from_secs(3 * 3600)), "3 hours");
+        assert_eq!(age(Duration::from_secs(86_400 * 9 + 5)), "9 days");
+    }
+}
