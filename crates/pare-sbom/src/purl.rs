@@ -309,4 +309,24 @@ mod tests {
             assert!(Parsed::parse(bad).is_err(), "{bad:?}");
         }
     }
+
+    /// Purls come from VEX documents: every truncation and damaged byte gives a purl
+    /// or an error, never a panic.
+    #[test]
+    fn damaged_purls_never_panic() {
+        for text in [
+            "pkg:deb/debian/zlib1g@1%3A1.2.13.dfsg-1?arch=amd64&distro=debian-12#sub/path",
+            "pkg:npm/%40babel/core@7.0.0",
+        ] {
+            for cut in 0..=text.len() {
+                let _ = Parsed::parse(&text[..cut]);
+            }
+            for at in 0..text.len() {
+                for b in ["%", "@", "?", "#", "/", "é"] {
+                    let damaged = format!("{}{b}{}", &text[..at], &text[at + 1..]);
+                    let _ = Parsed::parse(&damaged);
+                }
+            }
+        }
+    }
 }

@@ -99,6 +99,10 @@ pub struct Matches {
     pub findings: Vec<Finding>,
     /// Packages looked up.
     pub packages_checked: usize,
+    /// How many packages were looked up in each OSV ecosystem (`Debian:12`, `PyPI`),
+    /// to tell a clean package from one the database has no data for.
+    #[serde(default)]
+    pub looked_up: BTreeMap<String, usize>,
     /// Packages no OSV ecosystem covers, by pare ecosystem (`rpm` of an unknown
     /// distribution, `maven`, a Go main module without a version).
     pub not_covered: BTreeMap<String, usize>,
@@ -123,6 +127,10 @@ pub fn match_packages(
             continue;
         };
         matches.packages_checked += 1;
+        *matches
+            .looked_up
+            .entry(coords.ecosystem.clone())
+            .or_default() += 1;
         let key = (coords.ecosystem.clone(), coords.name.clone());
         if !cache.contains_key(&key) {
             let found = db.advisories_for(&coords.ecosystem, &coords.name)?;

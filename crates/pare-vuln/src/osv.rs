@@ -142,7 +142,11 @@ pub fn read_record(bytes: &[u8]) -> Record {
     if let Some(error) = VALIDATOR.iter_errors(&value).next() {
         return Record::Invalid {
             id,
-            reason: format!("{error} (at {})", error.instance_path()),
+            reason: format!(
+                "{} (at {})",
+                shorten(&error.to_string()),
+                error.instance_path()
+            ),
         };
     }
     let raw: RawRecord = match serde_json::from_value(value) {
@@ -318,6 +322,16 @@ fn string_at(object: Option<&Value>, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A schema error quotes the offending value, which can be a whole `affected` list:
+/// keep the start.
+fn shorten(reason: &str) -> String {
+    if reason.chars().count() <= 300 {
+        return reason.to_owned();
+    }
+    let cut: String = reason.chars().take(299).collect();
+    format!("{cut}…")
+}
+
 /// The first non-empty line of `details`, at most 160 characters.
 fn first_line(details: &str) -> Option<String> {
     let line = details.lines().map(str::trim).find(|l| !l.is_empty())?;
@@ -426,5 +440,37 @@ pub(crate) mod tests {
         assert!(
             matches!(read_record(withdrawn), Record::Withdrawn(id) if id == "GHSA-aaaa-bbbb-cccc")
         );
+    }
+
+    /// Records are hostile input: every truncation and many one-byte damages of real
+    /// records give a record or a reason, never a panic.
+    #[test]
+    fn damaged_records_never_panic() {
+        for rel in [
+            "osv/PyPI/GHSA-m2qf-hxjv-5gpq.json",
+            "debian-osv-derived/DEBIAN-CVE-2015-20107.json",
+            "osv/Go/GO-2022-0463.json",
+        ] {
+            let bytes = std::fs::read(crate::testing::data(rel)).unwrap();
+            for cut in 0..bytes.len() {
+                let _ = read_record(&bytes[..cut]);
+            }
+            for at in (0..bytes.len()).step_by(7) {
+                for b in [b'"', b'{', b'0', 0xff] {
+                    let mut damaged = bytes.clone();
+                    damaged[at] = b;
+                    let _ = read_record(&damaged);
+                }
+            }
+        }
+        // A huge invalid value is reported briefly.
+        let long = format!(
+            r#"{{"id":"GHSA-1","modified":"2021-01-01T00:00:00Z","aliases":[{}]}}"#,
+            vec!["1"; 5000].join(",")
+        );
+        match read_record(long.as_bytes()) {
+            Record::Invalid { reason, .. } => assert!(reason.len() < 400, "{}", reason.len()),
+            other => panic!("{other:?}"),
+        }
     }
 }

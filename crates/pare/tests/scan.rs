@@ -927,3 +927,25 @@ fn build_vex_leaves_exactly_the_findings_of_what_the_slim_image_holds() {
         absence.after + absence.vulnerable_code_not_present
     );
 }
+
+#[test]
+fn ecosystems_without_data_are_not_reported_clean() {
+    // Only the PyPA dump: the image's Debian, npm and Go packages cannot be checked.
+    let dir = temp_dir();
+    let db = dir.path().join("advisories.sqlite");
+    let db_arg = db.to_str().unwrap();
+    let dump = data("dumps/PyPI-pypa-advisory-database-2024-10-10.zip");
+    pare(&["db", "import", "--db", db_arg, dump.to_str().unwrap()]).success();
+    let run = pare(&["scan", "--db", db_arg, "--format", "json", &vulnapp()]).success();
+    let err = run.stderr();
+    for (ecosystem, base) in [("Debian:12", "Debian"), ("npm", "npm"), ("Go", "Go")] {
+        assert!(
+            err.contains(&format!(
+                "the advisory database has no records for {ecosystem}, so its "
+            )) && err.contains(&format!("`pare db update --ecosystem {base}`")),
+            "{}",
+            run.explain()
+        );
+    }
+    assert!(!err.contains("no records for PyPI"), "{err}");
+}

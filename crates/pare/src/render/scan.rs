@@ -114,6 +114,16 @@ impl ScanReport {
         }
         let mut warnings = matches.warnings;
         warnings.extend(applied.warnings);
+        // A package with no findings is only known clean if its ecosystem has data.
+        for (ecosystem, n) in &matches.looked_up {
+            if !status.ecosystems.iter().any(|e| &e.ecosystem == ecosystem) {
+                warnings.push(format!(
+                    "the advisory database has no records for {ecosystem}, so its {n} \
+                     package(s) could not be checked; `pare db update --ecosystem {}` fetches them",
+                    pare_vuln::ecosystem::base(ecosystem)
+                ));
+            }
+        }
         ScanReport {
             image: ImageSummary {
                 reference: sbom.image.reference.clone(),
