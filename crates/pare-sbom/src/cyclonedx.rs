@@ -132,7 +132,7 @@ fn prop(name: &str, value: &str) -> Value {
 }
 
 /// A version-4-shaped UUID made from a hash of `parts` (unique per image and time).
-pub(crate) fn uuid_from(parts: &[&str]) -> String {
+pub fn uuid_from(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
         h.update(p.as_bytes());

@@ -348,7 +348,7 @@ mod tests {
         );
         assert_eq!(
             stdlib.purl,
-            "pkg:deb/debian/libpython3.11-stdlib@3.11.2-6+deb12u6\
+            "pkg:deb/debian/libpython3.11-stdlib@3.11.2-6%2Bdeb12u6\
              ?arch=amd64&distro=debian-12&upstream=python3.11"
         );
         let mailcap = stdlib

@@ -49,6 +49,7 @@ pub use package::{
     Checksum, Distro, Ecosystem, ImageInfo, OwnedFile, Package, Sbom, SourcePackage, UnownedFile,
     UnownedKind, Warning,
 };
+pub use python::normalize_name as normalize_pypi_name;
 pub use time::now_rfc3339;
 
 /// Metadata files larger than this are not kept (a real dpkg status is a few MB).

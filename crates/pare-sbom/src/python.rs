@@ -97,7 +97,7 @@ fn package(cx: &mut Context, path: &str, form: Form) -> Option<Package> {
 }
 
 /// PEP 503 normalisation, as purl's pypi type wants it: lower case, runs of `-_.` → `-`.
-pub(crate) fn normalize_name(name: &str) -> String {
+pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for c in name.chars() {
         if matches!(c, '-' | '_' | '.') {

@@ -5,6 +5,7 @@
 //! 2 error.
 
 mod cmd;
+mod output;
 mod render;
 mod units;
 
@@ -37,6 +38,11 @@ enum Command {
     Build(Box<cmd::build::BuildArgs>),
     /// List every package in an image with the files it owns (CycloneDX, SPDX, table).
     Sbom(cmd::sbom::SbomArgs),
+    /// The known vulnerabilities of an image's packages, by severity (offline, from
+    /// the advisory database of `pare db`).
+    Scan(cmd::scan::ScanArgs),
+    /// Update, import or inspect the advisory database `pare scan` reads.
+    Db(cmd::db::DbArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +60,8 @@ fn main() -> ExitCode {
         Command::Lint(args) => cmd::lint::run(args),
         Command::Build(args) => cmd::build::run(*args),
         Command::Sbom(args) => cmd::sbom::run(args),
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::Db(args) => cmd::db::run(args),
     };
     match result {
         Ok(code) => code,

@@ -5,10 +5,10 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::{docker, pare, temp_dir, test_image};
+use support::schema::validate;
+use support::{in_container, pare, temp_dir, test_image};
 
 fn sbom_json(reference: &str) -> Value {
     pare(&["sbom", "--format", "json", reference])
@@ -49,21 +49,6 @@ fn files(p: &Value) -> BTreeSet<String> {
         .iter()
         .map(|f| f["path"].as_str().unwrap_or_default().to_owned())
         .collect()
-}
-
-/// Runs `entrypoint args…` in a throwaway container of `image` with no network.
-fn in_container(image: &str, entrypoint: &str, args: &[&str]) -> support::Run {
-    let mut all = vec![
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--entrypoint",
-        entrypoint,
-        image,
-    ];
-    all.extend_from_slice(args);
-    docker(&all).success()
 }
 
 /// Lines of `NAME VERSION` printed by a command in a throwaway container.
@@ -225,45 +210,6 @@ fn copied_in_binaries_are_listed_as_unowned() {
         unowned,
         BTreeSet::from(["/usr/local/bin/sgidtool", "/usr/local/bin/suidtool"])
     );
-}
-
-fn schemas_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/schemas")
-}
-
-/// Resolves the schemas' references by file name to the copies in tests/data/schemas.
-struct LocalSchemas;
-
-impl jsonschema::Retrieve for LocalSchemas {
-    fn retrieve(
-        &self,
-        uri: &jsonschema::Uri<String>,
-    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
-        let name = uri.as_str().rsplit('/').next().unwrap_or_default();
-        let name = name.split('#').next().unwrap_or(name);
-        let path = schemas_dir().join("cyclonedx").join(name);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("{}: {e} (no network here)", path.display()))?;
-        Ok(serde_json::from_str(&text)?)
-    }
-}
-
-fn validate(schema_file: &str, document: &Value) {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(schemas_dir().join(schema_file)).expect("schema"),
-    )
-    .expect("schema JSON");
-    let validator = jsonschema::options()
-        .with_retriever(LocalSchemas)
-        .should_validate_formats(true)
-        .build(&schema)
-        .expect("schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(document)
-        .take(10)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{schema_file}:\n{}", errors.join("\n"));
 }
 
 #[test]

@@ -17,7 +17,7 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// A relative path or image name as a URI reference (blanks and `%` escaped).
-fn uri(path: &str) -> String {
+pub fn uri(path: &str) -> String {
     let mut out = String::new();
     for c in path.replace('\\', "/").chars() {
         match c {

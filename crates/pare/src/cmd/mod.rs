@@ -1,6 +1,8 @@
 //! One module per verb: argument struct, call into the library, render.
 
 pub mod build;
+pub mod db;
 pub mod lint;
 pub mod sbom;
+pub mod scan;
 pub mod xray;

@@ -1,13 +1,15 @@
 //! `pare sbom IMAGE`: every package in an image with the files it owns, as CycloneDX
 //! 1.6, SPDX 2.3, pare's own JSON (docs/sbom.md) or a table.
 
-use std::io::{IsTerminal, Write as _};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use pare_image::ImageRef;
+use pare_sbom::Sbom;
 
+use crate::output::{emit, pretty};
 use crate::render::sbom::table;
 
 /// The output formats.
@@ -40,14 +42,7 @@ pub struct SbomArgs {
 }
 
 pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
-    let reference = ImageRef::parse(&args.image)?;
-    let image = pare_image::read_image(&reference, &pare_sbom::read_options())
-        .with_context(|| format!("reading {reference}"))?;
-    let sbom = pare_sbom::catalog(&image);
-    drop(image);
-    for w in &sbom.warnings {
-        eprintln!("pare: warning: {}: {}", w.path, w.message);
-    }
+    let sbom = read_sbom(&args.image)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -64,36 +59,19 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
         Format::Json => pretty(&serde_json::to_value(&sbom)?)?,
         Format::Table => table(&sbom, args.files),
     };
-    match &args.output {
-        Some(path) => write_atomically(path, text.as_bytes())?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-        }
-    }
+    emit(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn pretty(v: &serde_json::Value) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(v)? + "\n")
-}
-
-/// Writes to a temporary file beside `path`, then renames it into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pare-sbom-")
-        .tempfile_in(dir)
-        .with_context(|| format!("{}: cannot create a file there", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+/// Reads the image `reference` (any transport) once and lists its packages; metadata
+/// that cannot be read is a warning on standard error, as `pare sbom` shows it.
+pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
+    let reference = ImageRef::parse(reference)?;
+    let image = pare_image::read_image(&reference, &pare_sbom::read_options())
+        .with_context(|| format!("reading {reference}"))?;
+    let sbom = pare_sbom::catalog(&image);
+    for w in &sbom.warnings {
+        eprintln!("pare: warning: {}: {}", w.path, w.message);
+    }
+    Ok(sbom)
 }

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use pare_sbom::{Ecosystem, Sbom, UnownedKind};
 
+use super::{column_width, short_list};
 use crate::units::{bytes, count};
 
 /// The packages as a table (with each one's files when asked), then the unowned
@@ -90,17 +91,4 @@ pub fn table(sbom: &Sbom, with_files: bool) -> String {
         );
     }
     out
-}
-
-/// The first `n` items, then how many more.
-fn short_list(items: &[String], n: usize) -> String {
-    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > n {
-        let _ = write!(s, " +{} more", items.len() - n);
-    }
-    s
-}
-
-fn column_width(lengths: impl Iterator<Item = usize>, min: usize, max: usize) -> usize {
-    lengths.max().unwrap_or(0).clamp(min, max)
 }

@@ -2,6 +2,9 @@
 //! assertion fails, show the command, its exit status, stdout and stderr.
 #![allow(dead_code)]
 
+pub mod bucket;
+pub mod schema;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -99,6 +102,22 @@ pub fn pare_env(args: &[&str], env: &[(&str, &str)]) -> Run {
 /// Runs the docker CLI.
 pub fn docker(args: &[&str]) -> Run {
     run("docker", args, &[])
+}
+
+/// Runs `entrypoint args…` in a throwaway container of `image` with no network;
+/// it must succeed.
+pub fn in_container(image: &str, entrypoint: &str, args: &[&str]) -> Run {
+    let mut all = vec![
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        entrypoint,
+        image,
+    ];
+    all.extend_from_slice(args);
+    docker(&all).success()
 }
 
 /// A test image built by `tests/images/build`, in all its transports.

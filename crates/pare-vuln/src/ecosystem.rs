@@ -1,0 +1,197 @@
+//! Where an installed package is found in OSV: which ecosystem, under which name,
+//! at which version. Debian and Alpine advisories name the *source* package (dpkg's
+//! `Source:`, apk's origin), so a binary package is looked up by its source.
+
+use pare_sbom::purl::Parsed;
+use pare_sbom::{Distro, Ecosystem, Package};
+
+use crate::version::Scheme;
+
+/// The OSV ecosystems `pare db update` fetches by default, by their folder names in
+/// osv.dev's bucket.
+pub const DEFAULT_SOURCES: [&str; 7] = [
+    "Debian",
+    "Alpine",
+    "PyPI",
+    "npm",
+    "Go",
+    "crates.io",
+    "Maven",
+];
+
+/// A package as an advisory database names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coordinates {
+    /// `Debian:12`, `Alpine:v3.19`, `PyPI`, `Go`, …
+    pub ecosystem: String,
+    /// Normalised as the database indexes it ([`normalize_name`]).
+    pub name: String,
+    /// The version advisories compare against (the source version for Debian).
+    pub version: String,
+    pub scheme: Scheme,
+}
+
+/// Where to look `package` up, or `None` when no OSV ecosystem covers it (an rpm of an
+/// unknown distribution, a Debian image without a release number, a Go main module
+/// built from a checkout, `(devel)`).
+pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordinates> {
+    let source = package.source.as_ref();
+    let (ecosystem, name, version) = match package.ecosystem {
+        Ecosystem::Deb => {
+            let distro = distro?;
+            let release = distro.version_id.split('.').next().unwrap_or("");
+            let ecosystem = match distro.id.as_str() {
+                "debian" if !release.is_empty() => format!("Debian:{release}"),
+                _ => return None,
+            };
+            match source {
+                Some(s) => (ecosystem, s.name.clone(), s.version.clone()),
+                None => (ecosystem, package.name.clone(), package.version.clone()),
+            }
+        }
+        Ecosystem::Apk => {
+            let distro = distro?;
+            let mut parts = distro.version_id.split('.');
+            let ecosystem = match (distro.id.as_str(), parts.next(), parts.next()) {
+                ("alpine", Some(major), Some(minor)) => format!("Alpine:v{major}.{minor}"),
+                _ => return None,
+            };
+            let name = source.map_or(&package.name, |s| &s.name);
+            (ecosystem, name.clone(), package.version.clone())
+        }
+        Ecosystem::Rpm => {
+            let distro = distro?;
+            let major = distro.version_id.split('.').next().unwrap_or("");
+            let ecosystem = match distro.id.as_str() {
+                "rocky" => format!("Rocky Linux:{major}"),
+                "almalinux" => format!("AlmaLinux:{major}"),
+                _ => return None,
+            };
+            (ecosystem, package.name.clone(), package.version.clone())
+        }
+        Ecosystem::Python => ("PyPI".into(), package.name.clone(), package.version.clone()),
+        Ecosystem::Npm => ("npm".into(), package.name.clone(), package.version.clone()),
+        Ecosystem::Go => ("Go".into(), package.name.clone(), package.version.clone()),
+        Ecosystem::Cargo => (
+            "crates.io".into(),
+            package.name.clone(),
+            package.version.clone(),
+        ),
+        Ecosystem::Maven => {
+            let purl = Parsed::parse(&package.purl).ok()?;
+            let group = purl.namespace?;
+            (
+                "Maven".into(),
+                format!("{group}:{}", purl.name),
+                package.version.clone(),
+            )
+        }
+    };
+    let scheme = Scheme::for_ecosystem(&ecosystem)?;
+    Some(Coordinates {
+        name: normalize_name(&ecosystem, &name),
+        ecosystem,
+        version,
+        scheme,
+    })
+}
+
+/// The name under which the database indexes a package: PyPI names as PEP 503 says
+/// (`PyYAML` = `pyyaml`, `zope.interface` = `zope-interface`), others as written.
+pub fn normalize_name(ecosystem: &str, name: &str) -> String {
+    if ecosystem == "PyPI" {
+        pare_sbom::normalize_pypi_name(name.trim())
+    } else {
+        name.to_owned()
+    }
+}
+
+/// The folder of osv.dev's bucket an ecosystem's records come from: `Debian:12` →
+/// `Debian`.
+pub fn base(ecosystem: &str) -> &str {
+    ecosystem.split(':').next().unwrap_or(ecosystem)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::testing::bookworm;
+    use pare_sbom::SourcePackage;
+
+    pub fn package(ecosystem: Ecosystem, name: &str, version: &str) -> Package {
+        Package {
+            name: name.into(),
+            version: version.into(),
+            ecosystem,
+            purl: pare_sbom::purl::Purl::new(ecosystem.purl_type(), name, version).to_string(),
+            arch: None,
+            source: None,
+            licenses: Vec::new(),
+            found_in: "/test".into(),
+            files: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn debian_binary_packages_are_looked_up_by_source() {
+        let mut stdlib = package(Ecosystem::Deb, "libpython3.11-stdlib", "3.11.2-6+deb12u6");
+        stdlib.source = Some(SourcePackage {
+            name: "python3.11".into(),
+            version: "3.11.2-6+deb12u6".into(),
+        });
+        let c = coordinates(&stdlib, Some(&bookworm())).unwrap();
+        assert_eq!(
+            (c.ecosystem.as_str(), c.name.as_str(), c.version.as_str()),
+            ("Debian:12", "python3.11", "3.11.2-6+deb12u6")
+        );
+        // A binNMU: the binary's version differs from the source's.
+        let mut binnmu = package(Ecosystem::Deb, "libfoo1", "1.0-1+b2");
+        binnmu.source = Some(SourcePackage {
+            name: "foo".into(),
+            version: "1.0-1".into(),
+        });
+        assert_eq!(
+            coordinates(&binnmu, Some(&bookworm())).unwrap().version,
+            "1.0-1"
+        );
+        // No Source: field: the binary is its own source.
+        let perl = package(Ecosystem::Deb, "perl", "5.36.0-7+deb12u2");
+        assert_eq!(coordinates(&perl, Some(&bookworm())).unwrap().name, "perl");
+        // Without a release there is no OSV ecosystem to look in.
+        let sid = Distro {
+            id: "debian".into(),
+            ..Default::default()
+        };
+        assert_eq!(coordinates(&perl, Some(&sid)), None);
+        assert_eq!(coordinates(&perl, None), None);
+    }
+
+    #[test]
+    fn language_packages() {
+        let yaml = package(Ecosystem::Python, "PyYAML", "5.3.1");
+        assert_eq!(coordinates(&yaml, None).unwrap().name, "pyyaml");
+        assert_eq!(normalize_name("PyPI", "zope.interface"), "zope-interface");
+        assert_eq!(normalize_name("npm", "@Babel/Core"), "@Babel/Core");
+        let stdlib = package(Ecosystem::Go, "stdlib", "go1.19.8");
+        let c = coordinates(&stdlib, None).unwrap();
+        assert_eq!((c.ecosystem.as_str(), c.scheme), ("Go", Scheme::Go));
+        let mut jar = package(Ecosystem::Maven, "commons-cli", "1.5.0");
+        jar.purl = "pkg:maven/commons-cli/commons-cli@1.5.0".into();
+        // Maven ordering is not implemented: no scheme, no lookup.
+        assert_eq!(coordinates(&jar, None), None);
+        let alpine = Distro {
+            id: "alpine".into(),
+            version_id: "3.19.1".into(),
+            ..Default::default()
+        };
+        let mut zlib = package(Ecosystem::Apk, "zlib", "1.3.1-r0");
+        zlib.source = Some(SourcePackage {
+            name: "zlib".into(),
+            version: "1.3.1-r0".into(),
+        });
+        assert_eq!(
+            coordinates(&zlib, Some(&alpine)).unwrap().ecosystem,
+            "Alpine:v3.19"
+        );
+    }
+}

@@ -1,0 +1,342 @@
+//! Matching installed packages against the database: one indexed lookup per (OSV
+//! ecosystem, name), shared by the binary packages of one source, then OSV range
+//! evaluation in Rust. Records that describe the same vulnerability for the same
+//! package (a GHSA and the PYSEC that aliases it) become one [`Finding`], so counts
+//! are vulnerabilities, not database rows.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pare_sbom::{Distro, Package};
+use serde::{Deserialize, Serialize};
+
+use crate::db::Database;
+use crate::ecosystem::{Coordinates, coordinates};
+use crate::error::Result;
+use crate::osv::{Advisory, Affected};
+use crate::range::{Hit, evaluate};
+use crate::severity::{Rating, RatingSource, Severity, rate};
+
+/// One vulnerability affecting one installed package.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The advisory id reports lead with (a GHSA id when there is one).
+    pub id: String,
+    /// Every other id it is known by: CVE, GHSA, PYSEC, the ids of merged records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    pub url: String,
+    pub severity: Severity,
+    pub rating: Rating,
+    pub package: FoundPackage,
+    /// The package as the advisory names it (for Debian: release and source package).
+    pub advisory_package: AdvisoryPackage,
+    /// The first version that fixes it; `None`: no fix yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
+    /// Why the distribution will not fix it (Debian's `ignored`, `postponed`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_fix_reason: Option<String>,
+    /// The database records merged into this finding, `id` first.
+    pub records: Vec<String>,
+    /// Go packages holding the vulnerable code, from the Go vulnerability database.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulnerable_imports: Vec<String>,
+}
+
+impl Finding {
+    /// The id and every alias.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+
+    /// The CVE id among the ids, if any (what Trivy and Grype key Debian findings by).
+    pub fn cve(&self) -> Option<&str> {
+        self.ids().find(|i| i.starts_with("CVE-"))
+    }
+}
+
+/// The installed package a finding is about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundPackage {
+    pub name: String,
+    pub version: String,
+    /// pare's ecosystem name (`deb`, `python`, `npm`, `go`, …).
+    pub ecosystem: String,
+    pub purl: String,
+    /// The metadata file (or binary) it was read from.
+    pub found_in: String,
+    /// The files it owns that are present in the image.
+    pub files: Vec<String>,
+}
+
+impl FoundPackage {
+    pub fn from_package(p: &Package) -> Self {
+        FoundPackage {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            ecosystem: p.ecosystem.name().to_owned(),
+            purl: p.purl.clone(),
+            found_in: p.found_in.clone(),
+            files: p.file_paths().map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// The package as the advisory database names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvisoryPackage {
+    pub ecosystem: String,
+    pub name: String,
+    pub version: String,
+}
+
+/// All findings for a set of packages, and what could not be checked.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Matches {
+    /// Sorted by severity (worst first), then package, then id.
+    pub findings: Vec<Finding>,
+    /// Packages looked up.
+    pub packages_checked: usize,
+    /// How many packages were looked up in each OSV ecosystem (`Debian:12`, `PyPI`),
+    /// to tell a clean package from one the database has no data for.
+    #[serde(default)]
+    pub looked_up: BTreeMap<String, usize>,
+    /// Packages no OSV ecosystem covers, by pare ecosystem (`rpm` of an unknown
+    /// distribution, `maven`, a Go main module without a version).
+    pub not_covered: BTreeMap<String, usize>,
+    /// Things the user should know: versions that could not be ordered.
+    pub warnings: Vec<String>,
+}
+
+/// Matches `packages` (of an image whose os-release is `distro`) against `db`.
+pub fn match_packages(
+    db: &Database,
+    packages: &[Package],
+    distro: Option<&Distro>,
+) -> Result<Matches> {
+    let mut matches = Matches::default();
+    let mut cache: HashMap<(String, String), Vec<Advisory>> = HashMap::new();
+    for package in packages {
+        let Some(coords) = coordinates(package, distro) else {
+            *matches
+                .not_covered
+                .entry(package.ecosystem.name().to_owned())
+                .or_default() += 1;
+            continue;
+        };
+        matches.packages_checked += 1;
+        *matches
+            .looked_up
+            .entry(coords.ecosystem.clone())
+            .or_default() += 1;
+        let key = (coords.ecosystem.clone(), coords.name.clone());
+        if !cache.contains_key(&key) {
+            let found = db.advisories_for(&coords.ecosystem, &coords.name)?;
+            cache.insert(key.clone(), found);
+        }
+        let candidates = &cache[&key];
+        if candidates.is_empty() {
+            continue;
+        }
+        let installed = coords.scheme.parse(&coords.version);
+        if installed.is_none() {
+            matches.warnings.push(format!(
+                "{} {} ({}): the version cannot be ordered, so of its {} advisories only \
+                 those listing it word for word were checked",
+                package.name,
+                package.version,
+                package.ecosystem,
+                candidates.len()
+            ));
+        }
+        let mut hits = Vec::new();
+        for advisory in candidates {
+            for affected in advisory.affected.iter().filter(|a| names(a, &coords)) {
+                let hit = evaluate(affected, coords.scheme, installed.as_ref(), &coords.version);
+                if let Some(hit) = hit {
+                    hits.push(RecordHit {
+                        advisory,
+                        affected,
+                        hit,
+                    });
+                    break;
+                }
+            }
+        }
+        matches.findings.extend(group(hits, package, &coords));
+    }
+    // Worst first; then by package the way people read names (`Flask` among `f`).
+    matches.findings.sort_by_cached_key(|f| {
+        (
+            std::cmp::Reverse(f.severity),
+            f.package.name.to_lowercase(),
+            f.package.version.clone(),
+            f.package.found_in.clone(),
+            f.id.clone(),
+        )
+    });
+    Ok(matches)
+}
+
+/// Whether an `affected` entry is about the looked-up package (a record may list
+/// several packages, and other releases of a distribution).
+fn names(affected: &Affected, coords: &Coordinates) -> bool {
+    affected.ecosystem == coords.ecosystem
+        && crate::ecosystem::normalize_name(&affected.ecosystem, &affected.name) == coords.name
+}
+
+/// One record that matched, with the entry that matched.
+struct RecordHit<'a> {
+    advisory: &'a Advisory,
+    affected: &'a Affected,
+    hit: Hit,
+}
+
+impl RecordHit<'_> {
+    fn ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.advisory.id.as_str())
+            .chain(self.advisory.aliases.iter().map(String::as_str))
+    }
+}
+
+/// Merges the records that share an id or alias into one finding each.
+fn group(hits: Vec<RecordHit>, package: &Package, coords: &Coordinates) -> Vec<Finding> {
+    let mut groups: Vec<Vec<RecordHit>> = Vec::new();
+    for hit in hits {
+        let joins: Vec<usize> = groups
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| {
+                g.iter()
+                    .any(|h| h.ids().any(|id| hit.ids().any(|x| x == id)))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let mut merged = vec![hit];
+        for i in joins.into_iter().rev() {
+            merged.extend(groups.remove(i));
+        }
+        groups.push(merged);
+    }
+    groups
+        .into_iter()
+        .map(|g| finding(g, package, coords))
+        .collect()
+}
+
+/// Which id leads: GitHub's (what most users search for), then the ecosystem's own
+/// database, then anything else.
+fn id_rank(id: &str) -> u8 {
+    if id.starts_with("GHSA-") {
+        0
+    } else if id.starts_with("CVE-") {
+        2
+    } else {
+        1
+    }
+}
+
+fn finding(mut hits: Vec<RecordHit>, package: &Package, coords: &Coordinates) -> Finding {
+    hits.sort_by(|a, b| {
+        (id_rank(&a.advisory.id), &a.advisory.id).cmp(&(id_rank(&b.advisory.id), &b.advisory.id))
+    });
+    let primary = &hits[0];
+    let mut aliases: Vec<String> = Vec::new();
+    for h in &hits {
+        for id in h.ids() {
+            if id != primary.advisory.id && !aliases.iter().any(|a| a == id) {
+                aliases.push(id.to_owned());
+            }
+        }
+    }
+    aliases.sort();
+    let rating = best_rating(hits.iter().map(|h| rate(h.advisory, h.affected)));
+    let mut vulnerable_imports: Vec<String> = hits
+        .iter()
+        .flat_map(|h| h.affected.imports.iter().cloned())
+        .collect();
+    vulnerable_imports.sort();
+    vulnerable_imports.dedup();
+    Finding {
+        id: primary.advisory.id.clone(),
+        aliases,
+        summary: hits.iter().find_map(|h| h.advisory.summary.clone()),
+        url: primary.advisory.url.clone(),
+        severity: rating.severity,
+        rating,
+        package: FoundPackage::from_package(package),
+        advisory_package: AdvisoryPackage {
+            ecosystem: coords.ecosystem.clone(),
+            name: coords.name.clone(),
+            version: coords.version.clone(),
+        },
+        fixed: hits.iter().find_map(|h| h.hit.fixed.clone()),
+        no_fix_reason: hits.iter().find_map(|h| h.affected.no_fix_reason.clone()),
+        records: hits.iter().map(|h| h.advisory.id.clone()).collect(),
+        vulnerable_imports,
+    }
+}
+
+/// The most trusted source wins; among equally trusted ratings, the most severe.
+fn best_rating(ratings: impl Iterator<Item = Rating>) -> Rating {
+    ratings
+        .min_by(|a, b| {
+            (a.source, std::cmp::Reverse(a.severity))
+                .cmp(&(b.source, std::cmp::Reverse(b.severity)))
+        })
+        .filter(|r| r.source != RatingSource::None)
+        .unwrap_or(Rating::UNKNOWN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecosystem::tests::package;
+    use pare_sbom::Ecosystem;
+
+    /// A database of the real GHSA, PYSEC, Go, npm and Debian records.
+    fn records_db() -> (tempfile::TempDir, Database) {
+        crate::testing::database(&["osv", "debian-osv-derived"])
+    }
+
+    #[test]
+    fn records_of_one_vulnerability_become_one_finding() {
+        let (_dir, db) = records_db();
+        let m = match_packages(&db, &[package(Ecosystem::Python, "Flask", "2.2.2")], None).unwrap();
+        assert_eq!(m.findings.len(), 1, "{:#?}", m.findings);
+        let f = &m.findings[0];
+        assert_eq!(f.id, "GHSA-m2qf-hxjv-5gpq");
+        assert_eq!(f.aliases, ["CVE-2023-30861", "PYSEC-2023-62"]);
+        assert_eq!(f.records, ["GHSA-m2qf-hxjv-5gpq", "PYSEC-2023-62"]);
+        assert_eq!(f.fixed.as_deref(), Some("2.2.5"));
+        assert_eq!(
+            (f.severity, f.rating.source),
+            (Severity::High, RatingSource::Database)
+        );
+        assert_eq!(f.cve(), Some("CVE-2023-30861"));
+    }
+
+    #[test]
+    fn what_cannot_be_checked_is_said() {
+        let (_dir, db) = records_db();
+        let packages = [
+            package(Ecosystem::Python, "werkzeug", "not-a-version"),
+            package(Ecosystem::Maven, "commons-cli", "1.5.0"),
+            package(Ecosystem::Npm, "left-pad", "1.3.0"),
+        ];
+        let m = match_packages(&db, &packages, None).unwrap();
+        assert!(m.findings.is_empty());
+        assert_eq!(m.packages_checked, 2);
+        assert_eq!(m.not_covered, BTreeMap::from([("maven".to_owned(), 1)]));
+        assert_eq!(m.warnings.len(), 1);
+        assert!(
+            m.warnings[0].starts_with(
+                "werkzeug not-a-version (python): the version cannot be ordered, so of its"
+            ),
+            "{:?}",
+            m.warnings
+        );
+    }
+}

@@ -1,0 +1,157 @@
+//! `pare db update|import|status`: the advisory database `pare scan` reads.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::{Context, anyhow};
+use pare_vuln::db::Database;
+
+use crate::output::{emit, pretty};
+use crate::render;
+
+#[derive(clap::Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(clap::Subcommand)]
+pub enum DbCommand {
+    /// Download the advisory exports (BASE/ECOSYSTEM/all.zip) and replace the data
+    /// they bring; the previous database stays as it was if anything fails.
+    Update(UpdateArgs),
+    /// Import osv.dev-style all.zip files or folders of OSV JSON (offline).
+    Import(ImportArgs),
+    /// Show the sources, record counts and age of the database.
+    Status(StatusArgs),
+}
+
+/// Where the database is.
+#[derive(clap::Args)]
+pub struct DbLocation {
+    /// The database file [default: $PARE_CACHE_DIR, else $XDG_CACHE_HOME/pare, else
+    /// ~/.cache/pare; file advisories.sqlite].
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+pub struct UpdateArgs {
+    /// An OSV ecosystem to fetch (repeatable): Debian, Alpine, PyPI, npm, Go,
+    /// crates.io, Maven, … [default: those already in the database, else those seven].
+    #[arg(long = "ecosystem", value_name = "NAME")]
+    pub ecosystems: Vec<String>,
+    /// Where the exports are: BASE/ECOSYSTEM/all.zip.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "PARE_OSV_BASE",
+        default_value = pare_vuln::update::DEFAULT_BASE
+    )]
+    pub base_url: String,
+    #[command(flatten)]
+    pub location: DbLocation,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// all.zip files, folders of OSV JSON records, or single records.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub location: DbLocation,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[arg(long, value_enum, default_value_t = StatusFormat::Table)]
+    pub format: StatusFormat,
+    #[command(flatten)]
+    pub location: DbLocation,
+}
+
+pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        DbCommand::Update(a) => {
+            let path = database_path(a.location.db)?;
+            let ecosystems = if a.ecosystems.is_empty() {
+                default_ecosystems(&path)
+            } else {
+                a.ecosystems
+            };
+            let report = pare_vuln::update::update(&path, &a.base_url, &ecosystems)
+                .context("updating the advisory database (left unchanged)")?;
+            eprint!("{}", render::db::import(&report, 10));
+        }
+        DbCommand::Import(a) => {
+            let path = database_path(a.location.db)?;
+            let sources = a
+                .paths
+                .iter()
+                .map(|p| pare_vuln::import::Source::local(p))
+                .collect::<Result<Vec<_>, _>>()?;
+            let report = pare_vuln::import::import(&path, &sources)
+                .context("importing into the advisory database (left unchanged)")?;
+            eprint!("{}", render::db::import(&report, 10));
+        }
+        DbCommand::Status(a) => {
+            let db = open_database(&database_path(a.location.db)?)?;
+            let status = db.status()?;
+            let text = match a.format {
+                StatusFormat::Table => render::db::status(&status, SystemTime::now()),
+                StatusFormat::Json => pretty(&status)?,
+            };
+            emit(&text, None)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The database file: `--db`, else the default under the user's cache folder.
+pub fn database_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    flag.or_else(pare_vuln::db::default_path).ok_or_else(|| {
+        anyhow!("no cache folder: set HOME, XDG_CACHE_HOME or PARE_CACHE_DIR, or give --db FILE")
+    })
+}
+
+/// Opens the database, saying how to get one when there is none.
+pub fn open_database(path: &Path) -> anyhow::Result<Database> {
+    match Database::open(path) {
+        Err(e @ pare_vuln::Error::NoDatabase { .. }) => Err(anyhow!(
+            "{e}\nhint: `pare db update` downloads the advisories from osv.dev; \
+             `pare db import PATH…` reads all.zip files or folders of OSV JSON offline"
+        )),
+        Err(e @ pare_vuln::Error::Schema { .. }) => Err(anyhow!(
+            "{e}\nhint: `pare db update` or `pare db import` rebuilds it"
+        )),
+        other => Ok(other?),
+    }
+}
+
+/// The ecosystems an update fetches when none are named: those downloaded before.
+fn default_ecosystems(path: &Path) -> Vec<String> {
+    let downloaded: Vec<String> = Database::open(path)
+        .and_then(|db| db.status())
+        .map(|s| {
+            s.sources
+                .iter()
+                .filter_map(|src| src.name.strip_prefix("osv:").map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if downloaded.is_empty() {
+        pare_vuln::ecosystem::DEFAULT_SOURCES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    } else {
+        downloaded
+    }
+}

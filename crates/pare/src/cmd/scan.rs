@@ -1,0 +1,134 @@
+//! `pare scan IMAGE`: the published advisories that affect the image's packages,
+//! counted by severity, from the local advisory database (`pare db`).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::Context;
+use pare_vuln::policy::Policy;
+use pare_vuln::severity::Severity;
+
+use crate::cmd::db::{database_path, open_database};
+use crate::cmd::sbom::read_sbom;
+use crate::output::{emit, pretty};
+use crate::render::scan::{self, ScanReport};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table for people (the default on a terminal).
+    Table,
+    /// pare's JSON (shape: docs/scan.md; the default when writing to a file or pipe).
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// A CycloneDX 1.6 BOM with vulnerabilities (VEX analyses included).
+    Cyclonedx,
+}
+
+#[derive(clap::Args)]
+pub struct ScanArgs {
+    /// The image: NAME[:TAG] (Docker engine), docker-daemon:NAME, docker-archive:PATH,
+    /// oci:DIR[:TAG], oci-archive:PATH.
+    pub image: String,
+    /// Output format [default: table on a terminal, else json].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write to FILE (atomically: nothing is left half-written on error).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when a vulnerability is at or above SEVERITY: critical, high, medium,
+    /// low, negligible or unknown (any).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Leave out vulnerabilities no fixed version is known for.
+    #[arg(long)]
+    pub only_fixed: bool,
+    /// An ignore file (repeatable): one advisory id a line, `#` comments, optional
+    /// `exp:YYYY-MM-DD` after which the line no longer applies (like .trivyignore).
+    #[arg(long, value_name = "FILE")]
+    pub ignore: Vec<PathBuf>,
+    /// A VEX document, OpenVEX or CycloneDX (repeatable): `not_affected` and `fixed`
+    /// statements suppress their findings.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+    /// The advisory database [default: as `pare db`].
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// In the table, list the files of each vulnerable package.
+    #[arg(long)]
+    pub files: bool,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// The scan's settings, checked and read before the image is.
+struct Settings {
+    db: PathBuf,
+    policy: Policy,
+    format: Format,
+}
+
+/// Turns the arguments into settings: the ignore files and VEX documents are read
+/// here, so a mistake in one is reported before any image is read.
+fn resolve(args: &ScanArgs) -> anyhow::Result<Settings> {
+    let mut policy = Policy {
+        only_fixed: args.only_fixed,
+        today: pare_vuln::ignore::today(),
+        ..Default::default()
+    };
+    for path in &args.ignore {
+        policy.ignore.extend(pare_vuln::ignore::read(path)?);
+    }
+    for path in &args.vex {
+        policy.vex.extend(pare_vuln::vex::read(path)?);
+    }
+    let format = args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        },
+    );
+    Ok(Settings {
+        db: database_path(args.db.clone())?,
+        policy,
+        format,
+    })
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let settings = resolve(&args)?;
+    let db = open_database(&settings.db)?;
+    let status = db.status()?;
+    let sbom = read_sbom(&args.image)?;
+    let matches = pare_vuln::matcher::match_packages(&db, &sbom.packages, sbom.distro.as_ref())
+        .with_context(|| format!("matching the packages of {}", args.image))?;
+    let findings = matches.findings.clone();
+    let applied = pare_vuln::policy::apply(findings, &settings.policy);
+    let now = SystemTime::now();
+    let report = ScanReport::new(&sbom, &status, matches, applied, now);
+    if report.database.stale {
+        eprintln!(
+            "pare: warning: the advisory data is {} days old; run `pare db update` for current data",
+            report.database.age_days
+        );
+    }
+    for w in &report.warnings {
+        eprintln!("pare: warning: {w}");
+    }
+    let text = match settings.format {
+        Format::Table => scan::table(&report, args.files, now),
+        Format::Json => pretty(&report)?,
+        Format::Sarif => pretty(&scan::sarif(&report))?,
+        Format::Cyclonedx => pretty(&scan::cyclonedx(&sbom, &report, &pare_sbom::now_rfc3339()))?,
+    };
+    emit(&text, args.output.as_deref())?;
+    Ok(match args.fail_on {
+        Some(threshold) if report.fails(threshold) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}

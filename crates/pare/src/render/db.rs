@@ -1,0 +1,89 @@
+//! `pare db status` and what `pare db import`/`update` say when they are done.
+
+use std::fmt::Write as _;
+use std::time::SystemTime;
+
+use pare_vuln::db::Status;
+use pare_vuln::import::ImportReport;
+
+use super::column_width;
+use super::scan::{STALE_AFTER, age};
+use crate::units::count;
+
+/// The database's sources, ages and record counts.
+pub fn status(s: &Status, now: SystemTime) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Database    {}", s.path.display());
+    let _ = writeln!(
+        out,
+        "Advisories  {} (schema {})",
+        count(s.advisories),
+        s.schema_version
+    );
+    if let Some(oldest) = s.age(now) {
+        let stale = if oldest > STALE_AFTER {
+            " (older than a week: run `pare db update`)"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "Age         {}{stale}", age(oldest));
+    }
+    let _ = writeln!(out, "\nSources");
+    for src in &s.sources {
+        let _ = writeln!(out, "  {}", src.name);
+        if src.origin != src.name {
+            let _ = writeln!(out, "      from {}", src.origin);
+        }
+        let _ = writeln!(
+            out,
+            "      {} advisories, {} withdrawn, {} not valid OSV; fetched {} ({} ago)",
+            count(src.records),
+            count(src.withdrawn),
+            count(src.skipped),
+            humantime::format_rfc3339_seconds(src.fetched_at),
+            age(now.duration_since(src.fetched_at).unwrap_or_default())
+        );
+    }
+    let _ = writeln!(out, "\nEcosystems");
+    let eco_w = column_width(s.ecosystems.iter().map(|e| e.ecosystem.len()), 6, 40);
+    for e in &s.ecosystems {
+        let _ = writeln!(out, "  {:<eco_w$}  {:>8}", e.ecosystem, count(e.advisories));
+    }
+    out
+}
+
+/// One line per source imported, then the records skipped and why (at most `limit`
+/// per source).
+pub fn import(r: &ImportReport, limit: usize) -> String {
+    let mut out = String::new();
+    if let Some(why) = &r.rebuilt {
+        let _ = writeln!(out, "Rebuilt {}: {why}", r.database.display());
+    }
+    for s in &r.sources {
+        let _ = writeln!(
+            out,
+            "{}: {} advisories, {} withdrawn, {} skipped (not valid OSV)",
+            s.name,
+            count(s.records),
+            count(s.withdrawn),
+            count(s.skipped.len() as u64)
+        );
+        for k in s.skipped.iter().take(limit) {
+            let _ = writeln!(
+                out,
+                "  skipped {}{}: {}",
+                k.entry,
+                k.record
+                    .as_ref()
+                    .map(|id| format!(" ({id})"))
+                    .unwrap_or_default(),
+                k.reason
+            );
+        }
+        if s.skipped.len() > limit {
+            let _ = writeln!(out, "  … and {} more", s.skipped.len() - limit);
+        }
+    }
+    let _ = writeln!(out, "Database {} updated", r.database.display());
+    out
+}
