@@ -28,6 +28,7 @@ pub mod seccomp;
 pub mod sensor_report;
 pub mod trace;
 pub mod verify;
+pub mod vex;
 
 pub use error::{AssembleError, BuildError};
 pub use options::{BuildOptions, ContinueAfter, Output, RuntimeChoice};

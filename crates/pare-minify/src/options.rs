@@ -37,6 +37,8 @@ pub struct BuildOptions {
     /// The containers' network: a namespace of their own (reached by entering it),
     /// or the host's.
     pub network: pare_runtime::Network,
+    /// The advisory database for the VEX document (default: `pare db`'s).
+    pub advisory_db: Option<PathBuf>,
     /// Processes, memory and disk the traced and slim containers may use.
     pub limits: pare_runtime::Limits,
     /// Follow same-origin links from the probed pages, sending at most this many GETs.

@@ -51,15 +51,23 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
     } else {
         None
     };
+    let vex = timings.run(Phase::Vex, reporter, || {
+        crate::vex::prove(&original, &plan, options.advisory_db.as_ref())
+    });
     // Verified, or answering differently (exit 1: the slim image stays for the user to
     // look at): either way it goes where the user asked. An error above removed it.
     let profile_path = options.report_dir.join("seccomp.json");
+    let vex_path = options.report_dir.join("vex.openvex.json");
     timings.run(Phase::Assemble, reporter, || {
         let text = serde_json::to_vec_pretty(&slim.profile.to_docker()).unwrap_or_default();
         crate::outputs::write_file(&profile_path, &text)?;
+        if let crate::vex::Outcome::Proven { document, .. } = &vex {
+            let text = serde_json::to_vec_pretty(document).unwrap_or_default();
+            crate::outputs::write_file(&vex_path, &text)?;
+        }
         staged.commit()
     })?;
-    Ok(report(
+    let mut report = report(
         options,
         &backend,
         &outputs,
@@ -72,7 +80,15 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
         },
         profile_path.display().to_string(),
         &timings,
-    ))
+    );
+    match vex {
+        crate::vex::Outcome::Proven { figures, .. } => {
+            report.vulnerabilities = Some(figures);
+            report.vex = Some(vex_path.display().to_string());
+        }
+        crate::vex::Outcome::Skipped(why) => report.notes.push(why),
+    }
+    Ok(report)
 }
 
 fn verify(
@@ -155,6 +171,8 @@ fn report(
         verification: found.verification,
         seccomp_profile: Some(profile_path),
         phases_ms: timings.millis(),
+        vulnerabilities: None,
+        vex: None,
         app_log_tail: found.traced.exercised.app_log,
     }
 }

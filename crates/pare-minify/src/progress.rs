@@ -19,15 +19,18 @@ pub enum Phase {
     Assemble,
     /// Running the slim image and comparing its answers.
     Verify,
+    /// Proving which known vulnerabilities the slim image left behind.
+    Vex,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 5] = [
+    pub const ALL: [Phase; 6] = [
         Phase::Read,
         Phase::Trace,
         Phase::Probe,
         Phase::Assemble,
         Phase::Verify,
+        Phase::Vex,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Phase {
             Phase::Probe => "probe",
             Phase::Assemble => "assemble",
             Phase::Verify => "verify",
+            Phase::Vex => "vex",
         }
     }
 }

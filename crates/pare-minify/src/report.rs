@@ -50,6 +50,13 @@ pub struct BuildReport {
     pub probes: Vec<ProbeResult>,
     pub verification: Option<Verification>,
     pub seccomp_profile: Option<String>,
+    /// Known vulnerabilities of the original, and how many the slim image is proven
+    /// rid of; absent without an advisory database (see `notes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vulnerabilities: Option<crate::vex::Vulnerabilities>,
+    /// The OpenVEX document of what is proven absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vex: Option<String>,
     pub phases_ms: BTreeMap<String, u128>,
     pub app_log_tail: String,
 }

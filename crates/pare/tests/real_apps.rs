@@ -12,18 +12,19 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::{
-    Run, assert_nothing_left, docker, http_get, pare, pare_work_dirs, port_lock, temp_dir,
-    test_image,
+    Run, assert_nothing_left, docker, http_get, pare, pare_env, pare_work_dirs, port_lock,
+    temp_dir, test_image,
 };
 
-/// `pare build IMAGE --tag TAG ARGS --report-dir DIR`, its output, and the tag removed
-/// afterwards.
+/// `pare build IMAGE --tag TAG ARGS --report-dir DIR` with no advisory database (an
+/// empty cache dir), its output, and the tag removed afterwards.
 fn build(image: &str, tag: &str, args: &[&str]) -> (Run, tempfile::TempDir) {
     let out = temp_dir();
     let reports = out.path().join("report").display().to_string();
+    let cache = out.path().join("cache").display().to_string();
     let mut all = vec!["build", image, "--tag", tag, "--report-dir", &reports];
     all.extend_from_slice(args);
-    let run = pare(&all);
+    let run = pare_env(&all, &[("PARE_CACHE_DIR", &cache)]);
     let _ = docker(&["rmi", tag]);
     (run, out)
 }
@@ -48,6 +49,16 @@ fn a_jvm_service_is_verified_and_a_port_held_by_another_process_is_refused() {
     let report = report_of(&out);
     assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
     assert!(run.stdout().contains("answers all 2 probes the same"));
+    // No advisory database: the build goes on, and says how to get the VEX.
+    assert!(report.get("vex").is_none());
+    assert!(
+        report["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("no VEX written (`pare db update`")),
+        "{}",
+        report["notes"]
+    );
 
     // Another process listens on the service's port of the host. On the host's
     // network the probes would reach it: pare refuses and names it, and writes nothing.

@@ -117,6 +117,10 @@ pub struct BuildArgs {
     /// free first; the default otherwise).
     #[arg(long, value_enum)]
     pub network: Option<NetworkArg>,
+    /// The advisory database to prove which vulnerabilities the slim image is rid of
+    /// (default: the one `pare db update` keeps); without one, no VEX is written.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
     /// The most processes (and threads) the app may have.
     #[arg(long, default_value_t = 4096, value_name = "N")]
     pub max_pids: u32,
@@ -234,6 +238,7 @@ impl BuildArgs {
                 Some(NetworkArg::Host) => pare_runtime::Network::Host,
                 None => pare_runtime::Network::best_available(),
             },
+            advisory_db: self.db.clone(),
             limits: pare_runtime::Limits {
                 pids: self.max_pids,
                 memory: parse_size("--max-memory", &self.max_memory)?,

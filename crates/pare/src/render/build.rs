@@ -54,6 +54,19 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
         }
     );
     verification(&mut out, r);
+    if let Some(v) = &r.vulnerabilities {
+        let _ = writeln!(
+            out,
+            "Vulnerabilities {} -> {} ({} proven absent{})",
+            count(v.before as u64),
+            count(v.after as u64),
+            count((v.before - v.after.min(v.before)) as u64),
+            r.vex
+                .as_deref()
+                .map(|p| format!("; VEX: {p}"))
+                .unwrap_or_default()
+        );
+    }
     let _ = writeln!(out, "Syscalls     {} used", r.syscalls.len());
     let _ = writeln!(out, "Runtime      {}", r.runtime);
     let phases: Vec<String> = Phase::ALL
@@ -295,6 +308,27 @@ mod tests {
         let report = flask();
         let path = std::path::Path::new("pare-build/pare-test_flask_latest/report.json");
         insta::assert_snapshot!(summary(&report, path));
+    }
+
+    #[test]
+    fn vulnerabilities_proven_absent_are_counted_with_the_vex_document() {
+        let mut report = flask();
+        report.vulnerabilities = Some(pare_minify::vex::Vulnerabilities {
+            before: 102,
+            after: 13,
+            component_not_present: 85,
+            vulnerable_code_not_present: 4,
+            database: "/root/.cache/pare/advisories.sqlite".into(),
+        });
+        report.vex = Some("pare-build/pare-test_flask_latest/vex.openvex.json".into());
+        let path = std::path::Path::new("report.json");
+        let text = summary(&report, path);
+        assert!(
+            text.contains(
+                "Vulnerabilities 102 -> 13 (89 proven absent; VEX: pare-build/pare-test_flask_latest/vex.openvex.json)"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
