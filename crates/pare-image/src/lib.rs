@@ -124,7 +124,47 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
     })
 }
 
+/// Opens an image for repeated reads and reads it once with `options`. An image in
+/// the Docker engine is exported once: the stream is indexed as it passes and spooled
+/// into `spool_dir` at the same time, so the later reads come from the spool and the
+/// export is never written first and read back.
+pub fn open_and_read(
+    reference: &ImageRef,
+    spool_dir: &std::path::Path,
+    options: &ReadOptions,
+) -> Result<(OpenImage, ImageRead)> {
+    if let ImageRef::DockerDaemon { name } = reference {
+        let path = spool_dir.join("image.tar");
+        let (resolved, parsed) = source::daemon::read_spooling(name, Some(&path), options)?;
+        let store = source::files::FileStore::archive(&path, "a `docker save` archive")?;
+        let opened = OpenImage {
+            reference: reference.clone(),
+            resolved: resolved.clone(),
+            store,
+        };
+        return Ok((opened, ImageRead::fold(reference.clone(), resolved, parsed)));
+    }
+    let opened = open_image(reference, Some(spool_dir))?;
+    let read = opened.read(options)?;
+    Ok((opened, read))
+}
+
+/// About how many bytes reading `reference` reads (its layers as stored; an engine
+/// image's size), for a progress display; `None` when that cannot be known cheaply.
+pub fn expected_read_size(reference: &ImageRef) -> Option<u64> {
+    match reference {
+        ImageRef::DockerDaemon { name } => source::daemon::image_size(name),
+        ImageRef::Registry { .. } => None,
+        _ => open_image(reference, None).ok().map(|o| o.layers_size()),
+    }
+}
+
 impl OpenImage {
+    /// The stored bytes of its layers.
+    pub fn layers_size(&self) -> u64 {
+        self.store.layers_size(&self.resolved.layers)
+    }
+
     /// Reads every layer (several at once) and folds them into an index.
     pub fn read(&self, options: &ReadOptions) -> Result<ImageRead> {
         let parsed = self.read_layers(options)?;

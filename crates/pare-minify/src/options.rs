@@ -27,7 +27,11 @@ pub struct BuildOptions {
     pub continue_after: ContinueAfter,
     pub rules: KeepRules,
     pub verify: bool,
-    pub verify_ignore: Vec<regex::Regex>,
+    /// What the user accepts as differing between the original's and the slim
+    /// image's answers, beside the noise learned from the reference runs.
+    pub verify_ignore: crate::noise::Ignore,
+    /// Untraced reference runs of the original (at least 1; 2 learn the noise).
+    pub verify_runs: usize,
     pub outputs: Vec<Output>,
     pub report_dir: PathBuf,
     pub work_dir: PathBuf,

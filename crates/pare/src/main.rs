@@ -6,6 +6,7 @@
 
 mod cmd;
 mod output;
+mod progress;
 mod render;
 mod units;
 
@@ -26,6 +27,9 @@ struct Cli {
     /// a decompression bomb stops there. Raise it for a genuine, very compressible layer.
     #[arg(long, global = true, value_name = "RATIO", default_value_t = 100)]
     max_layer_expansion: u64,
+    /// Show no progress (bars on a terminal, phase lines otherwise).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -48,6 +52,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
+    progress::set_quiet(cli.quiet);
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) from the handler, then exit as interrupted.
     let _ = ctrlc::set_handler(|| {

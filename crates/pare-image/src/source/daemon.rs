@@ -49,31 +49,66 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Reads an image from the engine: resolves it, and parses its layers on the way.
 pub fn read(name: &str, options: &ReadOptions) -> Result<(Resolved, Vec<ParsedLayer>)> {
+    read_spooling(name, None, options)
+}
+
+/// Reads an image from the engine as [`read`] does and, with `spool`, writes the
+/// export stream to that file at the same time (on the thread that receives it, while
+/// this one parses): one pass gives the index and an archive to read again, instead
+/// of writing the export first and reading it back.
+pub fn read_spooling(
+    name: &str,
+    spool: Option<&std::path::Path>,
+    options: &ReadOptions,
+) -> Result<(Resolved, Vec<ParsedLayer>)> {
     let docker = connect()?;
     let rt = runtime()?;
     rt.block_on(docker.inspect_image(name))
         .map_err(|e| engine_error(name, e))?;
+    let mut file = match spool {
+        Some(path) => Some(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(path).map_err(|e| ImageError::io(path, e))?,
+        )),
+        None => None,
+    };
 
     let (tx, rx) = mpsc::sync_channel::<std::result::Result<bytes::Bytes, String>>(32);
     let owned = name.to_owned();
+    let spool_name = spool.map(|p| p.display().to_string()).unwrap_or_default();
     let pump = std::thread::spawn(move || {
+        use std::io::Write;
         rt.block_on(async move {
             let mut stream = docker.export_image(&owned);
             while let Some(chunk) = stream.next().await {
-                let item = chunk.map_err(|e| e.to_string());
+                let mut item = chunk.map_err(|e| e.to_string());
+                if let (Ok(bytes), Some(out)) = (&item, file.as_mut())
+                    && let Err(e) = out.write_all(bytes)
+                {
+                    item = Err(format!("writing {spool_name}: {e}"));
+                }
                 let stop = item.is_err();
                 if tx.send(item).is_err() || stop {
                     break;
+                }
+            }
+            if let Some(mut out) = file {
+                let flushed = out.flush();
+                if let Err(e) = flushed {
+                    let _ = tx.send(Err(format!("writing {spool_name}: {e}")));
                 }
             }
         })
     });
     let place = format!("docker-daemon:{name}");
     let result = read_stream(
-        ChannelReader {
-            rx,
-            current: bytes::Bytes::new(),
-        },
+        crate::layer::Counted::new(
+            ChannelReader {
+                rx,
+                current: bytes::Bytes::new(),
+            },
+            options.progress.clone(),
+        ),
         &place,
         options,
     );
@@ -93,6 +128,15 @@ pub fn read(name: &str, options: &ReadOptions) -> Result<(Resolved, Vec<ParsedLa
         ordered.push(layer.clone());
     }
     Ok((resolved, ordered))
+}
+
+/// The size of the image's layers as the engine stores them (about what its export
+/// streams), for a progress display.
+pub fn image_size(name: &str) -> Option<u64> {
+    let docker = connect().ok()?;
+    let rt = runtime().ok()?;
+    let info = rt.block_on(docker.inspect_image(name)).ok()?;
+    info.size.and_then(|s| u64::try_from(s).ok())
 }
 
 /// Exports an image from the engine into a `docker save` archive at `path`.

@@ -230,7 +230,17 @@ impl FileStore {
         }
         expected.blob_size = Some(extent.len);
         let reader = extent.open().map_err(|e| ImageError::io(&extent.file, e))?;
+        let reader = crate::layer::Counted::new(reader, options.progress.clone());
         read_layer(reader, &place, &expected, options)
+    }
+
+    /// The stored bytes of every planned layer (what reading them reads).
+    pub fn layers_size(&self, plans: &[LayerPlan]) -> u64 {
+        plans
+            .iter()
+            .filter_map(|p| self.extent(&p.name).ok().flatten())
+            .map(|e| e.len)
+            .sum()
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use pare_image::ImageRef;
 use pare_minify::keep_set::KeepRules;
-use pare_minify::{BuildOptions, ContinueAfter, Output, Phase, Probe, Reporter, RuntimeChoice};
+use pare_minify::{BuildOptions, ContinueAfter, Output, Probe, RuntimeChoice};
 
 use crate::render::build::summary;
 
@@ -99,9 +99,16 @@ pub struct BuildArgs {
     /// Skip running the slim image to compare its answers.
     #[arg(long)]
     pub no_verify: bool,
-    /// A regex whose matches are ignored when comparing answers (repeatable).
-    #[arg(long = "verify-ignore", value_name = "REGEX")]
+    /// Accept this difference between the original's and the slim image's answers
+    /// (repeatable): a JSON path (`$.pid`, `$.items[*].id`), a header (`header:etag`),
+    /// or a regex whose matches are removed from both bodies. What varies between the
+    /// untraced reference runs of the original is accepted without it.
+    #[arg(long = "verify-ignore", value_name = "PATTERN")]
     pub verify_ignore: Vec<String>,
+    /// How many untraced reference runs of the original the slim image is compared
+    /// with; what varies between them is noise (2 learn it; more for flakier apps).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub verify_runs: usize,
     /// Where the report and the seccomp profile go (default: ./pare-build/NAME).
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
@@ -140,7 +147,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let options = args.resolve()?;
     let image = options.image.clone();
     let report_dir = options.report_dir.clone();
-    let result = pare_minify::build(&options, &Lines { quiet });
+    let reporter = crate::progress::Terminal::new(crate::progress::Show::choose(quiet));
+    let result = pare_minify::build(&options, &reporter);
+    drop(reporter);
     drop(options);
     let report = result.with_context(|| format!("building a slim image of {image}"))?;
     let report_path = report_dir.join("report.json");
@@ -220,11 +229,9 @@ impl BuildArgs {
                 ..Default::default()
             },
             verify: !self.no_verify,
-            verify_ignore: self
-                .verify_ignore
-                .iter()
-                .map(|r| regex::Regex::new(r).with_context(|| format!("--verify-ignore {r:?}")))
-                .collect::<anyhow::Result<_>>()?,
+            verify_ignore: pare_minify::noise::Ignore::parse(&self.verify_ignore)
+                .map_err(anyhow::Error::msg)?,
+            verify_runs: self.verify_runs.max(1),
             outputs,
             report_dir: self
                 .report_dir
@@ -300,29 +307,6 @@ impl BuildArgs {
             );
         }
         Ok(paths)
-    }
-}
-
-/// Reports phases as plain lines on stderr, and asks on the terminal.
-struct Lines {
-    quiet: bool,
-}
-
-impl Reporter for Lines {
-    fn phase(&self, phase: Phase) {
-        if !self.quiet {
-            eprintln!("pare: {}…", phase.name());
-        }
-    }
-
-    fn note(&self, text: &str) {
-        eprintln!("pare: {text}");
-    }
-
-    fn wait_for_user(&self, prompt: &str) {
-        eprintln!("pare: {prompt}");
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
     }
 }
 

@@ -26,8 +26,10 @@ pub struct XrayArgs {
 
 pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
     let reference = ImageRef::parse(&args.image)?;
-    let image = pare_image::read_image(&reference, &ReadOptions::default())
+    let (options, bar) = crate::progress::reading(&reference, ReadOptions::default());
+    let image = pare_image::read_image(&reference, &options)
         .with_context(|| format!("reading {reference}"))?;
+    drop(bar);
     let report = pare_xray::analyse(
         &image,
         &XrayOptions {
