@@ -26,6 +26,8 @@ struct Cli {
     /// a decompression bomb stops there. Raise it for a genuine, very compressible layer.
     #[arg(long, global = true, value_name = "RATIO", default_value_t = 100)]
     max_layer_expansion: u64,
+    #[command(flatten)]
+    registry: cmd::registry::RegistryArgs,
 }
 
 #[derive(Subcommand)]
@@ -43,11 +45,18 @@ enum Command {
     Scan(cmd::scan::ScanArgs),
     /// Update, import or inspect the advisory database `pare scan` reads.
     Db(cmd::db::DbArgs),
+    /// Copy an image between registries, the engine, Podman, archives and OCI layouts,
+    /// blobs as stored (digests kept), like `skopeo copy`.
+    Copy(cmd::copy::CopyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
+    if let Err(e) = cli.registry.apply() {
+        eprint!("{}", error_text(&e));
+        return ExitCode::from(2);
+    }
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) from the handler, then exit as interrupted.
     let _ = ctrlc::set_handler(|| {
@@ -62,6 +71,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cmd::sbom::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Db(args) => cmd::db::run(args),
+        Command::Copy(args) => cmd::copy::run(args),
     };
     match result {
         Ok(code) => code,
