@@ -123,7 +123,8 @@ impl ImageError {
                 Some("choose one with --platform OS/ARCH[/VARIANT]".into())
             }
             ImageError::Registry { source, .. } => match source.as_ref() {
-                ureq::Error::Rustls(_) | ureq::Error::Tls(_) => Some(
+                // rustls's verdicts reach ureq's callers wrapped in an I/O error.
+                e if e.to_string().contains("certificate") => Some(
                     "if the registry's certificate comes from your own CA, pass --cert-dir DIR \
                      holding it as *.crt (or put it in /etc/docker/certs.d/HOST:PORT/); \
                      --tls-verify=false skips the check"
