@@ -130,7 +130,9 @@ impl ImageError {
                      --tls-verify=false skips the check"
                         .into(),
                 ),
-                ureq::Error::HostNotFound => {
+                e if matches!(e, ureq::Error::HostNotFound)
+                    || e.to_string().contains("lookup address") =>
+                {
                     Some("check the registry's name: docker://REGISTRY/NAME[:TAG]".into())
                 }
                 _ => None,

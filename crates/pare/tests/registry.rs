@@ -366,6 +366,11 @@ fn bad_registries_and_images_fail_clearly_with_nothing_written() {
         "{}",
         unknown.stderr()
     );
+    assert!(
+        unknown.stderr().contains("hint: check the registry's name"),
+        "{}",
+        unknown.stderr()
+    );
 
     // A registry that is not there (refused connections are retried, briefly).
     let started = Instant::now();
@@ -375,9 +380,10 @@ fn bad_registries_and_images_fail_clearly_with_nothing_written() {
 
     let missing = pare(&["xray", &registry.image("cli:nope")]).exits(2);
     assert!(
-        missing
-            .stderr()
-            .contains(&format!("registry {} has no nope in cli", registry.host)),
+        missing.stderr().contains(&format!(
+            "image \"cli:nope\" not found in registry {}",
+            registry.host
+        )),
         "{}",
         missing.stderr()
     );

@@ -48,12 +48,14 @@ impl RegistryStore {
         match response.status().as_u16() {
             200 => {}
             404 => {
+                let separator = if wanted.starts_with("sha256:") {
+                    '@'
+                } else {
+                    ':'
+                };
                 return Err(ImageError::NotFound {
-                    name: format!("docker://{}", self.reference),
-                    hint: format!(
-                        ": registry {} has no {wanted} in {repository}",
-                        self.reference.registry
-                    ),
+                    name: format!("{repository}{separator}{wanted}"),
+                    hint: format!(" in registry {}", self.reference.registry),
                 });
             }
             status => return Err(self.client.status_error(&call, status, response)),
