@@ -116,7 +116,8 @@ impl Client {
         let secure = client.ping();
         let challenge = match secure {
             Ok(challenge) => challenge,
-            Err(e) if insecure || reference.is_loopback() => {
+            // Plain HTTP as Docker allows it: for loopback, unless TLS was demanded.
+            Err(e) if insecure || (reference.is_loopback() && access.tls_verify.is_none()) => {
                 client.base = format!("http://{host}");
                 // A TLS registry answers plain HTTP with 400: its TLS error is the news.
                 client.ping().map_err(|_| e)?
@@ -217,10 +218,16 @@ impl Client {
                     Err(e) => transient(e),
                 };
             if !retry || attempt >= ATTEMPTS {
-                return result.map_err(|source| ImageError::Registry {
-                    registry: self.registry.clone(),
-                    action: call.action.clone(),
-                    source: Box::new(source),
+                return result.map_err(|source| match source {
+                    // The body being sent failed its own digest check: that is the news.
+                    ureq::Error::Io(e) if e.get_ref().is_some_and(|i| i.is::<ImageError>()) => {
+                        crate::digest::unwrap_io_error(e, &call.action)
+                    }
+                    source => ImageError::Registry {
+                        registry: self.registry.clone(),
+                        action: call.action.clone(),
+                        source: Box::new(source),
+                    },
                 });
             }
             std::thread::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1)));

@@ -68,6 +68,19 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         .tempdir()
         .context("creating a work directory")?;
     let _on_interrupt = pare_runtime::cleanup::register_dir(work.path().to_owned());
+    // A file or new layout is written under a staging name: Ctrl-C removes it.
+    let _staging = match &destination {
+        ImageRef::OciLayout { dir: path, .. }
+        | ImageRef::OciArchive { path, .. }
+        | ImageRef::DockerArchive { path, .. } => {
+            let staging = pare_image::write::staging_path(path);
+            Some(pare_runtime::cleanup::register(move || {
+                let _ = std::fs::remove_dir_all(&staging);
+                let _ = std::fs::remove_file(&staging);
+            }))
+        }
+        _ => None,
+    };
     let done = pare_image::copy(&source, &destination, work.path())
         .with_context(|| format!("copying {source} to {destination}"))?;
     if args.json {

@@ -19,8 +19,9 @@ pub struct RegistryArgs {
     /// read too.
     #[arg(long, global = true, value_name = "DIR")]
     pub cert_dir: Option<PathBuf>,
-    /// Check registries' certificates and require HTTPS (the default; plain HTTP is
-    /// allowed only for loopback registries). `--tls-verify=false` skips both checks.
+    /// Check registries' certificates and require HTTPS. By default plain HTTP is
+    /// still allowed for loopback registries, as Docker allows it; `--tls-verify`
+    /// refuses it there too, `--tls-verify=false` skips both checks everywhere.
     #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub tls_verify: Option<bool>,
     /// Which image of a multi-platform index to read: OS/ARCH[/VARIANT] (default:
