@@ -25,7 +25,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    fn sniff(head: &[u8]) -> Self {
+    pub(crate) fn sniff(head: &[u8]) -> Self {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -326,7 +326,8 @@ pub fn verify(layer: &ParsedLayer, expected: &Expected, place: &str) -> Result<(
     Ok(())
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full or the stream ends; returns how much was read.
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..])? {

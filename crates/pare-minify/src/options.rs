@@ -52,9 +52,21 @@ pub struct BuildOptions {
 /// Where the slim image goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    Engine { tag: String },
-    DockerArchive { path: PathBuf, tag: String },
-    Oci { dir: PathBuf, tag: String },
+    Engine {
+        tag: String,
+    },
+    DockerArchive {
+        path: PathBuf,
+        tag: String,
+    },
+    Oci {
+        dir: PathBuf,
+        tag: String,
+    },
+    /// Pushed to a registry once verified (blobs first, the manifest last).
+    Registry {
+        reference: pare_image::registry::RegistryRef,
+    },
 }
 
 impl std::fmt::Display for Output {
@@ -63,6 +75,7 @@ impl std::fmt::Display for Output {
             Output::Engine { tag } => write!(f, "docker-daemon:{tag}"),
             Output::DockerArchive { path, .. } => write!(f, "docker-archive:{}", path.display()),
             Output::Oci { dir, tag } => write!(f, "oci:{}:{tag}", dir.display()),
+            Output::Registry { reference } => write!(f, "docker://{reference}"),
         }
     }
 }

@@ -30,6 +30,8 @@ struct Cli {
     /// Show no progress (bars on a terminal, phase lines otherwise).
     #[arg(long, short = 'q', global = true)]
     quiet: bool,
+    #[command(flatten)]
+    registry: cmd::registry::RegistryArgs,
 }
 
 #[derive(Subcommand)]
@@ -47,12 +49,19 @@ enum Command {
     Scan(cmd::scan::ScanArgs),
     /// Update, import or inspect the advisory database `pare scan` reads.
     Db(cmd::db::DbArgs),
+    /// Copy an image between registries, the engine, Podman, archives and OCI layouts,
+    /// blobs as stored (digests kept), like `skopeo copy`.
+    Copy(cmd::copy::CopyArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
     progress::set_quiet(cli.quiet);
+    if let Err(e) = cli.registry.apply() {
+        eprint!("{}", error_text(&e));
+        return ExitCode::from(2);
+    }
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) from the handler, then exit as interrupted.
     let _ = ctrlc::set_handler(|| {
@@ -67,6 +76,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cmd::sbom::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Db(args) => cmd::db::run(args),
+        Command::Copy(args) => cmd::copy::run(args),
     };
     match result {
         Ok(code) => code,

@@ -101,7 +101,7 @@ pub fn read_spooling(
         })
     });
     let place = format!("docker-daemon:{name}");
-    let result = read_stream(
+    let result = read_exported(
         crate::layer::Counted::new(
             ChannelReader {
                 rx,
@@ -112,16 +112,26 @@ pub fn read_spooling(
         &place,
         options,
     );
-    // Dropping the receiver (inside read_stream's reader) ends the pump.
+    // Dropping the receiver (inside read_exported's reader) ends the pump.
     let _ = pump.join();
-    let (store, layers) = result?;
+    result
+}
+
+/// Reads what `docker save` (or `podman image save`) streams: parses the layers as
+/// they pass, then resolves the manifest and checks every layer against it.
+pub(crate) fn read_exported(
+    stream: impl Read,
+    place: &str,
+    options: &ReadOptions,
+) -> Result<(Resolved, Vec<ParsedLayer>)> {
+    let (store, layers) = read_stream(stream, place, options)?;
     let resolved = resolve(&store, None, true)?;
     let mut ordered = Vec::with_capacity(resolved.layers.len());
     for plan in &resolved.layers {
         let layer = layers
             .get(&plan.name)
             .ok_or_else(|| ImageError::MissingBlob {
-                place: place.clone(),
+                place: place.to_owned(),
                 digest: plan.name.clone(),
             })?;
         verify(layer, &plan.expected, &store.place(&plan.name))?;
@@ -155,6 +165,48 @@ pub fn export_to(name: &str, path: &std::path::Path) -> Result<()> {
                 .map_err(|e| ImageError::io(path, e))?;
         }
         file.flush().map_err(|e| ImageError::io(path, e))
+    })
+}
+
+/// Loads a `docker save` archive read from `archive` (a pipe another thread writes)
+/// into the engine, as `docker load` does, streaming it in chunks.
+pub fn load(archive: impl Read + Send + 'static) -> Result<()> {
+    let docker = connect()?;
+    let rt = runtime()?;
+    let chunks = futures_util::stream::iter(std::iter::from_fn({
+        let mut reader = archive;
+        let mut done = false;
+        move || {
+            if done {
+                return None;
+            }
+            let mut buf = vec![0u8; 1 << 20];
+            match reader.read(&mut buf) {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some(Ok(bytes::Bytes::from(buf)))
+                }
+                Err(e) => {
+                    done = true;
+                    Some(Err(e))
+                }
+            }
+        }
+    }));
+    rt.block_on(async {
+        let mut stream = docker.import_image(
+            bollard::query_parameters::ImportImageOptions::default(),
+            bollard::body_try_stream(chunks),
+            None,
+        );
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| engine_error("", e))?;
+            if let Some(message) = info.error_detail.and_then(|d| d.message).or(info.error) {
+                return Err(ImageError::Engine(format!("loading the image: {message}")));
+            }
+        }
+        Ok(())
     })
 }
 
@@ -246,7 +298,10 @@ pub(crate) fn read_stream(
             }
             continue;
         }
-        if !(name.ends_with("/layer.tar") || name.starts_with("blobs/sha256/")) {
+        // Docker names layers `ID/layer.tar` or `blobs/sha256/HEX`; Podman and skopeo
+        // `HEX.tar` at the top.
+        let top_level_tar = name.ends_with(".tar") && !name.contains('/');
+        if !(name.ends_with("/layer.tar") || name.starts_with("blobs/sha256/") || top_level_tar) {
             continue;
         }
         let mut first = [0u8; 1];

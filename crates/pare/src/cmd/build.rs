@@ -30,14 +30,15 @@ pub enum Runtime {
 #[derive(clap::Args)]
 pub struct BuildArgs {
     /// The image to minify: NAME[:TAG] or docker-daemon:NAME in the Docker engine, or
-    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH (loaded into the engine under
-    /// a temporary tag to run it and removed afterwards; or, without an engine, unpacked
-    /// for runc).
+    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REGISTRY/NAME[:TAG],
+    /// containers-storage:NAME (loaded into the engine under a temporary tag to run it
+    /// and removed afterwards; or, without an engine, unpacked for runc).
     pub image: String,
     /// Tag for the slim image in the Docker engine (default: NAME:TAG-slim).
     #[arg(long)]
     pub tag: Option<String>,
-    /// Also write the slim image here: docker-archive:PATH or oci:DIR[:TAG] (repeatable).
+    /// Also write the slim image here: docker-archive:PATH, oci:DIR[:TAG], or
+    /// docker://REGISTRY/NAME[:TAG] (pushed once verified) (repeatable).
     #[arg(long = "output", value_name = "REF")]
     pub outputs: Vec<String>,
     /// An HTTP probe, `METHOD /path [BODY]` (repeatable). With no probe of any kind,
@@ -370,13 +371,14 @@ fn display_name(image: &ImageRef) -> anyhow::Result<String> {
         ImageRef::DockerArchive { path, name } => (path, name.clone()),
         ImageRef::OciArchive { path, tag } => (path, tag.clone()),
         ImageRef::OciLayout { dir, tag } => (dir, tag.clone()),
-        ImageRef::Registry { .. } => {
-            // open_image says why this transport cannot be read.
-            return Err(pare_image::open_image(image, None).err().map_or_else(
-                || anyhow::anyhow!("{image}: not supported"),
-                anyhow::Error::from,
+        ImageRef::Registry { reference } => {
+            let tag = reference.tag.as_deref().unwrap_or("latest");
+            return Ok(format!(
+                "{}/{}:{tag}",
+                reference.registry, reference.repository
             ));
         }
+        ImageRef::ContainersStorage { name, .. } => return Ok(name.clone()),
     };
     let opened = pare_image::open_image(image, None).with_context(|| format!("reading {image}"))?;
     let stem = path
@@ -404,7 +406,17 @@ fn parse_output(text: &str, default_tag: &str) -> anyhow::Result<Output> {
             tag: t.unwrap_or(tag),
         }),
         ImageRef::DockerDaemon { name } => Ok(Output::Engine { tag: name }),
-        other => bail!("--output {other}: expected docker-archive:PATH or oci:DIR[:TAG]"),
+        ImageRef::Registry { reference }
+            if reference.tag.is_none() && reference.digest.is_none() =>
+        {
+            Ok(Output::Registry {
+                reference: reference.with_tag(&tag),
+            })
+        }
+        ImageRef::Registry { reference } => Ok(Output::Registry { reference }),
+        other => bail!(
+            "--output {other}: expected docker-archive:PATH, oci:DIR[:TAG] or docker://REGISTRY/NAME[:TAG]"
+        ),
     }
 }
 

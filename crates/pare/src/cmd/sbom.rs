@@ -28,7 +28,8 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct SbomArgs {
     /// The image: NAME[:TAG] (Docker engine), docker-daemon:NAME, docker-archive:PATH,
-    /// oci:DIR[:TAG], oci-archive:PATH.
+    /// oci:DIR[:TAG], oci-archive:PATH, docker://REGISTRY/NAME[:TAG|@DIGEST],
+    /// containers-storage:NAME (Podman).
     pub image: String,
     /// Output format [default: table on a terminal, else cyclonedx].
     #[arg(long, value_enum)]

@@ -11,7 +11,8 @@ use crate::render::xray::{XrayView, xray};
 #[derive(clap::Args)]
 pub struct XrayArgs {
     /// The image: NAME[:TAG] (Docker engine), docker-daemon:NAME, docker-archive:PATH,
-    /// oci:DIR[:TAG], oci-archive:PATH.
+    /// oci:DIR[:TAG], oci-archive:PATH, docker://REGISTRY/NAME[:TAG|@DIGEST],
+    /// containers-storage:NAME (Podman).
     pub image: String,
     /// List every path matching GLOB (repeatable); without a slash it matches file names.
     #[arg(long = "find", value_name = "GLOB")]

@@ -3,6 +3,7 @@
 //! images or engines.
 
 pub mod build;
+pub mod copy;
 pub mod db;
 pub mod lint;
 pub mod sbom;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod bucket;
+pub mod registry;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
