@@ -505,8 +505,14 @@ fn the_whole_build_from_registry_to_registry_with_no_engine() {
         ],
         &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
     );
-    assert_eq!(build.code(), Some(0), "{}", build.explain());
     let report = build.json();
+    assert_eq!(
+        build.code(),
+        Some(0),
+        "{}\nverification: {:#}",
+        build.explain(),
+        report["verification"]["differences"]
+    );
     assert_eq!(report["verification"]["passed"], true);
     assert!(
         report["outputs"]

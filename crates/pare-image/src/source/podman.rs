@@ -86,8 +86,13 @@ pub fn read(
     let (command, what) = save_command(name, store);
     let mut child = spawn(command, &what)?;
     let stdout = child.stdout.take();
-    let read = stdout.map(|out| {
-        super::daemon::read_exported(out, &format!("containers-storage:{name}"), options)
+    let read = stdout.map(|mut out| {
+        let read =
+            super::daemon::read_exported(&mut out, &format!("containers-storage:{name}"), options);
+        // The tar ends before podman stops writing (the archive's end blocks and
+        // padding): read what is left, or podman dies of a broken pipe.
+        let _ = std::io::copy(&mut out, &mut std::io::sink());
+        read
     });
     // The stream is closed by now, so podman has ended (on a broken pipe if pare
     // stopped reading): a missing image is podman's news, anything else pare's.
