@@ -34,6 +34,19 @@ pub(crate) struct Launch {
     pub role: String,
 }
 
+/// Whether [`Backend::choose`] would pick the OCI runtime: asked for, or `Auto`
+/// with no engine answering and an image that is not in one. Asked before pare
+/// re-executes itself in a user namespace to build without root.
+pub fn would_be_oci(choice: RuntimeChoice, image: &ImageRef) -> bool {
+    match choice {
+        RuntimeChoice::Oci => true,
+        RuntimeChoice::Docker => false,
+        RuntimeChoice::Auto => {
+            !matches!(image, ImageRef::DockerDaemon { .. }) && Engine::connect().is_err()
+        }
+    }
+}
+
 impl Backend {
     /// Picks the backend. `Auto` falls back to an OCI runtime only when no engine
     /// answers (an image in the engine then cannot be read at all); with `Oci`, an

@@ -159,6 +159,7 @@ impl BuildError {
                 "as an ordinary user, build through a rootless engine: `podman system service` and DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock (or rootless Docker's socket)".into(),
             ),
             BuildError::Image(e) => e.hint(),
+            BuildError::Runtime(e) => e.hint(),
             _ => None,
         }
     }

@@ -213,6 +213,11 @@ fn report(
             .iter()
             .cloned()
             .chain(fanotify_note(&sensor.fanotify_status))
+            .chain(
+                (matches!(backend, Backend::Oci(_)) && pare_runtime::userns::rootless()).then(|| {
+                    "built without root, in a user namespace: the app's processes and memory were not limited (no cgroups without root); its disk writes were".to_owned()
+                }),
+            )
             .collect(),
         sensor_warnings: sensor
             .warnings

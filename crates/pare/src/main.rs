@@ -78,6 +78,10 @@ fn main() -> ExitCode {
         Command::Db(args) => cmd::db::run(args),
         Command::Copy(args) => cmd::copy::run(args),
     };
+    // Interrupted meanwhile: the handler is removing what pare made and ends the
+    // process (130) when done; this waits rather than cut that short, or print the
+    // error the interrupt itself caused.
+    pare_runtime::cleanup::end();
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -106,6 +110,8 @@ fn hints(e: &anyhow::Error) -> Vec<String> {
             b.hint()
         } else if let Some(i) = cause.downcast_ref::<pare_image::ImageError>() {
             i.hint()
+        } else if let Some(r) = cause.downcast_ref::<pare_runtime::RuntimeError>() {
+            r.hint()
         } else {
             None
         };
