@@ -43,6 +43,12 @@ enum Command {
     Scan(cmd::scan::ScanArgs),
     /// Update, import or inspect the advisory database `pare scan` reads.
     Db(cmd::db::DbArgs),
+    /// What changed between two images: files, packages, vulnerabilities, config,
+    /// size per directory. Exit 0: no difference, 1: differences, 2: error.
+    Diff(Box<cmd::diff::DiffArgs>),
+    /// Several images side by side (size, packages, vulnerabilities, root, shells,
+    /// base OS support), sorted by a stated score.
+    Compare(cmd::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +68,8 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cmd::sbom::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Db(args) => cmd::db::run(args),
+        Command::Diff(args) => cmd::diff::run(*args),
+        Command::Compare(args) => cmd::compare::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,7 +1,10 @@
 //! One module per verb: argument struct, call into the library, render.
 
+pub mod advisories;
 pub mod build;
+pub mod compare;
 pub mod db;
+pub mod diff;
 pub mod lint;
 pub mod sbom;
 pub mod scan;
