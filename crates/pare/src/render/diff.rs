@@ -66,10 +66,11 @@ pub fn table(d: &ImageDiff, top: usize, vulnerabilities_note: Option<&str>) -> S
 }
 
 fn headline(out: &mut String, d: &ImageDiff) {
+    let width = d.before.name.len().max(d.after.name.len());
     for (label, s) in [("Before", &d.before), ("After", &d.after)] {
         let _ = writeln!(
             out,
-            "{label:<12} {}  {} uncompressed, {} stored, {} files, {} layer{}, {} packages{}",
+            "{label:<12} {:<width$}  {} uncompressed, {} stored, {} files, {} layer{}, {} packages{}",
             s.name,
             bytes(s.uncompressed_bytes),
             bytes(s.stored_bytes),
@@ -87,10 +88,11 @@ fn headline(out: &mut String, d: &ImageDiff) {
 fn config(out: &mut String, d: &ImageDiff) {
     if !d.config.is_empty() {
         let _ = writeln!(out, "\nConfig");
+        let width = super::column_width(d.config.iter().map(|c| c.setting.len()), 12, 48);
         for c in &d.config {
             let _ = writeln!(
                 out,
-                "  {:<24} {} -> {}",
+                "  {:<width$} {} -> {}",
                 c.setting,
                 truncate(c.before.as_deref().unwrap_or("-"), 60),
                 truncate(c.after.as_deref().unwrap_or("-"), 60)
