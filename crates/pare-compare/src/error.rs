@@ -13,6 +13,14 @@ pub enum CompareError {
         source: pare_image::ImageError,
     },
 
+    /// A package index (`--updates`) could not be read.
+    #[error("reading the package index {}", path.display())]
+    Index {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The advisory database failed while the image's packages were looked up.
     #[error("matching the packages of {reference}")]
     Match {

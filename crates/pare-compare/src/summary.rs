@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::inspect::Inspected;
 use crate::lifecycle::{Support, SupportStatus};
+use crate::updates::{PackageIndex, PendingUpdate};
 
 /// The version of the JSON shape of [`Comparison`].
 pub const SCHEMA: &str = "pare.compare/v1";
@@ -19,7 +20,8 @@ pub const SCHEMA: &str = "pare.compare/v1";
 pub const SCORE_RULE: &str = "points, lower is better: 10 per critical, 5 per high, 2 per \
     medium, 1 per low vulnerability; 10 for running as root; 5 for a shell; 5 for a package \
     manager; 1 per setuid/setgid file (at most 10); 20 for a base OS on extended support, \
-    50 past its end of life; 1 per 10 MB uncompressed";
+    50 past its end of life; 2 per pending security update (with --updates); 1 per 10 MB \
+    uncompressed";
 
 /// Every image compared, best score first; images that could not be read last.
 #[derive(Debug, Serialize, Deserialize)]
@@ -71,6 +73,9 @@ pub struct Summary {
     /// Files with the setuid or setgid bit.
     pub setuid: Vec<String>,
     pub base_os: Option<BaseOs>,
+    /// Installed packages with a newer version in the security archive's index;
+    /// `None` without `--updates`.
+    pub security_updates: Option<Vec<PendingUpdate>>,
 }
 
 /// Vulnerabilities by severity, as `pare scan` counts them (after ignore files and VEX).
@@ -108,8 +113,9 @@ pub struct BaseOs {
 }
 
 impl Summary {
-    /// The row of an inspected image; `today` (`YYYY-MM-DD`) judges OS support.
-    pub fn of(inspected: &Inspected, today: &str) -> Summary {
+    /// The row of an inspected image; `today` (`YYYY-MM-DD`) judges OS support, and
+    /// `updates`, the security archive's index, which packages are out of date.
+    pub fn of(inspected: &Inspected, today: &str, updates: Option<&PackageIndex>) -> Summary {
         let facts = &inspected.xray.image;
         let mut packages: BTreeMap<String, usize> = BTreeMap::new();
         for p in &inspected.sbom.packages {
@@ -157,6 +163,7 @@ impl Summary {
                 .map(|f| f.path.clone())
                 .collect(),
             base_os,
+            security_updates: updates.map(|index| index.pending(&inspected.sbom)),
         };
         summary.score = summary.points();
         summary
@@ -187,6 +194,7 @@ impl Summary {
             Some(SupportStatus::EndOfLife) => 50,
             _ => 0,
         };
+        points += 2 * self.security_updates.as_ref().map_or(0, Vec::len) as u64;
         points + self.uncompressed_bytes / 10_000_000
     }
 }

@@ -541,3 +541,65 @@ fn bad_input_is_an_error_naming_the_image() {
         "{text}"
     );
 }
+
+#[test]
+fn security_updates_from_the_archives_package_index() {
+    use std::io::Write as _;
+    let flask = test_image("flask").archive_ref();
+    let sbom = sbom_json(&flask);
+    let version = |name: &str| {
+        sbom["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["ecosystem"] == "deb" && p["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in flask"))["version"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // A security archive's index (gzip, as mirrors serve it): a newer bash, the very
+    // libc6 installed, an older tar, and a package flask does not have.
+    let index = format!(
+        "Package: bash\nVersion: 99:1.0\nArchitecture: amd64\n\n\
+         Package: libc6\nVersion: {}\n\n\
+         Package: tar\nVersion: 0.1-1\n\n\
+         Package: not-installed\nVersion: 9.9\n",
+        version("libc6")
+    );
+    let dir = temp_dir();
+    let path = dir.path().join("Packages.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(index.as_bytes()).unwrap();
+    std::fs::write(&path, gz.finish().unwrap()).unwrap();
+
+    let with = pare(&[
+        "compare",
+        "--format",
+        "json",
+        "--updates",
+        path.to_str().unwrap(),
+        &flask,
+    ])
+    .success()
+    .json();
+    let row = &with["rows"][0];
+    assert_eq!(
+        row["security_updates"],
+        serde_json::json!([{"package": "bash", "installed": version("bash"), "available": "99:1.0"}])
+    );
+    let without = pare(&["compare", "--format", "json", &flask])
+        .success()
+        .json();
+    assert_eq!(without["rows"][0]["security_updates"], Value::Null);
+    assert_eq!(
+        row["score"].as_u64().unwrap(),
+        without["rows"][0]["score"].as_u64().unwrap() + 2
+    );
+    let run = pare(&["compare", "--updates", "/nonexistent/Packages", &flask]).exits(2);
+    assert!(
+        run.stderr().contains("/nonexistent/Packages"),
+        "{}",
+        run.explain()
+    );
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use pare_compare::summary::{Comparison, Outcome, Row, Summary};
+use pare_compare::updates::PackageIndex;
 use pare_image::ImageRef;
 
 use crate::cmd::advisories::AdvisoryArgs;
@@ -41,12 +42,26 @@ pub struct CompareArgs {
     /// Also write a self-contained HTML page (no network needed) to FILE.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// A Debian or Ubuntu `Packages` index of the security archive, plain or gzip
+    /// (repeatable), e.g. dists/bookworm-security/main/binary-amd64/Packages.gz:
+    /// count the installed packages it has newer versions of.
+    #[arg(long = "updates", value_name = "FILE")]
+    pub updates: Vec<PathBuf>,
     #[command(flatten)]
     pub advisories: AdvisoryArgs,
 }
 
 pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
     let advisories = args.advisories.resolve()?;
+    let updates = if args.updates.is_empty() {
+        None
+    } else {
+        let mut index = PackageIndex::default();
+        for path in &args.updates {
+            index.read(path)?;
+        }
+        Some(index)
+    };
     let inspector = advisories.inspector();
     let today = pare_vuln::ignore::today();
     // One image at a time: its index is dropped before the next is read.
@@ -59,7 +74,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
                 .and_then(|r| Ok(inspector.inspect(&r)?))
                 .map(|inspected| {
                     warn(&inspected);
-                    Outcome::Summary(Box::new(Summary::of(&inspected, &today)))
+                    Outcome::Summary(Box::new(Summary::of(&inspected, &today, updates.as_ref())))
                 })
                 .unwrap_or_else(|e| {
                     eprintln!("pare: error: {e:#}");

@@ -9,7 +9,7 @@ use pare_vuln::severity::Severity;
 use crate::units::{bytes, count};
 
 /// The columns of the table and the Markdown.
-pub const HEADERS: [&str; 14] = [
+pub const HEADERS: [&str; 15] = [
     "#",
     "image",
     "score",
@@ -23,6 +23,7 @@ pub const HEADERS: [&str; 14] = [
     "user",
     "shells / pkg managers",
     "setuid",
+    "updates",
     "base OS",
 ];
 
@@ -63,6 +64,9 @@ pub fn cells(rank: usize, row: &Row) -> Vec<String> {
             ),
             format!("{} / {}", s.shells.len(), s.package_managers.len()),
             s.setuid.len().to_string(),
+            s.security_updates
+                .as_ref()
+                .map_or("-".into(), |u| u.len().to_string()),
             base_os(s),
         ],
     }
@@ -171,7 +175,7 @@ pub fn markdown(c: &Comparison, vulnerabilities_note: Option<&str>) -> String {
 }
 
 /// The CSV columns: plain numbers, one column per severity.
-const CSV_HEADERS: [&str; 26] = [
+const CSV_HEADERS: [&str; 27] = [
     "rank",
     "reference",
     "name",
@@ -195,6 +199,7 @@ const CSV_HEADERS: [&str; 26] = [
     "shells",
     "package_managers",
     "setuid_files",
+    "security_updates",
     "base_os",
     "support",
     "error",
@@ -249,6 +254,9 @@ fn csv_record(rank: usize, row: &Row) -> Vec<String> {
                 n(s.shells.len()),
                 n(s.package_managers.len()),
                 n(s.setuid.len()),
+                s.security_updates
+                    .as_ref()
+                    .map_or(String::new(), |u| n(u.len())),
                 s.base_os.as_ref().map_or(String::new(), |o| o.name.clone()),
                 s.base_os
                     .as_ref()
