@@ -94,6 +94,78 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
+/// Passes a blob through and fails its last read when the bytes do not hash to the
+/// digest (or run past the size) promised for them, so whatever consumes the stream
+/// (an upload, a file being written) ends in an error instead of taking wrong bytes.
+pub struct CheckedReader<R> {
+    inner: HashingReader<R>,
+    expected: Digest,
+    size: Option<u64>,
+    /// Names the blob in the error.
+    place: String,
+}
+
+impl<R: Read> CheckedReader<R> {
+    pub fn new(inner: R, expected: Digest, size: Option<u64>, place: String) -> Self {
+        CheckedReader {
+            inner: HashingReader::new(inner),
+            expected,
+            size,
+            place,
+        }
+    }
+
+    fn mismatch(&self, actual: String) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            crate::error::ImageError::DigestMismatch {
+                place: self.place.clone(),
+                expected: self.expected.to_string(),
+                actual,
+            },
+        )
+    }
+}
+
+impl<R: Read> Read for CheckedReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let count = self.inner.count;
+        if let Some(size) = self.size.filter(|s| count > *s) {
+            return Err(self.mismatch(format!("more than the {size} bytes promised")));
+        }
+        if n == 0 && !buf.is_empty() {
+            let actual = Digest::from_hasher(self.inner.hasher.clone());
+            if actual != self.expected {
+                return Err(self.mismatch(actual.to_string()));
+            }
+            if let Some(size) = self.size.filter(|s| count != *s) {
+                return Err(self.mismatch(format!("{count} bytes, not the {size} promised")));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// The image error a reader carried inside an I/O error (a [`CheckedReader`]'s
+/// mismatch), else the I/O error as one about `place`.
+pub fn unwrap_io_error(e: io::Error, place: &str) -> crate::error::ImageError {
+    if !e
+        .get_ref()
+        .is_some_and(|inner| inner.is::<crate::error::ImageError>())
+    {
+        return crate::error::ImageError::io(place, e);
+    }
+    let kind = e.kind();
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<crate::error::ImageError>())
+    {
+        Some(Ok(image_error)) => *image_error,
+        _ => crate::error::ImageError::io(place, io::Error::from(kind)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +191,23 @@ mod tests {
         let (d, n) = r.finish().unwrap();
         assert_eq!(n, 6);
         assert_eq!(d, Digest::of(b"abcdef"));
+    }
+
+    #[test]
+    fn checked_reader_fails_on_wrong_bytes() {
+        let read = |bytes: &[u8], size| {
+            let mut out = Vec::new();
+            CheckedReader::new(bytes, Digest::of(b"abc"), size, "blob".into())
+                .read_to_end(&mut out)
+                .map_err(|e| unwrap_io_error(e, "blob").to_string())
+        };
+        assert_eq!(read(b"abc", Some(3)), Ok(3));
+        assert!(
+            read(b"abd", Some(3))
+                .unwrap_err()
+                .contains("digest mismatch")
+        );
+        assert!(read(b"abcd", Some(3)).unwrap_err().contains("more than"));
+        assert!(read(b"abc", Some(4)).unwrap_err().contains("not the 4"));
     }
 }

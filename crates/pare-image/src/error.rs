@@ -58,6 +58,46 @@ pub enum ImageError {
 
     #[error("Docker engine: {0}")]
     Engine(String),
+
+    /// A request to a registry that got no answer (or a broken one); the cause says why.
+    #[error("registry {registry}: {action}")]
+    Registry {
+        registry: String,
+        action: String,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+
+    /// A registry answered, but not with what was asked for.
+    #[error("registry {registry}: {action}: HTTP {status}{detail}")]
+    RegistryStatus {
+        registry: String,
+        action: String,
+        status: u16,
+        detail: String,
+    },
+
+    #[error("registry {registry} refused {action} {repository} (HTTP 401{detail})")]
+    Unauthorized {
+        registry: String,
+        repository: String,
+        action: String,
+        detail: String,
+    },
+
+    #[error("{place}: no image for {wanted} (the index has {available})")]
+    NoPlatform {
+        place: String,
+        wanted: String,
+        available: String,
+    },
+
+    #[error("credential helper {helper}: {reason}")]
+    CredentialHelper { helper: String, reason: String },
+
+    /// An external program pare asks for an image (`podman image save`).
+    #[error("`{command}` failed: {reason}")]
+    Command { command: String, reason: String },
 }
 
 impl ImageError {
@@ -75,6 +115,28 @@ impl ImageError {
             ImageError::NotAnOciLayout { .. } => Some(
                 "oci: takes an OCI image layout directory (skopeo copy ... oci:DIR writes one)".into(),
             ),
+            ImageError::Unauthorized { registry, .. } => Some(format!(
+                "log in with `docker login {registry}` (pare reads $DOCKER_CONFIG/config.json, \
+                 else ~/.docker/config.json, and its credential helpers), or pass --creds USER:PASSWORD"
+            )),
+            ImageError::NoPlatform { .. } => {
+                Some("choose one with --platform OS/ARCH[/VARIANT]".into())
+            }
+            ImageError::Registry { source, .. } => match source.as_ref() {
+                // rustls's verdicts reach ureq's callers wrapped in an I/O error.
+                e if e.to_string().contains("certificate") => Some(
+                    "if the registry's certificate comes from your own CA, pass --cert-dir DIR \
+                     holding it as *.crt (or put it in /etc/docker/certs.d/HOST:PORT/); \
+                     --tls-verify=false skips the check"
+                        .into(),
+                ),
+                e if matches!(e, ureq::Error::HostNotFound)
+                    || e.to_string().contains("lookup address") =>
+                {
+                    Some("check the registry's name: docker://REGISTRY/NAME[:TAG]".into())
+                }
+                _ => None,
+            },
             _ => None,
         }
     }

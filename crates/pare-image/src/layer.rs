@@ -25,7 +25,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    fn sniff(head: &[u8]) -> Self {
+    pub(crate) fn sniff(head: &[u8]) -> Self {
         if head.starts_with(&[0x1f, 0x8b]) {
             Compression::Gzip
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
@@ -142,6 +142,42 @@ pub struct ReadOptions {
     pub min_expand_limit: u64,
     /// At most this many entries in one layer.
     pub max_entries: usize,
+    /// Told how many stored bytes were read since it was last told (every MiB or so),
+    /// for a progress display.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// A progress callback: bytes read since the previous call.
+pub type Progress = dyn Fn(u64) + Send + Sync;
+
+/// A reader that tells a [`Progress`] how much passed through it.
+pub(crate) struct Counted<R> {
+    inner: R,
+    progress: Option<Arc<Progress>>,
+    pending: u64,
+}
+
+impl<R> Counted<R> {
+    pub(crate) fn new(inner: R, progress: Option<Arc<Progress>>) -> Self {
+        Counted {
+            inner,
+            progress,
+            pending: 0,
+        }
+    }
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(progress) = &self.progress {
+            self.pending += n as u64;
+            if self.pending >= 1 << 20 || (n == 0 && self.pending > 0) {
+                progress(std::mem::take(&mut self.pending));
+            }
+        }
+        Ok(n)
+    }
 }
 
 /// The expansion ratio [`ReadOptions::default`] allows; see
@@ -165,6 +201,7 @@ impl Default for ReadOptions {
                 .load(std::sync::atomic::Ordering::Relaxed),
             min_expand_limit: 1 << 30,
             max_entries: 2_000_000,
+            progress: None,
         }
     }
 }
@@ -289,7 +326,8 @@ pub fn verify(layer: &ParsedLayer, expected: &Expected, place: &str) -> Result<(
     Ok(())
 }
 
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+/// Reads until `buf` is full or the stream ends; returns how much was read.
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut filled = 0;
     while filled < buf.len() {
         match r.read(&mut buf[filled..])? {

@@ -5,24 +5,30 @@
 //! a [`FileIndex`]. Nothing from an image is written to disk.
 
 pub mod config;
+pub mod copy;
 pub mod digest;
 pub mod error;
 pub mod index;
 pub mod layer;
 pub mod path;
+pub mod platform;
 pub mod reference;
+pub mod registry;
 pub mod source;
 #[doc(hidden)]
 pub mod testutil;
 pub mod unpack;
+pub mod write;
 
 use serde::Serialize;
 
 pub use config::{History, ImageConfig, RunConfig};
+pub use copy::{Copied, Parts, copy};
 pub use digest::Digest;
 pub use error::{ImageError, Result};
 pub use index::{FileIndex, Node};
 pub use layer::{Compression, ContentReducer, EntryKind, ReadOptions};
+pub use platform::Platform;
 pub use reference::ImageRef;
 pub use source::Resolved;
 
@@ -49,14 +55,18 @@ pub struct ImageRead {
     pub index: FileIndex,
 }
 
-/// Reads an image through its transport into an index. Images in the Docker engine
-/// are streamed (nothing is written to disk); use [`open_image`] to read one twice.
+/// Reads an image through its transport into an index. Images in the Docker engine,
+/// in Podman's store and in a registry are streamed (nothing is written to disk); use
+/// [`open_image`] to read one twice.
 pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRead> {
-    if let ImageRef::DockerDaemon { name } = reference {
-        let (resolved, parsed) = source::daemon::read(name, options)?;
-        return Ok(ImageRead::fold(reference.clone(), resolved, parsed));
-    }
-    open_image(reference, None)?.read(options)
+    let (resolved, parsed) = match reference {
+        ImageRef::DockerDaemon { name } => source::daemon::read(name, options)?,
+        ImageRef::ContainersStorage { name, store } => {
+            source::podman::read(name, store.as_ref(), options)?
+        }
+        _ => return open_image(reference, None)?.read(options),
+    };
+    Ok(ImageRead::fold(reference.clone(), resolved, parsed))
 }
 
 /// An image whose blobs can be read as often as needed (`pare build` reads the layers
@@ -64,20 +74,34 @@ pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRe
 pub struct OpenImage {
     pub reference: ImageRef,
     pub resolved: Resolved,
-    store: source::files::FileStore,
+    store: Box<dyn source::LayerStore>,
 }
 
-/// Opens an image for repeated reads. An image in the Docker engine is exported once
-/// into `spool_dir` (required for that transport); the caller owns and removes it.
+/// Opens an image for repeated reads. An image in the Docker engine or Podman's store
+/// is exported once into `spool_dir` (required for those transports); one in a
+/// registry is pulled into it as an OCI layout when a spool directory is given (a
+/// container will run from it, so its layers are read several times), else its blobs
+/// are streamed from the registry at each read. The caller owns and removes the spool.
 pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> Result<OpenImage> {
+    let needs_spool = || {
+        spool_dir.ok_or_else(|| ImageError::BadReference {
+            reference: reference.to_string(),
+            reason: "reading this transport twice needs a spool directory".into(),
+        })
+    };
     let (store, wanted, prefer_docker) = match reference {
         ImageRef::DockerDaemon { name } => {
-            let dir = spool_dir.ok_or_else(|| ImageError::BadReference {
-                reference: reference.to_string(),
-                reason: "reading the Docker engine twice needs a spool directory".into(),
-            })?;
-            let path = dir.join("image.tar");
+            let path = needs_spool()?.join("image.tar");
             source::daemon::export_to(name, &path)?;
+            (
+                source::files::FileStore::archive(&path, "a `docker save` archive")?,
+                None,
+                true,
+            )
+        }
+        ImageRef::ContainersStorage { name, store } => {
+            let path = needs_spool()?.join("image.tar");
+            source::podman::save_to(name, store.as_ref(), &path)?;
             (
                 source::files::FileStore::archive(&path, "a `docker save` archive")?,
                 None,
@@ -107,24 +131,67 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
                 false,
             )
         }
-        ImageRef::Registry { reference } => {
-            return Err(ImageError::BadReference {
-                reference: format!("docker://{reference}"),
-                reason: "reading from a registry is not supported yet; pull it first \
-                         (docker pull) and use docker-daemon:, or copy it with skopeo to oci:DIR"
-                    .into(),
-            });
+        ImageRef::Registry { reference: name } => {
+            let store = source::registry::RegistryStore::connect(name)?;
+            let streamed = OpenImage {
+                reference: reference.clone(),
+                resolved: store.resolve()?,
+                store: Box::new(store),
+            };
+            return match spool_dir {
+                None => Ok(streamed),
+                Some(dir) => streamed.pulled_into(&dir.join("oci")),
+            };
         }
     };
     let resolved = source::resolve(&store, wanted, prefer_docker)?;
     Ok(OpenImage {
         reference: reference.clone(),
         resolved,
-        store,
+        store: Box::new(store),
     })
 }
 
+/// Opens an image for repeated reads and reads it once with `options`. An image in
+/// the Docker engine is exported once: the stream is indexed as it passes and spooled
+/// into `spool_dir` at the same time, so the later reads come from the spool and the
+/// export is never written first and read back.
+pub fn open_and_read(
+    reference: &ImageRef,
+    spool_dir: &std::path::Path,
+    options: &ReadOptions,
+) -> Result<(OpenImage, ImageRead)> {
+    if let ImageRef::DockerDaemon { name } = reference {
+        let path = spool_dir.join("image.tar");
+        let (resolved, parsed) = source::daemon::read_spooling(name, Some(&path), options)?;
+        let store = source::files::FileStore::archive(&path, "a `docker save` archive")?;
+        let opened = OpenImage {
+            reference: reference.clone(),
+            resolved: resolved.clone(),
+            store: Box::new(store),
+        };
+        return Ok((opened, ImageRead::fold(reference.clone(), resolved, parsed)));
+    }
+    let opened = open_image(reference, Some(spool_dir))?;
+    let read = opened.read(options)?;
+    Ok((opened, read))
+}
+
+/// About how many bytes reading `reference` reads (its layers as stored; an engine
+/// image's size), for a progress display; `None` when that cannot be known cheaply.
+pub fn expected_read_size(reference: &ImageRef) -> Option<u64> {
+    match reference {
+        ImageRef::DockerDaemon { name } => source::daemon::image_size(name),
+        _ => open_image(reference, None).ok().map(|o| o.layers_size()),
+    }
+}
+
 impl OpenImage {
+    /// The stored bytes of its layers.
+    pub fn layers_size(&self) -> u64 {
+        self.store.layers_size(&self.resolved.layers)
+    }
+
     /// Reads every layer (several at once) and folds them into an index.
     pub fn read(&self, options: &ReadOptions) -> Result<ImageRead> {
         let parsed = self.read_layers(options)?;
@@ -153,6 +220,24 @@ impl OpenImage {
     /// Reads every layer without folding.
     pub fn read_layers(&self, options: &ReadOptions) -> Result<Vec<layer::ParsedLayer>> {
         self.store.read_layers(&self.resolved.layers, options)
+    }
+
+    /// Copies the image's blobs into an OCI layout at `dir` (each checked on the
+    /// way) and reads from there from now on.
+    fn pulled_into(self, dir: &std::path::Path) -> Result<OpenImage> {
+        let parts = Parts::of_image(&self)?;
+        write::write(
+            &parts,
+            &ImageRef::OciLayout {
+                dir: dir.to_owned(),
+                tag: None,
+            },
+        )?;
+        Ok(OpenImage {
+            store: Box::new(source::files::FileStore::layout(dir)?),
+            reference: self.reference,
+            resolved: self.resolved,
+        })
     }
 }
 

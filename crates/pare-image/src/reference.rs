@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::error::ImageError;
+use crate::registry::RegistryRef;
 
 /// Where an image comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,8 +17,22 @@ pub enum ImageRef {
     OciArchive { path: PathBuf, tag: Option<String> },
     /// `oci:DIR[:TAG]`: an OCI image layout directory.
     OciLayout { dir: PathBuf, tag: Option<String> },
-    /// `docker://REGISTRY/NAME[:TAG|@DIGEST]`.
-    Registry { reference: String },
+    /// `docker://REGISTRY/NAME[:TAG|@DIGEST]`, Docker Hub names normalised.
+    Registry { reference: RegistryRef },
+    /// `containers-storage:[DRIVER@ROOT+RUNROOT]NAME`: an image in Podman's store.
+    ContainersStorage {
+        name: String,
+        store: Option<StorageSpec>,
+    },
+}
+
+/// skopeo's `[DRIVER@ROOT+RUNROOT]` prefix of a `containers-storage:` reference: which
+/// containers/storage store to use instead of the default one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StorageSpec {
+    pub driver: Option<String>,
+    pub root: PathBuf,
+    pub run_root: Option<PathBuf>,
 }
 
 impl ImageRef {
@@ -63,8 +78,26 @@ impl ImageRef {
             if rest.is_empty() {
                 return Err(bad("no image after docker://"));
             }
-            return Ok(ImageRef::Registry {
-                reference: rest.to_owned(),
+            return RegistryRef::parse(rest)
+                .map(|reference| ImageRef::Registry { reference })
+                .map_err(|reason| bad(&reason));
+        }
+        if let Some(rest) = text.strip_prefix("containers-storage:") {
+            let (store, name) = match rest.strip_prefix('[') {
+                Some(inner) => {
+                    let (spec, name) = inner
+                        .split_once(']')
+                        .ok_or_else(|| bad("no ] after containers-storage:[STORE"))?;
+                    (Some(parse_storage_spec(spec).map_err(|r| bad(&r))?), name)
+                }
+                None => (None, rest),
+            };
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                return Err(bad("no image name after containers-storage:"));
+            }
+            return Ok(ImageRef::ContainersStorage {
+                name: name.to_owned(),
+                store,
             });
         }
         if text.contains(char::is_whitespace) || text.starts_with('/') || text.starts_with('.') {
@@ -91,8 +124,53 @@ impl fmt::Display for ImageRef {
             }
             ImageRef::OciLayout { dir, tag } => write!(f, "oci:{}{}", dir.display(), suffix(tag)),
             ImageRef::Registry { reference } => write!(f, "docker://{reference}"),
+            ImageRef::ContainersStorage { name, store: None } => {
+                write!(f, "containers-storage:{name}")
+            }
+            ImageRef::ContainersStorage {
+                name,
+                store: Some(s),
+            } => {
+                write!(f, "containers-storage:[")?;
+                if let Some(d) = &s.driver {
+                    write!(f, "{d}@")?;
+                }
+                write!(f, "{}", s.root.display())?;
+                if let Some(r) = &s.run_root {
+                    write!(f, "+{}", r.display())?;
+                }
+                write!(f, "]{name}")
+            }
         }
     }
+}
+
+/// `[DRIVER@]ROOT[+RUNROOT]`; store options (`:OPTIONS`) are refused rather than
+/// ignored.
+fn parse_storage_spec(spec: &str) -> Result<StorageSpec, String> {
+    let (driver, rest) = match spec.split_once('@') {
+        Some((d, r)) => (Some(d.to_owned()), r),
+        None => (None, spec),
+    };
+    if rest.contains(':') {
+        return Err(
+            "storage options in [...] are not supported; configure them in storage.conf".into(),
+        );
+    }
+    let (root, run_root) = match rest.split_once('+') {
+        Some((root, run)) => (root, Some(PathBuf::from(run))),
+        None => (rest, None),
+    };
+    if !root.starts_with('/') {
+        return Err(format!(
+            "{root:?}: the store's root must be an absolute path"
+        ));
+    }
+    Ok(StorageSpec {
+        driver,
+        root: PathBuf::from(root),
+        run_root,
+    })
 }
 
 /// `nginx` means `nginx:latest`, as in Docker; a digest or an explicit tag stays.
@@ -158,6 +236,29 @@ mod tests {
                 name: None
             }
         );
+        assert_eq!(
+            ImageRef::parse("docker://debian:12").unwrap().to_string(),
+            "docker://docker.io/library/debian:12"
+        );
+        assert!(ImageRef::parse("docker://UPPER").is_err());
+        let podman = ImageRef::parse("containers-storage:[overlay@/s/root+/s/run]app:1").unwrap();
+        assert_eq!(
+            podman,
+            ImageRef::ContainersStorage {
+                name: "app:1".into(),
+                store: Some(StorageSpec {
+                    driver: Some("overlay".into()),
+                    root: "/s/root".into(),
+                    run_root: Some("/s/run".into()),
+                }),
+            }
+        );
+        assert_eq!(
+            podman.to_string(),
+            "containers-storage:[overlay@/s/root+/s/run]app:1"
+        );
+        assert!(ImageRef::parse("containers-storage:[/x:opt]app").is_err());
+        assert!(ImageRef::parse("containers-storage:").is_err());
         assert!(ImageRef::parse("oci:").is_err());
         assert!(ImageRef::parse("/some/path.tar").is_err());
     }

@@ -230,7 +230,38 @@ fn materialize(index: &FileIndex, rootfs: &Path) -> Result<Unpacked> {
                 .map_err(io)?;
         }
     }
+    // Modification times last: creating an entry changes its directory's. Apps read
+    // them (a web server's Last-Modified and ETag), so the bundle must have the
+    // image's, as the slim image does.
+    for (path, node) in &index.nodes {
+        if path != "/" && !done.skipped.iter().any(|(p, _)| p == path) {
+            set_mtime(&host(path), node.mtime);
+        }
+    }
     Ok(done)
+}
+
+/// Sets a path's access and modification times to `mtime` (seconds), without following
+/// a symlink; a path that is not there is left alone.
+fn set_mtime(path: &Path, mtime: u64) {
+    let Ok(c) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return;
+    };
+    let time = libc::timespec {
+        tv_sec: mtime.min(i64::MAX as u64) as libc::time_t,
+        tv_nsec: 0,
+    };
+    let times = [time, time];
+    // SAFETY: utimensat with a NUL-terminated path and two timespecs; it never follows
+    // the final symlink (AT_SYMLINK_NOFOLLOW).
+    unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
 }
 
 /// Makes sure the index directory `dir` exists under the root as a directory this
@@ -329,10 +360,12 @@ mod tests {
 
         let read = |p: &str| std::fs::read_to_string(rootfs.join(p)).ok();
         assert_eq!(read("etc/config").as_deref(), Some("new"));
-        let mode = std::fs::metadata(rootfs.join("etc/config"))
-            .expect("meta")
-            .mode();
-        assert_eq!(mode & 0o7777, 0o600);
+        let config = std::fs::metadata(rootfs.join("etc/config")).expect("meta");
+        assert_eq!(config.mode() & 0o7777, 0o600);
+        // The image's modification times, directories' too (a web server's ETag).
+        assert_eq!(config.mtime(), 1_700_000_000);
+        let etc = std::fs::metadata(rootfs.join("etc")).expect("meta");
+        assert_eq!(etc.mtime(), 1_700_000_000);
         assert_eq!(read("etc/gone"), None, "whiteout applied");
         assert_eq!(read("opq/lower"), None, "opaque directory applied");
         assert_eq!(read("opq/upper").as_deref(), Some("u"));

@@ -31,7 +31,7 @@ pub(crate) struct Launch {
     pub network: Network,
     pub limits: pare_runtime::Limits,
     /// `pare.build` label value (engine) / bundle directory name (OCI runtime).
-    pub role: &'static str,
+    pub role: String,
 }
 
 impl Backend {
@@ -114,15 +114,21 @@ impl Backend {
     }
 
     /// Starts `launch` with the OCI runtime on the root filesystem at `rootfs`, with
-    /// the image's environment and working directory.
+    /// the image's environment and working directory; its bundle is the directory
+    /// `launch.role` beside `rootfs`'s.
     pub fn start_in_bundle<'b>(
         oci: &'b OciRuntime,
         rootfs: &Path,
         run: &pare_image::RunConfig,
         launch: &Launch,
     ) -> Result<Box<dyn Running + 'b>, BuildError> {
+        let work = rootfs
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("/"));
         let spec = BundleSpec {
             rootfs: rootfs.to_owned(),
+            bundle: work.join(format!("bundle-{}", launch.role)),
             args: launch.argv.clone(),
             env: run.env.clone().unwrap_or_default(),
             cwd: run.working_dir.clone().unwrap_or_default(),

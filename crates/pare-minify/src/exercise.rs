@@ -46,7 +46,10 @@ pub(crate) enum Ready {
 /// Which image a run is of, for what the messages say.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Which {
+    /// The original, traced.
     Original,
+    /// The original without the tracer (a reference run).
+    Reference,
     Slim,
 }
 
@@ -54,6 +57,7 @@ impl Which {
     pub fn name(self) -> &'static str {
         match self {
             Which::Original => "the original image",
+            Which::Reference => "the original image without the tracer",
             Which::Slim => "the slim image",
         }
     }
@@ -143,6 +147,7 @@ impl Run<'_> {
         };
         Ok(ProbeResult {
             probe: exec_label(command),
+            headers: Vec::new(),
             status: out.exit_code.map(|c| c.clamp(0, u16::MAX as i64) as u16),
             body: out.output,
             error: match out.exit_code {
@@ -241,6 +246,7 @@ fn wait_ready_unchecked(
             })?;
             return Ok(Ready::Finished(ProbeResult {
                 probe: "run to completion".into(),
+                headers: Vec::new(),
                 status: Some(code.clamp(0, u16::MAX as i64) as u16),
                 body: logs,
                 error: (code != 0).then(|| format!("exited with {code}")),
@@ -341,7 +347,17 @@ fn exercise_unchecked(
         }
         Ready::Listening(port) => port,
     };
-    let send = |p: &Probe| probe::http(container.reach(), port, p, Duration::from_secs(10));
+    let planned = match &plan {
+        HttpPlan::Exactly(p) => p.len(),
+        HttpPlan::Decide => options.probes.len().max(1),
+    } + options.exec_probes.len();
+    let sent_so_far = std::sync::atomic::AtomicU64::new(0);
+    let send = |p: &Probe| {
+        let answer = probe::http(container.reach(), port, p, Duration::from_secs(10));
+        let n = sent_so_far.fetch_add(1, Ordering::Relaxed) + 1;
+        reporter.advance(crate::progress::Phase::Probe, n, planned as u64);
+        answer
+    };
     let mut notes = Vec::new();
     let mut results = Vec::new();
     // The requests whose failure fails the build (a crawled page may fail: its

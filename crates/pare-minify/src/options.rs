@@ -27,7 +27,11 @@ pub struct BuildOptions {
     pub continue_after: ContinueAfter,
     pub rules: KeepRules,
     pub verify: bool,
-    pub verify_ignore: Vec<regex::Regex>,
+    /// What the user accepts as differing between the original's and the slim
+    /// image's answers, beside the noise learned from the reference runs.
+    pub verify_ignore: crate::noise::Ignore,
+    /// Untraced reference runs of the original (at least 1; 2 learn the noise).
+    pub verify_runs: usize,
     pub outputs: Vec<Output>,
     pub report_dir: PathBuf,
     pub work_dir: PathBuf,
@@ -48,9 +52,21 @@ pub struct BuildOptions {
 /// Where the slim image goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    Engine { tag: String },
-    DockerArchive { path: PathBuf, tag: String },
-    Oci { dir: PathBuf, tag: String },
+    Engine {
+        tag: String,
+    },
+    DockerArchive {
+        path: PathBuf,
+        tag: String,
+    },
+    Oci {
+        dir: PathBuf,
+        tag: String,
+    },
+    /// Pushed to a registry once verified (blobs first, the manifest last).
+    Registry {
+        reference: pare_image::registry::RegistryRef,
+    },
 }
 
 impl std::fmt::Display for Output {
@@ -59,6 +75,7 @@ impl std::fmt::Display for Output {
             Output::Engine { tag } => write!(f, "docker-daemon:{tag}"),
             Output::DockerArchive { path, .. } => write!(f, "docker-archive:{}", path.display()),
             Output::Oci { dir, tag } => write!(f, "oci:{}:{tag}", dir.display()),
+            Output::Registry { reference } => write!(f, "docker://{reference}"),
         }
     }
 }

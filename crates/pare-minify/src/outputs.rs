@@ -41,6 +41,9 @@ pub(crate) struct Staged<'e> {
     files: Vec<(PathBuf, PathBuf)>,
     /// The user's tags in the engine.
     engine_tags: Vec<String>,
+    /// Registries to push to, and the config and compressed layer pushed.
+    pushes: Vec<pare_image::registry::RegistryRef>,
+    slim_blobs: Option<(Vec<u8>, Vec<u8>)>,
     committed: bool,
     _on_interrupt: Vec<pare_runtime::cleanup::Registration>,
 }
@@ -58,6 +61,8 @@ pub(crate) fn stage<'e>(
         verify_tag: None,
         files: Vec::new(),
         engine_tags: Vec::new(),
+        pushes: Vec::new(),
+        slim_blobs: None,
         committed: false,
         _on_interrupt: Vec::new(),
     };
@@ -65,15 +70,20 @@ pub(crate) fn stage<'e>(
         match output {
             Output::Engine { tag } => staged.engine_tags.push(tag.clone()),
             Output::DockerArchive { path, tag } => {
-                let staging = staging_path(path);
+                let staging = pare_image::write::staging_path(path);
                 staged.track(&staging, path);
                 let bytes = docker_archive(tag, config, layer)?;
                 std::fs::write(&staging, bytes).map_err(io(&staging))?;
             }
             Output::Oci { dir, tag } => {
-                let staging = staging_path(dir);
+                let staging = pare_image::write::staging_path(dir);
                 staged.track(&staging, dir);
                 write_oci_layout(&staging, tag, config, layer)?;
+            }
+            Output::Registry { reference } => {
+                staged.pushes.push(reference.clone());
+                let config = serde_json::to_vec(config).expect("a config always serialises");
+                staged.slim_blobs = Some((config, layer.gzip.clone()));
             }
         }
     }
@@ -94,10 +104,28 @@ impl Staged<'_> {
             .push(pare_runtime::cleanup::register(move || remove_path(&path)));
     }
 
-    /// Puts the slim image where the user asked: files renamed over their
-    /// destinations, the engine's copy tagged with the user's tags (its temporary tag
-    /// goes).
+    /// Puts the slim image where the user asked: pushed to registries first (the
+    /// step most likely to fail, and a push that fails leaves no tag), then files
+    /// renamed over their destinations, the engine's copy tagged with the user's tags
+    /// (its temporary tag goes).
     pub fn commit(mut self) -> Result<(), BuildError> {
+        if let Some((config, layer)) = &self.slim_blobs {
+            let parts = pare_image::Parts::in_memory(
+                config.clone(),
+                vec![(
+                    layer.as_slice(),
+                    "application/vnd.oci.image.layer.v1.tar+gzip",
+                )],
+            );
+            for reference in &self.pushes {
+                pare_image::write::write(
+                    &parts,
+                    &pare_image::ImageRef::Registry {
+                        reference: reference.clone(),
+                    },
+                )?;
+            }
+        }
         for (staging, dest) in &self.files {
             replace(staging, dest)?;
         }
@@ -221,14 +249,6 @@ pub fn docker_archive(
         &serde_json::to_vec(&manifest).expect("json"),
     )?;
     builder.into_inner().map_err(io("docker archive"))
-}
-
-fn staging_path(dest: &Path) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dest.with_file_name(format!(".{name}.pare-partial-{}", std::process::id()))
 }
 
 /// Moves a finished staging file or directory over the destination.

@@ -1,6 +1,7 @@
 //! The build as a sequence of typed phases: read → [`Original`], trace → ready app,
 //! probe → [`Traced`], keep → [`KeepPlan`], assemble → [`Slim`], verify →
-//! [`Verification`]. Each phase is a function of what the earlier ones returned.
+//! [`Verification`], vex. Each phase is a function of what the earlier ones returned;
+//! the untraced reference runs of the original run beside keep and assemble.
 //! Every container is removed when its handle drops, and every file written goes to
 //! the work directory or through a staging path, so an error leaves nothing behind.
 
@@ -12,30 +13,66 @@ use crate::options::{BuildOptions, Output};
 use crate::progress::{Phase, Reporter, Timings};
 use crate::read::Original;
 use crate::report::{BuildReport, ImageSize, Verification};
-use crate::trace::Traced;
+use crate::trace::{Source, Traced};
 use crate::verify::SlimRun;
 
 /// Runs the whole build; `reporter` hears of each phase and is asked for input.
 pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildReport, BuildError> {
     let mut timings = Timings::default();
     let backend = Backend::choose(options.runtime, &options.image)?;
-    let original = timings.run(Phase::Read, reporter, || crate::read::read(options))?;
+    let original = timings.run(Phase::Read, reporter, || {
+        crate::read::read(options, reporter)
+    })?;
+    let source = timings.run(Phase::Trace, reporter, || {
+        Source::prepare(&backend, &original, options)
+    })?;
     let app = timings.run(Phase::Trace, reporter, || {
-        crate::trace::start(&backend, &original, options)
+        crate::trace::start(&backend, &source, &original, options, reporter)
     })?;
     let traced = timings.run(Phase::Probe, reporter, || {
         crate::trace::probe(app, &original, options, reporter)
     })?;
-    let (plan, slim) = timings.run(Phase::Assemble, reporter, || {
-        let plan = crate::keep::plan(&original, &traced.trace, options)?;
-        let source = options.image.to_string();
-        let slim = crate::assemble::assemble(&original, &plan, &traced.trace.syscalls, &source)?;
-        Ok::<_, BuildError>((plan, slim))
-    })?;
     let outputs = crate::outputs::outputs_for(&backend, options);
-    let staged = timings.run(Phase::Assemble, reporter, || {
-        crate::outputs::stage(backend.engine(), &outputs, &slim)
-    })?;
+    // The reference runs wait on the app most of the time, so they run while this
+    // thread assembles the slim image.
+    let (assembled, references) = std::thread::scope(|scope| {
+        let references = options.verify.then(|| {
+            scope.spawn(|| {
+                let started = std::time::Instant::now();
+                reporter.phase(Phase::Reference);
+                let runs = crate::reference::run(
+                    &backend,
+                    &source,
+                    &original,
+                    options,
+                    &traced.exercised,
+                    options.verify_runs.max(1),
+                    reporter,
+                );
+                (runs, started.elapsed())
+            })
+        });
+        let assembled = timings.run(Phase::Assemble, reporter, || {
+            let plan = crate::keep::plan(&original, &traced.trace, options)?;
+            let image = options.image.to_string();
+            let slim = crate::assemble::assemble(&original, &plan, &traced.trace.syscalls, &image)?;
+            let staged = crate::outputs::stage(backend.engine(), &outputs, &slim)?;
+            Ok::<_, BuildError>((plan, slim, staged))
+        });
+        let references = references.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| (Ok(Vec::new()), std::time::Duration::ZERO))
+        });
+        (assembled, references)
+    });
+    let (plan, slim, staged) = assembled?;
+    let references = match references {
+        Some((runs, took)) => {
+            timings.add(Phase::Reference, took);
+            runs?
+        }
+        None => Vec::new(),
+    };
     let verification = if options.verify {
         let verified = timings.run(Phase::Verify, reporter, || {
             verify(
@@ -45,6 +82,7 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
                 &original,
                 &traced,
                 options,
+                &references,
             )
         })?;
         Some(verified)
@@ -98,6 +136,7 @@ fn verify(
     original: &Original,
     traced: &Traced,
     options: &BuildOptions,
+    references: &[Vec<crate::probe::ProbeResult>],
 ) -> Result<Verification, BuildError> {
     let run = match (backend, verify_tag) {
         (Backend::Engine(engine), Some(tag)) => SlimRun::Engine(engine, tag),
@@ -107,7 +146,14 @@ fn verify(
         ),
         (Backend::Engine(_), None) => unreachable!("the engine always gets the slim image"),
     };
-    crate::verify::verify(run, original, options, &slim.profile, &traced.exercised)
+    crate::verify::verify(
+        run,
+        original,
+        options,
+        &slim.profile,
+        &traced.exercised,
+        references,
+    )
 }
 
 /// What the phases found, for the report.

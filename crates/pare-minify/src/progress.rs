@@ -17,6 +17,9 @@ pub enum Phase {
     Probe,
     /// The keep-set, the slim layer and config, the seccomp profile, the outputs.
     Assemble,
+    /// The original again, untraced, for what verification compares with (beside
+    /// `Assemble`, so its time overlaps).
+    Reference,
     /// Running the slim image and comparing its answers.
     Verify,
     /// Proving which known vulnerabilities the slim image left behind.
@@ -24,11 +27,12 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 6] = [
+    pub const ALL: [Phase; 7] = [
         Phase::Read,
         Phase::Trace,
         Phase::Probe,
         Phase::Assemble,
+        Phase::Reference,
         Phase::Verify,
         Phase::Vex,
     ];
@@ -39,6 +43,7 @@ impl Phase {
             Phase::Trace => "trace",
             Phase::Probe => "probe",
             Phase::Assemble => "assemble",
+            Phase::Reference => "reference",
             Phase::Verify => "verify",
             Phase::Vex => "vex",
         }
@@ -56,6 +61,11 @@ pub trait Reporter: Sync {
     /// Blocks until the user says to go on (`--continue-after enter`); `prompt` says
     /// what they are asked.
     fn wait_for_user(&self, _prompt: &str) {}
+    /// What the current phase is doing now (`waiting for port 8080`).
+    fn status(&self, _phase: Phase, _text: &str) {}
+    /// How far the current phase has come: `done` of `total` (bytes read, probes
+    /// sent); `total` 0 when unknown.
+    fn advance(&self, _phase: Phase, _done: u64, _total: u64) {}
 }
 
 /// A reporter that reports nothing and never waits.
@@ -77,6 +87,11 @@ impl Timings {
         let value = step();
         *self.0.entry(phase).or_default() += started.elapsed();
         value
+    }
+
+    /// Adds time spent in `phase` measured elsewhere (a thread of its own).
+    pub fn add(&mut self, phase: Phase, took: Duration) {
+        *self.0.entry(phase).or_default() += took;
     }
 
     /// Milliseconds per phase name, as `report.json` holds them.

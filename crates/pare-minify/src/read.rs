@@ -2,11 +2,14 @@
 //! work out what the app's command line is.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use pare_image::{EntryKind, ImageConfig, ImageRead, OpenImage, ReadOptions, RunConfig};
 
 use crate::error::BuildError;
 use crate::options::BuildOptions;
+use crate::progress::{Phase, Reporter};
 use crate::report::ImageSize;
 
 /// The original image, read once.
@@ -54,10 +57,36 @@ impl Original {
 }
 
 /// Reads the image. An image in the engine is exported once into the work dir's spool.
-pub fn read(options: &BuildOptions) -> Result<Original, BuildError> {
+pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original, BuildError> {
     let spool = options.work_dir.join("spool");
     crate::outputs::create_dir(&spool)?;
-    let opened = pare_image::open_image(&options.image, Some(&spool))?;
+    // One pass serves the keep-set (ld.so's configuration) and the catalogers that
+    // tell which packages the slim image keeps; an image in the engine is spooled
+    // while it is indexed. The bytes read so far are told to the reporter.
+    let done = Arc::new(AtomicU64::new(0));
+    let counted = Arc::clone(&done);
+    let read_options = ReadOptions {
+        keep_content: Some(Arc::new(|p: &str, size: u64| {
+            (p.starts_with("/etc/ld.so.conf") && size < 65536) || pare_sbom::wanted(p, size)
+        })),
+        progress: Some(Arc::new(move |n| {
+            counted.fetch_add(n, Ordering::Relaxed);
+        })),
+        ..pare_sbom::read_options()
+    };
+    let total = pare_image::expected_read_size(&options.image).unwrap_or(0);
+    let finished = AtomicBool::new(false);
+    let (opened, first) = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !finished.load(Ordering::Relaxed) {
+                reporter.advance(Phase::Read, done.load(Ordering::Relaxed), total);
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        let read = pare_image::open_and_read(&options.image, &spool, &read_options);
+        finished.store(true, Ordering::Relaxed);
+        read
+    })?;
     let config = opened.resolved.config.clone();
     let run = config.run();
     let argv = command_line(&run, options.run_args.as_deref()).ok_or(BuildError::NothingToRun)?;
@@ -66,14 +95,6 @@ pub fn read(options: &BuildOptions) -> Result<Original, BuildError> {
         .clone()
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| "root".into());
-    // One pass serves the keep-set (ld.so's configuration) and the catalogers that
-    // tell which packages the slim image keeps.
-    let first = opened.read(&ReadOptions {
-        keep_content: Some(Arc::new(|p: &str, size: u64| {
-            (p.starts_with("/etc/ld.so.conf") && size < 65536) || pare_sbom::wanted(p, size)
-        })),
-        ..pare_sbom::read_options()
-    })?;
     let sbom = pare_sbom::catalog(&first);
     let size = ImageSize {
         uncompressed_bytes: first.layers.iter().map(|l| l.tar_size).sum(),

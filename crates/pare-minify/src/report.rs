@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keep_set::Reason;
 use crate::packages::Packages;
-use crate::probe::{Difference, ProbeResult};
+use crate::probe::ProbeResult;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct BuildReport {
@@ -75,10 +75,41 @@ pub struct ImageSize {
     pub layers: usize,
 }
 
+/// How the slim image answered, compared with untraced reference runs of the
+/// original.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Verification {
+    /// The slim image's answers.
     pub probes: Vec<ProbeResult>,
+    /// What it answered differently (each fails the build).
     pub differences: Vec<Difference>,
+    /// Differences inside what varied between the reference runs (or that
+    /// `--verify-ignore` accepts): treated as noise.
+    #[serde(default)]
+    pub ignored: Vec<Difference>,
+    /// How many untraced reference runs of the original the answers were compared
+    /// with (each in a container of its own).
+    #[serde(default)]
+    pub references: usize,
+    /// The first reference run's answers, which the slim image's are compared with.
+    #[serde(default)]
+    pub reference_probes: Vec<ProbeResult>,
     pub seccomp_applied: bool,
     pub passed: bool,
+}
+
+/// One difference between the original's answer (the first reference run's) and the
+/// slim image's.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    pub probe: String,
+    /// Where: `status`, `headers`, `header NAME`, a JSON path (`$.pid`), `body`, or
+    /// `start` (the slim image did not answer at all).
+    #[serde(default)]
+    pub place: String,
+    pub original: String,
+    pub slim: String,
+    /// The `--verify-ignore` that would accept it, where one can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_with: Option<String>,
 }

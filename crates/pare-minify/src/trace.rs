@@ -14,14 +14,73 @@ use crate::exercise::{self, Exec, Exercised, HttpPlan, Readiness, Ready, Run, Se
 use crate::keep_set::Trace;
 use crate::load::LoadedImage;
 use crate::options::{BuildOptions, ContinueAfter};
-use crate::progress::Reporter;
+use crate::progress::{Phase, Reporter};
 use crate::read::Original;
+
+/// Where the original image runs from: its name in the engine (an image from an
+/// archive or layout loaded under a temporary tag, removed when this drops), or its
+/// root filesystem unpacked for the OCI runtime (only ever read: every container
+/// writes to an overlay of its own). The traced run and the reference runs start from
+/// it.
+pub(crate) enum Source<'b> {
+    Engine {
+        name: String,
+        _loaded: Option<LoadedImage<'b>>,
+    },
+    Bundle {
+        rootfs: PathBuf,
+    },
+}
+
+impl<'b> Source<'b> {
+    /// Makes the original runnable: loads it into the engine, or unpacks it.
+    pub fn prepare(
+        backend: &'b Backend,
+        original: &Original,
+        options: &BuildOptions,
+    ) -> Result<Source<'b>, BuildError> {
+        Ok(match backend {
+            Backend::Engine(engine) => match &options.image {
+                ImageRef::DockerDaemon { name } => Source::Engine {
+                    name: name.clone(),
+                    _loaded: None,
+                },
+                _ => {
+                    let image = crate::load::load(engine, &original.opened)?;
+                    Source::Engine {
+                        name: image.tag.clone(),
+                        _loaded: Some(image),
+                    }
+                }
+            },
+            Backend::Oci(_) => Source::Bundle {
+                rootfs: crate::backend::unpack_original(&original.opened, &options.work_dir)?,
+            },
+        })
+    }
+
+    /// Starts a container of the original.
+    pub fn start(
+        &self,
+        backend: &'b Backend,
+        original: &Original,
+        launch: &Launch,
+    ) -> Result<Box<dyn Running + 'b>, BuildError> {
+        match (backend, self) {
+            (Backend::Engine(engine), Source::Engine { name, .. }) => {
+                Backend::start_in_engine(engine, name, launch)
+            }
+            (Backend::Oci(oci), Source::Bundle { rootfs }) => {
+                Backend::start_in_bundle(oci, rootfs, &original.run, launch)
+            }
+            _ => unreachable!("a source is prepared for its backend"),
+        }
+    }
+}
 
 /// The traced app, started and ready to be exercised.
 pub struct TracedApp<'b> {
-    // Declared first, so dropped first: the container goes before the image it runs.
     container: Box<dyn Running + 'b>,
-    _loaded: Option<LoadedImage<'b>>,
     ready: Ready,
     out_dir: PathBuf,
     /// Exec probes run under a sensor of their own.
@@ -41,8 +100,10 @@ pub struct Traced {
 /// Starts the original image under the sensor and waits until the app is ready.
 pub(crate) fn start<'b>(
     backend: &'b Backend,
+    source: &Source<'b>,
     original: &Original,
     options: &BuildOptions,
+    reporter: &dyn Reporter,
 ) -> Result<TracedApp<'b>, BuildError> {
     if options.continue_after == ContinueAfter::Signal {
         exercise::continue_signal()?;
@@ -83,29 +144,17 @@ pub(crate) fn start<'b>(
         seccomp: containment.container,
         network: options.network,
         limits: options.limits,
-        role: "trace",
+        role: "trace".into(),
     };
-    // In the engine, an image from an archive or layout goes in under a temporary tag,
-    // removed when `loaded` drops (after the container).
-    let mut loaded = None;
-    let container = match backend {
-        Backend::Engine(engine) => {
-            let name = match &options.image {
-                ImageRef::DockerDaemon { name } => name.clone(),
-                _ => {
-                    let image = crate::load::load(engine, &original.opened)?;
-                    let tag = image.tag.clone();
-                    loaded = Some(image);
-                    tag
-                }
-            };
-            Backend::start_in_engine(engine, &name, &launch)?
-        }
-        Backend::Oci(oci) => {
-            let rootfs = crate::backend::unpack_original(&original.opened, &options.work_dir)?;
-            Backend::start_in_bundle(oci, &rootfs, &original.run, &launch)?
-        }
-    };
+    reporter.status(Phase::Trace, "starting the app under the sensor");
+    let container = source.start(backend, original, &launch)?;
+    reporter.status(
+        Phase::Trace,
+        &match service_port {
+            Some(port) => format!("waiting for the app's port {port} to accept"),
+            None => "waiting for the app to finish (a CLI image)".to_owned(),
+        },
+    );
     let readiness = service_port.map_or(Readiness::Exit, Readiness::Port);
     let exec = SensorExec::new(out_dir.clone(), original.user.clone(), deny);
     let run = Run {
@@ -117,7 +166,6 @@ pub(crate) fn start<'b>(
     let ready = exercise::wait_ready(&run, readiness, options)?;
     Ok(TracedApp {
         container,
-        _loaded: loaded,
         ready,
         out_dir,
         exec,

@@ -1,19 +1,21 @@
 //! Phase `verify`: run the slim image under the seccomp profile pare wrote, send it
-//! exactly what the traced original was sent, and compare the answers.
+//! exactly what the traced original was sent, and compare its answers with the
+//! untraced reference runs of the original ([`crate::reference`]): what varied
+//! between those is noise ([`crate::noise`]), anything else a difference.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use pare_runtime::{Engine, OciRuntime};
 
 use crate::backend::{Backend, Launch};
 use crate::error::BuildError;
 use crate::exercise::{self, Exec, Exercised, HttpPlan, Readiness, Run, Which};
+use crate::noise;
 use crate::options::{BuildOptions, ContinueAfter};
-use crate::probe::{self, ProbeResult};
+use crate::probe::ProbeResult;
 use crate::progress::Silent;
 use crate::read::Original;
-use crate::report::Verification;
+use crate::report::{Difference, Verification};
 
 /// Where the slim image runs for verification.
 pub(crate) enum SlimRun<'b> {
@@ -23,14 +25,76 @@ pub(crate) enum SlimRun<'b> {
     Bundle(&'b OciRuntime, PathBuf),
 }
 
-/// Runs the slim image (with `profile`) and the same probes, and compares.
+/// Runs the slim image (with `profile`), sends it what the traced run sent, and
+/// compares its answers with the `references` (at least one run of answers; with the
+/// traced run's answers standing in when there is none).
 pub(crate) fn verify(
     slim: SlimRun<'_>,
     original: &Original,
     options: &BuildOptions,
     profile: &pare_runtime::seccomp::Profile,
     traced: &Exercised,
+    references: &[Vec<ProbeResult>],
 ) -> Result<Verification, BuildError> {
+    let answers = run_slim(slim, original, options, profile, traced)?;
+    let standing_in = [traced.results.clone()];
+    let references = if references.is_empty() {
+        &standing_in[..]
+    } else {
+        references
+    };
+    let reference = &references[0];
+    let mut verification = Verification {
+        references: references.len(),
+        reference_probes: reference.clone(),
+        seccomp_applied: true,
+        ..Default::default()
+    };
+    if answers.len() != reference.len() {
+        // It did not start, or its app died: one difference says so.
+        verification.differences.push(Difference {
+            probe: answers.first().map(|r| r.probe.clone()).unwrap_or_default(),
+            place: "start".into(),
+            original: format!("answered all {} probes", reference.len()),
+            slim: answers
+                .first()
+                .and_then(|r| r.error.clone())
+                .unwrap_or_else(|| "the slim image did not answer".into()),
+            accept_with: None,
+        });
+    } else {
+        for (i, (expected, got)) in reference.iter().zip(&answers).enumerate() {
+            let runs: Vec<&ProbeResult> = references.iter().filter_map(|r| r.get(i)).collect();
+            let learned = noise::learn(&runs);
+            let compared = noise::compare(expected, got, &learned, &options.verify_ignore);
+            let named = |d: noise::FieldDiff| Difference {
+                probe: expected.probe.clone(),
+                place: d.place,
+                original: d.reference,
+                slim: d.slim,
+                accept_with: d.accept_with,
+            };
+            verification
+                .differences
+                .extend(compared.differences.into_iter().map(named));
+            verification
+                .ignored
+                .extend(compared.ignored.into_iter().map(named));
+        }
+    }
+    verification.passed = verification.differences.is_empty();
+    verification.probes = answers;
+    Ok(verification)
+}
+
+/// The slim image's answers, or one failed "start" when it never got to answer.
+fn run_slim(
+    slim: SlimRun<'_>,
+    original: &Original,
+    options: &BuildOptions,
+    profile: &pare_runtime::seccomp::Profile,
+    traced: &Exercised,
+) -> Result<Vec<ProbeResult>, BuildError> {
     // The image's own user and command (CMD replaced by --run-args, as when traced).
     let launch = Launch {
         argv: original.argv.clone(),
@@ -40,7 +104,7 @@ pub(crate) fn verify(
         seccomp: profile.clone(),
         network: options.network,
         limits: options.limits,
-        role: "verify",
+        role: "verify".into(),
     };
     crate::trace::check_port_free(options, original.service_port(options))?;
     let container = match &slim {
@@ -74,43 +138,20 @@ pub(crate) fn verify(
             &Silent,
         )
     });
-    let slim_results = match answered {
-        Ok(exercised) => exercised.results,
-        Err(e @ (BuildError::Runtime(_) | BuildError::Io { .. })) => return Err(e),
+    // Its answers are in: it need not be stopped gracefully.
+    container.kill();
+    drop(container);
+    match answered {
+        Ok(exercised) => Ok(exercised.results),
+        Err(e @ (BuildError::Runtime(_) | BuildError::Io { .. })) => Err(e),
         // The slim image did not start, or its app died: that is the answer.
-        Err(failure) => vec![ProbeResult {
+        Err(failure) => Ok(vec![ProbeResult {
             probe: "start".into(),
-            status: None,
-            body: String::new(),
             error: Some(match failure {
                 BuildError::AppDied { .. } => failure.to_string(),
                 _ => format!("{} did not start: {failure}", Which::Slim.name()),
             }),
-            millis: 0,
-        }],
-    };
-    let _ = container.stop(None, Duration::from_secs(5));
-    drop(container);
-    let original_results = &traced.results;
-    let differences = if slim_results.len() == original_results.len() {
-        probe::compare(original_results, &slim_results, &options.verify_ignore)
-    } else {
-        vec![probe::Difference {
-            probe: slim_results
-                .first()
-                .map(|r| r.probe.clone())
-                .unwrap_or_default(),
-            original: format!("answered all {} probes", original_results.len()),
-            slim: slim_results
-                .first()
-                .and_then(|r| r.error.clone())
-                .unwrap_or_else(|| "the slim image did not answer".into()),
-        }]
-    };
-    Ok(Verification {
-        passed: differences.is_empty(),
-        probes: slim_results,
-        differences,
-        seccomp_applied: true,
-    })
+            ..Default::default()
+        }]),
+    }
 }

@@ -29,6 +29,11 @@ pub trait Running {
     fn signal(&self, signal: &str) -> Result<()>;
     /// Stops with `signal` (default TERM), killing it after `grace`.
     fn stop(&self, signal: Option<&str>, grace: Duration) -> Result<()>;
+    /// Kills it at once (SIGKILL): for a run whose answers are in, which need not
+    /// wait out an app that ignores SIGTERM.
+    fn kill(&self) {
+        let _ = self.signal("KILL");
+    }
     /// The last `lines` lines the app printed (stdout and stderr).
     fn logs_tail(&self, lines: usize) -> String;
     /// Runs a command inside the container and collects its output.

@@ -28,8 +28,12 @@ pub struct OciRuntime {
 /// How to run one container from a root filesystem.
 #[derive(Clone, Debug, Default)]
 pub struct BundleSpec {
-    /// The unpacked root filesystem; the bundle's config.json goes beside it.
+    /// The unpacked root filesystem. With limits it is only read (the container writes
+    /// to an overlay), so several containers can run from one.
     pub rootfs: PathBuf,
+    /// The bundle directory (config.json, the log, the writable layer); its name also
+    /// names the container.
+    pub bundle: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<String>,
     pub cwd: String,
@@ -90,11 +94,9 @@ impl OciRuntime {
     /// Writes the bundle's config.json and starts the container detached; its output
     /// goes to `console.log` beside the rootfs.
     pub fn start(&self, spec: &BundleSpec) -> Result<OciContainer<'_>> {
-        let bundle = spec
-            .rootfs
-            .parent()
-            .ok_or_else(|| oci_error("start", "the rootfs has no parent directory"))?
-            .to_owned();
+        let bundle = spec.bundle.clone();
+        std::fs::create_dir_all(&bundle)
+            .map_err(|e| oci_error("create the bundle", &format!("{}: {e}", bundle.display())))?;
         let (uid, gid, groups) = resolve_user(&spec.rootfs, &spec.user)?;
         let writable = match spec.limits {
             Some(limits) => Some(WritableRoot::mount(&spec.rootfs, &bundle, limits.disk)?),

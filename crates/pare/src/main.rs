@@ -6,6 +6,7 @@
 
 mod cmd;
 mod output;
+mod progress;
 mod render;
 mod units;
 
@@ -26,6 +27,11 @@ struct Cli {
     /// a decompression bomb stops there. Raise it for a genuine, very compressible layer.
     #[arg(long, global = true, value_name = "RATIO", default_value_t = 100)]
     max_layer_expansion: u64,
+    /// Show no progress (bars on a terminal, phase lines otherwise).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
+    #[command(flatten)]
+    registry: cmd::registry::RegistryArgs,
 }
 
 #[derive(Subcommand)]
@@ -43,6 +49,9 @@ enum Command {
     Scan(cmd::scan::ScanArgs),
     /// Update, import or inspect the advisory database `pare scan` reads.
     Db(cmd::db::DbArgs),
+    /// Copy an image between registries, the engine, Podman, archives and OCI layouts,
+    /// blobs as stored (digests kept), like `skopeo copy`.
+    Copy(cmd::copy::CopyArgs),
     /// What changed between two images: files, packages, vulnerabilities, config,
     /// size per directory. Exit 0: no difference, 1: differences, 2: error.
     Diff(Box<cmd::diff::DiffArgs>),
@@ -54,6 +63,11 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
+    progress::set_quiet(cli.quiet);
+    if let Err(e) = cli.registry.apply() {
+        eprint!("{}", error_text(&e));
+        return ExitCode::from(2);
+    }
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) from the handler, then exit as interrupted.
     let _ = ctrlc::set_handler(|| {
@@ -68,6 +82,7 @@ fn main() -> ExitCode {
         Command::Sbom(args) => cmd::sbom::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Db(args) => cmd::db::run(args),
+        Command::Copy(args) => cmd::copy::run(args),
         Command::Diff(args) => cmd::diff::run(*args),
         Command::Compare(args) => cmd::compare::run(args),
     };

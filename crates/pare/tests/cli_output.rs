@@ -135,9 +135,12 @@ fn common_errors() {
         ),
         p,
     );
+    // A reference no transport reads, and a registry that does not answer (on the
+    // loopback: tests never reach out).
+    error_snapshot("error_bad_reference", pare(&["xray", "docker-daemon:"]), p);
     error_snapshot(
-        "error_bad_reference",
-        pare(&["xray", "docker://registry.example/app:1"]),
+        "error_registry_refused",
+        pare(&["xray", "docker://127.0.0.1:1/app:1"]),
         p,
     );
     // A probe file that is not a list of probes: the file and the place.

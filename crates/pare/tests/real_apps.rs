@@ -100,8 +100,8 @@ fn a_jvm_service_is_verified_and_a_port_held_by_another_process_is_refused() {
     assert!(stdout.contains("NOT VERIFIED"), "{}", run.explain());
     assert!(
         stdout.contains(
-            "+error: the slim image did not start: the app exited before port 8081 opened"
-        ) && stdout.contains("+Error: Unable to access jarfile /app/service.jar"),
+            "GET /health status: 200 -> error: the slim image did not start: the app exited before port 8081 opened"
+        ) && stdout.contains("      Error: Unable to access jarfile /app/service.jar"),
         "{}",
         run.explain()
     );
@@ -196,19 +196,22 @@ fn an_app_behind_a_shell_entrypoint_is_verified() {
     let (run, out) = build(
         &app.image,
         "pare-test/entrypoint:slim-test",
-        &[
-            "--probe",
-            "GET /",
-            "--probe",
-            "GET /config",
-            // The config the entrypoint writes holds the time it was written.
-            "--verify-ignore",
-            r#""written_at": ?"[^"]*""#,
-        ],
+        // The config the entrypoint writes holds the time it was written: the
+        // reference runs show it varies, so no flag is needed to accept it.
+        &["--probe", "GET /", "--probe", "GET /config"],
     );
     let run = run.success();
     let report = report_of(&out);
     assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    assert!(
+        report["verification"]["ignored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["place"] == "$.config.written_at"),
+        "{:#}",
+        report["verification"]
+    );
     let kept: Vec<&str> = report["kept_by_reason"]
         .as_object()
         .unwrap()
@@ -358,4 +361,105 @@ fn what_exec_probes_use_is_traced_and_probe_file_exec_entries_work() {
         "{paths:?}"
     );
     assert_nothing_left("after the exec probes", &before);
+}
+
+/// Verification learns what is noise from two untraced runs of the original: an app
+/// whose answers carry the time, a uuid, its pid, a counter and varying headers
+/// verifies with no flags; a file it serves that the slim image lacks fails, named by
+/// its probe; with one reference run the uuid is a difference, and the summary names
+/// the --verify-ignore that accepts it.
+#[test]
+fn verification_tells_noise_from_change() {
+    let noisy = test_image("noisy");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let tag = "pare-test/noisy:slim-test";
+    let probes = [
+        "--probe",
+        "GET /health",
+        "--probe",
+        "GET /page",
+        "--probe",
+        "GET /file",
+    ];
+    let (run, out) = build(&noisy.image, tag, &probes);
+    let run = run.success();
+    let report = report_of(&out);
+    let v = &report["verification"];
+    assert_eq!(v["passed"], true, "{}", run.explain());
+    assert_eq!(v["references"], 2);
+    let ignored: Vec<String> = v["ignored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["probe"].as_str().unwrap(),
+                d["place"].as_str().unwrap()
+            )
+        })
+        .collect();
+    for noise in [
+        "GET /health $.time",
+        "GET /health $.id",
+        "GET /health header etag",
+        "GET /health header x-request-id",
+        "GET /page body",
+        "GET /file $.served_at",
+    ] {
+        assert!(
+            ignored.iter().any(|i| i == noise),
+            "{noise} not noise: {ignored:?}"
+        );
+    }
+    // The pid and the counter are the same in every untraced run and the slim one.
+    assert!(
+        !ignored
+            .iter()
+            .any(|i| i.contains("$.pid") || i.contains("$.count"))
+    );
+    assert!(
+        run.stdout().contains("differences were noise"),
+        "{}",
+        run.explain()
+    );
+
+    // A file the app serves, left out: a real difference.
+    let (run, out) = build(
+        &noisy.image,
+        tag,
+        &[&probes[..], &["--exclude", "/app/data/message.txt"]].concat(),
+    );
+    let run = run.exits(1);
+    let report = report_of(&out);
+    let differences = report["verification"]["differences"].as_array().unwrap();
+    assert!(
+        !differences.is_empty() && differences.iter().all(|d| d["probe"] == "GET /file"),
+        "{:#}",
+        report["verification"]
+    );
+    assert!(
+        run.stdout().contains("  GET /file status: 200 -> "),
+        "{}",
+        run.explain()
+    );
+
+    // One reference run learns nothing: the uuid differs, and the summary says how to
+    // accept it.
+    let (run, _out) = build(
+        &noisy.image,
+        tag,
+        &["--probe", "GET /health", "--verify-runs", "1"],
+    );
+    let run = run.exits(1);
+    assert!(
+        run.stdout().contains("GET /health $.id: ")
+            && run
+                .stdout()
+                .contains("(accept with --verify-ignore '$.id')"),
+        "{}",
+        run.explain()
+    );
+    assert_nothing_left("after the noisy builds", &before);
 }

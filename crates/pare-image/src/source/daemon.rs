@@ -49,50 +49,104 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Reads an image from the engine: resolves it, and parses its layers on the way.
 pub fn read(name: &str, options: &ReadOptions) -> Result<(Resolved, Vec<ParsedLayer>)> {
+    read_spooling(name, None, options)
+}
+
+/// Reads an image from the engine as [`read`] does and, with `spool`, writes the
+/// export stream to that file at the same time (on the thread that receives it, while
+/// this one parses): one pass gives the index and an archive to read again, instead
+/// of writing the export first and reading it back.
+pub fn read_spooling(
+    name: &str,
+    spool: Option<&std::path::Path>,
+    options: &ReadOptions,
+) -> Result<(Resolved, Vec<ParsedLayer>)> {
     let docker = connect()?;
     let rt = runtime()?;
     rt.block_on(docker.inspect_image(name))
         .map_err(|e| engine_error(name, e))?;
+    let mut file = match spool {
+        Some(path) => Some(std::io::BufWriter::with_capacity(
+            1 << 20,
+            std::fs::File::create(path).map_err(|e| ImageError::io(path, e))?,
+        )),
+        None => None,
+    };
 
     let (tx, rx) = mpsc::sync_channel::<std::result::Result<bytes::Bytes, String>>(32);
     let owned = name.to_owned();
+    let spool_name = spool.map(|p| p.display().to_string()).unwrap_or_default();
     let pump = std::thread::spawn(move || {
+        use std::io::Write;
         rt.block_on(async move {
             let mut stream = docker.export_image(&owned);
             while let Some(chunk) = stream.next().await {
-                let item = chunk.map_err(|e| e.to_string());
+                let mut item = chunk.map_err(|e| e.to_string());
+                if let (Ok(bytes), Some(out)) = (&item, file.as_mut())
+                    && let Err(e) = out.write_all(bytes)
+                {
+                    item = Err(format!("writing {spool_name}: {e}"));
+                }
                 let stop = item.is_err();
                 if tx.send(item).is_err() || stop {
                     break;
                 }
             }
+            if let Some(mut out) = file {
+                let flushed = out.flush();
+                if let Err(e) = flushed {
+                    let _ = tx.send(Err(format!("writing {spool_name}: {e}")));
+                }
+            }
         })
     });
     let place = format!("docker-daemon:{name}");
-    let result = read_stream(
-        ChannelReader {
-            rx,
-            current: bytes::Bytes::new(),
-        },
+    let result = read_exported(
+        crate::layer::Counted::new(
+            ChannelReader {
+                rx,
+                current: bytes::Bytes::new(),
+            },
+            options.progress.clone(),
+        ),
         &place,
         options,
     );
-    // Dropping the receiver (inside read_stream's reader) ends the pump.
+    // Dropping the receiver (inside read_exported's reader) ends the pump.
     let _ = pump.join();
-    let (store, layers) = result?;
+    result
+}
+
+/// Reads what `docker save` (or `podman image save`) streams: parses the layers as
+/// they pass, then resolves the manifest and checks every layer against it.
+pub(crate) fn read_exported(
+    stream: impl Read,
+    place: &str,
+    options: &ReadOptions,
+) -> Result<(Resolved, Vec<ParsedLayer>)> {
+    let (store, layers) = read_stream(stream, place, options)?;
     let resolved = resolve(&store, None, true)?;
     let mut ordered = Vec::with_capacity(resolved.layers.len());
     for plan in &resolved.layers {
         let layer = layers
             .get(&plan.name)
             .ok_or_else(|| ImageError::MissingBlob {
-                place: place.clone(),
+                place: place.to_owned(),
                 digest: plan.name.clone(),
             })?;
         verify(layer, &plan.expected, &store.place(&plan.name))?;
         ordered.push(layer.clone());
     }
     Ok((resolved, ordered))
+}
+
+/// The size of the image's layers as the engine stores them (about what its export
+/// streams), for a progress display.
+pub fn image_size(name: &str) -> Option<u64> {
+    let docker = connect().ok()?;
+    let rt = runtime().ok()?;
+    let info = rt.block_on(docker.inspect_image(name)).ok()?;
+    info.size.and_then(|s| u64::try_from(s).ok())
 }
 
 /// Exports an image from the engine into a `docker save` archive at `path`.
@@ -111,6 +165,48 @@ pub fn export_to(name: &str, path: &std::path::Path) -> Result<()> {
                 .map_err(|e| ImageError::io(path, e))?;
         }
         file.flush().map_err(|e| ImageError::io(path, e))
+    })
+}
+
+/// Loads a `docker save` archive read from `archive` (a pipe another thread writes)
+/// into the engine, as `docker load` does, streaming it in chunks.
+pub fn load(archive: impl Read + Send + 'static) -> Result<()> {
+    let docker = connect()?;
+    let rt = runtime()?;
+    let chunks = futures_util::stream::iter(std::iter::from_fn({
+        let mut reader = archive;
+        let mut done = false;
+        move || {
+            if done {
+                return None;
+            }
+            let mut buf = vec![0u8; 1 << 20];
+            match reader.read(&mut buf) {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some(Ok(bytes::Bytes::from(buf)))
+                }
+                Err(e) => {
+                    done = true;
+                    Some(Err(e))
+                }
+            }
+        }
+    }));
+    rt.block_on(async {
+        let mut stream = docker.import_image(
+            bollard::query_parameters::ImportImageOptions::default(),
+            bollard::body_try_stream(chunks),
+            None,
+        );
+        while let Some(item) = stream.next().await {
+            let info = item.map_err(|e| engine_error("", e))?;
+            if let Some(message) = info.error_detail.and_then(|d| d.message).or(info.error) {
+                return Err(ImageError::Engine(format!("loading the image: {message}")));
+            }
+        }
+        Ok(())
     })
 }
 
@@ -202,7 +298,10 @@ pub(crate) fn read_stream(
             }
             continue;
         }
-        if !(name.ends_with("/layer.tar") || name.starts_with("blobs/sha256/")) {
+        // Docker names layers `ID/layer.tar` or `blobs/sha256/HEX`; Podman and skopeo
+        // `HEX.tar` at the top.
+        let top_level_tar = name.ends_with(".tar") && !name.contains('/');
+        if !(name.ends_with("/layer.tar") || name.starts_with("blobs/sha256/") || top_level_tar) {
             continue;
         }
         let mut first = [0u8; 1];

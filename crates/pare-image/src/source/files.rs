@@ -2,16 +2,13 @@
 //! output in classic or OCI layout, or an `oci-archive`). Archive members are read in
 //! place by offset, so several layers can be decompressed at once.
 
+use super::{LayerPlan, LayerStore, SMALL_BLOB_LIMIT, Store};
+use crate::error::{ImageError, Result};
+use crate::layer::{ParsedLayer, ReadOptions, read_layer};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
-use super::{LayerPlan, SMALL_BLOB_LIMIT, Store};
-use crate::error::{ImageError, Result};
-use crate::layer::{ParsedLayer, ReadOptions, read_layer};
 
 /// A blob as a byte range of a file.
 #[derive(Clone, Debug)]
@@ -142,72 +139,6 @@ impl FileStore {
         }
     }
 
-    /// The stored bytes of a layer as they are (still compressed), and their size.
-    pub fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn Read + Send>, u64)> {
-        let extent = self
-            .extent(&plan.name)?
-            .ok_or_else(|| ImageError::MissingBlob {
-                place: self.place(""),
-                digest: plan.name.clone(),
-            })?;
-        let reader = extent.open().map_err(|e| ImageError::io(&extent.file, e))?;
-        Ok((Box::new(reader), extent.len))
-    }
-
-    /// Reads every planned layer, up to one per core at a time, in plan order.
-    pub fn read_layers(
-        &self,
-        plans: &[LayerPlan],
-        options: &ReadOptions,
-    ) -> Result<Vec<ParsedLayer>> {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(plans.len())
-            .max(1);
-        let next = AtomicUsize::new(0);
-        let failed = AtomicBool::new(false);
-        let results: Mutex<Vec<Option<Result<ParsedLayer>>>> =
-            Mutex::new((0..plans.len()).map(|_| None).collect());
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::SeqCst);
-                        if i >= plans.len() || failed.load(Ordering::SeqCst) {
-                            break;
-                        }
-                        let result = self.read_one(&plans[i], options);
-                        if result.is_err() {
-                            failed.store(true, Ordering::SeqCst);
-                        }
-                        if let Ok(mut slots) = results.lock() {
-                            slots[i] = Some(result);
-                        }
-                    }
-                });
-            }
-        });
-        let slots = results
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut layers = Vec::with_capacity(plans.len());
-        let mut first_error = None;
-        for slot in slots {
-            match slot {
-                Some(Ok(layer)) => layers.push(layer),
-                Some(Err(e)) => {
-                    first_error.get_or_insert(e);
-                }
-                None => {}
-            }
-        }
-        match first_error {
-            Some(e) => Err(e),
-            None => Ok(layers),
-        }
-    }
-
     fn read_one(&self, plan: &LayerPlan, options: &ReadOptions) -> Result<ParsedLayer> {
         let place = self.place(&plan.name);
         let extent = self
@@ -230,7 +161,34 @@ impl FileStore {
         }
         expected.blob_size = Some(extent.len);
         let reader = extent.open().map_err(|e| ImageError::io(&extent.file, e))?;
+        let reader = crate::layer::Counted::new(reader, options.progress.clone());
         read_layer(reader, &place, &expected, options)
+    }
+}
+
+impl LayerStore for FileStore {
+    fn layers_size(&self, plans: &[LayerPlan]) -> u64 {
+        plans
+            .iter()
+            .filter_map(|p| self.extent(&p.name).ok().flatten())
+            .map(|e| e.len)
+            .sum()
+    }
+    fn read_layers(&self, plans: &[LayerPlan], options: &ReadOptions) -> Result<Vec<ParsedLayer>> {
+        super::in_parallel(plans.len(), super::cores(), |i| {
+            self.read_one(&plans[i], options)
+        })
+    }
+
+    fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn Read + Send>, u64)> {
+        let extent = self
+            .extent(&plan.name)?
+            .ok_or_else(|| ImageError::MissingBlob {
+                place: self.place(""),
+                digest: plan.name.clone(),
+            })?;
+        let reader = extent.open().map_err(|e| ImageError::io(&extent.file, e))?;
+        Ok((Box::new(reader), extent.len))
     }
 }
 

@@ -6,6 +6,8 @@
 
 pub mod daemon;
 pub mod files;
+pub mod podman;
+pub mod registry;
 
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 use serde::Deserialize;
@@ -13,7 +15,8 @@ use serde::Deserialize;
 use crate::config::ImageConfig;
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
-use crate::layer::{self, Expected};
+use crate::layer::{self, Expected, ParsedLayer, ReadOptions};
+use crate::platform::Platform;
 
 /// Config, manifest and index files are small; anything claiming more is refused.
 pub(crate) const SMALL_BLOB_LIMIT: u64 = 16 << 20;
@@ -24,6 +27,83 @@ pub(crate) trait Store {
     fn read_small(&self, name: &str) -> Result<Option<Vec<u8>>>;
     /// How to call `name` in an error message (archive path and member, or file path).
     fn place(&self, name: &str) -> String;
+    /// The bytes of the manifest or index stored as `name` (a registry serves these
+    /// apart from other blobs).
+    fn read_manifest(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        self.read_small(name)
+    }
+}
+
+/// Where an opened image's layer blobs are read from, as often as needed.
+pub(crate) trait LayerStore: Send + Sync {
+    /// Reads every planned layer (several at once) in plan order.
+    fn read_layers(&self, plans: &[LayerPlan], options: &ReadOptions) -> Result<Vec<ParsedLayer>>;
+    /// The stored bytes of a layer, still compressed, and their size.
+    fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn std::io::Read + Send>, u64)>;
+    /// The stored bytes of every planned layer (what reading them reads), as far as
+    /// the plans know them.
+    fn layers_size(&self, plans: &[LayerPlan]) -> u64 {
+        plans.iter().filter_map(|p| p.expected.blob_size).sum()
+    }
+}
+
+/// Runs `job` for `0..count` on up to `workers` threads and returns the results in
+/// order; the first error stops the others from taking new work.
+pub(crate) fn in_parallel<T: Send>(
+    count: usize,
+    workers: usize,
+    job: impl Fn(usize) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let workers = workers.min(count).max(1);
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let results: Mutex<Vec<Option<Result<T>>>> = Mutex::new((0..count).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    if i >= count || failed.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let result = job(i);
+                    if result.is_err() {
+                        failed.store(true, Ordering::SeqCst);
+                    }
+                    if let Ok(mut slots) = results.lock() {
+                        slots[i] = Some(result);
+                    }
+                }
+            });
+        }
+    });
+    let slots = results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut done = Vec::with_capacity(count);
+    let mut first_error = None;
+    for slot in slots {
+        match slot {
+            Some(Ok(value)) => done.push(value),
+            Some(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            None => {}
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
+}
+
+/// One worker per core: decompression is what layers cost.
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
 }
 
 /// An archive member's name as the manifest names it (no leading `./` or `/`).
@@ -93,9 +173,22 @@ pub struct LayerPlan {
 pub struct Resolved {
     pub config: ImageConfig,
     pub config_digest: Digest,
+    /// The config exactly as stored (its digest is the image ID), for copying the
+    /// image on unchanged.
+    pub config_bytes: Vec<u8>,
     pub manifest_digest: Option<Digest>,
+    /// The image manifest exactly as stored, when the store has one (a `docker save`
+    /// archive has none).
+    pub manifest: Option<RawManifest>,
     pub repo_tags: Vec<String>,
     pub layers: Vec<LayerPlan>,
+}
+
+/// A manifest's bytes and media type.
+#[derive(Clone, Debug)]
+pub struct RawManifest {
+    pub bytes: Vec<u8>,
+    pub media_type: String,
 }
 
 /// `manifest.json` of a `docker save` archive.
@@ -138,7 +231,7 @@ fn resolve_docker_manifest(
         ImageError::manifest(&place, format!("not a valid docker-archive manifest: {e}"))
     })?;
     let entry = pick_archive_entry(&entries, wanted, &place)?;
-    let (config, config_digest) = read_config(store, &entry.config, None)?;
+    let (config, config_digest, config_bytes) = read_config(store, &entry.config, None)?;
     let diff_ids = parse_diff_ids(&config, &store.place(&entry.config))?;
     if diff_ids.len() != entry.layers.len() {
         return Err(ImageError::manifest(
@@ -167,7 +260,9 @@ fn resolve_docker_manifest(
     Ok(Resolved {
         config,
         config_digest,
+        config_bytes,
         manifest_digest: None,
+        manifest: None,
         repo_tags: entry.repo_tags.clone().unwrap_or_default(),
         layers,
     })
@@ -222,14 +317,27 @@ fn resolve_oci_index(store: &dyn Store, bytes: &[u8], wanted: Option<&str>) -> R
                 .or(a.get("io.containerd.image.name"))
         })
         .cloned();
-    let (manifest, manifest_digest) = read_manifest(store, descriptor, 0)?;
-    let config_desc = manifest.config();
-    let config_digest = descriptor_digest(config_desc, &place)?;
-    let (config, _) = read_config(store, &blob_name(&config_digest), Some(&config_digest))?;
+    let (manifest, raw, manifest_digest) = read_manifest(store, descriptor, 0)?;
+    let mut resolved = resolve_manifest(store, &manifest, raw, manifest_digest)?;
+    resolved.repo_tags = tag.into_iter().collect();
+    Ok(resolved)
+}
+
+/// The config and layer plans of an image manifest.
+pub(crate) fn resolve_manifest(
+    store: &dyn Store,
+    manifest: &ImageManifest,
+    raw: RawManifest,
+    manifest_digest: Digest,
+) -> Result<Resolved> {
+    let place = store.place(&blob_name(&manifest_digest));
+    let config_digest = descriptor_digest(manifest.config(), &place)?;
+    let (config, _, config_bytes) =
+        read_config(store, &blob_name(&config_digest), Some(&config_digest))?;
     let diff_ids = parse_diff_ids(&config, &store.place(&blob_name(&config_digest)))?;
     if diff_ids.len() != manifest.layers().len() {
         return Err(ImageError::manifest(
-            store.place(&blob_name(&manifest_digest)),
+            &place,
             format!(
                 "{} layers in the manifest but {} diff_ids in the config",
                 manifest.layers().len(),
@@ -260,8 +368,10 @@ fn resolve_oci_index(store: &dyn Store, bytes: &[u8], wanted: Option<&str>) -> R
     Ok(Resolved {
         config,
         config_digest,
+        config_bytes,
         manifest_digest: Some(manifest_digest),
-        repo_tags: tag.into_iter().collect(),
+        manifest: Some(raw),
+        repo_tags: Vec::new(),
         layers,
     })
 }
@@ -304,20 +414,39 @@ fn pick_manifest<'a>(
     }
 }
 
-/// Reads a manifest, descending through nested indexes to this machine's platform.
+/// Reads a manifest, descending through nested indexes to the wanted platform.
 fn read_manifest(
     store: &dyn Store,
     descriptor: &Descriptor,
     depth: u8,
-) -> Result<(ImageManifest, Digest)> {
+) -> Result<(ImageManifest, RawManifest, Digest)> {
     let place = store.place("index.json");
     let digest = descriptor_digest(descriptor, &place)?;
     let name = blob_name(&digest);
-    let bytes = read_checked(store, &name, &digest)?;
-    let media_type = descriptor.media_type().to_string();
-    let is_index = media_type.ends_with("image.index.v1+json")
-        || media_type.ends_with("manifest.list.v2+json");
-    if is_index {
+    let bytes = match store.read_manifest(&name)? {
+        Some(bytes) => check_digest(store, &name, &digest, bytes)?,
+        None => return Err(missing(store, &name)),
+    };
+    parse_manifest(
+        store,
+        bytes,
+        descriptor.media_type().to_string(),
+        digest,
+        depth,
+    )
+}
+
+/// Parses a manifest or index read from the store (checked against `digest`); an
+/// index leads on to the manifest for [`Platform::wanted`].
+pub(crate) fn parse_manifest(
+    store: &dyn Store,
+    bytes: Vec<u8>,
+    media_type: String,
+    digest: Digest,
+    depth: u8,
+) -> Result<(ImageManifest, RawManifest, Digest)> {
+    let name = blob_name(&digest);
+    if is_index_media_type(&media_type) {
         if depth > 2 {
             return Err(ImageError::manifest(
                 store.place(&name),
@@ -327,22 +456,10 @@ fn read_manifest(
         let nested: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
             ImageError::manifest(store.place(&name), format!("not a valid OCI index: {e}"))
         })?;
-        let arch = host_architecture();
-        let chosen = nested
-            .manifests()
-            .iter()
-            .find(|d| {
-                d.platform().as_ref().is_some_and(|p| {
-                    p.os().to_string() == "linux" && p.architecture().to_string() == arch
-                })
-            })
-            .ok_or_else(|| {
-                ImageError::manifest(store.place(&name), format!("no manifest for linux/{arch}"))
-            })?;
+        let chosen = pick_platform(&nested, &store.place(&name))?;
         return read_manifest(store, chosen, depth + 1);
     }
-    if !(media_type.ends_with("image.manifest.v1+json") || media_type.ends_with("manifest.v2+json"))
-    {
+    if !is_manifest_media_type(&media_type) {
         return Err(ImageError::UnknownMediaType {
             place: store.place(&name),
             media_type,
@@ -354,34 +471,75 @@ fn read_manifest(
             format!("not a valid image manifest: {e}"),
         )
     })?;
-    Ok((manifest, digest))
+    Ok((manifest, RawManifest { bytes, media_type }, digest))
+}
+
+pub(crate) fn is_index_media_type(media_type: &str) -> bool {
+    media_type.ends_with("image.index.v1+json") || media_type.ends_with("manifest.list.v2+json")
+}
+
+pub(crate) fn is_manifest_media_type(media_type: &str) -> bool {
+    media_type.ends_with("image.manifest.v1+json") || media_type.ends_with("manifest.v2+json")
+}
+
+/// The index entry for the wanted platform, or an error listing what there is.
+fn pick_platform<'a>(index: &'a ImageIndex, place: &str) -> Result<&'a Descriptor> {
+    let wanted = Platform::wanted();
+    let offered = |d: &Descriptor| {
+        d.platform().as_ref().map(|p| Platform {
+            os: p.os().to_string(),
+            architecture: p.architecture().to_string(),
+            variant: p.variant().clone(),
+        })
+    };
+    index
+        .manifests()
+        .iter()
+        .find(|d| offered(d).is_some_and(|p| wanted.accepts(&p)))
+        .ok_or_else(|| ImageError::NoPlatform {
+            place: place.to_owned(),
+            wanted: wanted.to_string(),
+            available: {
+                let all: Vec<String> = index
+                    .manifests()
+                    .iter()
+                    .filter_map(|d| offered(d).map(|p| p.to_string()))
+                    .collect();
+                if all.is_empty() {
+                    "no platforms listed".into()
+                } else {
+                    all.join(", ")
+                }
+            },
+        })
 }
 
 fn read_config(
     store: &dyn Store,
     name: &str,
     digest: Option<&Digest>,
-) -> Result<(ImageConfig, Digest)> {
+) -> Result<(ImageConfig, Digest, Vec<u8>)> {
     let expected = digest.cloned().or_else(|| digest_from_blob_name(name));
+    let bytes = store
+        .read_small(name)?
+        .ok_or_else(|| missing(store, name))?;
     let bytes = match &expected {
-        Some(d) => read_checked(store, name, d)?,
-        None => read_required(store, name)?,
+        Some(d) => check_digest(store, name, d, bytes)?,
+        None => bytes,
     };
     let config = ImageConfig::parse(&bytes, &store.place(name))?;
-    Ok((config, expected.unwrap_or_else(|| Digest::of(&bytes))))
+    let digest = expected.unwrap_or_else(|| Digest::of(&bytes));
+    Ok((config, digest, bytes))
 }
 
-fn read_required(store: &dyn Store, name: &str) -> Result<Vec<u8>> {
-    store
-        .read_small(name)?
-        .ok_or_else(|| ImageError::MissingBlob {
-            place: store.place(""),
-            digest: name.to_owned(),
-        })
+fn missing(store: &dyn Store, name: &str) -> ImageError {
+    ImageError::MissingBlob {
+        place: store.place(""),
+        digest: name.to_owned(),
+    }
 }
 
-fn read_checked(store: &dyn Store, name: &str, digest: &Digest) -> Result<Vec<u8>> {
-    let bytes = read_required(store, name)?;
+fn check_digest(store: &dyn Store, name: &str, digest: &Digest, bytes: Vec<u8>) -> Result<Vec<u8>> {
     let actual = Digest::of(&bytes);
     if actual != *digest {
         return Err(ImageError::DigestMismatch {
@@ -405,7 +563,7 @@ fn parse_diff_ids(config: &ImageConfig, place: &str) -> Result<Vec<Digest>> {
         .collect()
 }
 
-fn descriptor_digest(desc: &Descriptor, place: &str) -> Result<Digest> {
+pub(crate) fn descriptor_digest(desc: &Descriptor, place: &str) -> Result<Digest> {
     Digest::parse(desc.digest().as_ref()).map_err(|e| ImageError::manifest(place, e))
 }
 
@@ -415,18 +573,9 @@ pub fn blob_name(digest: &Digest) -> String {
 }
 
 /// The digest a blob's name promises: `blobs/sha256/<hex>` or docker's `<hex>.json`.
-fn digest_from_blob_name(name: &str) -> Option<Digest> {
+pub(crate) fn digest_from_blob_name(name: &str) -> Option<Digest> {
     let hex = name
         .strip_prefix("blobs/sha256/")
         .or_else(|| name.strip_suffix(".json").filter(|h| !h.contains('/')))?;
     Digest::parse(&format!("sha256:{hex}")).ok()
-}
-
-fn host_architecture() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use pare_image::ImageRef;
 use pare_minify::keep_set::KeepRules;
-use pare_minify::{BuildOptions, ContinueAfter, Output, Phase, Probe, Reporter, RuntimeChoice};
+use pare_minify::{BuildOptions, ContinueAfter, Output, Probe, RuntimeChoice};
 
 use crate::render::build::summary;
 
@@ -30,14 +30,15 @@ pub enum Runtime {
 #[derive(clap::Args)]
 pub struct BuildArgs {
     /// The image to minify: NAME[:TAG] or docker-daemon:NAME in the Docker engine, or
-    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH (loaded into the engine under
-    /// a temporary tag to run it and removed afterwards; or, without an engine, unpacked
-    /// for runc).
+    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH, docker://REGISTRY/NAME[:TAG],
+    /// containers-storage:NAME (loaded into the engine under a temporary tag to run it
+    /// and removed afterwards; or, without an engine, unpacked for runc).
     pub image: String,
     /// Tag for the slim image in the Docker engine (default: NAME:TAG-slim).
     #[arg(long)]
     pub tag: Option<String>,
-    /// Also write the slim image here: docker-archive:PATH or oci:DIR[:TAG] (repeatable).
+    /// Also write the slim image here: docker-archive:PATH, oci:DIR[:TAG], or
+    /// docker://REGISTRY/NAME[:TAG] (pushed once verified) (repeatable).
     #[arg(long = "output", value_name = "REF")]
     pub outputs: Vec<String>,
     /// An HTTP probe, `METHOD /path [BODY]` (repeatable). With no probe of any kind,
@@ -99,9 +100,16 @@ pub struct BuildArgs {
     /// Skip running the slim image to compare its answers.
     #[arg(long)]
     pub no_verify: bool,
-    /// A regex whose matches are ignored when comparing answers (repeatable).
-    #[arg(long = "verify-ignore", value_name = "REGEX")]
+    /// Accept this difference between the original's and the slim image's answers
+    /// (repeatable): a JSON path (`$.pid`, `$.items[*].id`), a header (`header:etag`),
+    /// or a regex whose matches are removed from both bodies. What varies between the
+    /// untraced reference runs of the original is accepted without it.
+    #[arg(long = "verify-ignore", value_name = "PATTERN")]
     pub verify_ignore: Vec<String>,
+    /// How many untraced reference runs of the original the slim image is compared
+    /// with; what varies between them is noise (2 learn it; more for flakier apps).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub verify_runs: usize,
     /// Where the report and the seccomp profile go (default: ./pare-build/NAME).
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
@@ -144,7 +152,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let options = args.resolve()?;
     let image = options.image.clone();
     let report_dir = options.report_dir.clone();
-    let result = pare_minify::build(&options, &Lines { quiet });
+    let reporter = crate::progress::Terminal::new(crate::progress::Show::choose(quiet));
+    let result = pare_minify::build(&options, &reporter);
+    drop(reporter);
     drop(options);
     let report = result.with_context(|| format!("building a slim image of {image}"))?;
     let report_path = report_dir.join("report.json");
@@ -227,11 +237,9 @@ impl BuildArgs {
                 ..Default::default()
             },
             verify: !self.no_verify,
-            verify_ignore: self
-                .verify_ignore
-                .iter()
-                .map(|r| regex::Regex::new(r).with_context(|| format!("--verify-ignore {r:?}")))
-                .collect::<anyhow::Result<_>>()?,
+            verify_ignore: pare_minify::noise::Ignore::parse(&self.verify_ignore)
+                .map_err(anyhow::Error::msg)?,
+            verify_runs: self.verify_runs.max(1),
             outputs,
             report_dir: self
                 .report_dir
@@ -310,29 +318,6 @@ impl BuildArgs {
     }
 }
 
-/// Reports phases as plain lines on stderr, and asks on the terminal.
-struct Lines {
-    quiet: bool,
-}
-
-impl Reporter for Lines {
-    fn phase(&self, phase: Phase) {
-        if !self.quiet {
-            eprintln!("pare: {}…", phase.name());
-        }
-    }
-
-    fn note(&self, text: &str) {
-        eprintln!("pare: {text}");
-    }
-
-    fn wait_for_user(&self, prompt: &str) {
-        eprintln!("pare: {prompt}");
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-    }
-}
-
 fn split_words(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
     shlex::split(text)
         .filter(|v| !v.is_empty())
@@ -393,13 +378,14 @@ fn display_name(image: &ImageRef) -> anyhow::Result<String> {
         ImageRef::DockerArchive { path, name } => (path, name.clone()),
         ImageRef::OciArchive { path, tag } => (path, tag.clone()),
         ImageRef::OciLayout { dir, tag } => (dir, tag.clone()),
-        ImageRef::Registry { .. } => {
-            // open_image says why this transport cannot be read.
-            return Err(pare_image::open_image(image, None).err().map_or_else(
-                || anyhow::anyhow!("{image}: not supported"),
-                anyhow::Error::from,
+        ImageRef::Registry { reference } => {
+            let tag = reference.tag.as_deref().unwrap_or("latest");
+            return Ok(format!(
+                "{}/{}:{tag}",
+                reference.registry, reference.repository
             ));
         }
+        ImageRef::ContainersStorage { name, .. } => return Ok(name.clone()),
     };
     let opened = pare_image::open_image(image, None).with_context(|| format!("reading {image}"))?;
     let stem = path
@@ -427,7 +413,17 @@ fn parse_output(text: &str, default_tag: &str) -> anyhow::Result<Output> {
             tag: t.unwrap_or(tag),
         }),
         ImageRef::DockerDaemon { name } => Ok(Output::Engine { tag: name }),
-        other => bail!("--output {other}: expected docker-archive:PATH or oci:DIR[:TAG]"),
+        ImageRef::Registry { reference }
+            if reference.tag.is_none() && reference.digest.is_none() =>
+        {
+            Ok(Output::Registry {
+                reference: reference.with_tag(&tag),
+            })
+        }
+        ImageRef::Registry { reference } => Ok(Output::Registry { reference }),
+        other => bail!(
+            "--output {other}: expected docker-archive:PATH, oci:DIR[:TAG] or docker://REGISTRY/NAME[:TAG]"
+        ),
     }
 }
 

@@ -30,7 +30,8 @@ pub struct LintArgs {
     /// --image is given).
     pub paths: Vec<PathBuf>,
     /// Check a built image's config and files (repeatable): NAME[:TAG],
-    /// docker-daemon:NAME, docker-archive:PATH, oci:DIR[:TAG].
+    /// docker-daemon:NAME, docker-archive:PATH, oci:DIR[:TAG], docker://REGISTRY/NAME[:TAG],
+    /// containers-storage:NAME.
     #[arg(long = "image", value_name = "IMAGE")]
     pub images: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Human)]

@@ -3,9 +3,11 @@
 pub mod advisories;
 pub mod build;
 pub mod compare;
+pub mod copy;
 pub mod db;
 pub mod diff;
 pub mod lint;
+pub mod registry;
 pub mod sbom;
 pub mod scan;
 pub mod xray;

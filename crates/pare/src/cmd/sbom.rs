@@ -28,7 +28,8 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct SbomArgs {
     /// The image: NAME[:TAG] (Docker engine), docker-daemon:NAME, docker-archive:PATH,
-    /// oci:DIR[:TAG], oci-archive:PATH.
+    /// oci:DIR[:TAG], oci-archive:PATH, docker://REGISTRY/NAME[:TAG|@DIGEST],
+    /// containers-storage:NAME (Podman).
     pub image: String,
     /// Output format [default: table on a terminal, else cyclonedx].
     #[arg(long, value_enum)]
@@ -67,8 +68,10 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
 /// that cannot be read is a warning on standard error, as `pare sbom` shows it.
 pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
     let reference = ImageRef::parse(reference)?;
-    let image = pare_image::read_image(&reference, &pare_sbom::read_options())
+    let (options, bar) = crate::progress::reading(&reference, pare_sbom::read_options());
+    let image = pare_image::read_image(&reference, &options)
         .with_context(|| format!("reading {reference}"))?;
+    drop(bar);
     let sbom = pare_sbom::catalog(&image);
     for w in &sbom.warnings {
         eprintln!("pare: warning: {}: {}", w.path, w.message);

@@ -30,7 +30,8 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct ScanArgs {
     /// The image: NAME[:TAG] (Docker engine), docker-daemon:NAME, docker-archive:PATH,
-    /// oci:DIR[:TAG], oci-archive:PATH.
+    /// oci:DIR[:TAG], oci-archive:PATH, docker://REGISTRY/NAME[:TAG|@DIGEST],
+    /// containers-storage:NAME (Podman).
     pub image: String,
     /// Output format [default: table on a terminal, else json].
     #[arg(long, value_enum)]

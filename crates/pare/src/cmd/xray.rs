@@ -14,7 +14,8 @@ use crate::render::xray::{XrayView, xray};
 #[derive(clap::Args)]
 pub struct XrayArgs {
     /// The image: NAME[:TAG] (Docker engine), docker-daemon:NAME, docker-archive:PATH,
-    /// oci:DIR[:TAG], oci-archive:PATH.
+    /// oci:DIR[:TAG], oci-archive:PATH, docker://REGISTRY/NAME[:TAG|@DIGEST],
+    /// containers-storage:NAME (Podman).
     pub image: String,
     /// List every path matching GLOB (repeatable); without a slash it matches file names.
     #[arg(long = "find", value_name = "GLOB")]
@@ -33,8 +34,10 @@ pub struct XrayArgs {
 
 pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
     let reference = ImageRef::parse(&args.image)?;
-    let image = pare_image::read_image(&reference, &ReadOptions::default())
+    let (options, bar) = crate::progress::reading(&reference, ReadOptions::default());
+    let image = pare_image::read_image(&reference, &options)
         .with_context(|| format!("reading {reference}"))?;
+    drop(bar);
     let report = pare_xray::analyse(
         &image,
         &XrayOptions {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use pare_minify::probe::Difference;
+use pare_minify::report::Difference;
 use pare_minify::{BuildReport, Phase};
 
 use super::truncate;
@@ -101,13 +101,20 @@ fn verification(out: &mut String, r: &BuildReport) {
                 1 => "answers the probe the same".to_owned(),
                 n => format!("answers all {n} probes the same"),
             };
+            let noise = match v.ignored.len() {
+                0 => String::new(),
+                1 => "; 1 difference was noise".to_owned(),
+                n => format!("; {n} differences were noise"),
+            };
             let _ = writeln!(
                 out,
-                "Verified     the slim image {what} (seccomp profile applied)"
+                "Verified     the slim image {what} (seccomp profile applied{noise})"
             );
         }
         Some(v) => {
-            let n = v.differences.len();
+            let probes: std::collections::BTreeSet<&str> =
+                v.differences.iter().map(|d| d.probe.as_str()).collect();
+            let n = probes.len();
             let _ = writeln!(
                 out,
                 "NOT VERIFIED the slim image answers {n} probe{} differently:",
@@ -126,11 +133,35 @@ fn verification(out: &mut String, r: &BuildReport) {
 /// At most this many lines of a difference's diff.
 const DIFF_LINES: usize = 24;
 
-/// One difference: the probe, then a unified diff of the answers (JSON bodies
-/// pretty-printed first, so a change deep in one line of JSON shows as its own line),
-/// cut to the lines around what differs.
+/// One difference: a field on one line (`GET /health $.pid: 9 -> 6`, with the
+/// `--verify-ignore` that accepts it), or for a text body a unified diff of the
+/// answers cut to the lines around what differs.
 fn difference(out: &mut String, d: &Difference) {
-    let (original, slim) = (answer_lines(&d.original), answer_lines(&d.slim));
+    if d.place != "body" && !d.place.is_empty() {
+        let accept = d
+            .accept_with
+            .as_deref()
+            .map(|a| format!("  (accept with --verify-ignore '{a}')"))
+            .unwrap_or_default();
+        // A value of several lines (an error with what the app printed) goes on, indented.
+        let slim = truncate(&d.slim, 2000).replace('\n', "\n      ");
+        let _ = writeln!(
+            out,
+            "  {} {}: {} -> {slim}{accept}",
+            d.probe,
+            d.place,
+            truncate(&d.original, 80).replace('\n', " "),
+        );
+        return;
+    }
+    let lines = |text: &str| {
+        if d.place.is_empty() {
+            answer_lines(text)
+        } else {
+            body_lines(text)
+        }
+    };
+    let (original, slim) = (lines(&d.original), lines(&d.slim));
     let diff = similar::TextDiff::from_lines(&original, &slim);
     let mut lines = Vec::new();
     for hunk in diff
@@ -167,22 +198,25 @@ fn difference(out: &mut String, d: &Difference) {
     }
 }
 
-/// An answer (`STATUS BODY`, or `error: …`) as lines to diff: the status on a line
-/// of its own, a JSON body pretty-printed.
+/// An answer of a `pare.build/v2` report before differences had places (`STATUS
+/// BODY`, or `error: …`) as lines to diff: the status on a line of its own.
 fn answer_lines(answer: &str) -> String {
-    let (status, body) = match answer.split_once(' ') {
-        Some((s, b)) if s.chars().all(|c| c.is_ascii_digit()) => (Some(s), b),
-        _ => (None, answer),
-    };
-    let body = serde_json::from_str::<serde_json::Value>(body)
+    match answer.split_once(' ') {
+        Some((s, b)) if s.chars().all(|c| c.is_ascii_digit()) => {
+            format!("status {s}\n{}", body_lines(b))
+        }
+        _ => body_lines(answer),
+    }
+}
+
+/// A body as lines to diff, a JSON body pretty-printed so that a change deep in one
+/// line of JSON shows as its own line.
+fn body_lines(body: &str) -> String {
+    let mut text = serde_json::from_str::<serde_json::Value>(body)
         .ok()
         .filter(|v| v.is_object() || v.is_array())
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| body.to_owned());
-    let mut text = match status {
-        Some(s) => format!("status {s}\n{body}"),
-        None => body,
-    };
     if !text.ends_with('\n') {
         text.push('\n');
     }
@@ -336,20 +370,29 @@ mod tests {
         let mut report = flask();
         let verification = report.verification.as_mut().expect("verified");
         verification.passed = false;
-        // Two answers that differ deep inside one line of JSON, and a slim image
-        // that failed a probe outright.
+        // A JSON value that changed, a status, and a text body that changed in a
+        // line of its middle.
         verification.differences = vec![
-            pare_minify::probe::Difference {
+            pare_minify::report::Difference {
                 probe: "GET /api/items".into(),
-                original: r#"200 [{"id":1,"name":"first","tags":["a","b"],"owner":{"name":"ann","id":7}}]"#
-                    .into(),
-                slim: r#"200 [{"id":1,"name":"first","tags":["a","b"],"owner":{"name":"ann","id":9}}]"#
-                    .into(),
+                place: "$[0].owner.id".into(),
+                original: "7".into(),
+                slim: "9".into(),
+                accept_with: Some("$[0].owner.id".into()),
             },
-            pare_minify::probe::Difference {
+            pare_minify::report::Difference {
                 probe: "POST /api/items".into(),
-                original: "201 {\"id\":2}".into(),
-                slim: "500 Internal Server Error".into(),
+                place: "status".into(),
+                original: "201".into(),
+                slim: "500".into(),
+                accept_with: None,
+            },
+            pare_minify::report::Difference {
+                probe: "GET /".into(),
+                place: "body".into(),
+                original: "<ul>\n<li>one</li>\n<li>two</li>\n<li>three</li>\n</ul>\n".into(),
+                slim: "<ul>\n<li>one</li>\n<li>2</li>\n<li>three</li>\n</ul>\n".into(),
+                accept_with: None,
             },
         ];
         let path = std::path::Path::new("report.json");

@@ -4,6 +4,7 @@
 
 pub mod build;
 pub mod compare;
+pub mod copy;
 pub mod db;
 pub mod diff;
 pub mod html;

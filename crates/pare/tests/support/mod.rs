@@ -5,6 +5,7 @@
 pub mod advisories;
 pub mod bucket;
 pub mod chromium;
+pub mod registry;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

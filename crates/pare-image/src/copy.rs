@@ -1,0 +1,215 @@
+//! Copying an image from any transport to any other, as `skopeo copy` does: the
+//! blobs as stored (so their digests, and the manifest's, stay the same wherever the
+//! bytes are unchanged), each checked against its digest on the way.
+
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::OpenImage;
+use crate::digest::{CheckedReader, Digest, HashingReader};
+use crate::error::{ImageError, Result};
+use crate::layer::Compression;
+use crate::reference::ImageRef;
+use crate::registry::RegistryRef;
+use crate::source::RawManifest;
+
+/// A blob as a manifest lists it.
+#[derive(Clone, Debug)]
+pub struct BlobInfo {
+    pub digest: Digest,
+    pub size: u64,
+    pub media_type: String,
+}
+
+/// Where the layer bytes of [`Parts`] come from.
+enum Layers<'a> {
+    Image(&'a OpenImage),
+    Memory(Vec<&'a [u8]>),
+}
+
+/// An image as the blobs a destination stores: the manifest (the source's own when
+/// it had one), the config as stored, and the layers.
+pub struct Parts<'a> {
+    pub manifest: RawManifest,
+    pub manifest_digest: Digest,
+    pub config: Vec<u8>,
+    pub config_info: BlobInfo,
+    pub layers: Vec<BlobInfo>,
+    /// The registry the image came from, for a cross-repository mount when pushing
+    /// to another repository of the same registry.
+    pub origin: Option<RegistryRef>,
+    source: Layers<'a>,
+}
+
+impl<'a> Parts<'a> {
+    /// The parts of an opened image. A store without a manifest (`docker save`
+    /// archives, the engine, Podman) gets an OCI manifest made for it; a layer whose
+    /// digest the store does not give is hashed first (a `docker save` layer is an
+    /// uncompressed tar, whose digest is its diff_id, so that is seldom needed).
+    pub fn of_image(image: &'a OpenImage) -> Result<Self> {
+        let resolved = &image.resolved;
+        let origin = match &image.reference {
+            ImageRef::Registry { reference } => Some(reference.clone()),
+            _ => None,
+        };
+        if let (Some(manifest), Some(manifest_digest)) =
+            (&resolved.manifest, &resolved.manifest_digest)
+        {
+            let parsed: oci_spec::image::ImageManifest = serde_json::from_slice(&manifest.bytes)
+                .map_err(|e| ImageError::manifest(image.reference.to_string(), e.to_string()))?;
+            let info = |d: &oci_spec::image::Descriptor| -> Result<BlobInfo> {
+                Ok(BlobInfo {
+                    digest: crate::source::descriptor_digest(d, &image.reference.to_string())?,
+                    size: d.size(),
+                    media_type: d.media_type().to_string(),
+                })
+            };
+            return Ok(Parts {
+                manifest: manifest.clone(),
+                manifest_digest: manifest_digest.clone(),
+                config: resolved.config_bytes.clone(),
+                config_info: info(parsed.config())?,
+                layers: parsed.layers().iter().map(info).collect::<Result<_>>()?,
+                origin,
+                source: Layers::Image(image),
+            });
+        }
+        let mut layers = Vec::new();
+        for (i, plan) in resolved.layers.iter().enumerate() {
+            let place = format!("{}: layer {i}", image.reference);
+            let (mut blob, size) = image.layer_blob(i)?;
+            let mut head = [0u8; 4];
+            let got = crate::layer::read_up_to(&mut blob, &mut head)
+                .map_err(|e| ImageError::io(&place, e))?;
+            let compression = Compression::sniff(&head[..got]);
+            let digest = match (
+                &plan.expected.blob_digest,
+                compression,
+                &plan.expected.diff_id,
+            ) {
+                (Some(d), _, _) => d.clone(),
+                (None, Compression::None, Some(diff_id)) => diff_id.clone(),
+                _ => {
+                    let (d, _) = HashingReader::new((&head[..got]).chain(blob))
+                        .finish()
+                        .map_err(|e| ImageError::io(&place, e))?;
+                    d
+                }
+            };
+            layers.push(BlobInfo {
+                digest,
+                size,
+                media_type: match compression {
+                    Compression::None => "application/vnd.oci.image.layer.v1.tar",
+                    Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
+                    Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+                }
+                .into(),
+            });
+        }
+        Ok(Parts::with_oci_manifest(
+            resolved.config_bytes.clone(),
+            layers,
+            origin,
+            Layers::Image(image),
+        ))
+    }
+
+    /// The parts of an image held in memory (`pare build`'s slim image): its config
+    /// and compressed layers, with an OCI manifest.
+    pub fn in_memory(config: Vec<u8>, layers: Vec<(&'a [u8], &str)>) -> Self {
+        let infos = layers
+            .iter()
+            .map(|(bytes, media_type)| BlobInfo {
+                digest: Digest::of(bytes),
+                size: bytes.len() as u64,
+                media_type: (*media_type).to_owned(),
+            })
+            .collect();
+        let bytes = layers.into_iter().map(|(b, _)| b).collect();
+        Parts::with_oci_manifest(config, infos, None, Layers::Memory(bytes))
+    }
+
+    fn with_oci_manifest(
+        config: Vec<u8>,
+        layers: Vec<BlobInfo>,
+        origin: Option<RegistryRef>,
+        source: Layers<'a>,
+    ) -> Self {
+        let config_info = BlobInfo {
+            digest: Digest::of(&config),
+            size: config.len() as u64,
+            media_type: "application/vnd.oci.image.config.v1+json".into(),
+        };
+        let descriptor = |b: &BlobInfo| json!({"mediaType": b.media_type, "digest": b.digest.to_string(), "size": b.size});
+        let manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": descriptor(&config_info),
+            "layers": layers.iter().map(descriptor).collect::<Vec<_>>(),
+        });
+        let bytes = manifest.to_string().into_bytes();
+        Parts {
+            manifest_digest: Digest::of(&bytes),
+            manifest: RawManifest {
+                bytes,
+                media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            },
+            config,
+            config_info,
+            layers,
+            origin,
+            source,
+        }
+    }
+
+    /// Layer `i`'s stored bytes, checked against its digest and size as they pass:
+    /// the last read fails when they do not match.
+    pub fn open_layer(&self, i: usize) -> Result<Box<dyn Read + Send + '_>> {
+        let info = &self.layers[i];
+        let place = format!("blob {}", info.digest);
+        let inner: Box<dyn Read + Send + '_> = match &self.source {
+            Layers::Image(image) => image.layer_blob(i)?.0,
+            Layers::Memory(bytes) => Box::new(bytes[i]),
+        };
+        Ok(Box::new(CheckedReader::new(
+            inner,
+            info.digest.clone(),
+            Some(info.size),
+            place,
+        )))
+    }
+}
+
+/// What a copy did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Copied {
+    pub source: String,
+    pub destination: String,
+    /// The manifest's digest where it was written (the same as the source's when the
+    /// source had one).
+    pub manifest_digest: Option<String>,
+    /// Blobs written, found already there, and mounted from another repository.
+    pub blobs_written: usize,
+    pub blobs_present: usize,
+    pub blobs_mounted: usize,
+    pub bytes_written: u64,
+}
+
+/// Copies `source` to `destination`. `work` holds what must be spooled (an image
+/// exported from the engine or Podman); the caller removes it.
+pub fn copy(source: &ImageRef, destination: &ImageRef, work: &Path) -> Result<Copied> {
+    if source == destination {
+        return Err(ImageError::BadReference {
+            reference: destination.to_string(),
+            reason: "the destination is the source".into(),
+        });
+    }
+    let image = crate::open_image(source, Some(work))?;
+    let parts = Parts::of_image(&image)?;
+    let mut copied = crate::write::write(&parts, destination)?;
+    copied.source = source.to_string();
+    Ok(copied)
+}

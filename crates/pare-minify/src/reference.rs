@@ -1,0 +1,83 @@
+//! The reference runs: the original image started again without the sensor (the
+//! tracer changes pids and timing) and sent exactly the requests the traced run sent.
+//! What their answers disagree on is noise ([`crate::noise`]); the slim image is
+//! compared with the first of them. They run while the slim layer is assembled.
+
+use std::time::{Duration, Instant};
+
+use crate::backend::{Backend, Launch};
+use crate::error::BuildError;
+use crate::exercise::{self, Exec, Exercised, HttpPlan, Readiness, Run, Which};
+use crate::options::{BuildOptions, ContinueAfter};
+use crate::probe::ProbeResult;
+use crate::progress::{Phase, Reporter, Silent};
+use crate::read::Original;
+use crate::trace::Source;
+
+/// Reference answers are taken at least this far apart, so that a time with
+/// second resolution varies between them and is learned as noise.
+const SPACING: Duration = Duration::from_millis(1100);
+
+/// Runs the original `runs` times without the tracer; each run's answers, in the order
+/// the traced run's were.
+pub(crate) fn run<'b>(
+    backend: &'b Backend,
+    source: &Source<'b>,
+    original: &Original,
+    options: &BuildOptions,
+    traced: &Exercised,
+    runs: usize,
+    reporter: &dyn Reporter,
+) -> Result<Vec<Vec<ProbeResult>>, BuildError> {
+    let options = BuildOptions {
+        continue_after: ContinueAfter::Probes,
+        crawl: None,
+        ..options.clone()
+    };
+    let readiness = original
+        .service_port(&options)
+        .map_or(Readiness::Exit, Readiness::Port);
+    let mut answers = Vec::with_capacity(runs);
+    let mut last_start: Option<Instant> = None;
+    for i in 1..=runs {
+        if let Some(at) = last_start {
+            std::thread::sleep(SPACING.saturating_sub(at.elapsed()));
+        }
+        last_start = Some(Instant::now());
+        reporter.status(
+            Phase::Reference,
+            &format!("untraced run {i} of {runs} of the original"),
+        );
+        // The image as it runs without pare: its own user and command, Docker's
+        // default profile, the same network and limits as every other run.
+        let launch = Launch {
+            argv: original.argv.clone(),
+            user: None,
+            binds: Vec::new(),
+            cap_add: Vec::new(),
+            seccomp: crate::seccomp::app_profile(),
+            network: options.network,
+            limits: options.limits,
+            role: format!("reference-{i}"),
+        };
+        let container = source.start(backend, original, &launch)?;
+        let run = Run {
+            container: container.as_ref(),
+            user: &original.user,
+            exec: Exec::Plain,
+            which: Which::Reference,
+        };
+        let ready = exercise::wait_ready(&run, readiness, &options)?;
+        let exercised = exercise::exercise(
+            &run,
+            ready,
+            &options,
+            HttpPlan::Exactly(&traced.http_sent),
+            &Silent,
+        )?;
+        // Its answers are in: it need not be stopped gracefully.
+        container.kill();
+        answers.push(exercised.results);
+    }
+    Ok(answers)
+}

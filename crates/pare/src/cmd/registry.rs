@@ -1,0 +1,69 @@
+//! The flags every verb that reads or writes images takes for registries and image
+//! indexes, set once for the whole command.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use pare_image::Platform;
+use pare_image::registry::{Access, Credentials, Settings};
+
+#[derive(clap::Args)]
+pub struct RegistryArgs {
+    /// Log in to registries as USER:PASSWORD (default: the login `docker login` or
+    /// `skopeo login` stored, from $DOCKER_CONFIG/config.json or ~/.docker/config.json
+    /// and its credential helpers; else anonymous).
+    #[arg(long, global = true, value_name = "USER:PASSWORD")]
+    pub creds: Option<String>,
+    /// Certificates for registries: *.crt CAs (trusted besides the system's), and a
+    /// NAME.cert with NAME.key client certificate. /etc/docker/certs.d/HOST:PORT/ is
+    /// read too.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cert_dir: Option<PathBuf>,
+    /// Check registries' certificates and require HTTPS. By default plain HTTP is
+    /// still allowed for loopback registries, as Docker allows it; `--tls-verify`
+    /// refuses it there too, `--tls-verify=false` skips both checks everywhere.
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub tls_verify: Option<bool>,
+    /// Which image of a multi-platform index to read: OS/ARCH[/VARIANT] (default:
+    /// this machine's, e.g. linux/amd64).
+    #[arg(long, global = true, value_name = "OS/ARCH[/VARIANT]")]
+    pub platform: Option<String>,
+}
+
+impl RegistryArgs {
+    /// Sets the registry access and platform for the command.
+    pub fn apply(&self) -> anyhow::Result<()> {
+        let platform = self
+            .platform
+            .as_deref()
+            .map(Platform::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)
+            .context("--platform")?;
+        Platform::set_wanted(platform);
+        pare_image::registry::configure(Settings {
+            default: access(self.creds.as_deref(), &self.cert_dir, self.tls_verify)?,
+            ..Default::default()
+        });
+        Ok(())
+    }
+}
+
+/// Checked access settings from the flags' values.
+pub fn access(
+    creds: Option<&str>,
+    cert_dir: &Option<PathBuf>,
+    tls_verify: Option<bool>,
+) -> anyhow::Result<Access> {
+    if let Some(dir) = cert_dir.as_ref().filter(|d| !d.is_dir()) {
+        anyhow::bail!("--cert-dir {}: not a directory", dir.display());
+    }
+    Ok(Access {
+        credentials: creds
+            .map(Credentials::parse_creds)
+            .transpose()
+            .map_err(anyhow::Error::msg)?,
+        cert_dir: cert_dir.clone(),
+        tls_verify,
+    })
+}
