@@ -2,7 +2,7 @@
 //! (pare-image), the xray analysis, the SBOM, and, with an advisory database, the
 //! vulnerabilities after the user's ignore files and VEX documents.
 
-use pare_image::{ImageRead, ImageRef};
+use pare_image::{ImageRead, ImageRef, ReadOptions};
 use pare_sbom::Sbom;
 use pare_vuln::db::Database;
 use pare_vuln::matcher::Finding;
@@ -31,15 +31,20 @@ pub struct Inspector<'a> {
 }
 
 impl Inspector<'_> {
-    /// Reads `reference` once (the catalogers' files kept while the layers stream
-    /// past) and analyses it.
-    pub fn inspect(&self, reference: &ImageRef) -> Result<Inspected> {
+    /// The options an inspection reads with: the catalogers' files kept while the
+    /// layers stream past. A caller may add a progress callback before passing them
+    /// to [`Inspector::inspect`].
+    pub fn read_options() -> ReadOptions {
+        pare_sbom::read_options()
+    }
+
+    /// Reads `reference` once, with `options` (from [`Inspector::read_options`]), and
+    /// analyses it.
+    pub fn inspect(&self, reference: &ImageRef, options: &ReadOptions) -> Result<Inspected> {
         let image =
-            pare_image::read_image(reference, &pare_sbom::read_options()).map_err(|source| {
-                CompareError::Read {
-                    reference: reference.to_string(),
-                    source,
-                }
+            pare_image::read_image(reference, options).map_err(|source| CompareError::Read {
+                reference: reference.to_string(),
+                source,
             })?;
         // Without --find patterns there is no pattern to be wrong.
         let xray = pare_xray::analyse(&image, &XrayOptions::default()).unwrap_or_else(|e| {

@@ -10,7 +10,7 @@ use pare_compare::updates::PackageIndex;
 use pare_image::ImageRef;
 
 use crate::cmd::advisories::AdvisoryArgs;
-use crate::cmd::diff::warn;
+use crate::cmd::diff::inspect;
 use crate::output::{emit, pretty};
 use crate::render;
 
@@ -31,7 +31,8 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct CompareArgs {
     /// The images, in any transports: NAME[:TAG], docker-daemon:NAME,
-    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH.
+    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH,
+    /// docker://REGISTRY/NAME[:TAG|@DIGEST], containers-storage:NAME (Podman).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -71,9 +72,8 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .map(|reference| {
             let outcome = ImageRef::parse(reference)
                 .map_err(anyhow::Error::from)
-                .and_then(|r| Ok(inspector.inspect(&r)?))
+                .and_then(|r| inspect(&inspector, &r))
                 .map(|inspected| {
-                    warn(&inspected);
                     Outcome::Summary(Box::new(Summary::of(&inspected, &today, updates.as_ref())))
                 })
                 .unwrap_or_else(|e| {

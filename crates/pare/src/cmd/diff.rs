@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pare_compare::diff::ImageDiff;
+use pare_compare::{Inspected, Inspector};
 use pare_image::ImageRef;
 use pare_minify::BuildReport;
 
@@ -25,7 +26,8 @@ pub enum Format {
 #[derive(clap::Args)]
 pub struct DiffArgs {
     /// The image before: NAME[:TAG] (Docker engine), docker-daemon:NAME,
-    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH.
+    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH,
+    /// docker://REGISTRY/NAME[:TAG|@DIGEST], containers-storage:NAME (Podman).
     pub before: String,
     /// The image after, in any of the same forms.
     pub after: String,
@@ -77,18 +79,22 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
 /// Reads both images (each once) and compares them; warnings go to standard error.
 fn diff(advisories: &Advisories, before: &ImageRef, after: &ImageRef) -> anyhow::Result<ImageDiff> {
     let inspector = advisories.inspector();
-    let a = inspector.inspect(before)?;
-    warn(&a);
-    let b = inspector.inspect(after)?;
-    warn(&b);
+    let a = inspect(&inspector, before)?;
+    let b = inspect(&inspector, after)?;
     Ok(pare_compare::diff::diff(&a, &b))
 }
 
-/// What `pare sbom` and `pare scan` would warn about, naming the image.
-pub fn warn(i: &pare_compare::Inspected) {
-    for w in &i.warnings {
-        eprintln!("pare: warning: {}: {w}", i.name());
+/// Reads and analyses one image as `pare xray`, `sbom` and `scan` read theirs (a bar of
+/// the bytes read on a terminal); what those would warn about goes to standard error,
+/// naming the image.
+pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<Inspected> {
+    let (options, bar) = crate::progress::reading(reference, Inspector::read_options());
+    let inspected = inspector.inspect(reference, &options)?;
+    drop(bar);
+    for w in &inspected.warnings {
+        eprintln!("pare: warning: {}: {w}", inspected.name());
     }
+    Ok(inspected)
 }
 
 /// `pare build --html FILE`: the build report over the diff of the original and the
