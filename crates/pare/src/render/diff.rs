@@ -17,7 +17,7 @@ pub fn table(d: &ImageDiff, top: usize, vulnerabilities_note: Option<&str>) -> S
     let f = &d.files;
     let _ = writeln!(
         out,
-        "Files        {} removed ({}), {} added ({}), {} changed, {} with a new mode or owner, {} unchanged",
+        "Files           {} removed ({}), {} added ({}), {} changed, {} with a new mode or owner, {} unchanged",
         count(f.removed.len() as u64),
         bytes(f.removed.iter().map(|e| e.size).sum()),
         count(f.added.len() as u64),
@@ -29,7 +29,7 @@ pub fn table(d: &ImageDiff, top: usize, vulnerabilities_note: Option<&str>) -> S
     let p = &d.packages;
     let _ = writeln!(
         out,
-        "Packages     {} removed, {} added, {} changed version, {} unchanged",
+        "Packages        {} removed, {} added, {} changed version, {} unchanged",
         count(p.removed.len() as u64),
         count(p.added.len() as u64),
         count(p.changed.len() as u64),
@@ -70,7 +70,7 @@ fn headline(out: &mut String, d: &ImageDiff) {
     for (label, s) in [("Before", &d.before), ("After", &d.after)] {
         let _ = writeln!(
             out,
-            "{label:<12} {:<width$}  {} uncompressed, {} stored, {} files, {} layer{}, {} packages{}",
+            "{label:<15} {:<width$}  {} uncompressed, {} stored, {} files, {} layer{}, {} packages{}",
             s.name,
             bytes(s.uncompressed_bytes),
             bytes(s.stored_bytes),
@@ -79,7 +79,11 @@ fn headline(out: &mut String, d: &ImageDiff) {
             if s.layers == 1 { "" } else { "s" },
             count(s.packages as u64),
             s.vulnerabilities
-                .map(|v| format!(", {} vulnerabilities", count(v as u64)))
+                .map(|v| format!(
+                    ", {} vulnerabilit{}",
+                    count(v as u64),
+                    if v == 1 { "y" } else { "ies" }
+                ))
                 .unwrap_or_default()
         );
     }
@@ -210,9 +214,10 @@ fn files(out: &mut String, d: &ImageDiff, top: usize) {
     let f = &d.files;
     let by_dir = |(dir, t): &(String, Tally)| {
         format!(
-            "{:<40} {:>8} files {:>10}",
+            "{:<40} {:>8} file{:<1} {:>10}",
             dir,
             count(t.files),
+            if t.files == 1 { "" } else { "s" },
             bytes(t.bytes)
         )
     };
