@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use support::advisories::Db;
 use support::chromium::Browser;
+use support::registry::{Mode, Registry};
 use support::{assert_nothing_left, docker, pare, pare_work_dirs, port_lock, temp_dir, test_image};
 
 /// Where the screenshots go, to be looked at after a run.
@@ -99,6 +100,37 @@ fn an_image_diffed_with_itself_has_no_difference() {
     .exits(0)
     .stdout();
     assert!(table.contains("No differences."), "{table}");
+}
+
+#[test]
+fn diff_and_compare_read_a_registry_as_the_other_verbs_do() {
+    let cli = test_image("cli");
+    let registry = Registry::start(Mode::Plain);
+    registry.push_with_skopeo(&cli.oci_ref(), "cli:1");
+    let pushed = registry.image("cli:1");
+    let d = pare(&["diff", "--format", "json", &cli.archive_ref(), &pushed])
+        .exits(0)
+        .json();
+    let xray = xray_json(&pushed);
+    assert_eq!(d["files"]["unchanged"]["files"], xray["image"]["files"]);
+    assert_eq!(
+        d["after"]["stored_bytes"],
+        xray["image"]["compressed_bytes"]
+    );
+
+    // The same figures in compare, whichever transport the image came through.
+    let c = pare(&["compare", "--format", "json", &cli.oci_ref(), &pushed])
+        .success()
+        .json();
+    let mut rows: Vec<Value> = c["rows"].as_array().unwrap().clone();
+    assert_eq!(rows.len(), 2);
+    for row in &mut rows {
+        let row = row.as_object_mut().unwrap();
+        row.remove("reference");
+        row.remove("name");
+    }
+    assert_eq!(rows[0], rows[1]);
+    assert_eq!(rows[0]["files"], xray["image"]["files"]);
 }
 
 #[test]
