@@ -82,8 +82,14 @@ impl Inspector<'_> {
 }
 
 impl Inspected {
-    /// What to call the image: its first tag, else the reference as given.
+    /// What to call the image: its first tag, else the reference as given. An OCI
+    /// layout's `ref.name` is a bare tag (`latest`) that does not tell two layouts
+    /// apart, so such an image goes by its reference.
     pub fn name(&self) -> &str {
-        self.sbom.image.display_name()
+        let info = &self.sbom.image;
+        match info.repo_tags.first() {
+            Some(tag) if tag.contains(':') => tag,
+            _ => &info.reference,
+        }
     }
 }
