@@ -448,6 +448,20 @@ fn compare_figures_equal_xray_sbom_and_scan_alone() {
     );
     let failed = browser.eval("document.querySelectorAll('tr.failed').length");
     assert_eq!(failed.as_u64(), Some(1));
+
+    // The picture to paste: both charts in one SVG file that Chromium draws alone.
+    let picture = dir.path().join("compare.svg");
+    let mut svg_args = vec!["compare", "--format", "svg", "--db", db.arg()];
+    svg_args.extend(images.iter().map(String::as_str));
+    svg_args.extend(["-o", picture.to_str().unwrap()]);
+    pare(&svg_args).success();
+    open_page(&mut browser, &picture, "compare-svg.png");
+    let drawn = browser.eval(
+        "[document.documentElement.tagName, document.documentElement.querySelectorAll('svg').length, document.querySelectorAll('rect.bar').length]",
+    );
+    assert_eq!(drawn[0], "svg", "{drawn}");
+    assert_eq!(drawn[1].as_u64(), Some(2), "{drawn}");
+    assert!(drawn[2].as_u64().unwrap() >= 8 + 4, "{drawn}");
 }
 
 #[test]
