@@ -649,3 +649,77 @@ fn security_updates_from_the_archives_package_index() {
         run.explain()
     );
 }
+
+#[test]
+fn pending_security_updates_agree_with_dpkg_on_the_real_security_index() {
+    use std::io::Read as _;
+    let index = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/apt/bookworm-security-main-amd64-Packages.gz");
+    let flask = test_image("flask").archive_ref();
+    let c = pare(&[
+        "compare",
+        "--format",
+        "json",
+        "--updates",
+        index.to_str().unwrap(),
+        &flask,
+    ])
+    .success()
+    .json();
+    let found: BTreeMap<String, (String, String)> = c["rows"][0]["security_updates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let s = |k: &str| u[k].as_str().unwrap().to_owned();
+            (s("package"), (s("installed"), s("available")))
+        })
+        .collect();
+
+    // The oracle: every version the index has of each installed deb package, ordered
+    // by dpkg itself.
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(&index).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let mut offered: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for stanza in text.split("\n\n") {
+        let field = |f: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(f).map(|v| v.trim().to_owned()))
+        };
+        if let (Some(name), Some(version)) = (field("Package:"), field("Version:")) {
+            offered.entry(name).or_default().push(version);
+        }
+    }
+    let dpkg_gt = |a: &str, b: &str| {
+        std::process::Command::new("dpkg")
+            .args(["--compare-versions", a, "gt", b])
+            .status()
+            .expect("dpkg")
+            .success()
+    };
+    let mut expected: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let sbom = sbom_json(&flask);
+    for p in sbom["packages"].as_array().unwrap() {
+        let (name, installed) = (p["name"].as_str().unwrap(), p["version"].as_str().unwrap());
+        if p["ecosystem"] != "deb" {
+            continue;
+        }
+        let Some(versions) = offered.get(name) else {
+            continue;
+        };
+        let mut newest = &versions[0];
+        for v in versions {
+            if dpkg_gt(v, newest) {
+                newest = v;
+            }
+        }
+        if dpkg_gt(newest, installed) {
+            expected.insert(name.to_owned(), (installed.to_owned(), newest.clone()));
+        }
+    }
+    assert!(!expected.is_empty(), "the index offers flask nothing newer");
+    assert_eq!(found, expected);
+}
