@@ -43,13 +43,31 @@ impl Backend {
             ImageRef::DockerDaemon { name } => Some(name),
             _ => None,
         };
+        // Unpacking with the image's owners and mounting the container's root need
+        // root; without it runc would fail half-way with EPERM.
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        let oci = |engine: &str| {
+            if uid == 0 {
+                Ok(())
+            } else {
+                Err(BuildError::OciNeedsRoot {
+                    uid,
+                    engine: engine.to_owned(),
+                })
+            }
+        };
         match choice {
             RuntimeChoice::Docker => Ok(Backend::Engine(Engine::connect()?)),
-            RuntimeChoice::Oci => Ok(Backend::Oci(OciRuntime::find()?)),
+            RuntimeChoice::Oci => {
+                oci("")?;
+                Ok(Backend::Oci(OciRuntime::find()?))
+            }
             RuntimeChoice::Auto => match Engine::connect() {
                 Ok(engine) => Ok(Backend::Engine(engine)),
                 Err(e) if in_engine.is_some() => Err(e.into()),
                 Err(engine) => {
+                    oci("; no engine answered either")?;
                     OciRuntime::find()
                         .map(Backend::Oci)
                         .map_err(|oci| BuildError::NoBackend {

@@ -807,7 +807,7 @@ fn build_vex_leaves_exactly_the_findings_of_what_the_slim_image_holds() {
     assert_eq!(report["vex"], vex.display().to_string());
     assert!(
         run.stdout().contains(&format!(
-            "Vulnerabilities {before} -> {after} ({} proven absent; VEX: {})",
+            "Advisories   {before} -> {after} ({} proven absent; VEX: {})",
             before - after,
             vex.display()
         )),

@@ -57,7 +57,7 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     if let Some(v) = &r.vulnerabilities {
         let _ = writeln!(
             out,
-            "Vulnerabilities {} -> {} ({} proven absent{})",
+            "Advisories   {} -> {} ({} proven absent{})",
             count(v.before as u64),
             count(v.after as u64),
             count((v.before - v.after.min(v.before)) as u64),
@@ -359,7 +359,7 @@ mod tests {
         let text = summary(&report, path);
         assert!(
             text.contains(
-                "Vulnerabilities 102 -> 13 (89 proven absent; VEX: pare-build/pare-test_flask_latest/vex.openvex.json)"
+                "Advisories   102 -> 13 (89 proven absent; VEX: pare-build/pare-test_flask_latest/vex.openvex.json)"
             ),
             "{text}"
         );
