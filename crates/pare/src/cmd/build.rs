@@ -141,6 +141,10 @@ pub struct BuildArgs {
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML page (no network needed) to FILE: the report
+    /// over what the slim image removed, by directory and by package.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
@@ -168,6 +172,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", summary(&report, &report_path));
+    }
+    if let Some(path) = &args.html {
+        crate::cmd::diff::build_page(&report, path)?;
     }
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);
     Ok(if verified {

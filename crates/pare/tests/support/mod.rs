@@ -2,7 +2,9 @@
 //! assertion fails, show the command, its exit status, stdout and stderr.
 #![allow(dead_code)]
 
+pub mod advisories;
 pub mod bucket;
+pub mod chromium;
 pub mod registry;
 pub mod schema;
 
