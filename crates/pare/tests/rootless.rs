@@ -22,6 +22,7 @@ use support::{run, test_image};
 /// rootless Podman API service; removed with everything it made when dropped.
 struct RootlessUser {
     name: &'static str,
+    uid: u32,
     home: PathBuf,
     runtime_dir: PathBuf,
     service: Option<Child>,
@@ -71,6 +72,7 @@ impl RootlessUser {
         run("chmod", &["755", &bin.path().display().to_string()], &[]).success();
         RootlessUser {
             name,
+            uid: uid.trim().parse().expect("uid"),
             home: PathBuf::from(format!("/home/{name}")),
             runtime_dir,
             service: None,
@@ -140,6 +142,11 @@ impl RootlessUser {
             support::pare_work_dirs()
                 .into_iter()
                 .filter(|d| !self.before.contains(d))
+                // Only this user's: the other tests here run pare at the same time.
+                .filter(|d| {
+                    std::fs::metadata(d)
+                        .is_ok_and(|m| std::os::unix::fs::MetadataExt::uid(&m) == self.uid)
+                })
                 .map(|d| d.display().to_string()),
         );
         let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
