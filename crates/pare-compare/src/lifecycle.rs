@@ -1,5 +1,6 @@
 //! Whether an image's base OS still gets security updates: release and end-of-life
-//! dates from Debian's `distro-info-data` CSVs (Debian and Ubuntu), embedded so that
+//! dates from Debian's `distro-info-data` CSVs (Debian and Ubuntu) and, for Alpine,
+//! endoflife.date's table of Alpine's releases in the same columns, embedded so that
 //! the answer needs no network. See `data/README.md` for where they come from.
 
 use pare_sbom::Distro;
@@ -7,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 const DEBIAN: &str = include_str!("../data/debian.csv");
 const UBUNTU: &str = include_str!("../data/ubuntu.csv");
+const ALPINE: &str = include_str!("../data/alpine.csv");
 
 /// Where a release stands on a given day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +56,8 @@ pub fn support(distro: &Distro, today: &str) -> Option<Support> {
     let (data, extended_column, extended_name) = match distro.id.as_str() {
         "debian" => (DEBIAN, "eol-lts", "Debian LTS"),
         "ubuntu" => (UBUNTU, "eol-esm", "Ubuntu ESM"),
+        // Alpine has no extended programme: a branch's support simply ends.
+        "alpine" => (ALPINE, "", ""),
         _ => return None,
     };
     let release = releases(data).into_iter().find(|r| matches(r, distro))?;
@@ -64,7 +68,9 @@ pub fn support(distro: &Distro, today: &str) -> Option<Support> {
         .flatten()
         .max()
         .cloned();
-    let extended_until = date(extended_column).cloned();
+    let extended_until = date(extended_column)
+        .filter(|_| !extended_column.is_empty())
+        .cloned();
     let released = date("release").cloned();
     let status = match (&released, &end_of_life, &extended_until) {
         (None, _, _) => SupportStatus::Development,
@@ -74,12 +80,12 @@ pub fn support(distro: &Distro, today: &str) -> Option<Support> {
         (_, _, Some(ext)) if ext.as_str() > today => SupportStatus::Extended,
         _ => SupportStatus::EndOfLife,
     };
+    let version = release.get("version").map(String::as_str).unwrap_or("-");
     Some(Support {
-        release_name: format!(
-            "{} ({})",
-            release.get("version").map(String::as_str).unwrap_or("-"),
-            release.get("codename").map(String::as_str).unwrap_or("-")
-        ),
+        release_name: match release.get("codename").filter(|c| !c.is_empty()) {
+            Some(codename) => format!("{version} ({codename})"),
+            None => version.to_owned(),
+        },
         released,
         end_of_life,
         extended: extended_until.as_ref().map(|_| extended_name.to_owned()),
@@ -119,6 +125,12 @@ fn matches(release: &Release, distro: &Distro) -> bool {
         return series == codename;
     }
     let version = release.get("version").map(String::as_str).unwrap_or("");
+    if distro.id == "alpine" {
+        // Alpine's VERSION_ID is the point release (`3.19.1`); its table lists branches.
+        return !version.is_empty()
+            && (distro.version_id == version
+                || distro.version_id.starts_with(&format!("{version}.")));
+    }
     !distro.version_id.is_empty() && version.split(' ').next() == Some(distro.version_id.as_str())
 }
 
@@ -169,10 +181,33 @@ mod tests {
     }
 
     #[test]
+    fn alpine_branches_by_point_release() {
+        let alpine = |version: &str, day: &str| support(&distro("alpine", version, None), day);
+        let s = alpine("3.19.1", "2025-01-01").unwrap();
+        assert_eq!(s.release_name, "3.19");
+        assert_eq!(s.released.as_deref(), Some("2023-12-07"));
+        assert_eq!(s.end_of_life.as_deref(), Some("2025-11-01"));
+        assert_eq!(s.extended, None);
+        assert_eq!(s.status, SupportStatus::Supported);
+        assert_eq!(
+            alpine("3.19.1", "2026-11-30").unwrap().status,
+            SupportStatus::EndOfLife
+        );
+        // 3.1 is not 3.19's prefix branch, nor 3.10's.
+        assert_eq!(alpine("3.1.4", "2015-01-01").unwrap().release_name, "3.1");
+        assert_eq!(alpine("3.10.9", "2020-01-01").unwrap().release_name, "3.10");
+        assert_eq!(
+            alpine("3.23.3", "2026-11-30").unwrap().status,
+            SupportStatus::Supported
+        );
+    }
+
+    #[test]
     fn sid_and_unknown_distributions() {
         let sid = support(&distro("debian", "", Some("sid")), "2026-01-01").unwrap();
         assert_eq!(sid.status, SupportStatus::Development);
-        assert!(support(&distro("alpine", "3.19.1", None), "2026-01-01").is_none());
+        assert!(support(&distro("alpine", "9.99.0", None), "2026-01-01").is_none());
+        assert!(support(&distro("fedora", "40", None), "2026-01-01").is_none());
         assert!(support(&distro("debian", "99", None), "2026-01-01").is_none());
     }
 }
