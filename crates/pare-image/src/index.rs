@@ -27,14 +27,15 @@ pub struct Node {
 }
 
 /// A count of files and their bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Tally {
     pub files: u64,
     pub bytes: u64,
 }
 
 impl Tally {
-    fn add(&mut self, bytes: u64) {
+    /// Counts one more file of `bytes`.
+    pub fn add(&mut self, bytes: u64) {
         self.files += 1;
         self.bytes += bytes;
     }
@@ -368,17 +369,10 @@ fn normalize_clamped(path: &str) -> ImagePath {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::{Expected, ReadOptions, read_layer};
-    use crate::testutil::{TarItem, tar_of};
+    use crate::testutil::TarItem;
 
     fn layer(items: &[TarItem]) -> ParsedLayer {
-        read_layer(
-            &tar_of(items)[..],
-            "t",
-            &Expected::default(),
-            &ReadOptions::default(),
-        )
-        .unwrap()
+        crate::testutil::parsed_layer(items)
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub fn check_layer_media_type(media_type: &str) -> bool {
 }
 
 /// What kind of filesystem object a tar entry makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     File,

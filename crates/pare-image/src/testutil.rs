@@ -109,6 +109,17 @@ pub fn tar_of(items: &[TarItem]) -> Vec<u8> {
     builder.into_inner().expect("finish tar")
 }
 
+/// A layer of `items`, read as pare reads any layer (no digests expected).
+pub fn parsed_layer(items: &[TarItem]) -> crate::layer::ParsedLayer {
+    crate::layer::read_layer(
+        &tar_of(items)[..],
+        "t",
+        &crate::layer::Expected::default(),
+        &crate::layer::ReadOptions::default(),
+    )
+    .expect("a test tar reads")
+}
+
 /// gzip-compresses bytes.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

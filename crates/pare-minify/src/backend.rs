@@ -34,6 +34,19 @@ pub(crate) struct Launch {
     pub role: String,
 }
 
+/// Whether [`Backend::choose`] would pick the OCI runtime: asked for, or `Auto`
+/// with no engine answering and an image that is not in one. Asked before pare
+/// re-executes itself in a user namespace to build without root.
+pub fn would_be_oci(choice: RuntimeChoice, image: &ImageRef) -> bool {
+    match choice {
+        RuntimeChoice::Oci => true,
+        RuntimeChoice::Docker => false,
+        RuntimeChoice::Auto => {
+            !matches!(image, ImageRef::DockerDaemon { .. }) && Engine::connect().is_err()
+        }
+    }
+}
+
 impl Backend {
     /// Picks the backend. `Auto` falls back to an OCI runtime only when no engine
     /// answers (an image in the engine then cannot be read at all); with `Oci`, an
@@ -43,13 +56,31 @@ impl Backend {
             ImageRef::DockerDaemon { name } => Some(name),
             _ => None,
         };
+        // Unpacking with the image's owners and mounting the container's root need
+        // root; without it runc would fail half-way with EPERM.
+        // SAFETY: geteuid has no preconditions.
+        let uid = unsafe { libc::geteuid() };
+        let oci = |engine: &str| {
+            if uid == 0 {
+                Ok(())
+            } else {
+                Err(BuildError::OciNeedsRoot {
+                    uid,
+                    engine: engine.to_owned(),
+                })
+            }
+        };
         match choice {
             RuntimeChoice::Docker => Ok(Backend::Engine(Engine::connect()?)),
-            RuntimeChoice::Oci => Ok(Backend::Oci(OciRuntime::find()?)),
+            RuntimeChoice::Oci => {
+                oci("")?;
+                Ok(Backend::Oci(OciRuntime::find()?))
+            }
             RuntimeChoice::Auto => match Engine::connect() {
                 Ok(engine) => Ok(Backend::Engine(engine)),
                 Err(e) if in_engine.is_some() => Err(e.into()),
                 Err(engine) => {
+                    oci("; no engine answered either")?;
                     OciRuntime::find()
                         .map(Backend::Oci)
                         .map_err(|oci| BuildError::NoBackend {

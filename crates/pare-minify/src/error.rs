@@ -36,6 +36,11 @@ pub enum BuildError {
     #[error("no Docker engine answers ({engine}), and no OCI runtime was found ({oci})")]
     NoBackend { engine: String, oci: String },
 
+    #[error(
+        "building with an OCI runtime (runc, crun) needs root, and pare runs as uid {uid}{engine}"
+    )]
+    OciNeedsRoot { uid: u32, engine: String },
+
     #[error("cannot catch SIGUSR1 for --continue-after signal")]
     Signal(#[source] std::io::Error),
 
@@ -150,7 +155,11 @@ impl BuildError {
                 "start dockerd, or install runc (Debian's runc package) to build without an engine"
                     .into(),
             ),
+            BuildError::OciNeedsRoot { .. } => Some(
+                "as an ordinary user, build through a rootless engine: `podman system service` and DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock (or rootless Docker's socket)".into(),
+            ),
             BuildError::Image(e) => e.hint(),
+            BuildError::Runtime(e) => e.hint(),
             _ => None,
         }
     }

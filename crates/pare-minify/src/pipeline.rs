@@ -206,7 +206,19 @@ fn report(
         syscalls: found.traced.trace.syscalls.iter().cloned().collect(),
         traced_paths: sensor.files.iter().map(|f| f.path.clone()).collect(),
         fanotify_paths: sensor.fanotify.iter().map(|f| f.path.clone()).collect(),
-        notes: found.traced.exercised.notes.clone(),
+        notes: found
+            .traced
+            .exercised
+            .notes
+            .iter()
+            .cloned()
+            .chain(fanotify_note(&sensor.fanotify_status))
+            .chain(
+                (matches!(backend, Backend::Oci(_)) && pare_runtime::userns::rootless()).then(|| {
+                    "built without root, in a user namespace: the app's processes and memory were not limited (no cgroups without root); its disk writes were".to_owned()
+                }),
+            )
+            .collect(),
         sensor_warnings: sensor
             .warnings
             .iter()
@@ -220,5 +232,17 @@ fn report(
         vulnerabilities: None,
         vex: None,
         app_log_tail: found.traced.exercised.app_log,
+    }
+}
+
+/// Said when the sensor could not watch the filesystem (fanotify needs CAP_SYS_ADMIN
+/// in the host's user namespace, which a rootless engine never gives): the files then
+/// come from ptrace alone, which found every file fanotify found on the test images.
+fn fanotify_note(status: &pare_sensor::FanotifyStatus) -> Option<String> {
+    match status {
+        pare_sensor::FanotifyStatus::Unavailable { reason } => Some(format!(
+            "fanotify was unavailable ({reason}): the files kept are those ptrace saw the app name"
+        )),
+        _ => None,
     }
 }

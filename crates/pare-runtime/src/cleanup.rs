@@ -17,6 +17,17 @@ type Removal = Box<dyn Fn() + Send + Sync>;
 /// is still what was registered, and cleanup must not panic.
 static REMOVALS: Mutex<Vec<(u64, Removal)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Held while an interrupt's removals run, and by a process that is ending normally:
+/// the two never overlap, so neither cuts the other short.
+static ENDING: Mutex<()> = Mutex::new(());
+
+/// Called once the command is done, before the process ends: waits for an
+/// interrupt's removals under way (whose handler then ends the process itself), and
+/// keeps a later interrupt from starting them (every owner has removed its things by
+/// now) by never releasing the lock.
+pub fn end() {
+    std::mem::forget(ENDING.lock().unwrap_or_else(|p| p.into_inner()));
+}
 
 /// Proof that a removal is registered; dropping it forgets the removal (without
 /// running it: the owner removes the thing itself when it is done with it).
@@ -53,6 +64,7 @@ impl Drop for Registration {
 /// Runs every registered removal, newest first, and forgets them. Called from the
 /// Ctrl-C handler: the removals never panic and build whatever client they need.
 pub fn remove_everything() {
+    let _ending = ENDING.lock().unwrap_or_else(|p| p.into_inner());
     let removals = std::mem::take(&mut *REMOVALS.lock().unwrap_or_else(|p| p.into_inner()));
     for (_, removal) in removals.iter().rev() {
         removal();

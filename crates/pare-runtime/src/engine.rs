@@ -16,10 +16,41 @@ use futures_util::StreamExt;
 use crate::limits::{DiskUse, Limits, Watch};
 use crate::{LimitHit, Network, Reach, Result, RuntimeError, cleanup, engine_error};
 
+/// `seccomp={json}` options rewritten as `seccomp=PATH` of a temporary file holding
+/// the profile (removed when the returned files drop), for Podman.
+fn profiles_as_files(options: &[String]) -> Result<(Vec<String>, Vec<tempfile::NamedTempFile>)> {
+    let mut files = Vec::new();
+    let mut rewritten = Vec::with_capacity(options.len());
+    for option in options {
+        match option.strip_prefix("seccomp=") {
+            Some(profile) if profile.starts_with('{') => {
+                let io = |e: std::io::Error| RuntimeError::Engine {
+                    what: "write the seccomp profile for Podman".into(),
+                    message: e.to_string(),
+                };
+                let mut file = tempfile::Builder::new()
+                    .prefix("pare-seccomp-")
+                    .suffix(".json")
+                    .tempfile()
+                    .map_err(io)?;
+                std::io::Write::write_all(&mut file, profile.as_bytes()).map_err(io)?;
+                rewritten.push(format!("seccomp={}", file.path().display()));
+                files.push(file);
+            }
+            _ => rewritten.push(option.clone()),
+        }
+    }
+    Ok((rewritten, files))
+}
+
 /// A connection to the engine.
 pub struct Engine {
     docker: Docker,
     rt: tokio::runtime::Runtime,
+    /// Podman's Docker-compatible API: it reads `seccomp=` as a path to a profile
+    /// file where Docker takes the profile itself (podman issue #27710), so pare hands
+    /// Podman a file.
+    podman: bool,
 }
 
 /// How to start a container.
@@ -62,7 +93,12 @@ impl Engine {
             .map_err(|e| RuntimeError::NoEngine(format!("cannot start a runtime: {e}")))?;
         rt.block_on(docker.ping())
             .map_err(|e| engine_error("ping", e))?;
-        Ok(Engine { docker, rt })
+        let podman = rt
+            .block_on(docker.version())
+            .ok()
+            .and_then(|v| v.components)
+            .is_some_and(|components| components.iter().any(|c| c.name.contains("Podman")));
+        Ok(Engine { docker, rt, podman })
     }
 
     /// Whether the engine has this image.
@@ -78,6 +114,12 @@ impl Engine {
 
     /// Creates and starts a container. The handle removes it when dropped.
     pub fn start(&self, spec: &ContainerSpec) -> Result<Container<'_>> {
+        // Podman reads the profile at create; the file can go once it has.
+        let (security_opt, _profile_file) = if self.podman {
+            profiles_as_files(&spec.security_opt)?
+        } else {
+            (spec.security_opt.clone(), Vec::new())
+        };
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             entrypoint: spec.entrypoint.clone(),
@@ -97,7 +139,7 @@ impl Engine {
                     }
                     .into(),
                 ),
-                security_opt: Some(spec.security_opt.clone()),
+                security_opt: Some(security_opt),
                 pids_limit: spec.limits.map(|l| i64::from(l.pids)),
                 memory: spec.limits.map(|l| l.memory as i64),
                 memory_swap: spec.limits.map(|l| l.memory as i64),

@@ -11,6 +11,7 @@ pub mod limits;
 pub mod network;
 pub mod runc;
 pub mod seccomp;
+pub mod userns;
 
 use std::time::Duration;
 
@@ -59,6 +60,24 @@ pub enum RuntimeError {
     NoRuntime(String),
     #[error("OCI runtime: {what}: {message}")]
     Oci { what: String, message: String },
+    #[error(
+        "building without root needs subordinate ids for {user}, and {file} has none (or fewer than 65536)"
+    )]
+    NoSubordinateIds { user: String, file: String },
+    #[error("building without root: {0}")]
+    Rootless(String),
+}
+
+impl RuntimeError {
+    /// What the user can do about it, when there is something.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            RuntimeError::NoSubordinateIds { user, .. } => Some(format!(
+                "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user} (any free range of 65536), or build through a rootless engine (DOCKER_HOST)"
+            )),
+            _ => None,
+        }
+    }
 }
 
 pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;

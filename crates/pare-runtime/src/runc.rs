@@ -23,6 +23,16 @@ use crate::{ExecOutput, LimitHit, Network, Reach, Result, Running, RuntimeError,
 pub struct OciRuntime {
     binary: PathBuf,
     state_root: PathBuf,
+    /// Removes a rootless state root (in the user's runtime dir) once it is empty.
+    _state_root_removal: Option<cleanup::Registration>,
+}
+
+impl Drop for OciRuntime {
+    fn drop(&mut self) {
+        if self._state_root_removal.is_some() {
+            let _ = std::fs::remove_dir(&self.state_root);
+        }
+    }
 }
 
 /// How to run one container from a root filesystem.
@@ -74,9 +84,19 @@ impl OciRuntime {
                 message: std::io::Error::last_os_error().to_string(),
             });
         }
+        let state_root = crate::userns::state_root();
+        // root's /run/pare-oci stays, as runc's own /run/runc does; the user's runtime
+        // dir gets back what it had.
+        let removal = crate::userns::rootless().then(|| {
+            let dir = state_root.clone();
+            cleanup::register(move || {
+                let _ = std::fs::remove_dir(&dir);
+            })
+        });
         Ok(OciRuntime {
             binary,
-            state_root: PathBuf::from("/run/pare-oci"),
+            state_root,
+            _state_root_removal: removal,
         })
     }
 
@@ -439,7 +459,7 @@ fn oci_error(what: &str, message: &str) -> RuntimeError {
     }
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
     if name.contains('/') {
         return Some(PathBuf::from(name)).filter(|p| p.is_file());
     }
@@ -496,7 +516,9 @@ fn bundle_config(spec: &BundleSpec, root: &Path, uid: u32, gid: u32, groups: &[u
         namespaces.push(json!({"type": "network"}));
     }
     let mut resources = json!({"devices": [{"allow": false, "access": "rwm"}]});
-    if let Some(limits) = spec.limits {
+    // Without root there are no cgroups to limit with (pare says so in its report);
+    // the disk limit, a tmpfs, holds all the same.
+    if let Some(limits) = spec.limits.filter(|_| !crate::userns::rootless()) {
         resources["pids"] = json!({"limit": limits.pids});
         resources["memory"] = json!({"limit": limits.memory, "swap": limits.memory});
     }

@@ -59,6 +59,50 @@ impl Severity {
     }
 }
 
+/// How many findings there are at each level: what reports and comparisons count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub negligible: usize,
+    pub unknown: usize,
+}
+
+impl Counts {
+    /// The counts of `levels`.
+    pub fn of(levels: impl IntoIterator<Item = Severity>) -> Counts {
+        let mut counts = Counts::default();
+        for level in levels {
+            *counts.at_mut(level) += 1;
+        }
+        counts
+    }
+
+    pub fn at(&self, level: Severity) -> usize {
+        match level {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Negligible => self.negligible,
+            Severity::Unknown => self.unknown,
+        }
+    }
+
+    fn at_mut(&mut self, level: Severity) -> &mut usize {
+        match level {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Negligible => &mut self.negligible,
+            Severity::Unknown => &mut self.unknown,
+        }
+    }
+}
+
 impl std::fmt::Display for Severity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

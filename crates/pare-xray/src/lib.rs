@@ -7,6 +7,7 @@
 
 pub mod dockerfile;
 pub mod tools;
+pub mod tree;
 
 use std::collections::HashMap;
 

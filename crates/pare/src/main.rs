@@ -52,6 +52,12 @@ enum Command {
     /// Copy an image between registries, the engine, Podman, archives and OCI layouts,
     /// blobs as stored (digests kept), like `skopeo copy`.
     Copy(cmd::copy::CopyArgs),
+    /// What changed between two images: files, packages, vulnerabilities, config,
+    /// size per directory. Exit 0: no difference, 1: differences, 2: error.
+    Diff(Box<cmd::diff::DiffArgs>),
+    /// Several images side by side (size, packages, vulnerabilities, root, shells,
+    /// base OS support), sorted by a stated score.
+    Compare(cmd::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,7 +83,13 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd::scan::run(args),
         Command::Db(args) => cmd::db::run(args),
         Command::Copy(args) => cmd::copy::run(args),
+        Command::Diff(args) => cmd::diff::run(*args),
+        Command::Compare(args) => cmd::compare::run(args),
     };
+    // Interrupted meanwhile: the handler is removing what pare made and ends the
+    // process (130) when done; this waits rather than cut that short, or print the
+    // error the interrupt itself caused.
+    pare_runtime::cleanup::end();
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -106,6 +118,8 @@ fn hints(e: &anyhow::Error) -> Vec<String> {
             b.hint()
         } else if let Some(i) = cause.downcast_ref::<pare_image::ImageError>() {
             i.hint()
+        } else if let Some(r) = cause.downcast_ref::<pare_runtime::RuntimeError>() {
+            r.hint()
         } else {
             None
         };

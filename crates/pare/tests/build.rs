@@ -46,7 +46,7 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
     let output = format!("oci:{}", oci.display());
     let reports_arg = reports.display().to_string();
     let mut args = vec!["build", &flask.image, "--tag", tag];
-    args.extend(FLASK_PROBES);
+    args.extend(support::FLASK_PROBES);
     args.extend(["--output", &output, "--report-dir", &reports_arg, "--json"]);
     let run = pare(&args).success();
     let report = run.json();
@@ -469,17 +469,6 @@ fn archive_and_oci_inputs_are_built_and_leave_no_temporary_image() {
     assert_nothing_left("after building from an archive and a layout", &before);
 }
 
-/// The HTTP probes every flask build here sends (the runc test compares two builds,
-/// which must be sent the same).
-const FLASK_PROBES: [&str; 6] = [
-    "--probe",
-    "GET /",
-    "--probe",
-    "GET /api/items",
-    "--probe",
-    r#"POST /api/items {"name":"pare"}"#,
-];
-
 /// An exec probe for the flask image: its venv's Python loads PyYAML's C extension.
 const YAML_PROBE: &str = r#"/opt/venv/bin/python3 -c "import yaml; print(yaml.__version__)""#;
 
@@ -496,7 +485,7 @@ fn without_an_engine_runc_runs_the_build() {
     let archive = flask.archive_ref();
     let reports_arg = reports.display().to_string();
     let mut args = vec!["build", &archive];
-    args.extend(FLASK_PROBES);
+    args.extend(support::FLASK_PROBES);
     args.extend(["--exec", YAML_PROBE, "--report-dir", &reports_arg, "--json"]);
     let run = pare_env(&args, &no_engine);
     assert_eq!(run.code(), Some(0), "{}", run.explain());
@@ -537,7 +526,7 @@ fn without_an_engine_runc_runs_the_build() {
     let engine_reports = out.path().join("engine").display().to_string();
     let tag = "pare-test/flask:runc-compare";
     let mut args = vec!["build", &flask.image, "--tag", tag, "--no-verify"];
-    args.extend(FLASK_PROBES);
+    args.extend(support::FLASK_PROBES);
     args.extend([
         "--exec",
         YAML_PROBE,

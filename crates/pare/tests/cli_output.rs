@@ -83,6 +83,42 @@ fn sbom_table_output() {
     insta::assert_snapshot!("sbom_small_image", redact(&run.stdout(), dir.path()));
 }
 
+/// The small image without its middle layer and with another app.conf: a file gone
+/// from /data, one changed, the shell kept.
+fn smaller_image(dir: &std::path::Path) {
+    let base = tar_of(&[
+        TarItem::dir("bin/"),
+        TarItem::file("bin/dash", &[7u8; 3000], 0o755),
+        TarItem::symlink("bin/sh", "dash"),
+        TarItem::dir("etc/"),
+        TarItem::file("etc/app.conf", b"v3, longer\n", 0o600),
+    ]);
+    write_layout(dir, &[(gzip(&base), base)]);
+}
+
+#[test]
+fn diff_and_compare_human_output() {
+    let dir = temp_dir();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    small_image(&a);
+    smaller_image(&b);
+    let (a, b) = (
+        format!("oci:{}", a.display()),
+        format!("oci:{}", b.display()),
+    );
+    // No advisory database where the user's would be: the output says so.
+    let env = [("PARE_CACHE_DIR", dir.path().to_str().expect("utf-8 path"))];
+    let run = pare_env(&["diff", "--format", "table", &a, &b], &env).exits(1);
+    insta::assert_snapshot!("diff_small_images", redact(&run.stdout(), dir.path()));
+    let run = pare_env(&["compare", &a, &b, "oci:/nonexistent/layout"], &env).exits(2);
+    insta::assert_snapshot!("compare_small_images", redact(&run.stdout(), dir.path()));
+    let markdown = pare_env(&["compare", "--format", "markdown", &a, &b], &env).success();
+    insta::assert_snapshot!(
+        "compare_small_images_markdown",
+        redact(&markdown.stdout(), dir.path())
+    );
+}
+
 /// Asserts exit 2 and pins stderr.
 fn error_snapshot(name: &str, run: Run, dir: &std::path::Path) {
     let run = run.exits(2);

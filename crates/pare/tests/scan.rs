@@ -7,61 +7,14 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
+use support::advisories::{Db, data, record_sets};
 use support::bucket::{Answer, Bucket};
 use support::schema::validate;
-use support::{Run, in_container, pare, temp_dir, test_image};
-
-fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data/vuln")
-        .join(rel)
-}
-
-/// The record sets every scan here uses: both dumps, the GHSA/PYSEC/npm/Go records and
-/// the Debian-derived records.
-fn record_sets() -> Vec<PathBuf> {
-    vec![
-        data("dumps/PyPI-pypa-advisory-database-2024-10-10.zip"),
-        data("dumps/Go-vulndb-2026-08-21.zip"),
-        data("osv"),
-        data("debian-osv-derived"),
-    ]
-}
-
-/// A database of [`record_sets`] in a fresh folder, made by `pare db import`.
-struct Db {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-}
-
-impl Db {
-    fn new() -> Db {
-        let dir = temp_dir();
-        let path = dir.path().join("advisories.sqlite");
-        let mut args = vec!["db".to_owned(), "import".to_owned(), "--db".to_owned()];
-        args.push(path.display().to_string());
-        args.extend(record_sets().iter().map(|p| p.display().to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        pare(&args).success();
-        Db { _dir: dir, path }
-    }
-
-    fn arg(&self) -> &str {
-        self.path.to_str().unwrap()
-    }
-
-    /// `pare scan --db DB EXTRA… IMAGE`.
-    fn scan(&self, image: &str, extra: &[&str]) -> Run {
-        let mut args = vec!["scan", "--db", self.arg()];
-        args.extend_from_slice(extra);
-        args.push(image);
-        pare(&args)
-    }
-}
+use support::{in_container, pare, temp_dir, test_image};
 
 fn vulnapp() -> String {
     test_image("vulnapp").archive_ref()

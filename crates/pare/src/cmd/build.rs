@@ -141,10 +141,22 @@ pub struct BuildArgs {
     /// Print the report as JSON instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML page (no network needed) to FILE: the report
+    /// over what the slim image removed, by directory and by package.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let quiet = args.json;
+    // Without root, runc runs in a user namespace of pare's own: pare starts again in
+    // it before it makes anything.
+    if pare_runtime::userns::needed()
+        && pare_minify::backend::would_be_oci(args.runtime_choice(), &ImageRef::parse(&args.image)?)
+    {
+        pare_runtime::userns::reexec()
+            .with_context(|| format!("building a slim image of {}", args.image))?;
+    }
     let options = args.resolve()?;
     let image = options.image.clone();
     let report_dir = options.report_dir.clone();
@@ -160,6 +172,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", summary(&report, &report_path));
+    }
+    if let Some(path) = &args.html {
+        crate::cmd::diff::build_page(&report, path)?;
     }
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);
     Ok(if verified {
@@ -185,6 +200,14 @@ impl std::ops::Deref for Resolved {
 }
 
 impl BuildArgs {
+    fn runtime_choice(&self) -> RuntimeChoice {
+        match self.runtime {
+            Runtime::Auto => RuntimeChoice::Auto,
+            Runtime::Docker => RuntimeChoice::Docker,
+            Runtime::Oci => RuntimeChoice::Oci,
+        }
+    }
+
     /// Turns the command line into checked build options: probes parsed, files read,
     /// the default tag and report directory chosen, the work directory made.
     fn resolve(&self) -> anyhow::Result<Resolved> {
@@ -252,11 +275,7 @@ impl BuildArgs {
                 memory: parse_size("--max-memory", &self.max_memory)?,
                 disk: parse_size("--max-disk", &self.max_disk)?,
             },
-            runtime: match self.runtime {
-                Runtime::Auto => RuntimeChoice::Auto,
-                Runtime::Docker => RuntimeChoice::Docker,
-                Runtime::Oci => RuntimeChoice::Oci,
-            },
+            runtime: self.runtime_choice(),
         };
         Ok(Resolved {
             options,

@@ -1,8 +1,11 @@
 //! One module per verb: argument struct, call into the library, render.
 
+pub mod advisories;
 pub mod build;
+pub mod compare;
 pub mod copy;
 pub mod db;
+pub mod diff;
 pub mod lint;
 pub mod registry;
 pub mod sbom;

@@ -76,17 +76,7 @@ struct Settings {
 /// Turns the arguments into settings: the ignore files and VEX documents are read
 /// here, so a mistake in one is reported before any image is read.
 fn resolve(args: &ScanArgs) -> anyhow::Result<Settings> {
-    let mut policy = Policy {
-        only_fixed: args.only_fixed,
-        today: pare_vuln::ignore::today(),
-        ..Default::default()
-    };
-    for path in &args.ignore {
-        policy.ignore.extend(pare_vuln::ignore::read(path)?);
-    }
-    for path in &args.vex {
-        policy.vex.extend(pare_vuln::vex::read(path)?);
-    }
+    let policy = policy(&args.ignore, &args.vex, args.only_fixed)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -99,6 +89,23 @@ fn resolve(args: &ScanArgs) -> anyhow::Result<Settings> {
         policy,
         format,
     })
+}
+
+/// The policy of ignore files, VEX documents and `--only-fixed` (shared with `pare
+/// diff` and `pare compare`).
+pub fn policy(ignore: &[PathBuf], vex: &[PathBuf], only_fixed: bool) -> anyhow::Result<Policy> {
+    let mut policy = Policy {
+        only_fixed,
+        today: pare_vuln::ignore::today(),
+        ..Default::default()
+    };
+    for path in ignore {
+        policy.ignore.extend(pare_vuln::ignore::read(path)?);
+    }
+    for path in vex {
+        policy.vex.extend(pare_vuln::vex::read(path)?);
+    }
+    Ok(policy)
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {

@@ -1,11 +1,14 @@
 //! `pare xray IMAGE`: what is inside an image.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use pare_image::{ImageRef, ReadOptions};
 use pare_xray::XrayOptions;
 
+use crate::output::emit;
+use crate::render::html;
 use crate::render::xray::{XrayView, xray};
 
 #[derive(clap::Args)]
@@ -23,6 +26,10 @@ pub struct XrayArgs {
     /// How many rows of the longer lists to print.
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+    /// Also write a self-contained HTML page (no network needed) to FILE: a zoomable
+    /// treemap coloured by layer, the layers, a searchable file tree, the findings.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
@@ -37,6 +44,10 @@ pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
             find: args.find.clone(),
         },
     )?;
+    if let Some(path) = &args.html {
+        let tree = pare_xray::tree::size_tree(&image.index, html::xray::TREE_BUDGET);
+        emit(&html::xray::xray(&report, &tree)?, Some(path))?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

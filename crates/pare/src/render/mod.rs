@@ -3,8 +3,11 @@
 //! images or engines.
 
 pub mod build;
+pub mod compare;
 pub mod copy;
 pub mod db;
+pub mod diff;
+pub mod html;
 pub mod lint;
 pub mod sbom;
 pub mod scan;

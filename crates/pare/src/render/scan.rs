@@ -11,7 +11,7 @@ use pare_sbom::Sbom;
 use pare_vuln::db::{SourceStatus, Status};
 use pare_vuln::matcher::{Finding, Matches};
 use pare_vuln::policy::{Applied, Reason, Suppressed};
-use pare_vuln::severity::{RatingSource, Severity};
+use pare_vuln::severity::{Counts, RatingSource, Severity};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -58,12 +58,8 @@ pub struct DatabaseSummary {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub vulnerabilities: usize,
-    pub critical: usize,
-    pub high: usize,
-    pub medium: usize,
-    pub low: usize,
-    pub negligible: usize,
-    pub unknown: usize,
+    #[serde(flatten)]
+    pub by_severity: Counts,
     pub suppressed: usize,
     pub packages: usize,
     pub packages_checked: usize,
@@ -73,14 +69,7 @@ pub struct Summary {
 
 impl Summary {
     pub fn count(&self, s: Severity) -> usize {
-        match s {
-            Severity::Critical => self.critical,
-            Severity::High => self.high,
-            Severity::Medium => self.medium,
-            Severity::Low => self.low,
-            Severity::Negligible => self.negligible,
-            Severity::Unknown => self.unknown,
-        }
+        self.by_severity.at(s)
     }
 }
 
@@ -94,24 +83,14 @@ impl ScanReport {
         now: SystemTime,
     ) -> Self {
         let age = status.age(now).unwrap_or_default();
-        let mut summary = Summary {
+        let summary = Summary {
             vulnerabilities: applied.findings.len(),
+            by_severity: Counts::of(applied.findings.iter().map(|f| f.severity)),
             suppressed: applied.suppressed.len(),
             packages: sbom.packages.len(),
             packages_checked: matches.packages_checked,
             not_covered: matches.not_covered,
-            ..Default::default()
         };
-        for f in &applied.findings {
-            *match f.severity {
-                Severity::Critical => &mut summary.critical,
-                Severity::High => &mut summary.high,
-                Severity::Medium => &mut summary.medium,
-                Severity::Low => &mut summary.low,
-                Severity::Negligible => &mut summary.negligible,
-                Severity::Unknown => &mut summary.unknown,
-            } += 1;
-        }
         let mut warnings = matches.warnings;
         warnings.extend(applied.warnings);
         // A package with no findings is only known clean if its ecosystem has data.
@@ -578,10 +557,13 @@ mod tests {
     fn counts_and_ages_read_as_people_say_them() {
         let s = Summary {
             vulnerabilities: 40,
-            critical: 3,
-            high: 12,
-            medium: 20,
-            low: 5,
+            by_severity: Counts {
+                critical: 3,
+                high: 12,
+                medium: 20,
+                low: 5,
+                ..Default::default()
+            },
             ..Default::default()
         };
         assert_eq!(counts_line(&s), "40: 3 critical, 12 high, 20 medium, 5 low");

@@ -2,7 +2,9 @@
 //! assertion fails, show the command, its exit status, stdout and stderr.
 #![allow(dead_code)]
 
+pub mod advisories;
 pub mod bucket;
+pub mod chromium;
 pub mod registry;
 pub mod schema;
 
@@ -367,3 +369,14 @@ pub fn http_get(port: u16, path: &str) -> Option<String> {
     s.read_to_string(&mut answer).ok()?;
     Some(answer)
 }
+
+/// The HTTP probes the flask builds send (tests that compare two builds must send
+/// both the same).
+pub const FLASK_PROBES: [&str; 6] = [
+    "--probe",
+    "GET /",
+    "--probe",
+    "GET /api/items",
+    "--probe",
+    r#"POST /api/items {"name":"pare"}"#,
+];

@@ -1,0 +1,114 @@
+//! `pare diff A B`: what changed between two images. Exit 0 when nothing did, 1 when
+//! something did (as `diff` does, for CI), 2 on error.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use pare_compare::diff::ImageDiff;
+use pare_compare::{Inspected, Inspector};
+use pare_image::ImageRef;
+use pare_minify::BuildReport;
+
+use crate::cmd::advisories::{Advisories, AdvisoryArgs};
+use crate::output::{emit, pretty};
+use crate::render;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A summary for people (the default on a terminal).
+    Table,
+    /// Every change (shape: docs/diff.md; the default when writing to a file or pipe).
+    Json,
+}
+
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    /// The image before: NAME[:TAG] (Docker engine), docker-daemon:NAME,
+    /// docker-archive:PATH, oci:DIR[:TAG], oci-archive:PATH,
+    /// docker://REGISTRY/NAME[:TAG|@DIGEST], containers-storage:NAME (Podman).
+    pub before: String,
+    /// The image after, in any of the same forms.
+    pub after: String,
+    /// Output format [default: table on a terminal, else json].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Write to FILE (atomically: nothing is left half-written on error).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Also write a self-contained HTML page (no network needed) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// How many rows of the longer lists the table prints.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+    #[command(flatten)]
+    pub advisories: AdvisoryArgs,
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let before = ImageRef::parse(&args.before)?;
+    let after = ImageRef::parse(&args.after)?;
+    let advisories = args.advisories.resolve()?;
+    let d = diff(&advisories, &before, &after)?;
+    let format = args.format.unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Json
+        },
+    );
+    let note = advisories.skipped.as_deref();
+    let text = match format {
+        Format::Table => render::diff::table(&d, args.top, note),
+        Format::Json => pretty(&d)?,
+    };
+    if let Some(path) = &args.html {
+        let page = render::html::diff::diff(&d, note.unwrap_or_default())?;
+        emit(&page, Some(path))?;
+    }
+    emit(&text, args.output.as_deref())?;
+    Ok(if d.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Reads both images (each once) and compares them; warnings go to standard error.
+fn diff(advisories: &Advisories, before: &ImageRef, after: &ImageRef) -> anyhow::Result<ImageDiff> {
+    let inspector = advisories.inspector();
+    let a = inspect(&inspector, before)?;
+    let b = inspect(&inspector, after)?;
+    Ok(pare_compare::diff::diff(&a, &b))
+}
+
+/// Reads and analyses one image as `pare xray`, `sbom` and `scan` read theirs (a bar of
+/// the bytes read on a terminal); what those would warn about goes to standard error,
+/// naming the image.
+pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<Inspected> {
+    let (options, bar) = crate::progress::reading(reference, Inspector::read_options());
+    let inspected = inspector.inspect(reference, &options)?;
+    drop(bar);
+    for w in &inspected.warnings {
+        eprintln!("pare: warning: {}: {w}", inspected.name());
+    }
+    Ok(inspected)
+}
+
+/// `pare build --html FILE`: the build report over the diff of the original and the
+/// slim image (each read again, once).
+pub fn build_page(report: &BuildReport, html: &Path) -> anyhow::Result<()> {
+    let slim = report
+        .outputs
+        .first()
+        .context("the build wrote no slim image to compare with")?;
+    let d = diff(
+        &Advisories::none(),
+        &ImageRef::parse(&report.source)?,
+        &ImageRef::parse(slim)?,
+    )
+    .context("comparing the original and the slim image for the HTML report")?;
+    emit(&render::html::build::build(report, &d)?, Some(html))
+}
