@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::io::{self, Read};
+use std::sync::{Arc, mpsc};
 
 use sha2::{Digest as _, Sha256};
 
@@ -90,6 +91,165 @@ impl<R: Read> Read for HashingReader<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         self.count += n as u64;
+        Ok(n)
+    }
+}
+
+/// A stream hashed by a [`HashingReader`] on the reading thread, or by an
+/// [`AsideHashingReader`] on a thread of its own: the same digest either way.
+pub enum Hashing<R> {
+    Inline(HashingReader<io::BufReader<R>>),
+    Aside(AsideHashingReader<R>),
+}
+
+impl<R: Read> Hashing<R> {
+    /// Hashes beside the reader when `aside`, else inline (behind a buffer, since the
+    /// tar reader asks for 512 bytes at a time).
+    pub fn new(inner: R, aside: bool) -> io::Result<Self> {
+        Ok(if aside {
+            Hashing::Aside(AsideHashingReader::new(inner)?)
+        } else {
+            Hashing::Inline(HashingReader::new(io::BufReader::with_capacity(
+                256 * 1024,
+                inner,
+            )))
+        })
+    }
+
+    /// Reads what is left, then returns the digest and the byte count of everything
+    /// that passed.
+    pub fn finish(self) -> io::Result<(Digest, u64)> {
+        match self {
+            Hashing::Inline(r) => r.finish(),
+            Hashing::Aside(r) => r.finish(),
+        }
+    }
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Hashing::Inline(r) => r.read(buf),
+            Hashing::Aside(r) => r.read(buf),
+        }
+    }
+}
+
+/// How much of the stream the hashing thread takes at a time: small enough to still
+/// be in the shared cache when the parser reads it.
+const ASIDE_CHUNK: usize = 256 * 1024;
+/// Chunks in flight: how far the reader may run ahead of the hasher (2 MiB), which
+/// bounds the memory a layer read takes whatever its size.
+const ASIDE_CHUNKS: usize = 8;
+
+/// Passes bytes through while a thread of its own hashes them, so that SHA-256 (the
+/// costliest step of reading an uncompressed layer) runs on another core than the
+/// tar parser. Chunks are shared with the hasher, not copied, and reused once it is
+/// done with them.
+pub struct AsideHashingReader<R> {
+    inner: R,
+    /// Every chunk this reader owns; one the hasher still holds is not refilled.
+    chunks: Vec<Arc<Vec<u8>>>,
+    /// The chunk being served, and how far.
+    current: usize,
+    pos: usize,
+    len: usize,
+    to_hasher: Option<mpsc::SyncSender<(Arc<Vec<u8>>, usize)>>,
+    /// One message each time the hasher lets go of a chunk.
+    released: mpsc::Receiver<()>,
+    hasher: Option<std::thread::JoinHandle<Sha256>>,
+    count: u64,
+}
+
+impl<R: Read> AsideHashingReader<R> {
+    /// Starts the hashing thread.
+    pub fn new(inner: R) -> io::Result<Self> {
+        let (to_hasher, work) = mpsc::sync_channel::<(Arc<Vec<u8>>, usize)>(ASIDE_CHUNKS);
+        let (release, released) = mpsc::channel();
+        let hasher = std::thread::Builder::new()
+            .name("pare-sha256".into())
+            .spawn(move || {
+                let mut hasher = Sha256::new();
+                for (chunk, len) in work {
+                    hasher.update(&chunk[..len]);
+                    drop(chunk);
+                    // The reader may be gone (it failed); then nobody waits.
+                    let _ = release.send(());
+                }
+                hasher
+            })?;
+        Ok(AsideHashingReader {
+            inner,
+            chunks: Vec::with_capacity(ASIDE_CHUNKS),
+            current: 0,
+            pos: 0,
+            len: 0,
+            to_hasher: Some(to_hasher),
+            released,
+            hasher: Some(hasher),
+            count: 0,
+        })
+    }
+
+    /// Fills a chunk the hasher is done with from the inner reader and hands it to
+    /// the hasher; returns how much was read (0 at the end of the stream).
+    fn refill(&mut self) -> io::Result<usize> {
+        let hasher_gone = || io::Error::other("the hashing thread stopped");
+        loop {
+            let free = self
+                .chunks
+                .iter_mut()
+                .position(|c| Arc::get_mut(c).is_some());
+            let Some(i) = free else {
+                if self.chunks.len() < ASIDE_CHUNKS {
+                    self.chunks.push(Arc::new(vec![0; ASIDE_CHUNK]));
+                } else {
+                    self.released.recv().map_err(|_| hasher_gone())?;
+                }
+                continue;
+            };
+            let Some(buf) = Arc::get_mut(&mut self.chunks[i]) else {
+                continue;
+            };
+            let n = crate::layer::read_up_to(&mut self.inner, buf)?;
+            (self.current, self.pos, self.len) = (i, 0, n);
+            if n > 0 {
+                self.count += n as u64;
+                let to_hasher = self.to_hasher.as_ref().ok_or_else(hasher_gone)?;
+                to_hasher
+                    .send((self.chunks[i].clone(), n))
+                    .map_err(|_| hasher_gone())?;
+            }
+            return Ok(n);
+        }
+    }
+
+    /// Reads what is left, waits for the hasher, and returns the digest and the byte
+    /// count of everything that passed.
+    pub fn finish(mut self) -> io::Result<(Digest, u64)> {
+        while self.refill()? > 0 {}
+        drop(self.to_hasher.take());
+        let hasher = self
+            .hasher
+            .take()
+            .ok_or_else(|| io::Error::other("the hashing thread stopped"))?
+            .join()
+            .map_err(|_| io::Error::other("the hashing thread panicked"))?;
+        Ok((Digest::from_hasher(hasher), self.count))
+    }
+}
+
+impl<R: Read> Read for AsideHashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.pos == self.len && self.refill()? == 0 {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.len - self.pos);
+        buf[..n].copy_from_slice(&self.chunks[self.current][self.pos..self.pos + n]);
+        self.pos += n;
         Ok(n)
     }
 }
@@ -191,6 +351,29 @@ mod tests {
         let (d, n) = r.finish().unwrap();
         assert_eq!(n, 6);
         assert_eq!(d, Digest::of(b"abcdef"));
+    }
+
+    #[test]
+    fn hashing_aside_gives_the_digest_of_hashing_inline() {
+        // Several chunks and a ragged end, read in odd-sized pieces.
+        let bytes: Vec<u8> = (0..ASIDE_CHUNK * ASIDE_CHUNKS * 2 + 12_345)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        for aside in [false, true] {
+            let mut r = Hashing::new(&bytes[..], aside).unwrap();
+            let mut head = vec![0u8; 1000];
+            r.read_exact(&mut head).unwrap();
+            let mut piece = vec![0u8; 70_001];
+            r.read_exact(&mut piece).unwrap();
+            assert_eq!(head, bytes[..1000]);
+            assert_eq!(piece, bytes[1000..71_001]);
+            let (d, n) = r.finish().unwrap();
+            assert_eq!(
+                (d, n),
+                (Digest::of(&bytes), bytes.len() as u64),
+                "aside: {aside}"
+            );
+        }
     }
 
     #[test]

@@ -5,13 +5,13 @@
 //! here, because the `tar` crate reads those into memory unbounded; a hostile layer
 //! could otherwise declare a gigabyte-long file name.
 
-use std::io::{self, BufReader, Read};
+use std::io::{self, Read};
 use std::sync::Arc;
 
 use serde::Serialize;
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::digest::{Digest, HashingReader};
+use crate::digest::{Digest, Hashing};
 use crate::error::{ImageError, Result};
 use crate::path::{self, ImagePath, PathProblem};
 
@@ -142,6 +142,10 @@ pub struct ReadOptions {
     pub min_expand_limit: u64,
     /// At most this many entries in one layer.
     pub max_entries: usize,
+    /// Blobs of at least this many bytes (or of unknown size) are hashed on threads
+    /// beside the parser, so SHA-256 and parsing use two cores; a smaller blob is
+    /// done before a thread would have started. The digests are the same either way.
+    pub hash_aside_from: u64,
     /// Told how many stored bytes were read since it was last told (every MiB or so),
     /// for a progress display.
     pub progress: Option<Arc<Progress>>,
@@ -201,6 +205,7 @@ impl Default for ReadOptions {
                 .load(std::sync::atomic::Ordering::Relaxed),
             min_expand_limit: 1 << 30,
             max_entries: 2_000_000,
+            hash_aside_from: 1 << 20,
             progress: None,
         }
     }
@@ -227,15 +232,18 @@ const LONG_NAME_LIMIT: u64 = 64 * 1024;
 const PAX_LIMIT: u64 = 1 << 20;
 
 /// Streams one layer blob. `place` names it in errors (archive path and entry, or blob file).
+///
+/// Every byte is hashed once: an uncompressed blob is its own tar, so one SHA-256
+/// gives both its digest and its diff_id. Blobs of [`ReadOptions::hash_aside_from`]
+/// bytes or more are hashed on threads beside the parser.
 pub fn read_layer(
-    blob: impl Read,
+    mut blob: impl Read,
     place: &str,
     expected: &Expected,
     options: &ReadOptions,
 ) -> Result<ParsedLayer> {
-    let mut hashed_blob = HashingReader::new(BufReader::with_capacity(256 * 1024, blob));
     let mut head = [0u8; 4];
-    let head_len = read_up_to(&mut hashed_blob, &mut head)
+    let head_len = read_up_to(&mut blob, &mut head)
         .map_err(|e| bad_layer(place, format!("cannot read: {e}")))?;
     let compression = Compression::sniff(&head[..head_len]);
     let limit = match (compression, expected.blob_size) {
@@ -245,40 +253,60 @@ pub fn read_layer(
                 .saturating_mul(options.max_expansion_ratio),
         ),
     };
+    let aside = expected
+        .blob_size
+        .is_none_or(|size| size >= options.hash_aside_from);
+    let stream = (&head[..head_len]).chain(blob);
 
-    let chained = (&head[..head_len]).chain(&mut hashed_blob);
-    let outcome = match compression {
-        Compression::None => parse_tar(chained, place, limit, options),
-        Compression::Gzip => parse_tar(
-            flate2::read::MultiGzDecoder::new(chained),
-            place,
-            limit,
-            options,
-        ),
-        Compression::Zstd => zstd::stream::read::Decoder::new(chained)
-            .map_err(|e| bad_layer(place, format!("zstd: {e}")))
-            .and_then(|decoder| parse_tar(decoder, place, limit, options)),
+    let (parsed, tar, blob) = if compression == Compression::None {
+        let mut tar = hashing(Bounded::new(stream, limit), aside, place)?;
+        let parsed = walk_entries(&mut tar, options).map_err(|e| io_to_layer(e, place, limit));
+        let parsed = match parsed {
+            Ok(parsed) => parsed,
+            Err(e) => return Err(blame_digest_first(e, tar, expected, place)),
+        };
+        let tar = tar.finish().map_err(|e| io_to_layer(e, place, limit))?;
+        (parsed, tar.clone(), tar)
+    } else {
+        let mut hashed_blob = hashing(stream, aside, place)?;
+        let outcome = match compression {
+            Compression::Gzip => parse_tar(
+                flate2::read::MultiGzDecoder::new(&mut hashed_blob),
+                place,
+                limit,
+                aside,
+                options,
+            ),
+            _ => zstd::stream::read::Decoder::new(&mut hashed_blob)
+                .map_err(|e| bad_layer(place, format!("zstd: {e}")))
+                .and_then(|decoder| parse_tar(decoder, place, limit, aside, options)),
+        };
+        let (parsed, tar) = match outcome {
+            Ok(done) => done,
+            Err(e) => return Err(blame_digest_first(e, hashed_blob, expected, place)),
+        };
+        let blob = hashed_blob
+            .finish()
+            .map_err(|e| bad_layer(place, format!("cannot read to the end: {e}")))?;
+        (parsed, tar, blob)
     };
-    let (parsed, tar_digest, tar_size) = match outcome {
-        Ok(done) => done,
-        Err(e) => return Err(blame_digest_first(e, hashed_blob, expected, place)),
-    };
-    let (blob_digest, blob_size) = hashed_blob
-        .finish()
-        .map_err(|e| bad_layer(place, format!("cannot read to the end: {e}")))?;
 
     let (entries, unsafe_entries) = parsed;
     let layer = ParsedLayer {
         entries,
         unsafe_entries,
         compression,
-        blob_digest,
-        blob_size,
-        diff_id: tar_digest,
-        tar_size,
+        blob_digest: blob.0,
+        blob_size: blob.1,
+        diff_id: tar.0,
+        tar_size: tar.1,
     };
     verify(&layer, expected, place)?;
     Ok(layer)
+}
+
+fn hashing<R: Read>(inner: R, aside: bool, place: &str) -> Result<Hashing<R>> {
+    Hashing::new(inner, aside).map_err(|e| bad_layer(place, format!("cannot start hashing: {e}")))
 }
 
 /// A blob that does not parse may simply be the wrong blob: when the manifest gives
@@ -286,7 +314,7 @@ pub fn read_layer(
 /// Only blobs of known size are drained, so a bomb cannot make this step long.
 fn blame_digest_first<R: Read>(
     parse_error: ImageError,
-    hashed_blob: HashingReader<R>,
+    hashed_blob: Hashing<R>,
     expected: &Expected,
     place: &str,
 ) -> ImageError {
@@ -352,6 +380,16 @@ struct Bounded<R> {
     limit: u64,
 }
 
+impl<R> Bounded<R> {
+    fn new(inner: R, limit: u64) -> Self {
+        Bounded {
+            inner,
+            read: 0,
+            limit,
+        }
+    }
+}
+
 impl<R: Read> Read for Bounded<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
@@ -374,24 +412,22 @@ impl std::error::Error for ExpansionLimit {}
 
 type Parsed = (Vec<LayerEntry>, Vec<UnsafeEntry>);
 
+/// Parses a decompressed tar while hashing it; returns the entries and the tar's
+/// digest and size (the diff_id).
 fn parse_tar(
     decompressed: impl Read,
     place: &str,
     limit: u64,
+    aside: bool,
     options: &ReadOptions,
-) -> Result<(Parsed, Digest, u64)> {
-    let bounded = Bounded {
-        inner: decompressed,
-        read: 0,
-        limit,
-    };
-    let mut hashed_tar = HashingReader::new(bounded);
+) -> Result<(Parsed, (Digest, u64))> {
+    let mut hashed_tar = hashing(Bounded::new(decompressed, limit), aside, place)?;
     let parsed =
-        walk_entries(&mut hashed_tar, place, options).map_err(|e| io_to_layer(e, place, limit))?;
-    let (tar_digest, tar_size) = hashed_tar
+        walk_entries(&mut hashed_tar, options).map_err(|e| io_to_layer(e, place, limit))?;
+    let tar = hashed_tar
         .finish()
         .map_err(|e| io_to_layer(e, place, limit))?;
-    Ok((parsed, tar_digest, tar_size))
+    Ok((parsed, tar))
 }
 
 fn io_to_layer(e: io::Error, place: &str, limit: u64) -> ImageError {
@@ -416,11 +452,14 @@ struct Pending {
     pax: Vec<(String, Vec<u8>)>,
 }
 
-fn walk_entries(tar_stream: impl Read, place: &str, options: &ReadOptions) -> io::Result<Parsed> {
+fn walk_entries(tar_stream: impl Read, options: &ReadOptions) -> io::Result<Parsed> {
     let mut archive = tar::Archive::new(tar_stream);
     let mut entries = Vec::new();
     let mut unsafe_entries = Vec::new();
     let mut pending = Pending::default();
+    // One buffer for every file's bytes: a fresh one per file would be zeroed as
+    // often as there are files.
+    let mut scratch = vec![0u8; 64 * 1024];
     for entry in archive.entries()?.raw(true) {
         let mut entry = entry?;
         let kind = entry.header().entry_type();
@@ -455,11 +494,12 @@ fn walk_entries(tar_stream: impl Read, place: &str, options: &ReadOptions) -> io
                 options.max_entries
             )));
         }
-        if let Some(record) = read_entry(&mut entry, meta, options, &mut unsafe_entries)? {
+        if let Some(record) =
+            read_entry(&mut entry, meta, options, &mut unsafe_entries, &mut scratch)?
+        {
             entries.push(record);
         }
     }
-    let _ = place;
     Ok((entries, unsafe_entries))
 }
 
@@ -499,6 +539,7 @@ fn read_entry<R: Read>(
     meta: Pending,
     options: &ReadOptions,
     unsafe_entries: &mut Vec<UnsafeEntry>,
+    scratch: &mut [u8],
 ) -> io::Result<Option<LayerEntry>> {
     let header = entry.header();
     let raw_name = match (&meta.long_name, pax_value(&meta.pax, "path")) {
@@ -618,7 +659,7 @@ fn read_entry<R: Read>(
             Some(choose) if !keep => choose(&path, size, mode),
             _ => None,
         };
-        hash_content(entry, keep, reducer)?
+        hash_content(entry, keep, reducer, scratch)?
     } else {
         (None, None)
     };
@@ -645,13 +686,13 @@ fn hash_content(
     entry: &mut impl Read,
     keep: bool,
     mut reducer: Option<Box<dyn ContentReducer>>,
+    buf: &mut [u8],
 ) -> io::Result<(Option<u128>, Option<KeptBytes>)> {
     let mut hasher = Xxh3::new();
     let mut kept = keep.then(Vec::new);
     let mut reducing = reducer.is_some();
-    let mut buf = [0u8; 64 * 1024];
     loop {
-        let n = entry.read(&mut buf)?;
+        let n = entry.read(buf)?;
         if n == 0 {
             break;
         }
@@ -699,25 +740,87 @@ mod tests {
         }
     }
 
-    #[test]
-    fn digest_mismatch_is_an_error() {
-        let tar = tar_of(&[TarItem::file("a", b"x", 0o644)]);
-        let expected = Expected {
-            blob_digest: Some(Digest::of(b"something else")),
+    /// Options that hash on the parsing thread (`false`) or on threads beside it.
+    fn hashing_aside(aside: bool) -> ReadOptions {
+        ReadOptions {
+            hash_aside_from: if aside { 0 } else { u64::MAX },
             ..Default::default()
-        };
-        let err = read_layer(
-            &tar[..],
-            "blobs/sha256/abc",
-            &expected,
-            &ReadOptions::default(),
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("blobs/sha256/abc: digest mismatch"),
-            "{err}"
-        );
+        }
+    }
+
+    #[test]
+    fn digest_mismatch_is_an_error_whichever_thread_hashes() {
+        let tar = tar_of(&[TarItem::file("a", &[7u8; 300_000], 0o644)]);
+        let right = Some(Digest::of(&tar));
+        let wrong = Some(Digest::of(b"something else"));
+        for aside in [false, true] {
+            for (blob, expected, what) in [
+                (
+                    tar.clone(),
+                    Expected {
+                        blob_digest: wrong.clone(),
+                        ..Default::default()
+                    },
+                    "blobs/sha256/abc: digest mismatch",
+                ),
+                (
+                    tar.clone(),
+                    Expected {
+                        blob_digest: right.clone(),
+                        diff_id: wrong.clone(),
+                        blob_size: Some(tar.len() as u64),
+                    },
+                    "(uncompressed, diff_id)",
+                ),
+                (
+                    gzip(&tar),
+                    Expected {
+                        blob_digest: wrong.clone(),
+                        diff_id: right.clone(),
+                        ..Default::default()
+                    },
+                    "blobs/sha256/abc: digest mismatch",
+                ),
+                (
+                    gzip(&tar),
+                    Expected {
+                        diff_id: wrong.clone(),
+                        ..Default::default()
+                    },
+                    "(uncompressed, diff_id)",
+                ),
+            ] {
+                let err = read_layer(
+                    &blob[..],
+                    "blobs/sha256/abc",
+                    &expected,
+                    &hashing_aside(aside),
+                )
+                .unwrap_err();
+                assert!(
+                    matches!(err, ImageError::DigestMismatch { .. })
+                        && err.to_string().contains(what),
+                    "aside {aside}: {err}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn an_uncompressed_blob_is_its_own_diff_id() {
+        let tar = tar_of(&[TarItem::file("a", &[7u8; 300_000], 0o644)]);
+        for aside in [false, true] {
+            let layer =
+                read_layer(&tar[..], "t", &Expected::default(), &hashing_aside(aside)).unwrap();
+            assert_eq!(
+                (layer.blob_digest.clone(), layer.blob_size),
+                (Digest::of(&tar), tar.len() as u64)
+            );
+            assert_eq!(
+                (layer.diff_id, layer.tar_size),
+                (Digest::of(&tar), tar.len() as u64)
+            );
+        }
     }
 
     #[test]

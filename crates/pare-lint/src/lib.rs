@@ -43,6 +43,9 @@ pub struct Options {
     pub config: Config,
     /// The shellcheck program to run on RUN scripts; `None` skips it.
     pub shellcheck: Option<PathBuf>,
+    /// The folder where shellcheck's results are kept between runs (see
+    /// [`shellcheck::Cache`]); `None` checks every script afresh and saves nothing.
+    pub shellcheck_cache: Option<PathBuf>,
 }
 
 /// The outcome for one file.
@@ -106,7 +109,12 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
     }
     if let Some(program) = &options.shellcheck {
         let (owners, jobs): (Vec<usize>, Vec<shellcheck::Job>) = jobs.into_iter().unzip();
-        match shellcheck::run(program, &jobs) {
+        let cache = options
+            .shellcheck_cache
+            .as_deref()
+            .filter(|_| !jobs.is_empty())
+            .and_then(|dir| shellcheck::Cache::new(dir, program, &shellcheck::FLAGS));
+        match shellcheck::run(program, &jobs, cache.as_ref()) {
             Ok(found) => {
                 for (job, f) in found {
                     if let Some(file) = owners.get(job).and_then(|&o| report.files.get_mut(o)) {

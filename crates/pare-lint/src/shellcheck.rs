@@ -1,14 +1,22 @@
 //! Checking RUN scripts with shellcheck, when it is installed, and reporting its
 //! findings at the Dockerfile's own lines and columns.
 //!
-//! All scripts of all files go to one shellcheck process (one file each, in a
-//! temporary directory), so a hundred Dockerfiles cost one start-up, not a thousand.
+//! Each distinct script is checked once per run (the same RUN line is common across
+//! a repo's Dockerfiles), and not at all when [`Cache`] holds its result from an
+//! earlier run. The rest go to one shellcheck process per core (one file each, in a
+//! temporary directory), so a hundred Dockerfiles cost a start-up per core, not a
+//! thousand.
 //! Like hadolint, the stage's ARG and ENV names are declared first (so `$VERSION` is
 //! not "referenced but not assigned"), and SC1090/SC1091 (sourced files that cannot be
 //! followed) and SC2187 (ash) are left out.
 
+mod cache;
+
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+pub use cache::Cache;
 
 use crate::finding::{Finding, Location, Severity};
 use crate::instruction::Instruction;
@@ -16,6 +24,9 @@ use crate::rules::run::{Origin, Part};
 
 /// Codes left out, as hadolint does.
 const EXCLUDED: &str = "SC1090,SC1091,SC2187";
+
+/// The flags every check runs with (the file names follow).
+pub const FLAGS: [&str; 4] = ["--format=json1", "--norc", "--exclude", EXCLUDED];
 
 /// One script to check.
 #[derive(Clone, Debug)]
@@ -105,12 +116,20 @@ pub enum ShellcheckError {
 
 #[derive(serde::Deserialize)]
 struct Report {
-    comments: Vec<Comment>,
+    comments: Vec<Located>,
 }
 
+/// A comment and the file it is about.
 #[derive(serde::Deserialize)]
-struct Comment {
+struct Located {
     file: String,
+    #[serde(flatten)]
+    comment: Comment,
+}
+
+/// What shellcheck says about a place in one script.
+#[derive(Clone, Debug, serde::Deserialize, serde::Serialize)]
+pub(crate) struct Comment {
     line: usize,
     column: usize,
     level: String,
@@ -118,19 +137,62 @@ struct Comment {
     message: String,
 }
 
-/// Runs shellcheck once over every job; each finding comes with its job's index.
-pub fn run(program: &Path, jobs: &[Job]) -> Result<Vec<(usize, Finding)>, ShellcheckError> {
-    if jobs.is_empty() {
+/// Checks every job, each distinct script once, taking what `cache` holds and
+/// saving what it lacks; each finding comes with its job's index.
+pub fn run(
+    program: &Path,
+    jobs: &[Job],
+    cache: Option<&Cache>,
+) -> Result<Vec<(usize, Finding)>, ShellcheckError> {
+    let mut scripts: Vec<String> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut maps = Vec::with_capacity(jobs.len());
+    let mut script_of = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let (text, map) = job.script();
+        let k = *seen.entry(text).or_insert_with_key(|text| {
+            scripts.push(text.clone());
+            scripts.len() - 1
+        });
+        script_of.push(k);
+        maps.push(map);
+    }
+    let mut results: Vec<Option<Vec<Comment>>> = scripts
+        .iter()
+        .map(|s| cache.and_then(|c| c.get(s)))
+        .collect();
+    let unknown: Vec<usize> = (0..scripts.len())
+        .filter(|&k| results[k].is_none())
+        .collect();
+    for (k, comments) in check(program, &scripts, &unknown)? {
+        if let Some(cache) = cache {
+            cache.put(&scripts[k], &comments);
+        }
+        results[k] = Some(comments);
+    }
+    let mut findings = Vec::new();
+    for (j, (job, map)) in jobs.iter().zip(&maps).enumerate() {
+        let comments = results[script_of[j]].iter().flatten();
+        findings.extend(comments.filter_map(|c| finding(job, map, c).map(|f| (j, f))));
+    }
+    Ok(findings)
+}
+
+/// Runs shellcheck on the scripts numbered `wanted`: their comments, by number
+/// (every wanted script gets an entry, empty when shellcheck had nothing to say).
+fn check(
+    program: &Path,
+    scripts: &[String],
+    wanted: &[usize],
+) -> Result<Vec<(usize, Vec<Comment>)>, ShellcheckError> {
+    if wanted.is_empty() {
         return Ok(Vec::new());
     }
     let dir = tempfile::Builder::new().prefix("pare-lint-").tempdir()?;
-    let mut maps = Vec::new();
     let mut names = Vec::new();
-    for (k, job) in jobs.iter().enumerate() {
-        let (text, map) = job.script();
+    for &k in wanted {
         let name = format!("{k}.sh");
-        std::fs::write(dir.path().join(&name), text)?;
-        maps.push(map);
+        std::fs::write(dir.path().join(&name), &scripts[k])?;
         names.push(name);
     }
     // shellcheck checks its files one after another: one process per core, each
@@ -154,31 +216,26 @@ pub fn run(program: &Path, jobs: &[Job]) -> Result<Vec<(usize, Finding)>, Shellc
             })
             .collect()
     });
-    let mut findings = Vec::new();
+    let mut by_script: HashMap<usize, Vec<Comment>> =
+        wanted.iter().map(|&k| (k, Vec::new())).collect();
     for report in outputs {
-        for c in report?.comments {
-            let Some(k) = c
+        for located in report?.comments {
+            let k = located
                 .file
                 .strip_suffix(".sh")
-                .and_then(|n| n.parse::<usize>().ok())
-            else {
-                continue;
-            };
-            if let (Some(job), Some(map)) = (jobs.get(k), maps.get(k))
-                && let Some(f) = finding(job, map, &c)
-            {
-                findings.push((k, f));
+                .and_then(|n| n.parse::<usize>().ok());
+            if let Some(comments) = k.and_then(|k| by_script.get_mut(&k)) {
+                comments.push(located.comment);
             }
         }
     }
-    findings.sort_by_key(|(k, _)| *k);
-    Ok(findings)
+    Ok(by_script.into_iter().collect())
 }
 
 fn check_files(program: &Path, dir: &Path, files: &[String]) -> Result<Report, ShellcheckError> {
     let output = Command::new(program)
         .current_dir(dir)
-        .args(["--format=json1", "--norc", "--exclude", EXCLUDED])
+        .args(FLAGS)
         .args(files)
         .output()
         .map_err(|source| ShellcheckError::Spawn {

@@ -12,6 +12,7 @@ fn findings_with(text: &str, config: Config) -> Vec<(String, usize)> {
         &Options {
             config,
             shellcheck: None,
+            shellcheck_cache: None,
         },
     );
     let file = &report.files[0];
@@ -590,6 +591,7 @@ fn config_ignores_and_changes_severity() {
         &Options {
             config,
             shellcheck: None,
+            shellcheck_cache: None,
         },
     );
     let f = &report.files[0].findings;

@@ -14,6 +14,7 @@ fn sc_findings(text: &str) -> Vec<(String, usize, usize)> {
         &Options {
             config: Default::default(),
             shellcheck: Some(program),
+            shellcheck_cache: None,
         },
     );
     assert_eq!(report.shellcheck_error, None);

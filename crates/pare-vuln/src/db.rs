@@ -55,18 +55,23 @@ CREATE TABLE IF NOT EXISTS skipped (
 );
 ";
 
-/// Where the database lives when no path is given: `$PARE_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/pare`, else `~/.cache/pare`; `None` without a home directory.
+/// Where the database lives when no path is given: in [`cache_dir`].
 pub fn default_path() -> Option<PathBuf> {
+    Some(cache_dir()?.join(FILE_NAME))
+}
+
+/// pare's cache folder, for the advisory database and whatever else pare keeps
+/// between runs (shellcheck's results): `$PARE_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/pare`, else `~/.cache/pare`; `None` without a home directory.
+pub fn cache_dir() -> Option<PathBuf> {
     let var = |k: &str| {
         std::env::var_os(k)
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
     };
-    let dir = var("PARE_CACHE_DIR")
+    var("PARE_CACHE_DIR")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("pare")))
-        .or_else(|| var("HOME").map(|h| h.join(".cache").join("pare")))?;
-    Some(dir.join(FILE_NAME))
+        .or_else(|| var("HOME").map(|h| h.join(".cache").join("pare")))
 }
 
 /// An open, read-only advisory database.

@@ -13,12 +13,18 @@ fn pare_in(dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        // shellcheck's results are kept beside the files, never in the home folder.
+        .env("PARE_CACHE_DIR", cache_of(dir))
         .output()
         .expect("run pare");
     Run {
         command: format!("(cd {}; pare {})", dir.display(), args.join(" ")),
         output,
     }
+}
+
+fn cache_of(dir: &Path) -> std::path::PathBuf {
+    dir.join(".pare-cache")
 }
 
 const BAD: &str = "FROM python:latest
@@ -477,6 +483,43 @@ fn shellcheck_findings_use_dockerfile_lines() {
             .iter()
             .all(|f| f["rule"] != "SC2086")
     );
+}
+
+#[test]
+fn shellcheck_results_are_kept_in_the_cache_dir_and_change_nothing() {
+    pare_lint::shellcheck::find()
+        .expect("shellcheck is not installed: apt-get install -y shellcheck");
+    let script = "RUN cp $FILES /out && echo `date` > /stamp\n";
+    let dir = dir_with(&[
+        (
+            "a/Dockerfile",
+            &format!("FROM debian:12\n{script}USER nobody\n"),
+        ),
+        (
+            "b/Dockerfile",
+            &format!("FROM debian:12\nUSER nobody\n{script}"),
+        ),
+    ]);
+    let args = ["lint", "--format", "json", "--fail-on", "none", "."];
+    let uncached = pare_in(dir.path(), &[&args[..], &["--no-cache"]].concat()).exits(0);
+    assert!(
+        !cache_of(dir.path()).exists(),
+        "--no-cache keeps nothing: {}",
+        uncached.explain()
+    );
+    let cold = pare_in(dir.path(), &args).exits(0);
+    let kept = std::fs::read_dir(cache_of(dir.path()).join("shellcheck"))
+        .unwrap_or_else(|e| panic!("nothing kept ({e}): {}", cold.explain()))
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .count();
+    assert_eq!(kept, 1, "one script, the same in both files, is kept once");
+    let warm = pare_in(dir.path(), &args).exits(0);
+    assert!(cold.stdout().contains("SC2086"), "{}", cold.explain());
+    assert_eq!(cold.stdout(), uncached.stdout());
+    assert_eq!(warm.stdout(), uncached.stdout());
 }
 
 #[test]

@@ -106,8 +106,24 @@ fn without_transport(mut report: Value) -> Value {
 fn same_report_through_daemon_archive_and_oci() {
     let flask = test_image("flask");
     let daemon = without_transport(xray_json(&flask.daemon_ref(), &["--find", "*.py"]));
-    let archive = without_transport(xray_json(&flask.archive_ref(), &["--find", "*.py"]));
-    let oci = without_transport(xray_json(&flask.oci_ref(), &["--find", "*.py"]));
+    let archive = xray_json(&flask.archive_ref(), &["--find", "*.py"]);
+    let oci = xray_json(&flask.oci_ref(), &["--find", "*.py"]);
+    // The archive's layers are plain tars, hashed once for blob and diff_id; the
+    // layout's are gzip, the blob and the tar each hashed: the same diff_ids.
+    let diff_ids = |r: &Value| -> Vec<Value> {
+        let layers = r["layers"].as_array().unwrap();
+        layers.iter().map(|l| l["diff_id"].clone()).collect()
+    };
+    for layer in archive["layers"].as_array().unwrap() {
+        assert_eq!(layer["blob"]["compression"], "none");
+        assert_eq!(layer["blob"]["digest"], layer["diff_id"]);
+    }
+    for layer in oci["layers"].as_array().unwrap() {
+        assert_eq!(layer["blob"]["compression"], "gzip");
+        assert_ne!(layer["blob"]["digest"], layer["diff_id"]);
+    }
+    assert_eq!(diff_ids(&archive), diff_ids(&oci));
+    let (archive, oci) = (without_transport(archive), without_transport(oci));
     assert!(
         daemon == archive,
         "docker-daemon and docker-archive reports differ"

@@ -2,7 +2,7 @@
 //! output in classic or OCI layout, or an `oci-archive`). Archive members are read in
 //! place by offset, so several layers can be decompressed at once.
 
-use super::{LayerPlan, LayerStore, SMALL_BLOB_LIMIT, Store};
+use super::{BlobPlace, LayerPlan, LayerStore, SMALL_BLOB_LIMIT, Store};
 use crate::error::{ImageError, Result};
 use crate::layer::{ParsedLayer, ReadOptions, read_layer};
 use std::collections::HashMap;
@@ -76,8 +76,10 @@ impl FileStore {
         let mut archive = tar::Archive::new(std::io::BufReader::new(file));
         let mut members = HashMap::new();
         let mut links: Vec<(String, String)> = Vec::new();
+        // Seeking past each member's bytes, not reading them: the index costs one
+        // read of the headers, however large the layers.
         let entries = archive
-            .entries()
+            .entries_with_seek()
             .map_err(|_| not_archive("not a tar file".into()))?;
         let mut last = None::<String>;
         for entry in entries.raw(true) {
@@ -175,9 +177,22 @@ impl LayerStore for FileStore {
             .sum()
     }
     fn read_layers(&self, plans: &[LayerPlan], options: &ReadOptions) -> Result<Vec<ParsedLayer>> {
-        super::in_parallel(plans.len(), super::cores(), |i| {
-            self.read_one(&plans[i], options)
-        })
+        super::read_distinct(
+            plans,
+            super::cores(),
+            |plan| match self.extent(&plan.name).ok().flatten() {
+                Some(e) => BlobPlace {
+                    key: format!("{}@{}", e.file.display(), e.offset),
+                    size: e.len,
+                },
+                None => BlobPlace {
+                    key: plan.name.clone(),
+                    size: 0,
+                },
+            },
+            |plan| self.place(&plan.name),
+            |plan| self.read_one(plan, options),
+        )
     }
 
     fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn Read + Send>, u64)> {
@@ -218,5 +233,87 @@ impl Store for FileStore {
             FileStore::Archive { path, .. } if name.is_empty() => path.display().to_string(),
             FileStore::Archive { path, .. } => format!("{}:{name}", path.display()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layer::ParsedLayer;
+    use crate::testutil::{TarItem, gzip, tar_of, write_layout};
+
+    fn layers_of(dir: &Path, options: &ReadOptions) -> Result<Vec<ParsedLayer>> {
+        let store = FileStore::layout(dir)?;
+        let resolved = super::super::resolve(&store, None, false)?;
+        store.read_layers(&resolved.layers, options)
+    }
+
+    /// Everything a read tells, as text (entries hold no `PartialEq`).
+    fn told(layers: &[ParsedLayer]) -> String {
+        format!("{layers:#?}")
+    }
+
+    fn tars() -> [Vec<u8>; 2] {
+        [
+            tar_of(&[
+                TarItem::dir("etc/"),
+                TarItem::file("etc/big", &[9u8; 3 << 20], 0o644),
+                TarItem::file("etc/os-release", b"ID=debian\n", 0o644),
+            ]),
+            tar_of(&[TarItem::file("app", &[1u8; 100_000], 0o755)]),
+        ]
+    }
+
+    #[test]
+    fn the_same_layers_whichever_thread_hashed_them() {
+        let [big, small] = tars();
+        let dir = tempfile::tempdir().unwrap();
+        write_layout(
+            dir.path(),
+            &[
+                (big.clone(), big.clone()),
+                (gzip(&small), small.clone()),
+                (gzip(&big), big),
+                (small.clone(), small),
+            ],
+        );
+        let read = |hash_aside_from| {
+            let options = ReadOptions {
+                hash_aside_from,
+                ..Default::default()
+            };
+            told(&layers_of(dir.path(), &options).unwrap())
+        };
+        let inline = read(u64::MAX);
+        assert_eq!(read(0), inline);
+        assert_eq!(read(1 << 20), inline);
+    }
+
+    #[test]
+    fn a_blob_named_twice_is_read_once_and_checked_for_each() {
+        let [big, small] = tars();
+        let dir = tempfile::tempdir().unwrap();
+        let blob = gzip(&big);
+        write_layout(
+            dir.path(),
+            &[
+                (blob.clone(), big.clone()),
+                (small.clone(), small.clone()),
+                (blob.clone(), big.clone()),
+            ],
+        );
+        let layers = layers_of(dir.path(), &ReadOptions::default()).unwrap();
+        assert_eq!(told(&layers[..1]), told(&layers[2..]));
+        assert_eq!(layers[1].blob_digest, crate::Digest::of(&small));
+
+        // The second mention promises another diff_id: the digest already
+        // computed is checked against it, and does not match.
+        let other = tempfile::tempdir().unwrap();
+        write_layout(other.path(), &[(blob.clone(), big), (blob, small)]);
+        let err = layers_of(other.path(), &ReadOptions::default()).unwrap_err();
+        assert!(
+            matches!(&err, ImageError::DigestMismatch { place, .. } if place.ends_with("(uncompressed, diff_id)")),
+            "{err}"
+        );
     }
 }

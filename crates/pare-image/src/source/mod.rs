@@ -99,6 +99,69 @@ pub(crate) fn in_parallel<T: Send>(
     }
 }
 
+/// Where a blob lives in its store and how many bytes it has: plans with the same
+/// place read the same bytes.
+pub(crate) struct BlobPlace {
+    pub key: String,
+    pub size: u64,
+}
+
+/// Reads each distinct blob of `plans` once, the largest first (so that a big layer
+/// does not start last and run alone), on up to `workers` threads, and returns a
+/// layer per plan in plan order. A blob named twice (`docker save` links a layer
+/// identical to an earlier one to it; a manifest may list a blob twice) is hashed
+/// once, and the digests that read gave are checked against every plan naming it.
+pub(crate) fn read_distinct(
+    plans: &[LayerPlan],
+    workers: usize,
+    blob: impl Fn(&LayerPlan) -> BlobPlace,
+    place: impl Fn(&LayerPlan) -> String,
+    read: impl Fn(&LayerPlan) -> Result<ParsedLayer> + Sync,
+) -> Result<Vec<ParsedLayer>> {
+    let mut first_of: std::collections::HashMap<String, usize> = Default::default();
+    let mut distinct: Vec<(usize, u64)> = Vec::new();
+    let slot_of: Vec<usize> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, plan)| {
+            let BlobPlace { key, size } = blob(plan);
+            *first_of.entry(key).or_insert_with(|| {
+                distinct.push((i, size));
+                distinct.len() - 1
+            })
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..distinct.len()).collect();
+    order.sort_by_key(|&slot| std::cmp::Reverse(distinct[slot].1));
+    let read_in_order = in_parallel(order.len(), workers, |j| read(&plans[distinct[order[j]].0]))?;
+    let mut by_slot: Vec<Option<ParsedLayer>> = (0..distinct.len()).map(|_| None).collect();
+    for (j, layer) in read_in_order.into_iter().enumerate() {
+        by_slot[order[j]] = Some(layer);
+    }
+    // The last plan naming a blob takes its layer; only earlier ones copy it.
+    let mut last_of = vec![0; distinct.len()];
+    for (i, &slot) in slot_of.iter().enumerate() {
+        last_of[slot] = i;
+    }
+    let mut layers = Vec::with_capacity(plans.len());
+    for (i, (plan, &slot)) in plans.iter().zip(&slot_of).enumerate() {
+        let missing = || ImageError::MissingBlob {
+            place: place(plan),
+            digest: plan.name.clone(),
+        };
+        if distinct[slot].0 != i {
+            let layer = by_slot[slot].as_ref().ok_or_else(missing)?;
+            layer::verify(layer, &plan.expected, &place(plan))?;
+        }
+        let layer = match last_of[slot] == i {
+            true => by_slot[slot].take(),
+            false => by_slot[slot].clone(),
+        };
+        layers.push(layer.ok_or_else(missing)?);
+    }
+    Ok(layers)
+}
+
 /// One worker per core: decompression is what layers cost.
 pub(crate) fn cores() -> usize {
     std::thread::available_parallelism()

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use ureq::http;
 
-use super::{LayerPlan, LayerStore, Resolved, SMALL_BLOB_LIMIT, Store};
+use super::{BlobPlace, LayerPlan, LayerStore, Resolved, SMALL_BLOB_LIMIT, Store};
 use crate::digest::{CheckedReader, Digest};
 use crate::error::{ImageError, Result};
 use crate::layer::{ParsedLayer, ReadOptions, read_layer};
@@ -192,19 +192,27 @@ impl LayerStore for RegistryStore {
     fn read_layers(&self, plans: &[LayerPlan], options: &ReadOptions) -> Result<Vec<ParsedLayer>> {
         // Downloads wait on the network as much as on the cores: a few more than one
         // per core keeps both busy (skopeo runs six).
-        super::in_parallel(plans.len(), super::cores().max(4), |i| {
-            let plan = &plans[i];
-            let digest = planned_digest(plan)?;
-            read_layer(
-                crate::layer::Counted::new(
-                    self.blob(&digest, plan.expected.blob_size),
-                    options.progress.clone(),
-                ),
-                &self.place(&plan.name),
-                &plan.expected,
-                options,
-            )
-        })
+        super::read_distinct(
+            plans,
+            super::cores().max(4),
+            |plan| BlobPlace {
+                key: plan.name.clone(),
+                size: plan.expected.blob_size.unwrap_or(0),
+            },
+            |plan| self.place(&plan.name),
+            |plan| {
+                let digest = planned_digest(plan)?;
+                read_layer(
+                    crate::layer::Counted::new(
+                        self.blob(&digest, plan.expected.blob_size),
+                        options.progress.clone(),
+                    ),
+                    &self.place(&plan.name),
+                    &plan.expected,
+                    options,
+                )
+            },
+        )
     }
 
     fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn Read + Send>, u64)> {

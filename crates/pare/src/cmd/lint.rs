@@ -46,6 +46,11 @@ pub struct LintArgs {
     /// Do not run shellcheck on RUN scripts even when it is installed.
     #[arg(long)]
     pub no_shellcheck: bool,
+    /// Check every RUN script with shellcheck, even those whose result an earlier run
+    /// kept (in $PARE_CACHE_DIR, else $XDG_CACHE_HOME/pare, else ~/.cache/pare), and
+    /// keep nothing.
+    #[arg(long)]
+    pub no_cache: bool,
     /// Print what a rule checks and why, then exit.
     #[arg(long, value_name = "RULE")]
     pub explain: Option<String>,
@@ -81,7 +86,15 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     } else {
         pare_lint::shellcheck::find()
     };
-    let options = Options { config, shellcheck };
+    let shellcheck_cache = match args.no_cache {
+        true => None,
+        false => pare_vuln::db::cache_dir().map(|d| d.join("shellcheck")),
+    };
+    let options = Options {
+        config,
+        shellcheck,
+        shellcheck_cache,
+    };
 
     let mut outcome = Outcome::default();
     let sources = read_sources(&args, &mut outcome.problems)?;
