@@ -199,12 +199,18 @@ impl OciRuntime {
             // Held open, so the namespace stays reachable however the app's
             // processes come and go.
             let path = PathBuf::from(format!("/proc/{pid}/ns/net"));
-            container.reach = Reach::namespace(&path).map_err(|e| {
-                oci_error(
-                    "network namespace",
-                    &format!("cannot open {}: {e}", path.display()),
-                )
-            })?;
+            match Reach::namespace(&path) {
+                Ok(reach) => container.reach = reach,
+                // A CLI app can be done before pare gets here: there is nothing to
+                // connect to then, and its exit code is what counts.
+                Err(_) if container.reap().is_some() => {}
+                Err(e) => {
+                    return Err(oci_error(
+                        "network namespace",
+                        &format!("cannot open {}: {e}", path.display()),
+                    ));
+                }
+            }
         }
         Ok(container)
     }
