@@ -39,6 +39,9 @@ pub(crate) struct Staged<'e> {
     pub verify_tag: Option<String>,
     /// (staging path, destination) of each file output.
     files: Vec<(PathBuf, PathBuf)>,
+    /// Directories that did not exist before staging made them (the report dir an
+    /// OCI layout output goes in), deepest first: removed, when empty, with the rest.
+    made_dirs: Vec<PathBuf>,
     /// The user's tags in the engine.
     engine_tags: Vec<String>,
     /// Registries to push to, and the config and compressed layer pushed.
@@ -60,6 +63,7 @@ pub(crate) fn stage<'e>(
         engine,
         verify_tag: None,
         files: Vec::new(),
+        made_dirs: Vec::new(),
         engine_tags: Vec::new(),
         pushes: Vec::new(),
         slim_blobs: None,
@@ -99,9 +103,19 @@ pub(crate) fn stage<'e>(
 impl Staged<'_> {
     fn track(&mut self, staging: &Path, dest: &Path) {
         self.files.push((staging.to_owned(), dest.to_owned()));
+        let made: Vec<PathBuf> = staging
+            .ancestors()
+            .skip(1)
+            .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
+            .map(Path::to_owned)
+            .collect();
+        self.made_dirs.extend(made.iter().cloned());
         let path = staging.to_owned();
         self._on_interrupt
-            .push(pare_runtime::cleanup::register(move || remove_path(&path)));
+            .push(pare_runtime::cleanup::register(move || {
+                remove_path(&path);
+                remove_empty(&made);
+            }));
     }
 
     /// Puts the slim image where the user asked: pushed to registries first (the
@@ -145,6 +159,7 @@ impl Drop for Staged<'_> {
             for (staging, _) in &self.files {
                 remove_path(staging);
             }
+            remove_empty(&self.made_dirs);
         }
         if let (Some(engine), Some(tag)) = (self.engine, &self.verify_tag) {
             let _ = engine.remove_image(tag);
@@ -155,6 +170,14 @@ impl Drop for Staged<'_> {
 fn remove_path(path: &Path) {
     let _ = std::fs::remove_dir_all(path);
     let _ = std::fs::remove_file(path);
+}
+
+/// Removes `dirs` (deepest first) that are empty; a directory something else was
+/// written into meanwhile stays.
+fn remove_empty(dirs: &[PathBuf]) {
+    for dir in dirs {
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 /// Creates a directory of pare's own (and its parents).
@@ -257,4 +280,40 @@ fn replace(staging: &Path, dest: &Path) -> Result<(), AssembleError> {
         std::fs::remove_dir_all(dest).map_err(io(dest))?;
     }
     std::fs::rename(staging, dest).map_err(io(dest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_build_leaves_no_directory_its_outputs_made_and_a_committed_one_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("report").join("flask");
+        let layer = crate::assemble::build_layer(
+            &pare_image::FileIndex::default(),
+            &crate::keep_set::KeepSet::default(),
+        )
+        .unwrap();
+        let slim = Slim {
+            layer,
+            config: ImageConfig::default(),
+            profile: crate::seccomp::profile(&Default::default()),
+        };
+        let outputs = [Output::Oci {
+            dir: report.join("image"),
+            tag: "slim".into(),
+        }];
+        let staged = stage(None, &outputs, &slim).unwrap();
+        assert!(report.is_dir(), "staged beside its destination");
+        drop(staged);
+        assert!(
+            !dir.path().join("report").exists(),
+            "the report dirs the staging made are gone"
+        );
+
+        let staged = stage(None, &outputs, &slim).unwrap();
+        staged.commit().unwrap();
+        assert!(report.join("image/index.json").is_file());
+    }
 }
