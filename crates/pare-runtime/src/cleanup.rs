@@ -8,8 +8,10 @@
 //! forgets the closure. Removals run newest first, so a container goes before the
 //! image it runs and before the directory its bundle is in.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 type Removal = Box<dyn Fn() + Send + Sync>;
 
@@ -17,16 +19,57 @@ type Removal = Box<dyn Fn() + Send + Sync>;
 /// is still what was registered, and cleanup must not panic.
 static REMOVALS: Mutex<Vec<(u64, Removal)>> = Mutex::new(Vec::new());
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-/// Held while an interrupt's removals run, and by a process that is ending normally:
-/// the two never overlap, so neither cuts the other short.
+/// Taken by whoever ends the process (the interrupt's thread, or the main thread when
+/// the command is done) and never released: the two never overlap, so neither cuts
+/// the other short, and the main thread never prints an error the interrupt caused.
 static ENDING: Mutex<()> = Mutex::new(());
+/// Set by the signal handler itself (not by the thread that then acts on it): the
+/// main thread can see an interrupt whose thread has not run yet.
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+/// Exit code of a process ended by an interrupt, as a shell reports SIGINT.
+const INTERRUPTED_CODE: i32 = 130;
 
-/// Called once the command is done, before the process ends: waits for an
-/// interrupt's removals under way (whose handler then ends the process itself), and
-/// keeps a later interrupt from starting them (every owner has removed its things by
-/// now) by never releasing the lock.
-pub fn end() {
-    std::mem::forget(ENDING.lock().unwrap_or_else(|p| p.into_inner()));
+/// Makes SIGINT, SIGTERM and SIGHUP remove everything registered, print `notice`
+/// first, and end the process with code 130. Call once, early in `main`.
+pub fn on_interrupt(notice: fn()) -> std::io::Result<()> {
+    let flag = Arc::clone(INTERRUPTED.get_or_init(Arc::default));
+    let signals = [SIGINT, SIGTERM, SIGHUP];
+    for signal in signals {
+        signal_hook::flag::register(signal, Arc::clone(&flag))?;
+    }
+    let mut received = signal_hook::iterator::Signals::new(signals)?;
+    std::thread::Builder::new()
+        .name("interrupt".into())
+        .spawn(move || {
+            if received.forever().next().is_some() {
+                let ending = ENDING.lock().unwrap_or_else(|p| p.into_inner());
+                end_interrupted(ending, notice);
+            }
+        })?;
+    Ok(())
+}
+
+/// Called once the command is done, before the process ends. An interrupt under way
+/// ends the process itself (this waits for it); one that came but whose thread has
+/// not run yet is handled here the same way, so the command's result (most likely
+/// an error the interrupt caused) is never printed. Otherwise a later interrupt finds
+/// the lock taken for good and does nothing: every owner has removed its things.
+pub fn end(notice: fn()) {
+    let ending = ENDING.lock().unwrap_or_else(|p| p.into_inner());
+    if INTERRUPTED
+        .get()
+        .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    {
+        end_interrupted(ending, notice);
+    }
+    std::mem::forget(ending);
+}
+
+/// Runs every removal and exits, holding `ENDING` until the process is gone.
+fn end_interrupted(_ending: std::sync::MutexGuard<'_, ()>, notice: fn()) -> ! {
+    notice();
+    run_removals();
+    std::process::exit(INTERRUPTED_CODE)
 }
 
 /// Proof that a removal is registered; dropping it forgets the removal (without
@@ -61,10 +104,10 @@ impl Drop for Registration {
     }
 }
 
-/// Runs every registered removal, newest first, and forgets them. Called from the
-/// Ctrl-C handler: the removals never panic and build whatever client they need.
-pub fn remove_everything() {
-    let _ending = ENDING.lock().unwrap_or_else(|p| p.into_inner());
+/// Runs every registered removal, newest first, and forgets them. Called when an
+/// interrupt ends the process: the removals never panic and build whatever client
+/// they need.
+fn run_removals() {
     let removals = std::mem::take(&mut *REMOVALS.lock().unwrap_or_else(|p| p.into_inner()));
     for (_, removal) in removals.iter().rev() {
         removal();
@@ -87,7 +130,7 @@ mod tests {
         let forgotten = register(log("removed normally"));
         let _container = register(log("container"));
         drop(forgotten);
-        remove_everything();
+        run_removals();
         let ran = ran.lock().unwrap().clone();
         // Other tests of this binary may register too; only our order matters.
         let ours: Vec<_> = ran

@@ -69,12 +69,12 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     // Destructors do not run when a signal ends the process: remove what pare made
-    // (containers, work directories) from the handler, then exit as interrupted.
-    let _ = ctrlc::set_handler(|| {
-        eprintln!("pare: interrupted; removing the containers and files pare made");
-        pare_runtime::cleanup::remove_everything();
-        std::process::exit(130);
-    });
+    // (containers, work directories) on SIGINT/SIGTERM/SIGHUP, then exit 130.
+    if let Err(e) = pare_runtime::cleanup::on_interrupt(interrupted_notice) {
+        eprintln!(
+            "pare: warning: cannot catch Ctrl-C ({e}): an interrupt would leave what pare made"
+        );
+    }
     let result = match cli.command {
         Command::Xray(args) => cmd::xray::run(args),
         Command::Lint(args) => cmd::lint::run(args),
@@ -86,10 +86,10 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(*args),
         Command::Compare(args) => cmd::compare::run(args),
     };
-    // Interrupted meanwhile: the handler is removing what pare made and ends the
-    // process (130) when done; this waits rather than cut that short, or print the
-    // error the interrupt itself caused.
-    pare_runtime::cleanup::end();
+    // Interrupted meanwhile: what pare made is removed and the process ends (130)
+    // here or in the interrupt's thread, never printing the error the interrupt
+    // itself caused.
+    pare_runtime::cleanup::end(interrupted_notice);
     match result {
         Ok(code) => code,
         Err(e) => {
@@ -97,6 +97,11 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// What pare says when a signal interrupts it.
+fn interrupted_notice() {
+    eprintln!("pare: interrupted; removing the containers and files pare made");
 }
 
 /// An error as the user reads it: what failed and each cause once, on one line (the
