@@ -60,7 +60,13 @@ pub struct ImageRead {
 /// [`open_image`] to read one twice.
 pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRead> {
     let (resolved, parsed) = match reference {
-        ImageRef::DockerDaemon { name } => source::daemon::read(name, options)?,
+        ImageRef::DockerDaemon { name } => match source::engine_storage::open(name) {
+            Ok((resolved, storage)) => {
+                let parsed = source::LayerStore::read_layers(&storage, &resolved.layers, options)?;
+                (resolved, parsed)
+            }
+            Err(_) => source::daemon::read(name, options)?,
+        },
         ImageRef::ContainersStorage { name, store } => {
             source::podman::read(name, store.as_ref(), options)?
         }
@@ -75,10 +81,15 @@ pub struct OpenImage {
     pub reference: ImageRef,
     pub resolved: Resolved,
     store: Box<dyn source::LayerStore>,
+    /// For an image in the Docker engine that [`open_and_read`] exported rather than
+    /// read in place from the engine's storage: why it could not.
+    pub exported: Option<String>,
 }
 
-/// Opens an image for repeated reads. An image in the Docker engine or Podman's store
-/// is exported once into `spool_dir` (required for those transports); one in a
+/// Opens an image for repeated reads. An image in the Docker engine is read in place
+/// from the engine's storage where it can be (see `source::engine_storage`); otherwise
+/// it, or one in Podman's store, is exported once into `spool_dir` (required for
+/// those transports); one in a
 /// registry is pulled into it as an OCI layout when a spool directory is given (a
 /// container will run from it, so its layers are read several times), else its blobs
 /// are streamed from the registry at each read. The caller owns and removes the spool.
@@ -91,6 +102,14 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
     };
     let (store, wanted, prefer_docker) = match reference {
         ImageRef::DockerDaemon { name } => {
+            if let Ok((resolved, storage)) = source::engine_storage::open(name) {
+                return Ok(OpenImage {
+                    reference: reference.clone(),
+                    resolved,
+                    store: Box::new(storage),
+                    exported: None,
+                });
+            }
             let path = needs_spool()?.join("image.tar");
             source::daemon::export_to(name, &path)?;
             (
@@ -137,6 +156,7 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
                 reference: reference.clone(),
                 resolved: store.resolve()?,
                 store: Box::new(store),
+                exported: None,
             };
             return match spool_dir {
                 None => Ok(streamed),
@@ -149,11 +169,13 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
         reference: reference.clone(),
         resolved,
         store: Box::new(store),
+        exported: None,
     })
 }
 
 /// Opens an image for repeated reads and reads it once with `options`. An image in
-/// the Docker engine is exported once: the stream is indexed as it passes and spooled
+/// the Docker engine is read in place from the engine's storage where it can be;
+/// otherwise it is exported once: the stream is indexed as it passes and spooled
 /// into `spool_dir` at the same time, so the later reads come from the spool and the
 /// export is never written first and read back.
 pub fn open_and_read(
@@ -162,6 +184,19 @@ pub fn open_and_read(
     options: &ReadOptions,
 ) -> Result<(OpenImage, ImageRead)> {
     if let ImageRef::DockerDaemon { name } = reference {
+        let not_in_place = match source::engine_storage::open(name) {
+            Ok((resolved, storage)) => {
+                let opened = OpenImage {
+                    reference: reference.clone(),
+                    resolved,
+                    store: Box::new(storage),
+                    exported: None,
+                };
+                let read = opened.read(options)?;
+                return Ok((opened, read));
+            }
+            Err(why) => why,
+        };
         let path = spool_dir.join("image.tar");
         let (resolved, parsed) = source::daemon::read_spooling(name, Some(&path), options)?;
         let store = source::files::FileStore::archive(&path, "a `docker save` archive")?;
@@ -169,6 +204,7 @@ pub fn open_and_read(
             reference: reference.clone(),
             resolved: resolved.clone(),
             store: Box::new(store),
+            exported: Some(not_in_place),
         };
         return Ok((opened, ImageRead::fold(reference.clone(), resolved, parsed)));
     }
@@ -237,6 +273,7 @@ impl OpenImage {
             store: Box::new(source::files::FileStore::layout(dir)?),
             reference: self.reference,
             resolved: self.resolved,
+            exported: None,
         })
     }
 }

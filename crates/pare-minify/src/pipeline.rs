@@ -213,6 +213,9 @@ fn report(
             .iter()
             .cloned()
             .chain(fanotify_note(&sensor.fanotify_status))
+            .chain(found.original.opened.exported.as_ref().map(|why| {
+                format!("the image was exported from the engine (`docker save`), not read in place from its storage: {why}")
+            }))
             .chain(
                 (matches!(backend, Backend::Oci(_)) && pare_runtime::userns::rootless()).then(|| {
                     "built without root, in a user namespace: the app's processes and memory were not limited (no cgroups without root); its disk writes were".to_owned()

@@ -5,6 +5,7 @@
 //! reached, which is what [`Store`] abstracts.
 
 pub mod daemon;
+pub(crate) mod engine_storage;
 pub mod files;
 pub mod podman;
 pub mod registry;
