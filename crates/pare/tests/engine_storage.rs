@@ -96,3 +96,43 @@ fn a_layer_changed_in_the_engines_storage_is_refused() {
         "the error names neither the digest check nor the layer's directory: {stderr}"
     );
 }
+
+#[test]
+fn a_build_reads_in_place_and_says_when_it_exported_instead() {
+    let _port = support::port_lock();
+    let nginx = test_image("nginx");
+    let mut kept = Vec::new();
+    for (env, tag) in [
+        (vec![], "pare-test-in-place/nginx:slim"),
+        (vec![EXPORT], "pare-test-exported/nginx:slim"),
+    ] {
+        let reports = support::temp_dir();
+        let dir = reports.path().display().to_string();
+        let args = [
+            "build",
+            &nginx.image,
+            "--probe",
+            "GET /",
+            "--tag",
+            tag,
+            "--report-dir",
+            &dir,
+            "--json",
+        ];
+        let report = json(pare_env(&args, &env));
+        let _ = docker(&["rmi", "-f", tag]);
+        let exported = report["notes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|n| n.starts_with("the image was exported from the engine"));
+        assert_eq!(exported, !env.is_empty(), "{report:#}");
+        assert_eq!(report["verification"]["passed"], true, "{report:#}");
+        kept.push(report["kept_by_reason"].clone());
+    }
+    assert_eq!(
+        kept[0], kept[1],
+        "the files kept depend on how the image was read"
+    );
+}
