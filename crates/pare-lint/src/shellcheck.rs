@@ -25,6 +25,11 @@ use crate::rules::run::{Origin, Part};
 /// Codes left out, as hadolint does.
 const EXCLUDED: &str = "SC1090,SC1091,SC2187";
 
+/// The environment variable GHC programs read runtime options from. It is meant for
+/// the user's own Haskell programs; Debian's shellcheck is linked without
+/// `-rtsopts` and refuses to start when it is set, so it is never passed on.
+pub(crate) const GHC_RUNTIME_OPTIONS: &str = "GHCRTS";
+
 /// The flags every check runs with (the file names follow).
 pub const FLAGS: [&str; 4] = ["--format=json1", "--norc", "--exclude", EXCLUDED];
 
@@ -234,6 +239,7 @@ fn check(
 
 fn check_files(program: &Path, dir: &Path, files: &[String]) -> Result<Report, ShellcheckError> {
     let output = Command::new(program)
+        .env_remove(GHC_RUNTIME_OPTIONS)
         .current_dir(dir)
         .args(FLAGS)
         .args(files)

@@ -9,12 +9,17 @@ use support::Run;
 
 /// Runs pare in `dir` (so paths print relative and `.pare.toml` is found there).
 fn pare_in(dir: &Path, args: &[&str]) -> Run {
+    pare_in_env(dir, args, &[])
+}
+
+fn pare_in_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_pare"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
         // shellcheck's results are kept beside the files, never in the home folder.
         .env("PARE_CACHE_DIR", cache_of(dir))
+        .envs(env.iter().copied())
         .output()
         .expect("run pare");
     Run {
@@ -464,6 +469,23 @@ fn shellcheck_findings_use_dockerfile_lines() {
         (sc["line"].as_u64(), sc["column"].as_u64()),
         (Some(3), Some(8))
     );
+    // A user's GHCRTS (for their own Haskell programs) is not shellcheck's: Debian's
+    // shellcheck refuses to start with RTS options, which lost every SC finding.
+    let ghcrts = pare_in_env(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--fail-on",
+            "none",
+            "--no-cache",
+        ],
+        &[("GHCRTS", "-A64m")],
+    )
+    .exits(0);
+    assert!(!ghcrts.stderr().contains("warning"), "{}", ghcrts.explain());
+    assert_eq!(ghcrts.json()["files"], run.json()["files"]);
     let quiet = pare_in(
         dir.path(),
         &[

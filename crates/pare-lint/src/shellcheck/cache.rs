@@ -121,7 +121,11 @@ fn version(dir: &Path, program: &Path) -> Option<String> {
     {
         return Some(known);
     }
-    let output = Command::new(&resolved).arg("--version").output().ok()?;
+    let output = Command::new(&resolved)
+        .env_remove(super::GHC_RUNTIME_OPTIONS)
+        .arg("--version")
+        .output()
+        .ok()?;
     if !output.status.success() {
         return None;
     }
