@@ -17,7 +17,7 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     let _ = writeln!(out, "Slim image   {}", r.outputs.join(", "));
     let _ = writeln!(
         out,
-        "Size         {} -> {} ({:.1}x smaller); {} as stored",
+        "Size         {} -> {} ({:.1}x smaller); {} compressed, as stored",
         bytes(r.original.uncompressed_bytes),
         bytes(r.slim.uncompressed_bytes),
         r.ratio,
