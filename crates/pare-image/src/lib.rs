@@ -8,6 +8,7 @@ pub mod config;
 pub mod copy;
 pub mod digest;
 pub mod error;
+pub mod gzip;
 pub mod index;
 pub mod layer;
 pub mod path;
@@ -251,6 +252,57 @@ impl OpenImage {
                 reason: format!("the image has no layer {i}"),
             })?;
         self.store.open_blob(plan)
+    }
+
+    /// `index` (from an earlier read of this image) with the bytes of its regular
+    /// files in `wanted` as content, and no other content. A store that can open one
+    /// file of a layer (the engine's storage) reads just those, each checked against
+    /// the size and content hash the earlier read recorded; any other store, or any
+    /// file that does not match, means reading every layer again, digests checked.
+    pub fn with_contents(
+        &self,
+        index: &FileIndex,
+        wanted: &std::collections::BTreeSet<String>,
+    ) -> Result<FileIndex> {
+        if let Some(filled) = self.contents_in_place(index, wanted) {
+            return Ok(filled);
+        }
+        let wanted = std::sync::Arc::new(wanted.clone());
+        let read = self.read(&ReadOptions {
+            keep_content: Some(std::sync::Arc::new(move |p: &str, _| wanted.contains(p))),
+            ..Default::default()
+        })?;
+        Ok(read.index)
+    }
+
+    /// [`OpenImage::with_contents`] from single files, or `None` when the store cannot
+    /// or a file is not what the index says.
+    fn contents_in_place(
+        &self,
+        index: &FileIndex,
+        wanted: &std::collections::BTreeSet<String>,
+    ) -> Option<FileIndex> {
+        let mut filled = index.clone();
+        for node in filled.nodes.values_mut() {
+            node.content = None;
+        }
+        for path in wanted {
+            let Some(node) = filled.nodes.get_mut(path) else {
+                continue;
+            };
+            if node.kind != EntryKind::File || node.size == 0 {
+                continue;
+            }
+            let plan = self.resolved.layers.get(node.layer)?;
+            let bytes = self.store.read_file(plan, path)?.ok()?;
+            let same = bytes.len() as u64 == node.size
+                && node.content_hash == Some(xxhash_rust::xxh3::xxh3_128(&bytes));
+            if !same {
+                return None;
+            }
+            node.content = Some(bytes.into());
+        }
+        Some(filled)
     }
 
     /// Reads every layer without folding.

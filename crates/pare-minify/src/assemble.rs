@@ -3,7 +3,6 @@
 //! hardlinks as they were), a config carried over from the original, and the seccomp
 //! profile of the syscalls the app made. Writing it anywhere is `outputs.rs`.
 
-use std::io::Write;
 use std::path::Path;
 
 use pare_image::{Digest, EntryKind, FileIndex, History, ImageConfig};
@@ -149,9 +148,8 @@ pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, Assem
     }
     let tar = builder.into_inner().map_err(io("slim layer"))?;
     let diff_id = Digest::of(&tar);
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-    encoder.write_all(&tar).map_err(io("slim layer"))?;
-    let gzip = encoder.finish().map_err(io("slim layer"))?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let gzip = pare_image::gzip::compress(&tar, 6, cores).map_err(io("slim layer"))?;
     let blob_digest = Digest::of(&gzip);
     Ok(SlimLayer {
         tar,

@@ -4,9 +4,8 @@
 //! and removed, and the kept packages' metadata is cut down to them.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use pare_image::{FileIndex, ReadOptions};
+use pare_image::FileIndex;
 
 use crate::error::BuildError;
 use crate::keep_set::{KeepRules, KeepSet, Reason, Trace};
@@ -111,22 +110,17 @@ fn settle(
             .map(|(p, _)| p.clone()),
     );
     for _round in 0..SETTLE_ROUNDS {
-        let want = Arc::new(wanted.clone());
-        let filter = Arc::clone(&want);
-        let read = original.opened.read(&ReadOptions {
-            keep_content: Some(Arc::new(move |p: &str, _| filter.contains(p))),
-            ..Default::default()
-        })?;
-        keep = KeepSet::compute(&read.index, trace, rules);
+        let index = original.opened.with_contents(first, &wanted)?;
+        keep = KeepSet::compute(&index, trace, rules);
         let missing: Vec<String> = keep
             .paths
             .keys()
             .chain(&keep.needs_content)
-            .filter(|p| !want.contains(*p))
+            .filter(|p| !wanted.contains(*p))
             .cloned()
             .collect();
         if missing.is_empty() {
-            return Ok((read.index, keep));
+            return Ok((index, keep));
         }
         wanted.extend(missing);
     }

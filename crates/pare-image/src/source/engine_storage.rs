@@ -233,6 +233,21 @@ impl LayerStore for EngineStorage {
         )
     }
 
+    fn read_file(&self, plan: &LayerPlan, path: &str) -> Option<Result<Vec<u8>>> {
+        let read = || {
+            let files = self.files(plan)?;
+            let root: OwnedFd = File::open(&files.diff)
+                .map_err(|e| ImageError::io(&files.diff, e))?
+                .into();
+            let mut bytes = Vec::new();
+            open_beneath(&root, path.as_bytes())
+                .and_then(|mut file| file.read_to_end(&mut bytes))
+                .map_err(|e| ImageError::io(files.diff.join(path.trim_start_matches('/')), e))?;
+            Ok(bytes)
+        };
+        Some(read())
+    }
+
     fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn Read + Send>, u64)> {
         let files = self.files(plan)?;
         Ok((Box::new(Reassembled::open(files)?), files.tar_size))

@@ -41,6 +41,11 @@ pub(crate) trait LayerStore: Send + Sync {
     fn read_layers(&self, plans: &[LayerPlan], options: &ReadOptions) -> Result<Vec<ParsedLayer>>;
     /// The stored bytes of a layer, still compressed, and their size.
     fn open_blob(&self, plan: &LayerPlan) -> Result<(Box<dyn std::io::Read + Send>, u64)>;
+    /// The bytes of the regular file `path` as layer `plan` holds it, for a store that
+    /// can open one file of a layer without reading the layer (`None`: it cannot).
+    fn read_file(&self, _plan: &LayerPlan, _path: &str) -> Option<Result<Vec<u8>>> {
+        None
+    }
     /// The stored bytes of every planned layer (what reading them reads), as far as
     /// the plans know them.
     fn layers_size(&self, plans: &[LayerPlan]) -> u64 {
