@@ -61,11 +61,8 @@ pub struct ImageRead {
 /// [`open_image`] to read one twice.
 pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRead> {
     let (resolved, parsed) = match reference {
-        ImageRef::DockerDaemon { name } => match source::engine_storage::open(name) {
-            Ok((resolved, storage)) => {
-                let parsed = source::LayerStore::read_layers(&storage, &resolved.layers, options)?;
-                (resolved, parsed)
-            }
+        ImageRef::DockerDaemon { name } => match in_engine_storage(reference, name) {
+            Ok(opened) => return opened.read(options),
             Err(_) => source::daemon::read(name, options)?,
         },
         ImageRef::ContainersStorage { name, store } => {
@@ -103,13 +100,8 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
     };
     let (store, wanted, prefer_docker) = match reference {
         ImageRef::DockerDaemon { name } => {
-            if let Ok((resolved, storage)) = source::engine_storage::open(name) {
-                return Ok(OpenImage {
-                    reference: reference.clone(),
-                    resolved,
-                    store: Box::new(storage),
-                    exported: None,
-                });
+            if let Ok(opened) = in_engine_storage(reference, name) {
+                return Ok(opened);
             }
             let path = needs_spool()?.join("image.tar");
             source::daemon::export_to(name, &path)?;
@@ -185,14 +177,8 @@ pub fn open_and_read(
     options: &ReadOptions,
 ) -> Result<(OpenImage, ImageRead)> {
     if let ImageRef::DockerDaemon { name } = reference {
-        let not_in_place = match source::engine_storage::open(name) {
-            Ok((resolved, storage)) => {
-                let opened = OpenImage {
-                    reference: reference.clone(),
-                    resolved,
-                    store: Box::new(storage),
-                    exported: None,
-                };
+        let not_in_place = match in_engine_storage(reference, name) {
+            Ok(opened) => {
                 let read = opened.read(options)?;
                 return Ok((opened, read));
             }
@@ -212,6 +198,18 @@ pub fn open_and_read(
     let opened = open_image(reference, Some(spool_dir))?;
     let read = opened.read(options)?;
     Ok((opened, read))
+}
+
+/// The engine image `name` opened in the engine's own storage, or why it cannot be
+/// (the caller then exports it).
+fn in_engine_storage(reference: &ImageRef, name: &str) -> std::result::Result<OpenImage, String> {
+    let (resolved, storage) = source::engine_storage::open(name)?;
+    Ok(OpenImage {
+        reference: reference.clone(),
+        resolved,
+        store: Box::new(storage),
+        exported: None,
+    })
 }
 
 /// About how many bytes reading `reference` reads (its layers as stored; an engine
@@ -282,12 +280,11 @@ impl OpenImage {
         index: &FileIndex,
         wanted: &std::collections::BTreeSet<String>,
     ) -> Option<FileIndex> {
-        let mut filled = index.clone();
-        for node in filled.nodes.values_mut() {
-            node.content = None;
-        }
+        // Every file first: a store that cannot, or a file that differs, costs no
+        // copy of the index.
+        let mut contents = Vec::new();
         for path in wanted {
-            let Some(node) = filled.nodes.get_mut(path) else {
+            let Some(node) = index.nodes.get(path) else {
                 continue;
             };
             if node.kind != EntryKind::File || node.size == 0 {
@@ -300,7 +297,16 @@ impl OpenImage {
             if !same {
                 return None;
             }
-            node.content = Some(bytes.into());
+            contents.push((path, bytes));
+        }
+        let mut filled = index.clone();
+        for node in filled.nodes.values_mut() {
+            node.content = None;
+        }
+        for (path, bytes) in contents {
+            if let Some(node) = filled.nodes.get_mut(path) {
+                node.content = Some(bytes.into());
+            }
         }
         Some(filled)
     }

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use serde::Deserialize;
 
-use super::{BlobPlace, LayerPlan, LayerStore, Resolved, SMALL_BLOB_LIMIT, Store};
+use super::{BlobPlace, LayerPlan, LayerStore, Resolved, Store};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
 use crate::layer::{Expected, ParsedLayer, ReadOptions, read_layer};
@@ -94,9 +94,9 @@ pub(crate) fn open(name: &str) -> std::result::Result<(Resolved, EngineStorage),
     }
     let id = inspected.id.ok_or("the engine told no image id")?;
     let id = Digest::parse(&id).map_err(|e| format!("image id {id}: {e}"))?;
-    let images = ImageDb {
-        dir: root.join("image/overlay2/imagedb/content/sha256"),
-    };
+    // The engine's image configs, named by their digest's hex.
+    let images =
+        super::files::FileStore::blob_dir(&root.join("image/overlay2/imagedb/content/sha256"));
     let (config, config_digest, config_bytes) =
         super::read_config(&images, id.hex(), Some(&id)).map_err(|e| e.to_string())?;
     let diff_ids =
@@ -158,35 +158,6 @@ pub(crate) fn open(name: &str) -> std::result::Result<(Resolved, EngineStorage),
         layers,
     };
     Ok((resolved, storage))
-}
-
-/// The engine's image configs, named by their digest's hex.
-struct ImageDb {
-    dir: PathBuf,
-}
-
-impl Store for ImageDb {
-    fn read_small(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        let path = self.dir.join(name);
-        match std::fs::metadata(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(ImageError::io(&path, e)),
-            Ok(m) if m.len() > SMALL_BLOB_LIMIT => {
-                return Err(ImageError::manifest(
-                    path.display().to_string(),
-                    "larger than an image config can be",
-                ));
-            }
-            Ok(_) => {}
-        }
-        std::fs::read(&path)
-            .map(Some)
-            .map_err(|e| ImageError::io(&path, e))
-    }
-
-    fn place(&self, name: &str) -> String {
-        self.dir.join(name).display().to_string()
-    }
 }
 
 impl EngineStorage {

@@ -61,6 +61,14 @@ impl FileStore {
         })
     }
 
+    /// A directory whose files are blobs named by their names, with no `oci-layout`
+    /// marker: the Docker engine's store of image configs (`imagedb/content/sha256`).
+    pub(crate) fn blob_dir(dir: &Path) -> Self {
+        FileStore::Layout {
+            dir: dir.to_owned(),
+        }
+    }
+
     /// Indexes the members of a tar archive (one pass over its headers, no data read).
     /// `kind` names what the archive should be (`docker save` archive, OCI archive),
     /// for the error when it is not a tar file at all. A member that is a symlink or
