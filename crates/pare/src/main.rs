@@ -4,6 +4,14 @@
 //! return. Exit codes: 0 ok, 1 findings at or above `--fail-on` (or a failed check),
 //! 2 error.
 
+/// `eprintln!` that never panics: a closed standard error (`pare … 2>&1 | head`) is
+/// no reason to stop half-way, which `eprintln!` would make it.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::output::say(format_args!($($arg)*))
+    };
+}
+
 mod cmd;
 mod output;
 mod progress;
@@ -65,15 +73,13 @@ fn main() -> ExitCode {
     pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
     progress::set_quiet(cli.quiet);
     if let Err(e) = cli.registry.apply() {
-        eprint!("{}", error_text(&e));
+        say!("{}", error_text(&e).trim_end());
         return ExitCode::from(2);
     }
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) on SIGINT/SIGTERM/SIGHUP, then exit 130.
     if let Err(e) = pare_runtime::cleanup::on_interrupt(interrupted_notice) {
-        eprintln!(
-            "pare: warning: cannot catch Ctrl-C ({e}): an interrupt would leave what pare made"
-        );
+        say!("pare: warning: cannot catch Ctrl-C ({e}): an interrupt would leave what pare made");
     }
     let result = match cli.command {
         Command::Xray(args) => cmd::xray::run(args),
@@ -93,7 +99,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprint!("{}", error_text(&e));
+            say!("{}", error_text(&e).trim_end());
             ExitCode::from(2)
         }
     }
@@ -101,7 +107,7 @@ fn main() -> ExitCode {
 
 /// What pare says when a signal interrupts it.
 fn interrupted_notice() {
-    eprintln!("pare: interrupted; removing the containers and files pare made");
+    say!("pare: interrupted; removing the containers and files pare made");
 }
 
 /// An error as the user reads it: what failed and each cause once, on one line (the

@@ -12,11 +12,19 @@ pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
         Some(path) => write_atomically(path, text.as_bytes()),
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-            Ok(())
+            match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                // The reader stopped reading (`pare … | head`): what it wanted it
+                // has, and nothing is wrong with the command.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                done => Ok(done?),
+            }
         }
     }
+}
+
+/// A line to standard error, ignoring a closed one (see the `say!` macro).
+pub fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Pretty JSON with a final newline.

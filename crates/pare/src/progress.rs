@@ -81,7 +81,7 @@ impl Reporter for Terminal {
     fn phase(&self, phase: Phase) {
         match self.show {
             Show::Nothing => {}
-            Show::Lines => eprintln!("pare: {}…", phase.name()),
+            Show::Lines => say!("pare: {}…", phase.name()),
             Show::Bars => {
                 let mut current = self.bar.lock().unwrap_or_else(|p| p.into_inner());
                 // The reference runs go on beside `assemble`: their bar gives way.
@@ -99,14 +99,14 @@ impl Reporter for Terminal {
         }
         let guard = self.bar.lock().unwrap_or_else(|p| p.into_inner());
         match guard.as_ref() {
-            Some((_, bar)) => bar.suspend(|| eprintln!("pare: {text}")),
-            None => eprintln!("pare: {text}"),
+            Some((_, bar)) => bar.suspend(|| say!("pare: {text}")),
+            None => say!("pare: {text}"),
         }
     }
 
     fn wait_for_user(&self, prompt: &str) {
         let ask = || {
-            eprintln!("pare: {prompt}");
+            say!("pare: {prompt}");
             let mut line = String::new();
             let _ = std::io::stdin().read_line(&mut line);
         };

@@ -193,3 +193,48 @@ fn common_errors() {
         p,
     );
 }
+
+/// `pare … | head` and `pare … 2>&1 | head`: the reader goes away before pare has
+/// written; pare ends as it would have (no panic, no "Broken pipe" error).
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    use std::process::{Command, Stdio};
+    let dir = temp_dir();
+    small_image(dir.path());
+    let layout = format!("oci:{}", dir.path().display());
+    for args in [
+        vec!["xray", &layout],
+        vec!["xray", "--json", &layout],
+        vec!["sbom", "--format", "json", &layout],
+        vec!["lint", "--rules"],
+    ] {
+        for stderr_too in [false, true] {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_pare"))
+                .args(&args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("run pare");
+            // Closed at once: every write pare makes finds no reader.
+            drop(child.stdout.take());
+            if stderr_too {
+                drop(child.stderr.take());
+            }
+            let status = child.wait().expect("wait");
+            let mut said = String::new();
+            if let Some(mut stderr) = child.stderr.take() {
+                std::io::Read::read_to_string(&mut stderr, &mut said).expect("stderr");
+            }
+            assert_eq!(
+                status.code(),
+                Some(0),
+                "pare {} (stderr closed too: {stderr_too}): {said}",
+                args.join(" ")
+            );
+            assert!(
+                !said.contains("panicked") && !said.contains("error"),
+                "{said}"
+            );
+        }
+    }
+}

@@ -10,6 +10,7 @@ use pare_image::ImageRef;
 use pare_minify::keep_set::KeepRules;
 use pare_minify::{BuildOptions, ContinueAfter, Output, Probe, RuntimeChoice};
 
+use crate::output::{emit, pretty};
 use crate::render::build::summary;
 
 /// `--network`.
@@ -169,9 +170,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(&report_path, serde_json::to_vec_pretty(&report)?)
         .with_context(|| format!("writing {}", report_path.display()))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        emit(&pretty(&report)?, None)?;
     } else {
-        print!("{}", summary(&report, &report_path));
+        emit(&summary(&report, &report_path), None)?;
     }
     if let Some(path) = &args.html {
         crate::cmd::diff::build_page(&report, path)?;

@@ -77,7 +77,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
                     Outcome::Summary(Box::new(Summary::of(&inspected, &today, updates.as_ref())))
                 })
                 .unwrap_or_else(|e| {
-                    eprintln!("pare: error: {e:#}");
+                    say!("pare: error: {e:#}");
                     Outcome::Failed {
                         error: format!("{e:#}"),
                     }

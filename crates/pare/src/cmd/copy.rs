@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use pare_image::ImageRef;
 
+use crate::output::{emit, pretty};
 use crate::render::copy::copied;
 
 #[derive(clap::Args)]
@@ -84,9 +85,9 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
     let done = pare_image::copy(&source, &destination, work.path())
         .with_context(|| format!("copying {source} to {destination}"))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&done)?);
+        emit(&pretty(&done)?, None)?;
     } else {
-        print!("{}", copied(&done));
+        emit(&copied(&done), None)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -88,7 +88,7 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
             };
             let report = pare_vuln::update::update(&path, &a.base_url, &ecosystems)
                 .context("updating the advisory database (left unchanged)")?;
-            eprint!("{}", render::db::import(&report, 10));
+            say!("{}", render::db::import(&report, 10).trim_end());
         }
         DbCommand::Import(a) => {
             let path = database_path(a.location.db)?;
@@ -99,7 +99,7 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
                 .collect::<Result<Vec<_>, _>>()?;
             let report = pare_vuln::import::import(&path, &sources)
                 .context("importing into the advisory database (left unchanged)")?;
-            eprint!("{}", render::db::import(&report, 10));
+            say!("{}", render::db::import(&report, 10).trim_end());
         }
         DbCommand::Status(a) => {
             let db = open_database(&database_path(a.location.db)?)?;

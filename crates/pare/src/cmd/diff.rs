@@ -92,7 +92,7 @@ pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<In
     let inspected = inspector.inspect(reference, &options)?;
     drop(bar);
     for w in &inspected.warnings {
-        eprintln!("pare: warning: {}: {w}", inspected.name());
+        say!("pare: warning: {}: {w}", inspected.name());
     }
     Ok(inspected)
 }

@@ -13,6 +13,7 @@ use pare_lint::catalog;
 use pare_lint::{Config, Finding, Options, Severity, Source, Threshold};
 use pare_xray::XrayOptions;
 
+use crate::output::{emit, pretty};
 pub use crate::render::lint::Format;
 use crate::render::lint::{Outcome, Problem, explain, findings, render, rule_list};
 
@@ -63,14 +64,14 @@ pub struct LintArgs {
 
 pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     if let Some(rule) = &args.explain {
-        print!("{}", explain(rule)?);
+        emit(&explain(rule)?, None)?;
         return Ok(ExitCode::SUCCESS);
     }
     if args.rules {
         if args.format == Format::Json {
-            println!("{}", serde_json::to_string_pretty(catalog::RULES)?);
+            emit(&pretty(&catalog::RULES)?, None)?;
         } else {
-            print!("{}", rule_list());
+            emit(&rule_list(), None)?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -100,7 +101,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let sources = read_sources(&args, &mut outcome.problems)?;
     let report = pare_lint::lint(&sources, &options);
     if let Some(e) = &report.shellcheck_error {
-        eprintln!("pare: warning: shellcheck: {e}");
+        say!("pare: warning: shellcheck: {e}");
     }
     outcome.files = report.files;
     for image in &args.images {
@@ -118,19 +119,21 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         Color::Never => false,
         Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
-    print!("{}", render(&outcome, args.format, color)?);
+    emit(&render(&outcome, args.format, color)?, None)?;
     let syntax_errors = outcome
         .files
         .iter()
         .filter_map(|f| f.error.as_ref().map(|e| (f.path.as_str(), e)));
     for (path, e) in syntax_errors {
-        eprintln!(
+        say!(
             "pare: error: {path}:{}:{}: {}",
-            e.pos.line, e.pos.column, e.message
+            e.pos.line,
+            e.pos.column,
+            e.message
         );
     }
     for p in &outcome.problems {
-        eprintln!("pare: error: {}: {}", p.place, p.message);
+        say!("pare: error: {}: {}", p.place, p.message);
     }
     let failed_inputs =
         !outcome.problems.is_empty() || outcome.files.iter().any(|f| f.error.is_some());

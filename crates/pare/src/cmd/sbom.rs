@@ -74,7 +74,7 @@ pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
     drop(bar);
     let sbom = pare_sbom::catalog(&image);
     for w in &sbom.warnings {
-        eprintln!("pare: warning: {}: {}", w.path, w.message);
+        say!("pare: warning: {}: {}", w.path, w.message);
     }
     Ok(sbom)
 }

@@ -120,13 +120,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let now = SystemTime::now();
     let report = ScanReport::new(&sbom, &status, matches, applied, now);
     if report.database.stale {
-        eprintln!(
+        say!(
             "pare: warning: the advisory data is {} days old; run `pare db update` for current data",
             report.database.age_days
         );
     }
     for w in &report.warnings {
-        eprintln!("pare: warning: {w}");
+        say!("pare: warning: {w}");
     }
     let text = match settings.format {
         Format::Table => scan::table(&report, args.files, now),

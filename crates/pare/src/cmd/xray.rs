@@ -7,7 +7,7 @@ use anyhow::Context;
 use pare_image::{ImageRef, ReadOptions};
 use pare_xray::XrayOptions;
 
-use crate::output::emit;
+use crate::output::{emit, pretty};
 use crate::render::html;
 use crate::render::xray::{XrayView, xray};
 
@@ -49,13 +49,13 @@ pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
         emit(&html::xray::xray(&report, &tree)?, Some(path))?;
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        emit(&pretty(&report)?, None)?;
     } else {
         let view = XrayView {
             top: args.top,
             find: args.find,
         };
-        print!("{}", xray(&report, &view));
+        emit(&xray(&report, &view), None)?;
     }
     Ok(ExitCode::SUCCESS)
 }
