@@ -30,6 +30,7 @@ pub fn assemble(
     original: &Original,
     plan: &KeepPlan,
     syscalls: &std::collections::BTreeSet<String>,
+    seccomp: crate::seccomp::SeccompMode,
     source: &str,
 ) -> Result<Slim, AssembleError> {
     let layer = build_layer(&plan.index, &plan.keep)?;
@@ -44,7 +45,7 @@ pub fn assemble(
     Ok(Slim {
         layer,
         config,
-        profile: crate::seccomp::profile(syscalls),
+        profile: crate::seccomp::profile(syscalls, seccomp),
     })
 }
 

@@ -30,6 +30,15 @@ pub enum BuildError {
         source: std::io::Error,
     },
 
+    /// A mistake in a `--probe-file`, where it is.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    ProbeFile {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+
     #[error("the image has no ENTRYPOINT or CMD: nothing to run")]
     NothingToRun,
 

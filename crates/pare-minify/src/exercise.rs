@@ -147,6 +147,7 @@ impl Run<'_> {
         };
         Ok(ProbeResult {
             probe: exec_label(command),
+            origin: crate::probe::Origin::User,
             headers: Vec::new(),
             status: out.exit_code.map(|c| c.clamp(0, u16::MAX as i64) as u16),
             body: out.output,
@@ -174,9 +175,11 @@ pub(crate) fn exec_label(command: &[String]) -> String {
 }
 
 /// Which HTTP requests a run sends.
+#[derive(Clone, Copy)]
 pub(crate) enum HttpPlan<'a> {
-    /// The traced run decides: the user's probes (then the crawl), or, when the user
-    /// gave no probe of any kind, `GET /` if the port answers in HTTP.
+    /// The traced run decides: the user's probes, or, when the user gave no probe of
+    /// any kind, `GET /` if the port answers in HTTP; then the crawl, then pare's own
+    /// probes ([`crate::own_probes`]).
     Decide,
     /// Verification sends exactly what the traced run sent.
     Exactly(&'a [Probe]),
@@ -184,25 +187,38 @@ pub(crate) enum HttpPlan<'a> {
 
 /// What exercising the app gave.
 pub struct Exercised {
-    /// The HTTP requests' answers (probes, then the crawl's), then the exec probes'.
+    /// The HTTP requests' answers (probes, the crawl's, pare's own), then the exec
+    /// probes'.
     pub results: Vec<ProbeResult>,
     /// The app's last log lines.
     pub app_log: String,
-    /// The HTTP requests sent, in order (the probes, then the pages the crawl found):
-    /// what verification sends the slim image.
+    /// The HTTP requests sent, in order (the probes, the pages the crawl found,
+    /// pare's own probes): what the reference runs and verification send.
     pub http_sent: Vec<Probe>,
     /// What the user should know about how the app was exercised.
     pub notes: Vec<String>,
 }
 
 fn get_root() -> Probe {
-    Probe::Http {
-        method: "GET".into(),
-        path: "/".into(),
-        headers: Vec::new(),
-        body: None,
-        expect_status: None,
-    }
+    Probe::http("GET", "/")
+}
+
+/// How many HTTP requests the traced run will send, for the progress bar: the
+/// user's probes (or `GET /`), and pare's own as if every probe answered (the
+/// crawl's pages are not known before).
+fn planned_http(options: &BuildOptions) -> usize {
+    let asked = if options.probes.is_empty() {
+        vec![get_root()]
+    } else {
+        options.probes.clone()
+    };
+    let own = if options.pare_probes && !options.no_http {
+        let statuses: Vec<(&Probe, Option<u16>)> = asked.iter().map(|p| (p, Some(200))).collect();
+        crate::own_probes::own_probes(&statuses).len()
+    } else {
+        0
+    };
+    asked.len() + own
 }
 
 /// A limit the container ran into explains a failure better than the failure itself
@@ -246,6 +262,7 @@ fn wait_ready_unchecked(
             })?;
             return Ok(Ready::Finished(ProbeResult {
                 probe: "run to completion".into(),
+                origin: crate::probe::Origin::User,
                 headers: Vec::new(),
                 status: Some(code.clamp(0, u16::MAX as i64) as u16),
                 body: logs,
@@ -349,7 +366,7 @@ fn exercise_unchecked(
     };
     let planned = match &plan {
         HttpPlan::Exactly(p) => p.len(),
-        HttpPlan::Decide => options.probes.len().max(1),
+        HttpPlan::Decide => planned_http(options),
     } + options.exec_probes.len();
     let sent_so_far = std::sync::atomic::AtomicU64::new(0);
     let send = |p: &Probe| {
@@ -360,15 +377,17 @@ fn exercise_unchecked(
     };
     let mut notes = Vec::new();
     let mut results = Vec::new();
-    // The requests whose failure fails the build (a crawled page may fail: its
-    // answer is still compared).
+    // The requests whose failure fails the build (a crawled page may fail, and so may
+    // pare's own probes: their answers are still compared).
     let mut asked = Vec::new();
     let mut sent = Vec::new();
     match plan {
         HttpPlan::Exactly(probes) => {
             for p in probes {
                 results.push(send(p));
-                asked.push(results.len() - 1);
+                if p.origin() == crate::probe::Origin::User {
+                    asked.push(results.len() - 1);
+                }
             }
             sent = probes.to_vec();
         }
@@ -378,11 +397,6 @@ fn exercise_unchecked(
                 asked.push(results.len() - 1);
             }
             sent = options.probes.clone();
-            if let Some(limit) = options.crawl {
-                let (pages, answers) = crawl(run, port, &sent, &results, limit);
-                sent.extend(pages);
-                results.extend(answers);
-            }
         }
         HttpPlan::Decide if options.no_http || !options.exec_probes.is_empty() => {}
         HttpPlan::Decide => {
@@ -392,17 +406,34 @@ fn exercise_unchecked(
                 results.push(answer);
                 asked.push(0);
                 sent.push(get_root());
-                if let Some(limit) = options.crawl {
-                    let (pages, answers) = crawl(run, port, &sent, &results, limit);
-                    sent.extend(pages);
-                    results.extend(answers);
-                }
             } else {
                 notes.push(format!(
                     "port {port} accepts connections but does not answer in HTTP ({}): no HTTP probe was sent; give --exec probes to exercise the app",
                     answer.error.unwrap_or_default()
                 ));
             }
+        }
+    }
+    if let HttpPlan::Decide = plan
+        && !sent.is_empty()
+    {
+        let user_sent = sent.len();
+        if let Some(limit) = options.crawl {
+            let (pages, answers) = crawl(run, port, &sent, &results, limit);
+            sent.extend(pages);
+            results.extend(answers);
+        }
+        if options.pare_probes && !options.no_http {
+            let statuses: Vec<(&Probe, Option<u16>)> = sent[..user_sent]
+                .iter()
+                .zip(&results)
+                .map(|(p, r)| (p, r.status))
+                .collect();
+            let own = crate::own_probes::own_probes(&statuses);
+            for p in &own {
+                results.push(send(p));
+            }
+            sent.extend(own);
         }
     }
     for command in &options.exec_probes {

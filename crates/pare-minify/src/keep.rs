@@ -26,6 +26,8 @@ pub struct KeepPlan {
     pub app_files_removed: Vec<String>,
     /// Dependencies the app declares of which nothing is kept.
     pub unused_dependencies: Vec<crate::app_files::UnusedDependency>,
+    /// How far the probes reached and what was kept beyond them.
+    pub reach: crate::reach::Figures,
 }
 
 /// Computes the keep-set for what the sensor saw.
@@ -34,7 +36,15 @@ pub fn plan(
     trace: &Trace,
     options: &BuildOptions,
 ) -> Result<KeepPlan, BuildError> {
-    let rules = rules_for(original, options);
+    let mut rules = rules_for(original, options);
+    let first = &original.first.index;
+    let traced = KeepSet::compute(first, trace, &rules);
+    let kept: BTreeSet<String> = traced.paths.keys().cloned().collect();
+    let layout = layout(original);
+    if options.keep == crate::reach::KeepMode::Reachable {
+        rules.reached = crate::reach::reachable(first, &layout, &kept);
+    }
+    let reach = crate::reach::Figures::of(first, &layout, &kept, &rules.reached, options.keep);
     let (mut index, mut keep) = settle(original, trace, &rules)?;
     let packages = crate::packages::sort_out(&original.sbom, &keep);
     // The kept packages' metadata goes along (a cut-down dpkg status among it), so
@@ -57,6 +67,7 @@ pub fn plan(
         packages,
         app_files_removed,
         unused_dependencies,
+        reach,
     })
 }
 
@@ -81,6 +92,19 @@ fn rules_for(original: &Original, options: &BuildOptions) -> KeepRules {
         rules.always.push(dir);
     }
     rules
+}
+
+/// Where the app is, as the image tells it, for [`crate::reach`].
+fn layout(original: &Original) -> crate::reach::AppLayout {
+    crate::reach::AppLayout {
+        copy_layers: crate::reach::copy_layers(&original.config.layer_history()),
+        app_files: crate::app_files::removed(original, &KeepSet::default()),
+        app_dirs: crate::app_files::app_dirs(original),
+        python_path: original.env_list("PYTHONPATH"),
+        node_path: original.env_list("NODE_PATH"),
+        ruby_lib: original.env_list("RUBYLIB"),
+        tz_env: !original.env_list("TZ").is_empty(),
+    }
 }
 
 /// Docker's PATH for an image that sets none.

@@ -46,6 +46,8 @@ pub struct KeepRules {
     pub ld_library_path: Vec<String>,
     /// Paths the runtime needs whatever the trace says (the entrypoint, the workdir).
     pub always: Vec<String>,
+    /// What the app can reach beyond the trace ([`crate::reach`]), with the reason.
+    pub reached: BTreeMap<String, Reason>,
 }
 
 /// Why a path is kept (the first reason found).
@@ -67,6 +69,24 @@ pub enum Reason {
     /// uses `__pycache__/X.cpython-311.pyc` only if `X.py` is there with the size and
     /// mtime the `.pyc` records, else it reads the source and fails without it.
     CompiledSource,
+    /// The app's own files: what the image's COPY/ADD layers put there, the files of
+    /// its directories no package owns, and what an app server is set up to serve.
+    AppFile,
+    /// A module the static import closure of kept code reaches.
+    Imported,
+    /// A member of a set of which the app used another (templates, time zones,
+    /// codecs, plugins).
+    ResourceSet,
+}
+
+impl Reason {
+    /// Kept without the trace having seen it used.
+    pub fn unseen(self) -> bool {
+        matches!(
+            self,
+            Reason::AppFile | Reason::Imported | Reason::ResourceSet
+        )
+    }
 }
 
 /// The result: paths with their reasons, and regular files whose bytes are needed to
@@ -152,6 +172,12 @@ impl KeepSet {
                     keep.paths.entry(p.clone()).or_insert(Reason::Included);
                     work.push(p);
                 }
+                work.push(found);
+            }
+        }
+
+        for (path, reason) in &rules.reached {
+            if let Some(found) = keep.add(index, path, *reason) {
                 work.push(found);
             }
         }
@@ -346,7 +372,7 @@ fn glob_set(globs: &[String]) -> Option<GlobSet> {
 }
 
 /// `/lib/x/__pycache__/mod.cpython-311.pyc` (or `.opt-1.pyc`) → `/lib/x/mod.py`.
-fn python_source_of(path: &str) -> Option<String> {
+pub(crate) fn python_source_of(path: &str) -> Option<String> {
     let name = pare_image::path::file_name(path).strip_suffix(".pyc")?;
     let dir = pare_image::path::parent(path);
     if pare_image::path::file_name(dir) != "__pycache__" {

@@ -22,6 +22,7 @@ pub mod outputs;
 pub mod packages;
 pub mod pipeline;
 pub mod probe;
+pub mod reach;
 pub mod progress;
 pub mod read;
 pub mod reference;

@@ -26,6 +26,10 @@ pub struct BuildOptions {
     pub start_timeout: Duration,
     pub continue_after: ContinueAfter,
     pub rules: KeepRules,
+    /// How much beyond the trace the slim image keeps.
+    pub keep: crate::reach::KeepMode,
+    /// Which seccomp profile the slim image gets (and is verified under).
+    pub seccomp: crate::seccomp::SeccompMode,
     pub verify: bool,
     /// What the user accepts as differing between the original's and the slim
     /// image's answers, beside the noise learned from the reference runs.

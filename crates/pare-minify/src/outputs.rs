@@ -298,7 +298,7 @@ mod tests {
         let slim = Slim {
             layer,
             config: ImageConfig::default(),
-            profile: crate::seccomp::profile(&Default::default()),
+            profile: crate::seccomp::profile(&Default::default(), Default::default()),
         };
         let outputs = [Output::Oci {
             dir: report.join("image"),

@@ -55,7 +55,13 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
         let assembled = timings.run(Phase::Assemble, reporter, || {
             let plan = crate::keep::plan(&original, &traced.trace, options)?;
             let image = options.image.to_string();
-            let slim = crate::assemble::assemble(&original, &plan, &traced.trace.syscalls, &image)?;
+            let slim = crate::assemble::assemble(
+                &original,
+                &plan,
+                &traced.trace.syscalls,
+                options.seccomp,
+                &image,
+            )?;
             let staged = crate::outputs::stage(backend.engine(), &outputs, &slim)?;
             Ok::<_, BuildError>((plan, slim, staged))
         });
@@ -201,6 +207,8 @@ fn report(
         original: original_size.clone(),
         kept_by_reason: found.plan.keep.by_reason(),
         app_files_removed: found.plan.app_files_removed,
+        reach: found.plan.reach,
+        seccomp_mode: options.seccomp,
         unused_dependencies: found.plan.unused_dependencies,
         packages: found.plan.packages,
         syscalls: found.traced.trace.syscalls.iter().cloned().collect(),
@@ -228,6 +236,10 @@ fn report(
             .chain(&sensor.errors)
             .cloned()
             .collect(),
+        suspect_probes: crate::report::SuspectProbe::find(
+            &found.traced.exercised.http_sent,
+            &found.traced.exercised.results,
+        ),
         probes: found.traced.exercised.results,
         verification: found.verification,
         seccomp_profile: Some(profile_path),

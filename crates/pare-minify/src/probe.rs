@@ -12,20 +12,37 @@ use pare_runtime::Reach;
 
 use serde::{Deserialize, Serialize};
 
+/// Who asked for a probe: the user (`--probe`, `--probe-file`, `--exec`, or the run of
+/// a CLI image), the crawl (a page a probed page links to), or pare itself (a missing
+/// path, a wrong method, a malformed body, `HEAD`: [`crate::own_probes`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    #[default]
+    User,
+    Crawl,
+    Pare,
+}
+
 /// One thing to do to the app.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Probe {
     Http {
         method: String,
         path: String,
-        #[serde(default)]
+        /// `[["Name", "value"], …]` or `{"Name": "value", …}`.
+        #[serde(default, deserialize_with = "crate::probe_file::headers")]
         headers: Vec<(String, String)>,
-        #[serde(default)]
+        /// Text, or a JSON value (sent as its JSON text).
+        #[serde(default, deserialize_with = "crate::probe_file::body")]
         body: Option<String>,
         /// When set, any other status fails the probe.
         #[serde(default)]
         expect_status: Option<u16>,
+        /// Who asked for it (never read from a probe file: it is the user's).
+        #[serde(skip)]
+        origin: Origin,
     },
     Exec {
         command: Vec<String>,
@@ -33,7 +50,9 @@ pub enum Probe {
 }
 
 impl Probe {
-    /// Parses `GET /path`, `POST /api/items {"name":"x"}` (a body after the path).
+    /// Parses `GET /path`, `POST /api/items {"name":"x"}` (a body after the path). A
+    /// body says what it is: JSON (`{…}`, `[…]`), a form (`k=v&k2=v2`) or text, and
+    /// gets the `Content-Type` of its kind.
     pub fn parse_http(text: &str) -> Result<Probe, String> {
         let text = text.trim();
         let (method, rest) = text
@@ -48,19 +67,57 @@ impl Probe {
         if !method.chars().all(|c| c.is_ascii_alphabetic()) || !path.starts_with('/') {
             return Err(format!("probe {text:?}: expected METHOD /PATH [BODY]"));
         }
-        let headers = match &body {
-            Some(b) if b.starts_with('{') || b.starts_with('[') => {
-                vec![("Content-Type".into(), "application/json".into())]
-            }
-            _ => Vec::new(),
-        };
-        Ok(Probe::Http {
-            method,
+        let mut probe = Probe::http(&method, path);
+        if let Probe::Http { body: b, .. } = &mut probe {
+            *b = body;
+        }
+        probe.add_content_type();
+        Ok(probe)
+    }
+
+    /// A bodiless request of the user's.
+    pub fn http(method: &str, path: &str) -> Probe {
+        Probe::Http {
+            method: method.to_owned(),
             path: path.to_owned(),
-            headers,
-            body,
+            headers: Vec::new(),
+            body: None,
             expect_status: None,
-        })
+            origin: Origin::User,
+        }
+    }
+
+    /// The same probe, asked for by `origin`.
+    pub fn from(mut self, by: Origin) -> Probe {
+        if let Probe::Http { origin, .. } = &mut self {
+            *origin = by;
+        }
+        self
+    }
+
+    /// Gives an HTTP probe with a body and no `Content-Type` the one its body's kind
+    /// calls for ([`content_type_of`]).
+    pub fn add_content_type(&mut self) {
+        if let Probe::Http {
+            headers,
+            body: Some(body),
+            ..
+        } = self
+            && !body.is_empty()
+            && !headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".into(), content_type_of(body).into()));
+        }
+    }
+
+    /// Who asked for it ([`Origin::User`] for exec probes).
+    pub fn origin(&self) -> Origin {
+        match self {
+            Probe::Http { origin, .. } => *origin,
+            Probe::Exec { .. } => Origin::User,
+        }
     }
 
     /// A short label for reports.
@@ -72,10 +129,38 @@ impl Probe {
     }
 }
 
+/// The `Content-Type` a body says it has: JSON when it starts as JSON does, a form
+/// when it reads `name=value&name2=value2`, else plain text.
+pub fn content_type_of(body: &str) -> &'static str {
+    let body = body.trim();
+    if body.starts_with('{') || body.starts_with('[') {
+        "application/json"
+    } else if is_form(body) {
+        "application/x-www-form-urlencoded"
+    } else {
+        "text/plain; charset=utf-8"
+    }
+}
+
+/// `name=value&…`: every part has a name without spaces before its `=`.
+fn is_form(body: &str) -> bool {
+    !body.is_empty()
+        && body.split('&').all(|part| {
+            part.split_once('=').is_some_and(|(name, value)| {
+                !name.is_empty()
+                    && !name.contains(char::is_whitespace)
+                    && !value.contains(char::is_whitespace)
+            })
+        })
+}
+
 /// What a probe got back.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ProbeResult {
     pub probe: String,
+    /// Who asked for the probe.
+    #[serde(default)]
+    pub origin: Origin,
     pub status: Option<u16>,
     /// An HTTP answer's headers, names in lower case, in the order they came.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -131,6 +216,7 @@ pub fn http(reach: &Reach, port: u16, probe: &Probe, timeout: Duration) -> Probe
     let start = Instant::now();
     let mut result = ProbeResult {
         probe: probe.label(),
+        origin: probe.origin(),
         ..Default::default()
     };
     let Probe::Http {
@@ -139,6 +225,7 @@ pub fn http(reach: &Reach, port: u16, probe: &Probe, timeout: Duration) -> Probe
         headers,
         body,
         expect_status,
+        ..
     } = probe
     else {
         result.error = Some("not an HTTP probe".into());
@@ -220,7 +307,8 @@ pub fn parse_response(raw: &[u8]) -> Result<Answer, String> {
         .iter()
         .any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
     let body = &raw[split + 4..];
-    let body = if chunked {
+    // A HEAD answer (or a 204) says `chunked` and has no body at all.
+    let body = if chunked && !body.is_empty() {
         dechunk(body)?
     } else {
         body.to_vec()
@@ -254,13 +342,14 @@ fn dechunk(mut data: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Same-origin links of an HTML page at `page` (a path): the values of `href` and
-/// `src` attributes that are paths on this server, resolved against the page, without
+/// Same-origin links of an HTML page at `page` (a path) served on `port`: the values
+/// of `href` and `src` attributes that are paths on this server (absolute URLs of
+/// `127.0.0.1:port` or `localhost:port` included), resolved against the page, without
 /// fragments, in order of appearance and without repeats. Links to other hosts and
 /// schemes (`http://x/`, `//x/`, `mailto:`, `javascript:`, `data:`) are left out: a
 /// crawl must never leave 127.0.0.1. A scan for attributes, not an HTML parser: a
 /// probe needs the links a browser would follow first, not a DOM.
-pub fn same_origin_links(page: &str, body: &str) -> Vec<String> {
+pub fn same_origin_links(page: &str, body: &str, port: u16) -> Vec<String> {
     let mut links: Vec<String> = Vec::new();
     let lower = body.to_ascii_lowercase();
     for attr in ["href=", "src="] {
@@ -282,7 +371,7 @@ pub fn same_origin_links(page: &str, body: &str) -> Vec<String> {
                     .unwrap_or(""),
             };
             let value = value.trim().replace("&amp;", "&");
-            if let Some(link) = resolve_link(page, &value)
+            if let Some(link) = resolve_link(page, &value, port)
                 && !links.contains(&link)
             {
                 links.push(link);
@@ -292,9 +381,11 @@ pub fn same_origin_links(page: &str, body: &str) -> Vec<String> {
     links
 }
 
-/// `value` as an absolute path on this server, relative to the page at `page`.
-fn resolve_link(page: &str, value: &str) -> Option<String> {
+/// `value` (a path, relative or absolute, or a URL of this server) as an absolute
+/// path on the server listening on `port`, relative to the page at `page`.
+pub fn resolve_link(page: &str, value: &str, port: u16) -> Option<String> {
     let value = value.split('#').next().unwrap_or("");
+    let value = own_url_path(value, port).unwrap_or(value);
     let has_scheme = value
         .split_once(':')
         .is_some_and(|(scheme, _)| !scheme.contains('/') && !scheme.contains('?'));
@@ -333,8 +424,40 @@ fn resolve_link(page: &str, value: &str) -> Option<String> {
     Some(resolved)
 }
 
+/// The path of `url` when it is a URL of this server (`http://127.0.0.1:PORT/x`,
+/// `http://localhost:PORT/x`): `/x`.
+fn own_url_path(url: &str, port: u16) -> Option<&str> {
+    ["127.0.0.1", "localhost"].iter().find_map(|host| {
+        let rest = url
+            .strip_prefix("http://")?
+            .strip_prefix(host)?
+            .strip_prefix(&format!(":{port}"))?;
+        match rest.chars().next() {
+            None => Some("/"),
+            Some('/') => Some(rest),
+            _ => None,
+        }
+    })
+}
+
+/// Where a crawled page leads: the same-origin links of a successful answer's body,
+/// or the `Location` of a redirect.
+fn leads_to(page: &str, result: &ProbeResult, port: u16) -> Vec<String> {
+    match result.status {
+        Some(200..=299) if result.ok() => same_origin_links(page, &result.body, port),
+        Some(300..=399) => result
+            .headers
+            .iter()
+            .filter(|(name, _)| name == "location")
+            .filter_map(|(_, location)| resolve_link(page, location, port))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Crawls same-origin links breadth-first from the pages already probed (`seeds`,
-/// path and answer), sending `GET` for at most `limit` new paths. Returns the probes
+/// path and answer), and the `Location` of redirects, sending `GET` for at most
+/// `limit` new paths. Returns the probes
 /// it sent (so the slim image can be sent exactly the same) and what they got.
 pub fn crawl(
     reach: &Reach,
@@ -348,11 +471,9 @@ pub fn crawl(
     let mut queue: std::collections::VecDeque<String> = std::collections::VecDeque::new();
     let mut enqueue =
         |page: &str, result: &ProbeResult, queue: &mut std::collections::VecDeque<String>| {
-            if result.ok() && result.status.is_some_and(|s| (200..300).contains(&s)) {
-                for link in same_origin_links(page, &result.body) {
-                    if seen.insert(link.clone()) {
-                        queue.push_back(link);
-                    }
+            for link in leads_to(page, result, port) {
+                if seen.insert(link.clone()) {
+                    queue.push_back(link);
                 }
             }
         };
@@ -362,13 +483,7 @@ pub fn crawl(
     let mut sent = Vec::new();
     while sent.len() < limit {
         let Some(path) = queue.pop_front() else { break };
-        let probe = Probe::Http {
-            method: "GET".into(),
-            path: path.clone(),
-            headers: Vec::new(),
-            body: None,
-            expect_status: None,
-        };
+        let probe = Probe::http("GET", &path).from(Origin::Crawl);
         let result = http(reach, port, &probe, timeout);
         enqueue(&path, &result, &mut queue);
         sent.push((probe, result));
@@ -389,7 +504,7 @@ mod tests {
             <div data-href="/not-a-link"></div> <a href=../up.html>up</a>
             <a href="about.html">again</a> <a href="/api/items?page=2">next</a>"##;
         assert_eq!(
-            same_origin_links("/site/index.html", body),
+            same_origin_links("/site/index.html", body, 8080),
             [
                 "/site/about.html",
                 "/site/docs/guide.html",
@@ -398,11 +513,48 @@ mod tests {
                 "/img/logo.png",
             ]
         );
-        assert_eq!(same_origin_links("/", r#"<a href="./">self</a>"#), ["/"]);
         assert_eq!(
-            same_origin_links("/a/b", r#"<a href="../../../x">x</a>"#),
+            same_origin_links("/", r#"<a href="./">self</a>"#, 80),
+            ["/"]
+        );
+        assert_eq!(
+            same_origin_links("/a/b", r#"<a href="../../../x">x</a>"#, 80),
             ["/x"],
             "never above the root"
+        );
+        let absolute = r#"<a href="http://127.0.0.1:8080/in">a</a> <a href="http://localhost:8080">b</a>
+            <a href="http://127.0.0.1:9090/other-port">c</a> <a href="http://127.0.0.1:80800/x">d</a>"#;
+        assert_eq!(
+            same_origin_links("/", absolute, 8080),
+            ["/in", "/"],
+            "this server's own URLs are same-origin, another port's are not"
+        );
+    }
+
+    #[test]
+    fn the_crawl_follows_redirects_on_this_server_only() {
+        let redirect = |location: &str| ProbeResult {
+            status: Some(302),
+            headers: vec![("location".into(), location.into())],
+            ..Default::default()
+        };
+        assert_eq!(
+            leads_to("/a/", &redirect("login?next=%2F"), 80),
+            ["/a/login?next=%2F"]
+        );
+        assert_eq!(
+            leads_to("/", &redirect("http://127.0.0.1:80/b"), 80),
+            ["/b"]
+        );
+        assert!(leads_to("/", &redirect("https://example.org/"), 80).is_empty());
+        let page = ProbeResult {
+            status: Some(404),
+            body: r#"<a href="/x">x</a>"#.into(),
+            ..Default::default()
+        };
+        assert!(
+            leads_to("/", &page, 80).is_empty(),
+            "an error page is no page"
         );
     }
 
@@ -415,7 +567,8 @@ mod tests {
                 path: "/api/items".into(),
                 headers: vec![],
                 body: None,
-                expect_status: None
+                expect_status: None,
+                origin: Origin::User,
             }
         );
         let p = Probe::parse_http(r#"post /api/items {"name":"x"}"#).unwrap();
@@ -431,12 +584,40 @@ mod tests {
         assert_eq!(method, "POST");
         assert_eq!(body.as_deref(), Some(r#"{"name":"x"}"#));
         assert_eq!(headers[0].1, "application/json");
+        let content_type = |text: &str| match Probe::parse_http(text).unwrap() {
+            Probe::Http { headers, .. } => headers.first().map(|(_, v)| v.clone()),
+            Probe::Exec { .. } => unreachable!(),
+        };
+        assert_eq!(
+            content_type("POST /note/ text=hello").as_deref(),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(
+            content_type("POST /note/ text=hello%20you&tag=a&empty=").as_deref(),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(
+            content_type("POST /note/ hello there").as_deref(),
+            Some("text/plain; charset=utf-8")
+        );
+        assert_eq!(
+            content_type("POST /note/ a=1&b").as_deref(),
+            Some("text/plain; charset=utf-8"),
+            "a part without = is no form"
+        );
+        assert_eq!(content_type("DELETE /note/1"), None);
         assert!(Probe::parse_http("GET").is_err());
         assert!(Probe::parse_http("GET nopath").is_err());
     }
 
     #[test]
     fn parses_plain_and_chunked_responses() {
+        let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        assert_eq!(
+            parse_response(head).unwrap().body,
+            "",
+            "a HEAD answer has no body"
+        );
         let plain = b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\nETag: \"x\"\r\n\r\nok";
         let answer = parse_response(plain).unwrap();
         assert_eq!((answer.status, answer.body.as_str()), (201, "ok"));

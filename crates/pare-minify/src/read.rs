@@ -65,9 +65,14 @@ pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original,
     // while it is indexed. The bytes read so far are told to the reporter.
     let done = Arc::new(AtomicU64::new(0));
     let counted = Arc::clone(&done);
+    // The static import closure and the served directories read sources and server
+    // configuration: their bytes come with this pass, not with a read per round.
+    let reach = options.keep == crate::reach::KeepMode::Reachable;
     let read_options = ReadOptions {
-        keep_content: Some(Arc::new(|p: &str, size: u64| {
-            (p.starts_with("/etc/ld.so.conf") && size < 65536) || pare_sbom::wanted(p, size)
+        keep_content: Some(Arc::new(move |p: &str, size: u64| {
+            (p.starts_with("/etc/ld.so.conf") && size < 65536)
+                || pare_sbom::wanted(p, size)
+                || (reach && crate::reach::wants_content(p, size))
         })),
         progress: Some(Arc::new(move |n| {
             counted.fetch_add(n, Ordering::Relaxed);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keep_set::Reason;
 use crate::packages::Packages;
-use crate::probe::ProbeResult;
+use crate::probe::{Origin, Probe, ProbeResult};
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct BuildReport {
@@ -30,6 +30,12 @@ pub struct BuildReport {
     /// nothing (its `package.json` `dependencies`).
     #[serde(default)]
     pub unused_dependencies: Vec<crate::app_files::UnusedDependency>,
+    /// How far the probes reached, and what was kept without them.
+    #[serde(default)]
+    pub reach: crate::reach::Figures,
+    /// Which seccomp profile the slim image got and was verified under.
+    #[serde(default)]
+    pub seccomp_mode: crate::seccomp::SeccompMode,
     /// The original's packages (by the SBOM catalogers), kept or removed.
     pub packages: Packages,
     pub files_removed: u64,
@@ -48,6 +54,10 @@ pub struct BuildReport {
     pub notes: Vec<String>,
     pub sensor_warnings: Vec<String>,
     pub probes: Vec<ProbeResult>,
+    /// Probes whose answers on the original say more about the probe than about the
+    /// image: compared "the same", they prove little.
+    #[serde(default)]
+    pub suspect_probes: Vec<SuspectProbe>,
     pub verification: Option<Verification>,
     pub seccomp_profile: Option<String>,
     /// Known vulnerabilities of the original, and how many the slim image is proven
@@ -112,4 +122,101 @@ pub struct Difference {
     /// The `--verify-ignore` that would accept it, where one can.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accept_with: Option<String>,
+}
+
+/// A probe whose status on the (traced) original is suspect: the user's own getting a
+/// 4xx or 5xx it did not say it expects (the probe is probably wrong), or pare's own
+/// or a crawled page getting a 5xx (the original's error handling fails by itself).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuspectProbe {
+    pub probe: String,
+    pub origin: Origin,
+    pub status: u16,
+    /// Why it is pointed out, and what to do.
+    pub why: String,
+}
+
+impl SuspectProbe {
+    /// The suspect ones of the HTTP requests `sent` and their `answers` (in the same
+    /// order; answers beyond them, the exec probes', are not looked at).
+    pub fn find(sent: &[Probe], answers: &[ProbeResult]) -> Vec<SuspectProbe> {
+        sent.iter()
+            .zip(answers)
+            .filter_map(|(probe, answer)| {
+                let Probe::Http { expect_status, .. } = probe else {
+                    return None;
+                };
+                let status = answer.status?;
+                let why = suspicion(probe.origin(), status, *expect_status)?;
+                Some(SuspectProbe {
+                    probe: answer.probe.clone(),
+                    origin: probe.origin(),
+                    status,
+                    why,
+                })
+            })
+            .collect()
+    }
+}
+
+fn suspicion(origin: Origin, status: u16, expected: Option<u16>) -> Option<String> {
+    match (origin, status) {
+        // Said and got (any other status failed the build already).
+        _ if expected.is_some() => None,
+        (Origin::User, 400..=499) => Some(format!(
+            "the original answers {status} too: the probe is probably wrong, and the same {status} shows little of the slim image (if it is meant, say so with \"expect_status\": {status} in a --probe-file)"
+        )),
+        (Origin::User, 500..=599) => Some(format!(
+            "the original fails it ({status}): the probe is probably wrong, and the same failure shows little of the slim image"
+        )),
+        (Origin::Pare, 500..=599) => Some(format!(
+            "the original answers pare's own probe with {status}: its error handling fails already, before anything is removed"
+        )),
+        (Origin::Crawl, 500..=599) => Some(format!(
+            "a page the crawl found fails on the original ({status})"
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suspects_a_users_error_and_pares_own_5xx_only() {
+        let sent = [
+            Probe::parse_http("GET /").unwrap(),
+            Probe::parse_http("POST /note/ text=hello").unwrap(),
+            Probe::Http {
+                method: "GET".into(),
+                path: "/gone".into(),
+                headers: Vec::new(),
+                body: None,
+                expect_status: Some(410),
+                origin: Origin::User,
+            },
+            Probe::http("GET", "/pare-probe-missing").from(Origin::Pare),
+            Probe::http("DELETE", "/").from(Origin::Pare),
+            Probe::http("GET", "/broken-link").from(Origin::Crawl),
+            Probe::http("GET", "/crash").from(Origin::Crawl),
+        ];
+        let answers: Vec<ProbeResult> = [200, 400, 410, 404, 500, 404, 502]
+            .iter()
+            .zip(&sent)
+            .map(|(status, probe)| ProbeResult {
+                probe: probe.label(),
+                status: Some(*status),
+                ..Default::default()
+            })
+            .collect();
+        let found = SuspectProbe::find(&sent, &answers);
+        let said: Vec<(&str, u16)> = found.iter().map(|s| (s.probe.as_str(), s.status)).collect();
+        assert_eq!(
+            said,
+            [("POST /note/", 400), ("DELETE /", 500), ("GET /crash", 502)]
+        );
+        assert!(found[0].why.contains("probably wrong"), "{}", found[0].why);
+        assert!(found[1].why.contains("pare's own"), "{}", found[1].why);
+    }
 }

@@ -133,14 +133,433 @@ const RUNTIME_SYSCALLS: &[&str] = &[
     "write",
 ];
 
-/// The slim image's profile: Docker's default for the app, allowing only what the app
-/// was seen to use and what the runtime needs.
-pub fn profile(traced: &BTreeSet<String>) -> Profile {
-    let names: BTreeSet<String> = traced
+/// Which profile the slim image gets (`--seccomp`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeccompMode {
+    /// Docker's default narrowed to the syscall families of which the app used a
+    /// member (the default): a path the probes did not take may make a sibling call
+    /// (`mkdirat` beside `openat`'s file creation, `sendfile` beside `write`).
+    #[default]
+    Families,
+    /// Docker's default narrowed to exactly the calls the trace saw: the strictest,
+    /// proven only on the probed paths.
+    Learned,
+    /// Docker's default profile as it is.
+    DockerDefault,
+}
+
+impl SeccompMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SeccompMode::Families => "syscall families the app used",
+            SeccompMode::Learned => "only the syscalls the trace saw",
+            SeccompMode::DockerDefault => "Docker's default",
+        }
+    }
+}
+
+/// Syscalls grouped by what an app does with them: an app that made one call of a
+/// family can make the others on a path the probes did not take (a background
+/// rewrite that makes a directory, a static file sent with `sendfile`, a timer
+/// armed on a slow request). Docker's default profile still bounds every family.
+pub const FAMILIES: &[(&str, &[&str])] = &[
+    (
+        "file read",
+        &[
+            "read",
+            "readv",
+            "pread64",
+            "preadv",
+            "preadv2",
+            "lseek",
+            "_llseek",
+            "readahead",
+            "open",
+            "openat",
+            "openat2",
+            "close",
+            "close_range",
+            "fadvise64",
+            "fadvise64_64",
+        ],
+    ),
+    (
+        "file write",
+        &[
+            "write",
+            "writev",
+            "pwrite64",
+            "pwritev",
+            "pwritev2",
+            "fsync",
+            "fdatasync",
+            "sync_file_range",
+            "syncfs",
+            "sync",
+            "ftruncate",
+            "truncate",
+            "fallocate",
+            // A server that wrote a file's bytes itself on one path may hand the kernel
+            // the copy on another (a static file, a large body).
+            "sendfile",
+            "sendfile64",
+            "splice",
+            "tee",
+            "vmsplice",
+            "copy_file_range",
+        ],
+    ),
+    (
+        "file creation",
+        &[
+            "creat",
+            "mkdir",
+            "mkdirat",
+            "mknod",
+            "mknodat",
+            "rename",
+            "renameat",
+            "renameat2",
+            "unlink",
+            "unlinkat",
+            "rmdir",
+            "link",
+            "linkat",
+            "symlink",
+            "symlinkat",
+            "memfd_create",
+        ],
+    ),
+    (
+        "file metadata",
+        &[
+            "stat",
+            "fstat",
+            "lstat",
+            "newfstatat",
+            "fstatat64",
+            "statx",
+            "stat64",
+            "fstat64",
+            "lstat64",
+            "access",
+            "faccessat",
+            "faccessat2",
+            "readlink",
+            "readlinkat",
+            "getdents",
+            "getdents64",
+            "statfs",
+            "fstatfs",
+            "statfs64",
+            "fstatfs64",
+            "getcwd",
+            "chdir",
+            "fchdir",
+            "umask",
+        ],
+    ),
+    (
+        "file attributes",
+        &[
+            "chmod",
+            "fchmod",
+            "fchmodat",
+            "fchmodat2",
+            "chown",
+            "fchown",
+            "lchown",
+            "fchownat",
+            "utime",
+            "utimes",
+            "utimensat",
+            "futimesat",
+            "getxattr",
+            "lgetxattr",
+            "fgetxattr",
+            "setxattr",
+            "lsetxattr",
+            "fsetxattr",
+            "listxattr",
+            "llistxattr",
+            "flistxattr",
+            "removexattr",
+            "lremovexattr",
+            "fremovexattr",
+        ],
+    ),
+    (
+        "file locks and notes",
+        &[
+            "flock",
+            "fcntl",
+            "fcntl64",
+            "inotify_init",
+            "inotify_init1",
+            "inotify_add_watch",
+            "inotify_rm_watch",
+        ],
+    ),
+    (
+        "descriptors",
+        &["dup", "dup2", "dup3", "pipe", "pipe2", "ioctl"],
+    ),
+    (
+        "memory",
+        &[
+            "mmap",
+            "mmap2",
+            "munmap",
+            "mprotect",
+            "mremap",
+            "madvise",
+            "brk",
+            "msync",
+            "mincore",
+            "mlock",
+            "mlock2",
+            "munlock",
+            "mlockall",
+            "munlockall",
+            "membarrier",
+            "pkey_alloc",
+            "pkey_free",
+            "pkey_mprotect",
+        ],
+    ),
+    (
+        "processes",
+        &[
+            "clone",
+            "clone3",
+            "fork",
+            "vfork",
+            "execve",
+            "execveat",
+            "wait4",
+            "waitid",
+            "exit",
+            "exit_group",
+            "kill",
+            "tkill",
+            "tgkill",
+            "getpid",
+            "getppid",
+            "gettid",
+            "setsid",
+            "getsid",
+            "setpgid",
+            "getpgid",
+            "getpgrp",
+            "prctl",
+            "prlimit64",
+            "getrlimit",
+            "setrlimit",
+            "getrusage",
+            "getpriority",
+            "setpriority",
+            "set_tid_address",
+            "pidfd_open",
+            "pidfd_send_signal",
+            "pidfd_getfd",
+        ],
+    ),
+    (
+        "threads and scheduling",
+        &[
+            "futex",
+            "futex_waitv",
+            "set_robust_list",
+            "get_robust_list",
+            "rseq",
+            "sched_yield",
+            "sched_getaffinity",
+            "sched_setaffinity",
+            "sched_getparam",
+            "sched_setparam",
+            "sched_getscheduler",
+            "sched_setscheduler",
+            "sched_get_priority_max",
+            "sched_get_priority_min",
+            "sched_rr_get_interval",
+            "sched_getattr",
+            "sched_setattr",
+            "arch_prctl",
+            "set_thread_area",
+            "get_thread_area",
+        ],
+    ),
+    (
+        "signals",
+        &[
+            "rt_sigaction",
+            "rt_sigprocmask",
+            "rt_sigreturn",
+            "rt_sigsuspend",
+            "rt_sigpending",
+            "rt_sigtimedwait",
+            "rt_sigqueueinfo",
+            "rt_tgsigqueueinfo",
+            "sigaltstack",
+            "signalfd",
+            "signalfd4",
+            "pause",
+            "alarm",
+            "sigreturn",
+            "sigaction",
+            "sigprocmask",
+        ],
+    ),
+    (
+        "time",
+        &[
+            "clock_gettime",
+            "clock_getres",
+            "clock_nanosleep",
+            "nanosleep",
+            "gettimeofday",
+            "time",
+            "times",
+            "timer_create",
+            "timer_settime",
+            "timer_gettime",
+            "timer_getoverrun",
+            "timer_delete",
+            "timerfd_create",
+            "timerfd_settime",
+            "timerfd_gettime",
+            "setitimer",
+            "getitimer",
+            "clock_gettime64",
+            "clock_nanosleep_time64",
+        ],
+    ),
+    (
+        "waiting",
+        &[
+            "poll",
+            "ppoll",
+            "select",
+            "pselect6",
+            "_newselect",
+            "epoll_create",
+            "epoll_create1",
+            "epoll_ctl",
+            "epoll_wait",
+            "epoll_pwait",
+            "epoll_pwait2",
+            "eventfd",
+            "eventfd2",
+        ],
+    ),
+    (
+        "network",
+        &[
+            "socket",
+            "socketpair",
+            "connect",
+            "accept",
+            "accept4",
+            "bind",
+            "listen",
+            "sendto",
+            "recvfrom",
+            "sendmsg",
+            "recvmsg",
+            "sendmmsg",
+            "recvmmsg",
+            "shutdown",
+            "getsockname",
+            "getpeername",
+            "setsockopt",
+            "getsockopt",
+        ],
+    ),
+    (
+        "identity",
+        &[
+            "getuid",
+            "geteuid",
+            "getgid",
+            "getegid",
+            "getgroups",
+            "getresuid",
+            "getresgid",
+            "capget",
+            "uname",
+        ],
+    ),
+    (
+        "changing identity",
+        &[
+            "setuid",
+            "setgid",
+            "setreuid",
+            "setregid",
+            "setresuid",
+            "setresgid",
+            "setgroups",
+            "setfsuid",
+            "setfsgid",
+            "capset",
+        ],
+    ),
+    ("randomness", &["getrandom"]),
+    (
+        "shared memory and queues",
+        &[
+            "shmget",
+            "shmat",
+            "shmdt",
+            "shmctl",
+            "semget",
+            "semop",
+            "semtimedop",
+            "semctl",
+            "msgget",
+            "msgsnd",
+            "msgrcv",
+            "msgctl",
+            "mq_open",
+            "mq_unlink",
+            "mq_timedsend",
+            "mq_timedreceive",
+            "mq_notify",
+            "mq_getsetattr",
+        ],
+    ),
+];
+
+/// The families `syscalls` touch, by name.
+pub fn families_of(syscalls: &BTreeSet<String>) -> Vec<&'static str> {
+    FAMILIES
+        .iter()
+        .filter(|(_, members)| members.iter().any(|m| syscalls.contains(*m)))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+/// The slim image's profile: Docker's default for the app, allowing what `mode`
+/// says of the syscalls the app was seen to use, and what the runtime needs.
+pub fn profile(traced: &BTreeSet<String>, mode: SeccompMode) -> Profile {
+    let mut names: BTreeSet<String> = traced
         .iter()
         .cloned()
         .chain(RUNTIME_SYSCALLS.iter().map(|s| (*s).to_owned()))
         .collect();
+    match mode {
+        SeccompMode::DockerDefault => return app_profile(),
+        SeccompMode::Learned => {}
+        SeccompMode::Families => {
+            let used = names.clone();
+            for (_, members) in FAMILIES {
+                if members.iter().any(|m| used.contains(*m)) {
+                    names.extend(members.iter().map(|m| (*m).to_owned()));
+                }
+            }
+        }
+    }
     app_profile().restricted_to(&names)
 }
 
@@ -154,7 +573,7 @@ mod tests {
             "mount".to_owned(),
         ]
         .into();
-        let names = super::profile(&traced).allowed_names();
+        let names = super::profile(&traced, super::SeccompMode::Learned).allowed_names();
         assert!(names.contains("accept4"));
         assert!(names.contains("close_range"));
         assert!(
@@ -162,6 +581,20 @@ mod tests {
             "a traced name cannot widen the profile"
         );
         assert!(!names.contains("listen"), "only what was traced");
+    }
+
+    #[test]
+    fn a_family_member_allows_its_siblings_and_nothing_docker_refuses() {
+        let traced = ["openat".to_owned(), "write".to_owned(), "unlink".to_owned()].into();
+        let names = super::profile(&traced, super::SeccompMode::Families).allowed_names();
+        for name in ["sendfile", "mkdirat", "renameat2", "pwrite64", "fsync"] {
+            assert!(names.contains(name), "{name}");
+        }
+        assert!(!names.contains("listen"), "no network call was made");
+        assert!(!names.contains("mount"));
+        let learned = super::profile(&traced, super::SeccompMode::Learned).allowed_names();
+        assert!(!learned.contains("mkdirat"));
+        assert!(learned.is_subset(&names));
     }
 
     #[test]

@@ -191,6 +191,77 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
     assert_nothing_left("after a successful build", &before);
 }
 
+/// By default pare sends its own probes after the user's (a missing path, a wrong
+/// method, a malformed JSON body, HEADs): traced, so the files the error handlers load
+/// are kept, and compared, so a slim image that turns a 404 into a 500 is not
+/// "Verified". The report marks them as pare's and says what each got from the
+/// original and from the slim image; a user's probe the original answers with a 4xx
+/// is pointed out as suspect.
+#[test]
+fn pares_own_probes_reach_the_error_handlers_and_are_verified() {
+    let flask = test_image("flask");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let out = temp_dir();
+    let tag = "pare-test/flask:own-probes-test";
+    let reports = out.path().display().to_string();
+    let mut args = vec!["build", &flask.image, "--tag", tag];
+    args.extend(support::FLASK_PROBES);
+    args.extend(["--probe", "GET /api/items/99"]);
+    args.extend(["--report-dir", &reports, "--json"]);
+    let run = pare(&args);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    docker(&["rmi", tag]).success();
+    let report = run.json();
+    let verification = &report["verification"];
+    assert_eq!(verification["passed"], true, "{verification:#}");
+    let traced = report["probes"].as_array().unwrap();
+    let slim = verification["probes"].as_array().unwrap();
+    let reference = verification["reference_probes"].as_array().unwrap();
+    assert_eq!(slim.len(), traced.len(), "the slim image got every probe");
+    let status_of = |answers: &[Value], label: &str| -> (String, Value) {
+        let answer = answers
+            .iter()
+            .find(|p| p["probe"] == label)
+            .unwrap_or_else(|| panic!("{label} not sent: {answers:#?}"));
+        (
+            answer["origin"].as_str().unwrap().to_owned(),
+            answer["status"].clone(),
+        )
+    };
+    for (label, origin, status) in [
+        ("GET /", "user", 200),
+        ("GET /api/items/99", "user", 404),
+        ("GET /pare-probe-missing-7f3c9a1e", "pare", 404),
+        ("DELETE /", "pare", 405),
+        ("POST /api/items", "user", 201),
+        ("HEAD /", "pare", 200),
+        ("HEAD /api/items", "pare", 200),
+    ] {
+        for (run, answers) in [("traced", traced), ("reference", reference), ("slim", slim)] {
+            assert_eq!(
+                status_of(answers, label),
+                (origin.to_owned(), Value::from(status)),
+                "{label} in the {run} run"
+            );
+        }
+    }
+    // The malformed body: the same path and content type as the user's POST.
+    let malformed: Vec<&Value> = slim
+        .iter()
+        .filter(|p| p["probe"] == "POST /api/items" && p["origin"] == "pare")
+        .collect();
+    assert_eq!(malformed.len(), 1, "{slim:#?}");
+    assert_eq!(malformed[0]["status"], 400, "{:#}", malformed[0]);
+    // The user's probe the original answers 404 is suspect; pare's own 4xx are not.
+    let suspect = report["suspect_probes"].as_array().unwrap();
+    assert_eq!(suspect.len(), 1, "{suspect:#?}");
+    assert_eq!(suspect[0]["probe"], "GET /api/items/99");
+    assert_eq!(suspect[0]["origin"], "user");
+    assert_eq!(suspect[0]["status"], 404);
+    assert_nothing_left("after a build with pare's own probes", &before);
+}
+
 fn wait_http(port: u16, timeout: Duration) -> bool {
     let start = Instant::now();
     while start.elapsed() < timeout {

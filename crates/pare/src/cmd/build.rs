@@ -20,6 +20,21 @@ pub enum NetworkArg {
     Host,
 }
 
+/// `--keep`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeepArg {
+    Reachable,
+    Traced,
+}
+
+/// `--seccomp`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeccompArg {
+    Families,
+    Learned,
+    DockerDefault,
+}
+
 /// `--runtime`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Runtime {
@@ -95,6 +110,21 @@ pub struct BuildArgs {
     /// Keep /bin/sh (left out by default).
     #[arg(long)]
     pub include_shell: bool,
+    /// What the slim image keeps: `reachable` (what the trace saw, plus what the app
+    /// can reach without the probes reaching it: the files COPY/ADD put in the image
+    /// and the app's own directories, what servers are set up to serve, the static
+    /// import closure of kept Python, Node and Ruby code, and whole sets of which one
+    /// member was used: templates, time zones, codecs, plugins), or `traced` (only what
+    /// the trace saw and what loading it needs: the smallest image, proven only on the
+    /// probed paths).
+    #[arg(long, value_enum, default_value = "reachable")]
+    pub keep: KeepArg,
+    /// The slim image's seccomp profile, which it is verified under: `families`
+    /// (Docker's default narrowed to the syscall families the app used a member of),
+    /// `learned` (only the syscalls the trace saw: strictest, proven only on the probed
+    /// paths) or `docker-default`.
+    #[arg(long, value_enum, default_value = "families")]
+    pub seccomp: SeccompArg,
     /// Leave out paths matching GLOB even if used (repeatable).
     #[arg(long = "exclude", value_name = "GLOB")]
     pub exclude: Vec<String>,
@@ -252,6 +282,15 @@ impl BuildArgs {
                 include_shell: self.include_shell,
                 exclude: self.exclude.clone(),
                 ..Default::default()
+            },
+            keep: match self.keep {
+                KeepArg::Reachable => pare_minify::reach::KeepMode::Reachable,
+                KeepArg::Traced => pare_minify::reach::KeepMode::Traced,
+            },
+            seccomp: match self.seccomp {
+                SeccompArg::Families => pare_minify::seccomp::SeccompMode::Families,
+                SeccompArg::Learned => pare_minify::seccomp::SeccompMode::Learned,
+                SeccompArg::DockerDefault => pare_minify::seccomp::SeccompMode::DockerDefault,
             },
             verify: !self.no_verify,
             verify_ignore: pare_minify::noise::Ignore::parse(&self.verify_ignore)

@@ -54,6 +54,7 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
         }
     );
     verification(&mut out, r);
+    reach(&mut out, &r.reach);
     if let Some(v) = &r.vulnerabilities {
         let _ = writeln!(
             out,
@@ -106,10 +107,12 @@ fn verification(out: &mut String, r: &BuildReport) {
                 1 => "; 1 difference was noise".to_owned(),
                 n => format!("; {n} differences were noise"),
             };
-            let _ = writeln!(
-                out,
-                "Verified     the slim image {what} (seccomp profile applied{noise})"
-            );
+            let profile = if v.seccomp_applied {
+                format!("under the seccomp profile of {}", r.seccomp_mode.name())
+            } else {
+                "without its seccomp profile".to_owned()
+            };
+            let _ = writeln!(out, "Verified     the slim image {what} ({profile}{noise})");
         }
         Some(v) => {
             let probes: std::collections::BTreeSet<&str> =
@@ -128,6 +131,65 @@ fn verification(out: &mut String, r: &BuildReport) {
             let _ = writeln!(out, "Verified     skipped (--no-verify)");
         }
     }
+}
+
+/// How far the probes reached, and what pare kept that no probe used: what
+/// "Verified" covers, and what protects the rest.
+fn reach(out: &mut String, f: &pare_minify::reach::Figures) {
+    let mut reached = Vec::new();
+    if f.app_files > 0 {
+        reached.push(format!(
+            "{} of {} app files",
+            count(f.app_files_touched),
+            count(f.app_files)
+        ));
+    }
+    if f.modules > 0 {
+        reached.push(format!(
+            "{} of {} kept modules",
+            count(f.modules_touched),
+            count(f.modules)
+        ));
+    }
+    if !reached.is_empty() {
+        let _ = writeln!(
+            out,
+            "Reach        the probes used {}",
+            reached.join(" and ")
+        );
+    }
+    if f.keep == pare_minify::reach::KeepMode::Traced {
+        let _ = writeln!(
+            out,
+            "Kept unseen  nothing (--keep traced): only the probed paths are kept and proven"
+        );
+        return;
+    }
+    let files: u64 = f.unseen.values().map(|t| t.files).sum();
+    if files == 0 {
+        return;
+    }
+    let bytes_unseen: u64 = f.unseen.values().map(|t| t.bytes).sum();
+    let parts: Vec<String> = f
+        .unseen
+        .iter()
+        .map(|(reason, t)| {
+            let what = match reason {
+                pare_minify::keep_set::Reason::AppFile => "app files",
+                pare_minify::keep_set::Reason::Imported => "imported modules",
+                pare_minify::keep_set::Reason::ResourceSet => "in resource sets",
+                _ => "other",
+            };
+            format!("{} {what}", count(t.files))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "Kept unseen  {} files ({}) no probe used, reachable by the app: {} (--keep traced leaves them out)",
+        count(files),
+        bytes(bytes_unseen),
+        parts.join(", ")
+    );
 }
 
 /// At most this many lines of a difference's diff.

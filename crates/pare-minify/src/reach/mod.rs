@@ -1,0 +1,269 @@
+//! What the slim image keeps beyond the trace: the paths the app can reach without
+//! the probes having reached them. The probes prove the paths they hit; this
+//! protects the paths they did not — a 404 page whose template no probe rendered, a
+//! module imported inside the function that handles a form post, the coder of an
+//! output format nobody asked for during the build.
+//!
+//! Four rules, each reported under its own [`Reason`]:
+//! - the app's own files ([`Reason::AppFile`]): what the image's COPY/ADD layers put
+//!   there, the files of the app's directories no package owns, and the directories
+//!   an app server is configured to serve ([`served`]);
+//! - the static import closure of kept interpreted code ([`Reason::Imported`]):
+//!   [`python`], [`node`], [`ruby`];
+//! - resource sets of which one member was used ([`Reason::ResourceSet`],
+//!   [`resources`]).
+
+pub mod node;
+pub mod python;
+pub mod resources;
+pub mod ruby;
+pub mod served;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pare_image::{EntryKind, FileIndex};
+
+use crate::keep_set::Reason;
+
+/// How much beyond the trace the slim image keeps (`--keep`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepMode {
+    /// What the trace saw and what the app can reach from it (the default).
+    #[default]
+    Reachable,
+    /// Only what the trace saw and what loading it needs: the smallest image, proven
+    /// only on the probed paths.
+    Traced,
+}
+
+/// What the image tells about where the app is.
+#[derive(Clone, Debug, Default)]
+pub struct AppLayout {
+    /// Layers made by COPY or ADD (0-based).
+    pub copy_layers: BTreeSet<usize>,
+    /// The app's own files in its directories that no package owns.
+    pub app_files: Vec<String>,
+    /// The app's directories (WORKDIR, the directories of its command line's files).
+    pub app_dirs: Vec<String>,
+    /// `PYTHONPATH`, `NODE_PATH` and `RUBYLIB` of the image's environment.
+    pub python_path: Vec<String>,
+    pub node_path: Vec<String>,
+    pub ruby_lib: Vec<String>,
+    /// `TZ` is set: the app reads a zone by name.
+    pub tz_env: bool,
+}
+
+/// Whether the first read must load this file's bytes for [`reachable`].
+pub fn wants_content(path: &str, size: u64) -> bool {
+    let source = [".py", ".js", ".cjs", ".mjs", ".rb", ".php"]
+        .iter()
+        .any(|e| path.ends_with(e));
+    (source && size < 2 * 1024 * 1024) || served::is_config(path, size)
+}
+
+/// The paths reachable from `kept` (the traced keep-set), each with its reason.
+/// Paths already in `kept` are not repeated.
+pub fn reachable(
+    index: &FileIndex,
+    layout: &AppLayout,
+    kept: &BTreeSet<String>,
+) -> BTreeMap<String, Reason> {
+    let mut reached: BTreeMap<String, Reason> = BTreeMap::new();
+    let add = |reached: &mut BTreeMap<String, Reason>, path: &str, reason: Reason| {
+        if !kept.contains(path) {
+            reached.entry(path.to_owned()).or_insert(reason);
+        }
+    };
+
+    for (path, node) in &index.nodes {
+        if node.kind != EntryKind::Dir && layout.copy_layers.contains(&node.layer) {
+            add(&mut reached, path, Reason::AppFile);
+        }
+    }
+    for path in &layout.app_files {
+        add(&mut reached, path, Reason::AppFile);
+    }
+    for dir in served::directories(index) {
+        for (path, node) in index.descendants(&dir) {
+            if node.kind != EntryKind::Dir {
+                add(&mut reached, path, Reason::AppFile);
+            }
+        }
+    }
+
+    let python_roots = python::search_roots(
+        index,
+        &[layout.python_path.clone(), layout.app_dirs.clone()].concat(),
+    );
+    let mut node_global: Vec<String> = layout.node_path.clone();
+    node_global.extend(node::GLOBAL_FOLDERS.iter().map(|d| (*d).to_owned()));
+    let ruby_roots = ruby::load_path(
+        index,
+        &[
+            layout.ruby_lib.clone(),
+            layout.app_dirs.clone(),
+            layout
+                .app_dirs
+                .iter()
+                .map(|d| pare_image::path::join(d, "lib"))
+                .collect(),
+        ]
+        .concat(),
+    );
+
+    // Closures and sets feed each other (a set's modules import more; an imported
+    // package has templates): repeat until nothing new, a few rounds at most.
+    let mut done_sets: BTreeSet<String> = BTreeSet::new();
+    for _round in 0..4 {
+        let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();
+        let before = reached.len();
+        // What ran (the trace's) and the app's own code: their function-level
+        // imports are followed too (see [`python::closure`]).
+        let python_start: BTreeSet<String> = kept
+            .iter()
+            .chain(
+                reached
+                    .iter()
+                    .filter(|(_, r)| **r == Reason::AppFile)
+                    .map(|(p, _)| p),
+            )
+            .filter_map(|p| {
+                if p.ends_with(".py") {
+                    Some(p.clone())
+                } else {
+                    crate::keep_set::python_source_of(p)
+                }
+            })
+            .collect();
+        for path in python::closure(index, &python_roots, &layout.app_dirs, &python_start) {
+            add(&mut reached, &path, Reason::Imported);
+        }
+        let node_start: BTreeSet<String> =
+            all.iter().filter(|p| node::is_source(p)).cloned().collect();
+        for path in node::closure(index, &node_global, &node_start) {
+            add(&mut reached, &path, Reason::Imported);
+        }
+        let ruby_start: BTreeSet<String> =
+            all.iter().filter(|p| p.ends_with(".rb")).cloned().collect();
+        for path in ruby::closure(index, &ruby_roots, &ruby_start) {
+            add(&mut reached, &path, Reason::Imported);
+        }
+        let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();
+        for set in resources::sets(index, &all, layout.tz_env) {
+            if !done_sets.insert(set.dir.clone()) {
+                continue;
+            }
+            for (path, node) in index.descendants(&set.dir) {
+                // Compiled Python beside its source is a cache, rebuilt in memory
+                // when absent: the source is the member of the set.
+                let cache = path.contains("/__pycache__/");
+                // `zoneinfo/right/` is the same zones counting leap seconds, named
+                // only by a `TZ=right/…`.
+                let leap = set.dir.ends_with("/zoneinfo")
+                    && path.contains("/zoneinfo/right/")
+                    && !layout.tz_env;
+                if node.kind != EntryKind::Dir && !cache && !leap {
+                    add(&mut reached, path, Reason::ResourceSet);
+                }
+            }
+        }
+        if reached.len() == before {
+            break;
+        }
+    }
+    reached
+}
+
+/// How far the probes reached, and what was kept without them: what "Verified"
+/// covers and what it does not.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Figures {
+    pub keep: KeepMode,
+    /// The app's own files (COPY/ADD layers, its directories, served directories)
+    /// and how many of them the trace saw used.
+    pub app_files: u64,
+    pub app_files_touched: u64,
+    /// Interpreted modules kept, and how many of them the trace saw loaded.
+    pub modules: u64,
+    pub modules_touched: u64,
+    /// Kept without the trace having seen them used, by reason: files and bytes.
+    pub unseen: BTreeMap<Reason, pare_image::index::Tally>,
+}
+
+impl Figures {
+    /// The figures of a build that kept `kept` (the traced keep-set) and `reached`.
+    pub fn of(
+        index: &FileIndex,
+        layout: &AppLayout,
+        kept: &BTreeSet<String>,
+        reached: &BTreeMap<String, Reason>,
+        keep: KeepMode,
+    ) -> Figures {
+        let mut figures = Figures {
+            keep,
+            ..Default::default()
+        };
+        let app: BTreeSet<&str> = layout.app_files.iter().map(String::as_str).collect();
+        for path in kept {
+            let Some(node) = index.nodes.get(path).filter(|n| n.kind != EntryKind::Dir) else {
+                continue;
+            };
+            if layout.copy_layers.contains(&node.layer) || app.contains(path.as_str()) {
+                figures.app_files_touched += 1;
+            }
+        }
+        let modules_touched: BTreeSet<String> = kept
+            .iter()
+            .filter_map(|p| crate::keep_set::python_source_of(p).or_else(|| Some(p.clone())))
+            .filter(|p| is_module(p))
+            .collect();
+        figures.modules_touched = modules_touched.len() as u64;
+        for (path, reason) in reached {
+            let size = index.nodes.get(path).map_or(0, |n| n.size);
+            figures.unseen.entry(*reason).or_default().add(size);
+            if *reason == Reason::AppFile {
+                figures.app_files += 1;
+            }
+            if is_module(path) && !modules_touched.contains(path) {
+                figures.modules += 1;
+            }
+        }
+        figures.app_files += figures.app_files_touched;
+        figures.modules += figures.modules_touched;
+        figures
+    }
+}
+
+fn is_module(path: &str) -> bool {
+    [".py", ".js", ".cjs", ".mjs", ".rb", ".php"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
+/// The layers of `history` (one entry per layer, as
+/// [`pare_image::ImageConfig::layer_history`] gives it) that COPY or ADD made.
+pub fn copy_layers(history: &[Option<&pare_image::config::History>]) -> BTreeSet<usize> {
+    history
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            h.and_then(|h| h.created_by.as_deref())
+                .is_some_and(is_copy_instruction)
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// `COPY app.py /app/ # buildkit`, `/bin/sh -c #(nop) ADD file:… in /app`.
+fn is_copy_instruction(created_by: &str) -> bool {
+    let text = created_by.trim();
+    let text = text
+        .strip_prefix("/bin/sh -c #(nop)")
+        .map(str::trim_start)
+        .unwrap_or(text);
+    text.starts_with("COPY ") || text.starts_with("ADD ")
+}
+
+#[cfg(test)]
+mod tests;

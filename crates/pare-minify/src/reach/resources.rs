@@ -1,0 +1,129 @@
+//! Resource sets: directories whose members are loaded by name at run time, one
+//! request at a time, so that the trace sees only the members the probes asked for.
+//! When one member was used, the whole set is kept: a framework package's
+//! `templates/` and `static/`, the time zone database, glibc's gconv modules, Python's
+//! codecs, and plugin directories (ImageMagick's coders, GDK's loaders, …: shared
+//! objects that were `dlopen`ed from outside the library directories).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pare_image::{EntryKind, FileIndex};
+
+/// A directory kept whole, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Set {
+    pub dir: String,
+    pub why: &'static str,
+}
+
+/// Directories ld.so searches: what is found there is a library, not a plugin.
+const LIBRARY_DIRS: [&str; 8] = [
+    "/lib",
+    "/lib64",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/local/lib",
+    "/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+];
+
+/// Directories whose members are modules found by an interpreter's import system,
+/// which the import closures handle file by file.
+const MODULE_DIRS: [&str; 6] = [
+    "/site-packages",
+    "/dist-packages",
+    "/lib-dynload",
+    "/node_modules",
+    "/ruby/",
+    "/nodejs/",
+];
+
+/// The resource sets of which `used` holds a member.
+pub fn sets(index: &FileIndex, used: &BTreeSet<String>, tz_env: bool) -> BTreeSet<Set> {
+    let mut sets = BTreeSet::new();
+    let mut plugin_dirs: BTreeMap<&str, usize> = BTreeMap::new();
+    for path in used {
+        let dir = pare_image::path::parent(path);
+        if is_source(path) {
+            for sub in ["templates", "static"] {
+                let candidate = pare_image::path::join(dir, sub);
+                if is_dir(index, &candidate) {
+                    sets.insert(Set {
+                        dir: candidate,
+                        why: "a kept package's templates or static files",
+                    });
+                }
+            }
+        }
+        let zone_read =
+            path.starts_with("/usr/share/zoneinfo/") || path == "/etc/localtime" || tz_env;
+        if zone_read && is_dir(index, "/usr/share/zoneinfo") {
+            sets.insert(Set {
+                dir: "/usr/share/zoneinfo".into(),
+                why: "the time zone database",
+            });
+        }
+        if let Some(i) = path.find("/tzdata/zoneinfo/") {
+            sets.insert(Set {
+                dir: path[..i + "/tzdata/zoneinfo".len()].to_owned(),
+                why: "the time zone database",
+            });
+        }
+        // The converters' cache is read by every iconv_open; a converter module
+        // loaded means the app converts character sets, and may ask for another.
+        if pare_image::path::file_name(dir) == "gconv" && path.ends_with(".so") {
+            sets.insert(Set {
+                dir: dir.to_owned(),
+                why: "glibc's character set converters",
+            });
+        }
+        if pare_image::path::file_name(dir) == "encodings" && path.ends_with(".py") {
+            sets.insert(Set {
+                dir: dir.to_owned(),
+                why: "Python's codecs",
+            });
+        }
+        let is_object = pare_image::path::file_name(path).ends_with(".so")
+            || pare_image::path::file_name(path).contains(".so.");
+        if is_object
+            && !LIBRARY_DIRS.contains(&dir)
+            && !MODULE_DIRS
+                .iter()
+                .any(|m| dir.contains(m) || dir.ends_with(m.trim_end_matches('/')))
+        {
+            *plugin_dirs.entry(dir).or_default() += 1;
+        }
+    }
+    for (dir, _) in plugin_dirs {
+        let objects = index
+            .descendants(dir)
+            .filter(|(p, n)| {
+                n.kind == EntryKind::File
+                    && pare_image::path::parent(p) == dir
+                    && pare_image::path::file_name(p).ends_with(".so")
+            })
+            .count();
+        // One shared object alone in its directory is a library with a private
+        // path, not a set of plugins.
+        if objects >= 2 {
+            sets.insert(Set {
+                dir: dir.to_owned(),
+                why: "a plugin directory one of whose plugins was loaded",
+            });
+        }
+    }
+    sets
+}
+
+fn is_source(path: &str) -> bool {
+    [".py", ".rb", ".js", ".php"]
+        .iter()
+        .any(|e| path.ends_with(e))
+}
+
+fn is_dir(index: &FileIndex, path: &str) -> bool {
+    index
+        .resolve(path)
+        .is_some_and(|(_, n)| n.kind == EntryKind::Dir)
+}

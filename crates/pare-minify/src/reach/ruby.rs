@@ -1,0 +1,184 @@
+//! Ruby's static require closure: `require`, `require_relative`, `load` and
+//! `autoload` with a literal name, resolved against the image's `$LOAD_PATH` as
+//! Debian's and RubyGems' layouts make it (the standard library, `vendor_ruby`,
+//! `site_ruby`, the arch directories, and each installed gem's `lib`), transitively.
+
+use std::collections::BTreeSet;
+
+use pare_image::{EntryKind, FileIndex};
+
+/// A literal require: `(relative, name)`.
+pub fn requires(source: &str) -> Vec<(bool, String)> {
+    let mut found = Vec::new();
+    for line in source.lines() {
+        let t = line.trim_start();
+        if t.starts_with('#') {
+            continue;
+        }
+        for (call, relative) in [
+            ("require_relative", true),
+            ("require", false),
+            ("load", false),
+            ("autoload", false),
+        ] {
+            let mut rest = t;
+            while let Some(i) = rest.find(call) {
+                let before = rest[..i].chars().last();
+                rest = &rest[i + call.len()..];
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                if call == "require" && rest.starts_with("_relative") {
+                    continue;
+                }
+                let mut args = rest.trim_start().trim_start_matches('(').trim_start();
+                if call == "autoload" {
+                    // autoload :Name, "path"
+                    match args.split_once(',') {
+                        Some((_, tail)) => args = tail.trim_start(),
+                        None => continue,
+                    }
+                }
+                if let Some(name) = quoted(args) {
+                    found.push((relative, name));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn quoted(text: &str) -> Option<String> {
+    let quote = text.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let end = text[1..].find(quote)?;
+    let name = &text[1..1 + end];
+    (!name.is_empty() && !name.contains("#{")).then(|| name.to_owned())
+}
+
+/// The directories of `$LOAD_PATH` in the image.
+pub fn load_path(index: &FileIndex, extra: &[String]) -> Vec<String> {
+    let mut roots: BTreeSet<String> = BTreeSet::new();
+    for (path, node) in &index.nodes {
+        if node.kind != EntryKind::Dir {
+            continue;
+        }
+        let name = pare_image::path::file_name(path);
+        let parent = pare_image::path::parent(path);
+        let parent_name = pare_image::path::file_name(parent);
+        let versioned = name.chars().next().is_some_and(|c| c.is_ascii_digit())
+            && name.chars().all(|c| c.is_ascii_digit() || c == '.');
+        let ruby_dir =
+            parent_name == "ruby" && (versioned || name == "vendor_ruby" || name == "site_ruby");
+        let arch_dir =
+            versioned && pare_image::path::file_name(pare_image::path::parent(parent)) == "ruby";
+        let gem_lib = name == "lib"
+            && pare_image::path::file_name(pare_image::path::parent(parent)) == "gems";
+        if ruby_dir || arch_dir || gem_lib {
+            roots.insert(path.clone());
+        }
+    }
+    // The arch subdirectories (`3.1.0/x86_64-linux`) hold the compiled extensions.
+    let arch: Vec<String> = roots
+        .iter()
+        .flat_map(|r| {
+            index
+                .descendants(r)
+                .filter(|(p, n)| {
+                    n.kind == EntryKind::Dir
+                        && pare_image::path::parent(p) == r.as_str()
+                        && pare_image::path::file_name(p).ends_with("-linux")
+                })
+                .map(|(p, _)| p.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    roots.extend(arch);
+    roots.extend(extra.iter().cloned());
+    roots.into_iter().collect()
+}
+
+fn is_file(index: &FileIndex, path: &str) -> bool {
+    index
+        .resolve(path)
+        .is_some_and(|(_, n)| n.kind == EntryKind::File)
+}
+
+fn resolve(
+    index: &FileIndex,
+    roots: &[String],
+    file: &str,
+    relative: bool,
+    name: &str,
+) -> Option<String> {
+    let bases: Vec<String> = if relative {
+        vec![
+            pare_image::path::normalize(&pare_image::path::join(
+                pare_image::path::parent(file),
+                name,
+            ))
+            .ok()?,
+        ]
+    } else if name.starts_with('/') {
+        vec![name.to_owned()]
+    } else {
+        roots
+            .iter()
+            .map(|r| pare_image::path::join(r, name))
+            .collect()
+    };
+    for base in bases {
+        for ext in [".rb", ".so", ""] {
+            let candidate = format!("{base}{ext}");
+            if is_file(index, &candidate) {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// Every file reachable by literal requires from `start`, not including `start`.
+pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut seen = start.clone();
+    let mut reached = BTreeSet::new();
+    let mut work: Vec<String> = start.iter().cloned().collect();
+    while let Some(file) = work.pop() {
+        let Some(source) = index
+            .nodes
+            .get(&file)
+            .and_then(|n| n.content.as_deref())
+            .map(String::from_utf8_lossy)
+        else {
+            continue;
+        };
+        for (relative, name) in requires(&source) {
+            if let Some(path) = resolve(index, roots, &file, relative, &name)
+                && seen.insert(path.clone())
+            {
+                reached.insert(path.clone());
+                if path.ends_with(".rb") {
+                    work.push(path);
+                }
+            }
+        }
+    }
+    reached
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_literal_requires() {
+        let source = "require 'rack/multipart'\nrequire_relative \"views/helper\"\n\
+                      autoload :Parser, 'rack/multipart/parser'\n# require 'commented'\n\
+                      x.require 'method_call'\nrequire(name)\n";
+        assert_eq!(
+            super::requires(source),
+            [
+                (false, "rack/multipart".to_owned()),
+                (true, "views/helper".to_owned()),
+                (false, "rack/multipart/parser".to_owned()),
+            ]
+        );
+    }
+}

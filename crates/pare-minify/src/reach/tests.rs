@@ -1,0 +1,307 @@
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use pare_image::FileIndex;
+use pare_image::layer::{Expected, ReadOptions, read_layer};
+use pare_image::testutil::{TarItem, tar_of};
+
+use super::*;
+
+fn index(items: &[TarItem]) -> FileIndex {
+    let options = ReadOptions {
+        keep_content: Some(Arc::new(|_: &str, _: u64| true)),
+        ..Default::default()
+    };
+    FileIndex::build([read_layer(&tar_of(items)[..], "t", &Expected::default(), &options).unwrap()])
+}
+
+fn set(paths: &[&str]) -> BTreeSet<String> {
+    paths.iter().map(|p| (*p).to_owned()).collect()
+}
+
+/// A stdlib with a lazily imported codec, a venv package importing a sibling
+/// inside a function, and an extension module.
+fn python_image() -> FileIndex {
+    index(&[
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/lib/"),
+        TarItem::dir("usr/lib/python3.11/"),
+        TarItem::file("usr/lib/python3.11/os.py", b"import posixpath\n", 0o644),
+        TarItem::file("usr/lib/python3.11/posixpath.py", b"x = 1\n", 0o644),
+        TarItem::file("usr/lib/python3.11/unused.py", b"x = 1\n", 0o644),
+        TarItem::file(
+            "usr/lib/python3.11/logging.py",
+            b"def f():\n    import encodings.unicode_escape\n",
+            0o644,
+        ),
+        TarItem::dir("usr/lib/python3.11/encodings/"),
+        TarItem::file(
+            "usr/lib/python3.11/encodings/__init__.py",
+            b"import codecs\n",
+            0o644,
+        ),
+        TarItem::file(
+            "usr/lib/python3.11/encodings/utf_8.py",
+            b"import codecs\n",
+            0o644,
+        ),
+        TarItem::file(
+            "usr/lib/python3.11/encodings/unicode_escape.py",
+            b"import codecs\n",
+            0o644,
+        ),
+        TarItem::file(
+            "usr/lib/python3.11/encodings/latin_1.py",
+            b"import codecs\n",
+            0o644,
+        ),
+        TarItem::file("usr/lib/python3.11/codecs.py", b"x = 1\n", 0o644),
+        TarItem::dir("usr/lib/python3.11/lib-dynload/"),
+        TarItem::file(
+            "usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so",
+            b"\x7fELF",
+            0o644,
+        ),
+        TarItem::file("usr/lib/python3.11/json.py", b"import _json\n", 0o644),
+        TarItem::dir("venv/"),
+        TarItem::dir("venv/site-packages/"),
+        TarItem::dir("venv/site-packages/fw/"),
+        TarItem::file(
+            "venv/site-packages/fw/__init__.py",
+            b"from .app import App\n",
+            0o644,
+        ),
+        TarItem::file(
+            "venv/site-packages/fw/app.py",
+            b"import os\ndef error(e):\n    from . import errors\n    import logging\n",
+            0o644,
+        ),
+        TarItem::file("venv/site-packages/fw/errors.py", b"import json\n", 0o644),
+        TarItem::dir("venv/site-packages/fw/templates/"),
+        TarItem::file("venv/site-packages/fw/templates/500.html", b"<h1>", 0o644),
+        TarItem::dir("app/"),
+        TarItem::file(
+            "app/main.py",
+            b"import fw\ndef view():\n    import logging\n",
+            0o644,
+        ),
+    ])
+}
+
+#[test]
+fn python_imports_are_followed_into_functions_packages_and_extensions() {
+    let idx = python_image();
+    let layout = AppLayout {
+        app_dirs: vec!["/app".into()],
+        ..Default::default()
+    };
+    let kept = set(&[
+        "/app/main.py",
+        "/venv/site-packages/fw/__init__.py",
+        "/venv/site-packages/fw/app.py",
+        "/usr/lib/python3.11/encodings/utf_8.py",
+    ]);
+    let reached = reachable(&idx, &layout, &kept);
+    let expected = [
+        // A package's own lazy module, imported inside a function that ran.
+        ("/venv/site-packages/fw/errors.py", Reason::Imported),
+        // What that module imports when it is imported.
+        ("/usr/lib/python3.11/json.py", Reason::Imported),
+        (
+            "/usr/lib/python3.11/lib-dynload/_json.cpython-311-x86_64-linux-gnu.so",
+            Reason::Imported,
+        ),
+        // The app's own function-level import.
+        ("/usr/lib/python3.11/logging.py", Reason::Imported),
+        // fw/app.py imports os at module level, and os imports posixpath.
+        ("/usr/lib/python3.11/posixpath.py", Reason::Imported),
+        // Python's codecs, and a kept package's templates, as sets.
+        (
+            "/usr/lib/python3.11/encodings/unicode_escape.py",
+            Reason::ResourceSet,
+        ),
+        (
+            "/usr/lib/python3.11/encodings/latin_1.py",
+            Reason::ResourceSet,
+        ),
+        (
+            "/venv/site-packages/fw/templates/500.html",
+            Reason::ResourceSet,
+        ),
+    ];
+    for (path, reason) in expected {
+        assert_eq!(reached.get(path), Some(&reason), "{path}: {reached:#?}");
+    }
+    assert!(!reached.contains_key("/usr/lib/python3.11/unused.py"));
+    assert!(!reached.contains_key("/app/main.py"), "kept already");
+}
+
+#[test]
+fn copy_layers_are_the_apps_files() {
+    let history = [
+        pare_image::config::History {
+            created_by: Some("debootstrap --variant=minbase bookworm".into()),
+            ..Default::default()
+        },
+        pare_image::config::History {
+            created_by: Some("COPY site/ /srv/www/ # buildkit".into()),
+            ..Default::default()
+        },
+        pare_image::config::History {
+            created_by: Some("/bin/sh -c #(nop) ADD file:0a1b in /opt/app ".into()),
+            ..Default::default()
+        },
+        pare_image::config::History {
+            created_by: Some("RUN /bin/sh -c cp /a /COPY # buildkit".into()),
+            ..Default::default()
+        },
+    ];
+    let refs: Vec<Option<&pare_image::config::History>> = history.iter().map(Some).collect();
+    assert_eq!(copy_layers(&refs), [1, 2].into());
+}
+
+#[test]
+fn a_dlopened_plugin_keeps_its_directory_and_a_zone_read_keeps_the_database() {
+    let idx = index(&[
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/lib/"),
+        TarItem::dir("usr/lib/im/"),
+        TarItem::dir("usr/lib/im/coders/"),
+        TarItem::file("usr/lib/im/coders/png.so", b"\x7fELF", 0o644),
+        TarItem::file("usr/lib/im/coders/png.la", b"la", 0o644),
+        TarItem::file("usr/lib/im/coders/jpeg.so", b"\x7fELF", 0o644),
+        TarItem::file("usr/lib/libz.so.1", b"\x7fELF", 0o644),
+        TarItem::file("usr/lib/libpng.so.1", b"\x7fELF", 0o644),
+        TarItem::dir("usr/share/"),
+        TarItem::dir("usr/share/zoneinfo/"),
+        TarItem::dir("usr/share/zoneinfo/Europe/"),
+        TarItem::file("usr/share/zoneinfo/UTC", b"TZif", 0o644),
+        TarItem::file("usr/share/zoneinfo/Europe/Paris", b"TZif", 0o644),
+    ]);
+    let kept = set(&[
+        "/usr/lib/im/coders/png.so",
+        "/usr/lib/libz.so.1",
+        "/usr/share/zoneinfo/UTC",
+    ]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    assert_eq!(
+        reached.get("/usr/lib/im/coders/jpeg.so"),
+        Some(&Reason::ResourceSet)
+    );
+    assert_eq!(
+        reached.get("/usr/lib/im/coders/png.la"),
+        Some(&Reason::ResourceSet)
+    );
+    assert_eq!(
+        reached.get("/usr/share/zoneinfo/Europe/Paris"),
+        Some(&Reason::ResourceSet)
+    );
+    assert!(
+        !reached.contains_key("/usr/lib/libpng.so.1"),
+        "a library dir is no plugin set"
+    );
+}
+
+#[test]
+fn node_requires_resolve_relative_files_packages_and_global_folders() {
+    let idx = index(&[
+        TarItem::dir("app/"),
+        TarItem::file(
+            "app/server.js",
+            b"const e = require('express');\napp.get('/r', () => require('./lib/render'));\n",
+            0o644,
+        ),
+        TarItem::dir("app/lib/"),
+        TarItem::file(
+            "app/lib/render.js",
+            b"const m = require('marked');\n",
+            0o644,
+        ),
+        TarItem::dir("app/node_modules/"),
+        TarItem::dir("app/node_modules/express/"),
+        TarItem::file(
+            "app/node_modules/express/package.json",
+            b"{\"main\": \"lib/express\"}",
+            0o644,
+        ),
+        TarItem::dir("app/node_modules/express/lib/"),
+        TarItem::file(
+            "app/node_modules/express/lib/express.js",
+            b"module.exports = 1;\n",
+            0o644,
+        ),
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/share/"),
+        TarItem::dir("usr/share/nodejs/"),
+        TarItem::dir("usr/share/nodejs/marked/"),
+        TarItem::file(
+            "usr/share/nodejs/marked/package.json",
+            b"{\"exports\": {\".\": {\"require\": \"./lib/marked.cjs\"}}}",
+            0o644,
+        ),
+        TarItem::dir("usr/share/nodejs/marked/lib/"),
+        TarItem::file("usr/share/nodejs/marked/lib/marked.cjs", b"x\n", 0o644),
+    ]);
+    let kept = set(&["/app/server.js", "/app/node_modules/express/lib/express.js"]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    for path in [
+        "/app/lib/render.js",
+        "/usr/share/nodejs/marked/package.json",
+        "/usr/share/nodejs/marked/lib/marked.cjs",
+        "/app/node_modules/express/package.json",
+    ] {
+        assert_eq!(
+            reached.get(path),
+            Some(&Reason::Imported),
+            "{path}: {reached:#?}"
+        );
+    }
+}
+
+#[test]
+fn ruby_requires_resolve_against_gem_libs() {
+    let idx = index(&[
+        TarItem::dir("app/"),
+        TarItem::file(
+            "app/app.rb",
+            b"require 'rack'\nrequire_relative 'helpers'\n",
+            0o644,
+        ),
+        TarItem::file("app/helpers.rb", b"x = 1\n", 0o644),
+        TarItem::dir("gems/"),
+        TarItem::dir("gems/gems/"),
+        TarItem::dir("gems/gems/rack-3.0/"),
+        TarItem::dir("gems/gems/rack-3.0/lib/"),
+        TarItem::file(
+            "gems/gems/rack-3.0/lib/rack.rb",
+            b"autoload :Multipart, 'rack/multipart'\n",
+            0o644,
+        ),
+        TarItem::dir("gems/gems/rack-3.0/lib/rack/"),
+        TarItem::file(
+            "gems/gems/rack-3.0/lib/rack/multipart.rb",
+            b"require 'rack/multipart/parser'\n",
+            0o644,
+        ),
+        TarItem::dir("gems/gems/rack-3.0/lib/rack/multipart/"),
+        TarItem::file(
+            "gems/gems/rack-3.0/lib/rack/multipart/parser.rb",
+            b"x\n",
+            0o644,
+        ),
+    ]);
+    let kept = set(&["/app/app.rb"]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    for path in [
+        "/app/helpers.rb",
+        "/gems/gems/rack-3.0/lib/rack.rb",
+        "/gems/gems/rack-3.0/lib/rack/multipart.rb",
+        "/gems/gems/rack-3.0/lib/rack/multipart/parser.rb",
+    ] {
+        assert_eq!(
+            reached.get(path),
+            Some(&Reason::Imported),
+            "{path}: {reached:#?}"
+        );
+    }
+}
