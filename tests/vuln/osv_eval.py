@@ -27,7 +27,13 @@ import subprocess
 import sys
 import zipfile
 
-from packaging.version import InvalidVersion, Version
+try:
+    from packaging.version import InvalidVersion, Version
+except ImportError:
+    sys.exit(
+        "python3-packaging is not installed: apt-get install python3-packaging"
+        " (tests/run installs it)"
+    )
 
 
 @functools.lru_cache(maxsize=None)

@@ -64,6 +64,10 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// shellcheck was asked for but could not run.
     pub shellcheck_error: Option<String>,
+    /// How many RUN scripts shellcheck would have checked had [`Options::shellcheck`]
+    /// named a program (0 when it did): what a caller that looked for shellcheck and
+    /// found none has to tell its user was skipped.
+    pub unchecked_scripts: usize,
 }
 
 impl serde::Serialize for SyntaxError {
@@ -97,9 +101,7 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
         };
         let mut check = rules::Check::new(&file, &source.path, &options.config.trusted_registries);
         check.run_all();
-        if options.shellcheck.is_some() {
-            jobs.extend(shellcheck_jobs(&check, k));
-        }
+        jobs.extend(shellcheck_jobs(&check, k));
         ignores.push(ignore::Ignores::collect(&file));
         report.files.push(FileReport {
             path: source.path.clone(),
@@ -124,6 +126,8 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
             }
             Err(e) => report.shellcheck_error = Some(with_causes(&e)),
         }
+    } else {
+        report.unchecked_scripts = jobs.len();
     }
     for (file, ignores) in report.files.iter_mut().zip(&ignores) {
         let kept: Vec<Finding> = std::mem::take(&mut file.findings)

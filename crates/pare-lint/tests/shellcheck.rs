@@ -1,5 +1,5 @@
 //! shellcheck's findings land on the Dockerfile's own lines and columns. Needs the
-//! `shellcheck` program (Debian package `shellcheck`), which CI installs.
+//! `shellcheck` program (Debian package `shellcheck`), which tests/setup installs.
 
 use pare_lint::{Location, Options, Source, lint, shellcheck};
 

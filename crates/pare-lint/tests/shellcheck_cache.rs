@@ -1,7 +1,7 @@
 //! shellcheck's results kept between runs: the same findings with and without the
 //! cache, no shellcheck started for scripts it holds, and a miss whenever what the
 //! result depends on changed or the entry is damaged. Needs the `shellcheck` program
-//! (Debian package `shellcheck`), which CI installs.
+//! (Debian package `shellcheck`), which tests/setup installs.
 //!
 //! shellcheck is run through a wrapper script that logs the files each call checks,
 //! so the tests see exactly which scripts reached shellcheck.

@@ -185,7 +185,7 @@ mod tests {
         );
     }
 
-    /// A real Go binary: Debian's runc (`.ci/run` installs it with docker.io). Debian
+    /// A real Go binary: Debian's runc (`tests/setup` installs it). Debian
     /// builds it in GOPATH mode, so its build info names the main package and the Go
     /// version, and no module versions; the Go version must be the one runc reports.
     #[test]

@@ -33,8 +33,11 @@ fn evaluator(args: &[&Path], stdin: &Value) -> Value {
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 runs (Debian's, with python3-packaging)");
+        .unwrap_or_else(|e| {
+            panic!("cannot run /usr/bin/python3 ({e}): apt-get install python3 python3-packaging (tests/run installs them)")
+        });
     child
         .stdin
         .take()
@@ -42,7 +45,11 @@ fn evaluator(args: &[&Path], stdin: &Value) -> Value {
         .write_all(stdin.to_string().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{script} failed");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 

@@ -60,7 +60,7 @@ fn a_layer_changed_in_the_engines_storage_is_refused() {
         .arg(&archive)
         .arg(".")
         .status()
-        .expect("tar");
+        .unwrap_or_else(|e| support::cannot_run("tar", &e));
     assert!(status.success());
     let name = format!("pare-test-tampered:{}", std::process::id());
     let archive_text = archive.display().to_string();

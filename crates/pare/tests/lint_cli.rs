@@ -507,6 +507,46 @@ fn shellcheck_findings_use_dockerfile_lines() {
     );
 }
 
+/// Without shellcheck on PATH the SC findings are missing, which must not read as a
+/// clean result: pare says so once, naming the package, and not when told to skip it
+/// or when there is no RUN script to check.
+#[test]
+fn a_missing_shellcheck_is_said_once_with_its_package() {
+    let dir = dir_with(&[
+        ("a/Dockerfile", "FROM debian:12\nRUN cp $FILES /out\n"),
+        ("b/Dockerfile", "FROM debian:12\nRUN echo $HOME\nRUN true\n"),
+        ("c/Dockerfile", "FROM debian:12\nUSER nobody\n"),
+    ]);
+    let no_shellcheck = support::temp_dir();
+    let path = no_shellcheck.path().display().to_string();
+    let without = |args: &[&str]| pare_in_env(dir.path(), args, &[("PATH", path.as_str())]);
+    let args = ["lint", "--fail-on", "none", "--no-cache", "."];
+
+    let run = without(&args).exits(0);
+    let stderr = run.stderr();
+    assert_eq!(
+        stderr.matches("shellcheck is not installed").count(),
+        1,
+        "{}",
+        run.explain()
+    );
+    assert!(
+        stderr.contains("3 RUN scripts") && stderr.contains("apt-get install shellcheck"),
+        "{}",
+        run.explain()
+    );
+    assert!(!run.stdout().contains("SC2086"), "{}", run.explain());
+
+    let told = without(&[&args[..], &["--no-shellcheck"]].concat()).exits(0);
+    assert!(!told.stderr().contains("shellcheck"), "{}", told.explain());
+    let no_run = without(&["lint", "--fail-on", "none", "c/Dockerfile"]).exits(0);
+    assert!(
+        !no_run.stderr().contains("shellcheck"),
+        "{}",
+        no_run.explain()
+    );
+}
+
 #[test]
 fn shellcheck_results_are_kept_in_the_cache_dir_and_change_nothing() {
     pare_lint::shellcheck::find()

@@ -64,7 +64,7 @@ impl PodmanStore {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("podman (apt-get install podman)");
+            .unwrap_or_else(|e| support::cannot_run("podman", &e));
         self.service = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while !socket_answers(&socket) {

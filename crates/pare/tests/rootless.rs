@@ -102,7 +102,7 @@ impl RootlessUser {
         let output = self
             .command(env, args)
             .output()
-            .expect("runuser (util-linux)");
+            .unwrap_or_else(|e| support::cannot_run("runuser", &e));
         support::Run {
             command: format!("(as {}) {}", self.name, args.join(" ")),
             output,

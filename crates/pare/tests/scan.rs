@@ -98,8 +98,9 @@ fn evaluate(
         .args(record_sets())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
-        .expect("Debian's python3 with python3-packaging");
+        .unwrap_or_else(|e| support::cannot_run("/usr/bin/python3", &e));
     child
         .stdin
         .take()
@@ -107,7 +108,12 @@ fn evaluate(
         .write_all(Value::Array(input).to_string().as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{} failed", script.display());
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
     result
         .as_array()

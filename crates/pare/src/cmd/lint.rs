@@ -82,11 +82,10 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
             .threshold()?
             .unwrap_or(Threshold::At(Severity::Warning)),
     };
-    let shellcheck = if args.no_shellcheck || config.shellcheck == Some(false) {
-        None
-    } else {
-        pare_lint::shellcheck::find()
-    };
+    let shellcheck_wanted = !args.no_shellcheck && config.shellcheck != Some(false);
+    let shellcheck = shellcheck_wanted
+        .then(pare_lint::shellcheck::find)
+        .flatten();
     let shellcheck_cache = match args.no_cache {
         true => None,
         false => pare_vuln::db::cache_dir().map(|d| d.join("shellcheck")),
@@ -102,6 +101,9 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let report = pare_lint::lint(&sources, &options);
     if let Some(e) = &report.shellcheck_error {
         say!("pare: warning: shellcheck: {e}");
+    }
+    if shellcheck_wanted && report.unchecked_scripts > 0 {
+        say!("{}", shellcheck_missing(report.unchecked_scripts));
     }
     outcome.files = report.files;
     for image in &args.images {
@@ -145,6 +147,19 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// What pare says once when shellcheck is not on PATH: hadolint would report the
+/// SC findings of these scripts, so their absence must not pass for a clean result.
+fn shellcheck_missing(scripts: usize) -> String {
+    let scripts = match scripts {
+        1 => "1 RUN script".to_owned(),
+        n => format!("{n} RUN scripts"),
+    };
+    format!(
+        "pare: warning: shellcheck is not installed: its findings (SC codes) on {scripts} are skipped\n\
+         hint: apt-get install shellcheck, or pass --no-shellcheck to skip them knowingly"
+    )
 }
 
 fn load_config(given: Option<&Path>) -> anyhow::Result<Config> {

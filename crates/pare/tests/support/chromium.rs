@@ -49,7 +49,7 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("chromium runs (apt-get install chromium)");
+            .unwrap_or_else(|e| super::cannot_run("chromium", &e));
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let url = loop {

