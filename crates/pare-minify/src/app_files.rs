@@ -29,7 +29,7 @@ const SYSTEM_DIRS: [&str; 9] = [
 ];
 
 /// Where dependencies are installed, inside an app's directory or not.
-const DEPENDENCY_DIRS: [&str; 4] = [
+pub(crate) const DEPENDENCY_DIRS: [&str; 4] = [
     "/node_modules/",
     "/site-packages/",
     "/dist-packages/",

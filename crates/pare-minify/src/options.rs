@@ -15,8 +15,12 @@ pub struct BuildOptions {
     pub image: ImageRef,
     pub probes: Vec<Probe>,
     pub exec_probes: Vec<Vec<String>>,
-    /// Never send HTTP requests of pare's choosing (`GET /` when no probe is given).
+    /// Never send HTTP requests of pare's choosing (`GET /` when no probe is given,
+    /// pare's own probes).
     pub no_http: bool,
+    /// Send pare's own probes after the user's ([`crate::own_probes`]): a missing path,
+    /// a wrong method, malformed bodies, `HEAD`s.
+    pub pare_probes: bool,
     /// A command that succeeds once the app is ready (after its port accepts).
     pub ready_exec: Option<Vec<String>>,
     /// For CLI images: arguments replacing CMD; the run to completion is the probe.

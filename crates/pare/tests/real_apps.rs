@@ -230,44 +230,43 @@ fn an_app_behind_a_shell_entrypoint_is_verified() {
     assert_nothing_left("after the entrypoint build", &before);
 }
 
+/// GET / alone is probed; GET /render requires `./lib/render` (and through it the
+/// npm package marked and `content/hello.md`) only when first called.
 #[test]
-fn the_summary_names_the_lazy_apps_removed_files_and_the_flags_that_keep_them() {
+fn the_lazy_apps_unprobed_route_works_by_default_and_keep_traced_names_what_it_removed() {
     let lazy = test_image("lazy");
     let _port = port_lock();
     let before = pare_work_dirs();
     let tag = "pare-test/lazy:slim-test";
-    let (run, out) = build(&lazy.image, tag, &["--probe", "GET /"]);
-    let run = run.success();
-    let stdout = run.stdout();
+
+    // The default keeps what the app can reach: its own files (COPY layers).
+    let out = temp_dir();
+    let reports = out.path().join("report").display().to_string();
+    let run = pare(&[
+        "build",
+        &lazy.image,
+        "--probe",
+        "GET /",
+        "--tag",
+        tag,
+        "--report-dir",
+        &reports,
+    ])
+    .success();
     let report = report_of(&out);
-    let removed: Vec<&str> = report["app_files_removed"]
+    let app_files: Vec<&str> = report["kept_by_reason"]["app_file"]
         .as_array()
-        .unwrap()
+        .expect("app files kept")
         .iter()
         .map(|p| p.as_str().unwrap())
         .collect();
-    assert!(removed.contains(&"/app/lib/render.js"), "{removed:?}");
-    assert!(stdout.contains("/app/lib/ (1)"), "{stdout}");
-    assert!(stdout.contains("the app declares marked"), "{stdout}");
-    // The flags the summary suggests, taken from it as a user would copy them.
-    let flags_line = stdout
-        .lines()
-        .find(|l| l.starts_with("Keep them"))
-        .expect("a Keep them line");
-    let flags: Vec<&str> = flags_line
-        .split_whitespace()
-        .skip_while(|w| *w != "--include-path")
-        .collect();
-    assert!(flags.contains(&"/app/lib"), "{flags:?}");
-
-    // With them, the slim image serves the lazy route no probe asked for.
-    let mut args = vec!["--probe", "GET /", "--tag", tag];
-    args.extend(&flags);
-    let out2 = temp_dir();
-    let reports = out2.path().join("report").display().to_string();
-    let mut all = vec!["build", lazy.image.as_str(), "--report-dir", &reports];
-    all.extend(args);
-    pare(&all).success();
+    for path in ["/app/lib/render.js", "/app/content/hello.md"] {
+        assert!(app_files.contains(&path), "{path} not kept: {app_files:?}");
+    }
+    assert_eq!(report["app_files_removed"], serde_json::json!([]));
+    let stdout = run.stdout();
+    assert!(stdout.contains("Kept unseen"), "{stdout}");
+    assert!(stdout.contains("Reach        the probes used"), "{stdout}");
     let name = format!("pare-test-lazy-{}", std::process::id());
     docker(&["run", "-d", "--name", &name, "--network", "host", tag]).success();
     let mut answer = String::new();
@@ -285,6 +284,36 @@ fn the_summary_names_the_lazy_apps_removed_files_and_the_flags_that_keep_them() 
         answer.contains("<h1>"),
         "marked rendered the page: {answer}"
     );
+
+    // --keep traced keeps what the probes used only, and names what it removed.
+    let (run, out) = build(&lazy.image, tag, &["--probe", "GET /", "--keep", "traced"]);
+    let run = run.success();
+    let stdout = run.stdout();
+    let report = report_of(&out);
+    let removed: Vec<&str> = report["app_files_removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert!(removed.contains(&"/app/lib/render.js"), "{removed:?}");
+    // Few enough to be named one by one.
+    assert!(stdout.contains("/app/lib/render.js"), "{stdout}");
+    assert!(stdout.contains("the app declares marked"), "{stdout}");
+    assert!(
+        stdout.contains("Kept unseen  nothing (--keep traced)"),
+        "{stdout}"
+    );
+    let flags_line = stdout
+        .lines()
+        .find(|l| l.starts_with("Keep them"))
+        .expect("a Keep them line");
+    for dir in ["/app/lib", "/app/content"] {
+        assert!(
+            flags_line.contains(&format!("--include-path {dir}")),
+            "{flags_line}"
+        );
+    }
     assert_nothing_left("after the lazy builds", &before);
 }
 

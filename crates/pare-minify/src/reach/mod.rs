@@ -77,7 +77,12 @@ pub fn reachable(
     };
 
     for (path, node) in &index.nodes {
-        if node.kind != EntryKind::Dir && layout.copy_layers.contains(&node.layer) {
+        // A copied `node_modules` or `site-packages` holds dependencies, not the
+        // app: what of them the app uses the import closures find.
+        let dependency = crate::app_files::DEPENDENCY_DIRS
+            .iter()
+            .any(|d| path.contains(d));
+        if node.kind != EntryKind::Dir && !dependency && layout.copy_layers.contains(&node.layer) {
             add(&mut reached, path, Reason::AppFile);
         }
     }

@@ -57,22 +57,36 @@ pub struct BuildArgs {
     /// docker://REGISTRY/NAME[:TAG] (pushed once verified) (repeatable).
     #[arg(long = "output", value_name = "REF")]
     pub outputs: Vec<String>,
-    /// An HTTP probe, `METHOD /path [BODY]` (repeatable). With no probe of any kind,
+    /// An HTTP probe, `METHOD /path [BODY]` (repeatable). A body is sent with the
+    /// Content-Type of its kind: JSON (`{...}`, `[...]`), a form (`name=value&n2=v2`:
+    /// application/x-www-form-urlencoded), else text/plain. With no probe of any kind,
     /// pare sends `GET /` if the port answers in HTTP.
     #[arg(long = "probe", value_name = "PROBE")]
     pub probes: Vec<String>,
-    /// A JSON file with a list of probes: {"kind":"http","method","path","headers",
-    /// "body","expect_status"} or {"kind":"exec","command":[...]}.
-    #[arg(long)]
+    /// A JSON file with a list of probes. HTTP: {"kind": "http", "method": "POST",
+    /// "path": "/api/items", "headers": {"Name": "value"} or [["Name", "value"], ...],
+    /// "body": "text" or any JSON value, "expect_status": 201} (headers, body and
+    /// expect_status optional; a body without a Content-Type header gets one as with
+    /// --probe; without expect_status, a 4xx or 5xx of the original is pointed out).
+    /// Exec: {"kind": "exec", "command": ["psql", "-c", "select 1"]}.
+    #[arg(long, value_name = "FILE")]
     pub probe_file: Option<PathBuf>,
     /// A command run inside the container as a probe, as the image's user (repeatable).
     /// In the original it is traced like the app; its output and exit code are compared.
     #[arg(long = "exec", value_name = "COMMAND")]
     pub exec: Vec<String>,
-    /// Send no HTTP request of pare's choosing (no default `GET /`): for services that
-    /// do not speak HTTP and are exercised by --exec probes or by hand.
+    /// Send no HTTP request of pare's choosing (no default `GET /`, none of pare's own
+    /// probes): for services that do not speak HTTP and are exercised by --exec probes
+    /// or by hand.
     #[arg(long)]
     pub no_http: bool,
+    /// Send none of pare's own probes. By default, after the user's HTTP probes pare
+    /// sends its own, traced and verified like them, to reach the app's error
+    /// handlers: GET of a missing path, DELETE on a probed GET path, each probed
+    /// POST/PUT/PATCH with a body its content type cannot parse, and HEAD of each
+    /// probed GET path. The report marks them "origin": "pare".
+    #[arg(long)]
+    pub no_pare_probes: bool,
     /// A command that succeeds once the app is ready, run (repeatedly) after its port
     /// accepts connections, e.g. `pg_isready`.
     #[arg(long, value_name = "COMMAND")]
@@ -263,6 +277,7 @@ impl BuildArgs {
             probes,
             exec_probes,
             no_http: self.no_http,
+            pare_probes: !self.no_pare_probes,
             ready_exec: self
                 .ready_exec
                 .as_deref()
@@ -335,20 +350,9 @@ impl BuildArgs {
         if let Some(file) = &self.probe_file {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let listed: Vec<Probe> = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not a JSON list of probes", file.display()))?;
-            for (i, probe) in listed.into_iter().enumerate() {
-                match probe {
-                    Probe::Exec { command } if command.is_empty() => {
-                        anyhow::bail!(
-                            "{}: probe {i}: an exec probe needs a command",
-                            file.display()
-                        )
-                    }
-                    Probe::Exec { command } => exec.push(command),
-                    http => probes.push(http),
-                }
-            }
+            let listed = pare_minify::probe_file::parse(file, &text)?;
+            probes.extend(listed.http);
+            exec.extend(listed.exec);
         }
         Ok((probes, exec))
     }

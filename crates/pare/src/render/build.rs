@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use pare_minify::probe::Origin;
 use pare_minify::report::Difference;
 use pare_minify::{BuildReport, Phase};
 
@@ -34,6 +35,7 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     let probes: Vec<String> = r
         .probes
         .iter()
+        .filter(|p| p.origin != Origin::Pare)
         .map(|p| {
             format!(
                 "{} {}",
@@ -53,7 +55,9 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
             probes.join(", ")
         }
     );
+    own_probes(&mut out, r);
     verification(&mut out, r);
+    suspect_probes(&mut out, r);
     reach(&mut out, &r.reach);
     if let Some(v) = &r.vulnerabilities {
         let _ = writeln!(
@@ -89,8 +93,48 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     for left in &r.left_out {
         let _ = writeln!(out, "Left out     {} ({})", left.path, left.reason);
     }
-    app_files(&mut out, r);
+    app_files(&mut out, r, report_path);
     out
+}
+
+/// `Own probes   GET /pare-probe-missing-… 404 -> 404, DELETE / 405 -> 405`: pare's own
+/// probes (error handlers, HEAD), with the original's status and the slim image's.
+fn own_probes(out: &mut String, r: &BuildReport) {
+    // The slim image's answers, in the same order, unless it never got to answer.
+    let slim = r
+        .verification
+        .as_ref()
+        .map(|v| &v.probes)
+        .filter(|answers| answers.len() == r.probes.len());
+    let shown: Vec<String> = r
+        .probes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.origin == Origin::Pare)
+        .map(|(i, p)| {
+            let status = |s: Option<u16>| s.map_or_else(|| "-".to_owned(), |s| s.to_string());
+            match slim.and_then(|answers| answers.get(i)) {
+                Some(answer) => format!(
+                    "{} {} -> {}",
+                    p.probe,
+                    status(p.status),
+                    status(answer.status)
+                ),
+                None => format!("{} {}", p.probe, status(p.status)),
+            }
+        })
+        .collect();
+    if !shown.is_empty() {
+        let _ = writeln!(out, "Own probes   {}", shown.join(", "));
+    }
+}
+
+/// `Suspect      POST /note/ 400: the original answers 400 too: …`: probes whose
+/// answers on the original prove little ([`pare_minify::report::SuspectProbe`]).
+fn suspect_probes(out: &mut String, r: &BuildReport) {
+    for s in &r.suspect_probes {
+        let _ = writeln!(out, "Suspect      {} {}: {}", s.probe, s.status, s.why);
+    }
 }
 
 /// `Verified ...`, or each difference as a diff of the two answers.
@@ -285,27 +329,32 @@ fn body_lines(body: &str) -> String {
     text
 }
 
-/// The app's own files left out, by directory, the dependencies it declares of which
+/// Up to this many removed app files are named one by one; more, by directory.
+const APP_FILES_LISTED: usize = 20;
+
+/// The app's own files left out (each, or by directory when many), the dependencies it declares of which
 /// nothing is left, and the flags that would keep them.
-fn app_files(out: &mut String, r: &BuildReport) {
+fn app_files(out: &mut String, r: &BuildReport, report_path: &std::path::Path) {
     let removed = &r.app_files_removed;
     let dirs = pare_minify::app_files::by_directory(removed);
-    if !dirs.is_empty() {
+    if removed.len() > APP_FILES_LISTED {
         let shown: Vec<String> = dirs
             .iter()
-            .take(5)
             .map(|(dir, n)| format!("{dir}/ ({n})"))
             .collect();
-        let more = if dirs.len() > shown.len() {
-            ", …"
-        } else {
-            ""
-        };
         let _ = writeln!(
             out,
-            "App files    {} of the app's own files removed: {}{more}",
+            "App files    {} of the app's own files removed (listed in {}): {}",
             count(removed.len() as u64),
+            report_path.display(),
             shown.join(", ")
+        );
+    } else if !removed.is_empty() {
+        let _ = writeln!(
+            out,
+            "App files    {} of the app's own files removed: {}",
+            count(removed.len() as u64),
+            removed.join(" ")
         );
     }
     if !r.unused_dependencies.is_empty() {
@@ -322,7 +371,6 @@ fn app_files(out: &mut String, r: &BuildReport) {
     }
     let flags: Vec<String> = dirs
         .iter()
-        .take(5)
         .map(|(dir, _)| dir.as_str())
         .chain(r.unused_dependencies.iter().map(|d| d.path.as_str()))
         .map(|path| format!("--include-path {path}"))
@@ -479,6 +527,48 @@ mod tests {
         assert_eq!(
             packages_line(&packages),
             "Packages     4 -> 1 kept (3 removed: bash, npm (deb, npm))"
+        );
+    }
+
+    #[test]
+    fn pares_own_probes_and_suspect_ones_have_lines_of_their_own() {
+        let mut report = flask();
+        let answer = |probe: &str, origin: Origin, status: u16| pare_minify::probe::ProbeResult {
+            probe: probe.into(),
+            origin,
+            status: Some(status),
+            ..Default::default()
+        };
+        report.probes = vec![
+            answer("GET /", Origin::User, 200),
+            answer("GET /pare-probe-missing-7f3c9a1e", Origin::Pare, 404),
+            answer("DELETE /", Origin::Pare, 405),
+        ];
+        let verification = report.verification.as_mut().expect("verified");
+        verification.probes = vec![
+            answer("GET /", Origin::User, 200),
+            answer("GET /pare-probe-missing-7f3c9a1e", Origin::Pare, 404),
+            answer("DELETE /", Origin::Pare, 405),
+        ];
+        report.suspect_probes = vec![pare_minify::report::SuspectProbe {
+            probe: "POST /note/".into(),
+            origin: Origin::User,
+            status: 400,
+            why: "the original answers 400 too: the probe is probably wrong".into(),
+        }];
+        let text = summary(&report, std::path::Path::new("report.json"));
+        assert!(text.contains("Probes       GET / 200\n"), "{text}");
+        assert!(
+            text.contains(
+                "Own probes   GET /pare-probe-missing-7f3c9a1e 404 -> 404, DELETE / 405 -> 405\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "Suspect      POST /note/ 400: the original answers 400 too: the probe is probably wrong\n"
+            ),
+            "{text}"
         );
     }
 }
