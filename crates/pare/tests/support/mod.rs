@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod advisories;
+pub mod beyond;
 pub mod bucket;
 pub mod chromium;
 pub mod registry;
