@@ -58,6 +58,7 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     own_probes(&mut out, r);
     verification(&mut out, r);
     suspect_probes(&mut out, r);
+    reach(&mut out, &r.reach);
     if let Some(v) = &r.vulnerabilities {
         let _ = writeln!(
             out,
@@ -92,7 +93,7 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
     for left in &r.left_out {
         let _ = writeln!(out, "Left out     {} ({})", left.path, left.reason);
     }
-    app_files(&mut out, r);
+    app_files(&mut out, r, report_path);
     out
 }
 
@@ -150,10 +151,12 @@ fn verification(out: &mut String, r: &BuildReport) {
                 1 => "; 1 difference was noise".to_owned(),
                 n => format!("; {n} differences were noise"),
             };
-            let _ = writeln!(
-                out,
-                "Verified     the slim image {what} (seccomp profile applied{noise})"
-            );
+            let profile = if v.seccomp_applied {
+                format!("under the seccomp profile of {}", r.seccomp_mode.name())
+            } else {
+                "without its seccomp profile".to_owned()
+            };
+            let _ = writeln!(out, "Verified     the slim image {what} ({profile}{noise})");
         }
         Some(v) => {
             let probes: std::collections::BTreeSet<&str> =
@@ -172,6 +175,65 @@ fn verification(out: &mut String, r: &BuildReport) {
             let _ = writeln!(out, "Verified     skipped (--no-verify)");
         }
     }
+}
+
+/// How far the probes reached, and what pare kept that no probe used: what
+/// "Verified" covers, and what protects the rest.
+fn reach(out: &mut String, f: &pare_minify::reach::Figures) {
+    let mut reached = Vec::new();
+    if f.app_files > 0 {
+        reached.push(format!(
+            "{} of {} app files",
+            count(f.app_files_touched),
+            count(f.app_files)
+        ));
+    }
+    if f.modules > 0 {
+        reached.push(format!(
+            "{} of {} kept modules",
+            count(f.modules_touched),
+            count(f.modules)
+        ));
+    }
+    if !reached.is_empty() {
+        let _ = writeln!(
+            out,
+            "Reach        the probes used {}",
+            reached.join(" and ")
+        );
+    }
+    if f.keep == pare_minify::reach::KeepMode::Traced {
+        let _ = writeln!(
+            out,
+            "Kept unseen  nothing (--keep traced): only the probed paths are kept and proven"
+        );
+        return;
+    }
+    let files: u64 = f.unseen.values().map(|t| t.files).sum();
+    if files == 0 {
+        return;
+    }
+    let bytes_unseen: u64 = f.unseen.values().map(|t| t.bytes).sum();
+    let parts: Vec<String> = f
+        .unseen
+        .iter()
+        .map(|(reason, t)| {
+            let what = match reason {
+                pare_minify::keep_set::Reason::AppFile => "app files",
+                pare_minify::keep_set::Reason::Imported => "imported modules",
+                pare_minify::keep_set::Reason::ResourceSet => "in resource sets",
+                _ => "other",
+            };
+            format!("{} {what}", count(t.files))
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "Kept unseen  {} files ({}) no probe used, reachable by the app: {} (--keep traced leaves them out)",
+        count(files),
+        bytes(bytes_unseen),
+        parts.join(", ")
+    );
 }
 
 /// At most this many lines of a difference's diff.
@@ -267,27 +329,32 @@ fn body_lines(body: &str) -> String {
     text
 }
 
-/// The app's own files left out, by directory, the dependencies it declares of which
+/// Up to this many removed app files are named one by one; more, by directory.
+const APP_FILES_LISTED: usize = 20;
+
+/// The app's own files left out (each, or by directory when many), the dependencies it declares of which
 /// nothing is left, and the flags that would keep them.
-fn app_files(out: &mut String, r: &BuildReport) {
+fn app_files(out: &mut String, r: &BuildReport, report_path: &std::path::Path) {
     let removed = &r.app_files_removed;
     let dirs = pare_minify::app_files::by_directory(removed);
-    if !dirs.is_empty() {
+    if removed.len() > APP_FILES_LISTED {
         let shown: Vec<String> = dirs
             .iter()
-            .take(5)
             .map(|(dir, n)| format!("{dir}/ ({n})"))
             .collect();
-        let more = if dirs.len() > shown.len() {
-            ", …"
-        } else {
-            ""
-        };
         let _ = writeln!(
             out,
-            "App files    {} of the app's own files removed: {}{more}",
+            "App files    {} of the app's own files removed (listed in {}): {}",
             count(removed.len() as u64),
+            report_path.display(),
             shown.join(", ")
+        );
+    } else if !removed.is_empty() {
+        let _ = writeln!(
+            out,
+            "App files    {} of the app's own files removed: {}",
+            count(removed.len() as u64),
+            removed.join(" ")
         );
     }
     if !r.unused_dependencies.is_empty() {
@@ -304,7 +371,6 @@ fn app_files(out: &mut String, r: &BuildReport) {
     }
     let flags: Vec<String> = dirs
         .iter()
-        .take(5)
         .map(|(dir, _)| dir.as_str())
         .chain(r.unused_dependencies.iter().map(|d| d.path.as_str()))
         .map(|path| format!("--include-path {path}"))
