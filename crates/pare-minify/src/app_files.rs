@@ -122,9 +122,27 @@ pub struct UnusedDependency {
     pub path: String,
 }
 
-/// The npm dependencies the app's own `package.json` declares (`dependencies`) whose
-/// install directory the keep-set holds nothing of.
+/// The dependencies the app declares of which the keep-set holds nothing: npm
+/// `dependencies` of its own `package.json` (installed in its `node_modules`, or as
+/// Debian packages them in node's global folders), and the Python packages its
+/// `requirements*.txt` names (installed in a venv or the system's site-packages).
 pub fn unused_dependencies(original: &Original, keep: &KeepSet) -> Vec<UnusedDependency> {
+    let mut unused = npm_unused(original, keep);
+    unused.extend(python_unused(original, keep));
+    unused.sort_by(|a, b| a.name.cmp(&b.name));
+    unused.dedup();
+    unused
+}
+
+fn kept_below(keep: &KeepSet, dir: &str) -> bool {
+    let prefix = format!("{dir}/");
+    keep.paths
+        .range(prefix.clone()..)
+        .next()
+        .is_some_and(|(p, _)| p.starts_with(&prefix))
+}
+
+fn npm_unused(original: &Original, keep: &KeepSet) -> Vec<UnusedDependency> {
     let index = &original.first.index;
     let mut unused = Vec::new();
     for dir in app_dirs(original) {
@@ -141,22 +159,89 @@ pub fn unused_dependencies(original: &Original, keep: &KeepSet) -> Vec<UnusedDep
             .map(|deps| deps.keys().cloned().collect::<Vec<_>>())
             .unwrap_or_default();
         for name in names {
-            let path = format!("{dir}/node_modules/{name}");
-            let installed = index
-                .nodes
-                .get(&path)
-                .is_some_and(|n| n.kind == EntryKind::Dir);
-            let kept = keep
-                .paths
-                .range(format!("{path}/")..)
-                .next()
-                .is_some_and(|(p, _)| p.starts_with(&format!("{path}/")));
-            if installed && !kept {
+            let installed = std::iter::once(format!("{dir}/node_modules/{name}"))
+                .chain(
+                    crate::reach::node::GLOBAL_FOLDERS
+                        .iter()
+                        .map(|g| format!("{g}/{name}")),
+                )
+                .find(|p| {
+                    index
+                        .resolve(p)
+                        .is_some_and(|(_, n)| n.kind == EntryKind::Dir)
+                });
+            if let Some(path) = installed
+                && !kept_below(keep, &path)
+            {
                 unused.push(UnusedDependency { name, path });
             }
         }
     }
     unused
+}
+
+/// The distribution names a requirements file lists (options, URLs and includes
+/// aside).
+pub(crate) fn requirement_names(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('-') && !l.contains("://"))
+        .filter_map(|l| {
+            let end = l
+                .find(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))
+                .unwrap_or(l.len());
+            (end > 0).then(|| pare_sbom::normalize_pypi_name(&l[..end]))
+        })
+        .collect()
+}
+
+fn python_unused(original: &Original, keep: &KeepSet) -> Vec<UnusedDependency> {
+    let index = &original.first.index;
+    let dirs = app_dirs(original);
+    let copy_layers = crate::reach::copy_layers(&original.config.layer_history());
+    let mut declared: BTreeSet<String> = BTreeSet::new();
+    for (path, node) in &index.nodes {
+        let name = pare_image::path::file_name(path);
+        let ours = dirs.iter().any(|d| below(path, d)) || copy_layers.contains(&node.layer);
+        if ours
+            && name.starts_with("requirements")
+            && name.ends_with(".txt")
+            && let Some(bytes) = node.content.as_deref()
+        {
+            declared.extend(requirement_names(&String::from_utf8_lossy(bytes)));
+        }
+    }
+    original
+        .sbom
+        .packages
+        .iter()
+        .filter(|p| {
+            p.ecosystem == pare_sbom::Ecosystem::Python
+                && declared.contains(&pare_sbom::normalize_pypi_name(&p.name))
+        })
+        .filter(|p| {
+            !p.file_paths()
+                .any(|f| keep.paths.contains_key(f) && !f.contains(".dist-info/"))
+        })
+        .filter_map(|p| {
+            // Where its code is: the first directory below site-packages that is
+            // not its metadata.
+            let file = p
+                .file_paths()
+                .find(|f| !f.contains(".dist-info/") && !f.contains("/bin/"))?;
+            let (root, rest) = file.split_once("-packages/")?;
+            let top = rest.split('/').next()?;
+            let path = if rest.contains('/') {
+                format!("{root}-packages/{top}")
+            } else {
+                file.to_owned()
+            };
+            Some(UnusedDependency {
+                name: p.name.clone(),
+                path,
+            })
+        })
+        .collect()
 }
 
 /// Removed files by directory, most first, for a summary: `(dir, count)`.
@@ -173,6 +258,16 @@ pub fn by_directory(removed: &[String]) -> Vec<(String, usize)> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn requirements_name_distributions_in_their_normal_form() {
+        let text = "Flask==3.0.0\n# a comment\nPyYAML>=6 ; python_version > '3'\n\
+                    -r other.txt\nzope.interface[extra]~=5\ngit+https://x/y\nrequests\n";
+        assert_eq!(
+            super::requirement_names(text),
+            ["flask", "pyyaml", "zope-interface", "requests"]
+        );
+    }
+
     #[test]
     fn groups_by_directory_most_first() {
         let removed: Vec<String> = [

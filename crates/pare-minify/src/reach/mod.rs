@@ -59,7 +59,10 @@ pub fn wants_content(path: &str, size: u64) -> bool {
     let source = [".py", ".js", ".cjs", ".mjs", ".rb", ".php"]
         .iter()
         .any(|e| path.ends_with(e));
-    (source && size < 2 * 1024 * 1024) || served::is_config(path, size)
+    let requirements = pare_image::path::file_name(path).starts_with("requirements")
+        && path.ends_with(".txt")
+        && size < 64 * 1024;
+    (source && size < 2 * 1024 * 1024) || served::is_config(path, size) || requirements
 }
 
 /// The paths reachable from `kept` (the traced keep-set), each with its reason.

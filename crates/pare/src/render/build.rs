@@ -365,7 +365,7 @@ fn app_files(out: &mut String, r: &BuildReport, report_path: &std::path::Path) {
             .collect();
         let _ = writeln!(
             out,
-            "Unused deps  the app declares {} but no probe made it load them",
+            "Unused deps  the app declares {}, but no probe loaded them and no kept code imports them",
             names.join(", ")
         );
     }
