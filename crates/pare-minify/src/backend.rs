@@ -34,6 +34,28 @@ pub(crate) struct Launch {
     pub role: String,
 }
 
+impl Launch {
+    /// `argv` run as the image runs without pare (its own user, no binds, no added
+    /// capabilities) under `seccomp`, with the build's network and limits.
+    pub fn plain(
+        argv: &[String],
+        seccomp: Profile,
+        options: &crate::options::BuildOptions,
+        role: String,
+    ) -> Launch {
+        Launch {
+            argv: argv.to_vec(),
+            user: None,
+            binds: Vec::new(),
+            cap_add: Vec::new(),
+            seccomp,
+            network: options.network,
+            limits: options.limits,
+            role,
+        }
+    }
+}
+
 /// Whether [`Backend::choose`] would pick the OCI runtime: asked for, or `Auto`
 /// with no engine answering and an image that is not in one. Asked before pare
 /// re-executes itself in a user namespace to build without root.

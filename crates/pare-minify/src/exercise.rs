@@ -254,21 +254,11 @@ fn wait_ready_unchecked(
     let started = Instant::now();
     let port = match readiness {
         Readiness::Exit => {
-            let code = container.wait(timeout)?;
-            let logs = container.logs_tail(200);
-            let code = code.ok_or_else(|| BuildError::DidNotFinish {
-                seconds: timeout.as_secs(),
-                log_tail: run.log_tail(),
-            })?;
-            return Ok(Ready::Finished(ProbeResult {
-                probe: "run to completion".into(),
-                origin: crate::probe::Origin::User,
-                headers: Vec::new(),
-                status: Some(code.clamp(0, u16::MAX as i64) as u16),
-                body: logs,
-                error: (code != 0).then(|| format!("exited with {code}")),
-                millis: started.elapsed().as_millis(),
-            }));
+            return Ok(Ready::Finished(run_to_end_unchecked(
+                run,
+                "run to completion",
+                timeout,
+            )?));
         }
         Readiness::Port(port) => port,
     };
@@ -329,6 +319,62 @@ fn wait_ready_unchecked(
         }
     }
     Ok(Ready::Listening(port))
+}
+
+/// Waits for a run of a CLI image to end, within its limits: its exit code and
+/// output as the answer of a probe labelled `label`.
+pub(crate) fn run_to_end(
+    run: &Run<'_>,
+    label: &str,
+    options: &BuildOptions,
+) -> Result<ProbeResult, BuildError> {
+    let answer = run_to_end_unchecked(run, label, options.start_timeout);
+    limit_first(run.container, answer)
+}
+
+fn run_to_end_unchecked(
+    run: &Run<'_>,
+    label: &str,
+    timeout: Duration,
+) -> Result<ProbeResult, BuildError> {
+    let started = Instant::now();
+    let code = run.container.wait(timeout)?;
+    let logs = run.container.logs_tail(200);
+    let code = code.ok_or_else(|| BuildError::DidNotFinish {
+        seconds: timeout.as_secs(),
+        log_tail: run.log_tail(),
+    })?;
+    Ok(ProbeResult {
+        probe: label.to_owned(),
+        origin: crate::probe::Origin::User,
+        headers: Vec::new(),
+        status: Some(code.clamp(0, u16::MAX as i64) as u16),
+        body: logs,
+        error: (code != 0).then(|| format!("exited with {code}")),
+        millis: started.elapsed().as_millis(),
+    })
+}
+
+/// A CLI image's further runs ([`crate::read::Original::more_runs`]), each in a
+/// container `start` makes for its command line, plainly (untraced): their answers.
+pub(crate) fn more_runs<'c>(
+    original: &crate::read::Original,
+    options: &BuildOptions,
+    which: Which,
+    start: impl Fn(&[String]) -> Result<Box<dyn Running + 'c>, BuildError>,
+) -> Result<Vec<ProbeResult>, BuildError> {
+    let mut answers = Vec::new();
+    for more in original.more_runs(options) {
+        let container = start(&more.argv)?;
+        let run = Run {
+            container: container.as_ref(),
+            user: &original.user,
+            exec: Exec::Plain,
+            which,
+        };
+        answers.push(run_to_end(&run, &more.label, options)?);
+    }
+    Ok(answers)
 }
 
 /// Exercises the ready app: HTTP requests, crawl, exec probes, then waits for the

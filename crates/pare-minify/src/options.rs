@@ -23,8 +23,9 @@ pub struct BuildOptions {
     pub pare_probes: bool,
     /// A command that succeeds once the app is ready (after its port accepts).
     pub ready_exec: Option<Vec<String>>,
-    /// For CLI images: arguments replacing CMD; the run to completion is the probe.
-    pub run_args: Option<Vec<String>>,
+    /// For CLI images: arguments replacing CMD, one list per run; each run to
+    /// completion is a probe (the first is the traced app's own run).
+    pub run_args: Vec<Vec<String>>,
     /// The port to probe (default: the first exposed TCP port).
     pub port: Option<u16>,
     pub start_timeout: Duration,

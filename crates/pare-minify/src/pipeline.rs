@@ -30,7 +30,7 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
         crate::trace::start(&backend, &source, &original, options, reporter)
     })?;
     let traced = timings.run(Phase::Probe, reporter, || {
-        crate::trace::probe(app, &original, options, reporter)
+        crate::trace::probe(app, &backend, &source, &original, options, reporter)
     })?;
     let outputs = crate::outputs::outputs_for(&backend, options);
     // The reference runs wait on the app most of the time, so they run while this

@@ -36,7 +36,27 @@ impl Original {
 
     /// A service (probed on a port) rather than a CLI image (run to completion).
     pub fn service_port(&self, options: &BuildOptions) -> Option<u16> {
-        self.port(options).filter(|_| options.run_args.is_none())
+        self.port(options).filter(|_| options.run_args.is_empty())
+    }
+
+    /// A CLI image's runs after its first: one per further `--run-args` (ENTRYPOINT
+    /// kept), then one per exec probe (its command replacing ENTRYPOINT and CMD: a
+    /// container that has exited takes no `exec`). None for a service.
+    pub fn more_runs(&self, options: &BuildOptions) -> Vec<CliRun> {
+        if self.service_port(options).is_some() {
+            return Vec::new();
+        }
+        let with_args = options.run_args.iter().skip(1).filter_map(|args| {
+            Some(CliRun {
+                label: format!("run {}", shell_words(args)),
+                argv: command_line(&self.run, Some(args))?,
+            })
+        });
+        let execs = options.exec_probes.iter().map(|command| CliRun {
+            label: crate::exercise::exec_label(command),
+            argv: command.clone(),
+        });
+        with_args.chain(execs).collect()
     }
 
     /// The value of `key` in the image's environment, split at `:`.
@@ -94,7 +114,8 @@ pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original,
     })?;
     let config = opened.resolved.config.clone();
     let run = config.run();
-    let argv = command_line(&run, options.run_args.as_deref()).ok_or(BuildError::NothingToRun)?;
+    let first_args = options.run_args.first().map(Vec::as_slice);
+    let argv = command_line(&run, first_args).ok_or(BuildError::NothingToRun)?;
     let user = run
         .user
         .clone()
@@ -122,6 +143,18 @@ pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original,
         sbom,
         size,
     })
+}
+
+/// One more run of a CLI image: what the reports call it, and its command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CliRun {
+    pub label: String,
+    pub argv: Vec<String>,
+}
+
+/// `-n '1 + 41'`: arguments as a shell would read them back.
+fn shell_words(args: &[String]) -> String {
+    shlex::try_join(args.iter().map(String::as_str)).unwrap_or_else(|_| args.join(" "))
 }
 
 /// ENTRYPOINT + CMD as Docker combines them (run args replace CMD).

@@ -50,17 +50,12 @@ pub(crate) fn run<'b>(
         );
         // The image as it runs without pare: its own user and command, Docker's
         // default profile, the same network and limits as every other run.
-        let launch = Launch {
-            argv: original.argv.clone(),
-            user: None,
-            binds: Vec::new(),
-            cap_add: Vec::new(),
-            seccomp: crate::seccomp::app_profile(),
-            network: options.network,
-            limits: options.limits,
-            role: format!("reference-{i}"),
+        let start = |argv: &[String]| {
+            let role = format!("reference-{i}");
+            let launch = Launch::plain(argv, crate::seccomp::app_profile(), &options, role);
+            source.start(backend, original, &launch)
         };
-        let container = source.start(backend, original, &launch)?;
+        let container = start(&original.argv)?;
         let run = Run {
             container: container.as_ref(),
             user: &original.user,
@@ -77,7 +72,14 @@ pub(crate) fn run<'b>(
         )?;
         // Its answers are in: it need not be stopped gracefully.
         container.kill();
-        answers.push(exercised.results);
+        let mut results = exercised.results;
+        results.extend(exercise::more_runs(
+            original,
+            &options,
+            Which::Reference,
+            start,
+        )?);
+        answers.push(results);
     }
     Ok(answers)
 }

@@ -110,42 +110,11 @@ pub(crate) fn start<'b>(
     }
     let service_port = original.service_port(options);
     check_port_free(options, service_port)?;
-    let sensor_path = options.work_dir.join("pare-sensor");
-    write_executable(&sensor_path, options.sensor)?;
+    write_executable(&sensor_path(options), options.sensor)?;
     let out_dir = options.work_dir.join("out");
     crate::outputs::create_dir(&out_dir)?;
-    let containment = crate::seccomp::containment();
-    let deny = containment.deny_for_app.join(",");
-    let mut argv = vec![
-        "/.pare/sensor".to_owned(),
-        "--out".into(),
-        "/.pare/out".into(),
-        "--user".into(),
-        original.user.clone(),
-        // The app must neither read nor write what the sensor reports to pare.
-        "--hide".into(),
-        "/.pare".into(),
-        "--deny-syscalls".into(),
-        deny.clone(),
-        // Before pare's own stop grace (15 s) runs out, so the report is complete.
-        "--kill-after".into(),
-        "10".into(),
-        "--".into(),
-    ];
-    argv.extend(original.argv.iter().cloned());
-    let launch = Launch {
-        argv,
-        user: Some("0".into()),
-        binds: vec![
-            (sensor_path, "/.pare/sensor".into(), true),
-            (out_dir.clone(), "/.pare/out".into(), false),
-        ],
-        cap_add: vec!["SYS_PTRACE".into(), "SYS_ADMIN".into()],
-        seccomp: containment.container,
-        network: options.network,
-        limits: options.limits,
-        role: "trace".into(),
-    };
+    let deny = crate::seccomp::containment().deny_for_app.join(",");
+    let launch = traced_launch(original, options, &original.argv, &out_dir, "trace");
     reporter.status(Phase::Trace, "starting the app under the sensor");
     let container = source.start(backend, original, &launch)?;
     reporter.status(
@@ -173,9 +142,57 @@ pub(crate) fn start<'b>(
     })
 }
 
-/// Exercises the traced app, ends it, and reads the sensor's report.
-pub(crate) fn probe(
-    app: TracedApp<'_>,
+fn sensor_path(options: &BuildOptions) -> PathBuf {
+    options.work_dir.join("pare-sensor")
+}
+
+/// How the original runs `argv` under the sensor, which reports to `out_dir`.
+fn traced_launch(
+    original: &Original,
+    options: &BuildOptions,
+    argv: &[String],
+    out_dir: &Path,
+    role: &str,
+) -> Launch {
+    let containment = crate::seccomp::containment();
+    let mut sensor_argv = vec![
+        "/.pare/sensor".to_owned(),
+        "--out".into(),
+        "/.pare/out".into(),
+        "--user".into(),
+        original.user.clone(),
+        // The app must neither read nor write what the sensor reports to pare.
+        "--hide".into(),
+        "/.pare".into(),
+        "--deny-syscalls".into(),
+        containment.deny_for_app.join(","),
+        // Before pare's own stop grace (15 s) runs out, so the report is complete.
+        "--kill-after".into(),
+        "10".into(),
+        "--".into(),
+    ];
+    sensor_argv.extend(argv.iter().cloned());
+    Launch {
+        argv: sensor_argv,
+        user: Some("0".into()),
+        binds: vec![
+            (sensor_path(options), "/.pare/sensor".into(), true),
+            (out_dir.to_owned(), "/.pare/out".into(), false),
+        ],
+        cap_add: vec!["SYS_PTRACE".into(), "SYS_ADMIN".into()],
+        seccomp: containment.container,
+        network: options.network,
+        limits: options.limits,
+        role: role.into(),
+    }
+}
+
+/// Exercises the traced app, ends it, and reads the sensor's report; then a CLI
+/// image's further runs ([`Original::more_runs`]), each traced the same.
+pub(crate) fn probe<'b>(
+    app: TracedApp<'b>,
+    backend: &'b Backend,
+    source: &Source<'b>,
     original: &Original,
     options: &BuildOptions,
     reporter: &dyn Reporter,
@@ -192,24 +209,49 @@ pub(crate) fn probe(
         container.stop(original.run.stop_signal.as_deref(), Duration::from_secs(15))?;
     }
     container.wait(Duration::from_secs(20))?;
-    let read = |dir: &std::path::Path| {
-        let path = dir.join(pare_sensor::REPORT_FILE);
-        crate::sensor_report::read_report(&path).map_err(|reason| BuildError::SensorReport {
-            path,
-            reason,
-            log_tail: container.logs_tail(20),
-        })
-    };
+    let read = |dir: &Path| read_sensor_report(dir, container);
     let (mut trace, sensor) = read(&app.out_dir)?;
     // What the exec probes (and --ready-exec) used, traced by their own sensors.
     for dir in app.exec.report_dirs() {
         let (exec_trace, _) = read(&dir)?;
         trace.merge(exec_trace);
     }
+    let mut exercised = exercised;
+    for (n, more) in original.more_runs(options).iter().enumerate() {
+        reporter.status(Phase::Probe, &format!("tracing {}", more.label));
+        let out_dir = options.work_dir.join(format!("out-run-{}", n + 1));
+        crate::outputs::create_dir(&out_dir)?;
+        let launch = traced_launch(original, options, &more.argv, &out_dir, "trace");
+        let container = source.start(backend, original, &launch)?;
+        let run = Run {
+            container: container.as_ref(),
+            user: &original.user,
+            exec: Exec::Plain,
+            which: Which::Original,
+        };
+        exercised
+            .results
+            .push(exercise::run_to_end(&run, &more.label, options)?);
+        let (run_trace, _) = read_sensor_report(&out_dir, container.as_ref())?;
+        trace.merge(run_trace);
+    }
     Ok(Traced {
         trace,
         sensor,
         exercised,
+    })
+}
+
+/// What the sensor that reported to `dir` saw, in `container`.
+fn read_sensor_report(
+    dir: &Path,
+    container: &dyn Running,
+) -> Result<(Trace, SensorReport), BuildError> {
+    let path = dir.join(pare_sensor::REPORT_FILE);
+    crate::sensor_report::read_report(&path).map_err(|reason| BuildError::SensorReport {
+        path,
+        reason,
+        log_tail: container.logs_tail(20),
     })
 }
 

@@ -96,23 +96,17 @@ fn run_slim(
     traced: &Exercised,
 ) -> Result<Vec<ProbeResult>, BuildError> {
     // The image's own user and command (CMD replaced by --run-args, as when traced).
-    let launch = Launch {
-        argv: original.argv.clone(),
-        user: None,
-        binds: Vec::new(),
-        cap_add: Vec::new(),
-        seccomp: profile.clone(),
-        network: options.network,
-        limits: options.limits,
-        role: "verify".into(),
-    };
-    crate::trace::check_port_free(options, original.service_port(options))?;
-    let container = match &slim {
-        SlimRun::Engine(engine, tag) => Backend::start_in_engine(engine, tag, &launch)?,
-        SlimRun::Bundle(oci, rootfs) => {
-            Backend::start_in_bundle(oci, rootfs, &original.run, &launch)?
+    let start = |argv: &[String]| {
+        let launch = Launch::plain(argv, profile.clone(), options, "verify".into());
+        match &slim {
+            SlimRun::Engine(engine, tag) => Backend::start_in_engine(engine, tag, &launch),
+            SlimRun::Bundle(oci, rootfs) => {
+                Backend::start_in_bundle(oci, rootfs, &original.run, &launch)
+            }
         }
     };
+    crate::trace::check_port_free(options, original.service_port(options))?;
+    let container = start(&original.argv)?;
     // The same requests the original got: the probes, then exactly the pages the
     // crawl found (not a crawl of its own, which could differ).
     let verify_options = BuildOptions {
@@ -141,8 +135,19 @@ fn run_slim(
     // Its answers are in: it need not be stopped gracefully.
     container.kill();
     drop(container);
+    // A CLI image's further runs, each in a slim container of its own.
+    let answered = answered.and_then(|exercised| {
+        let mut results = exercised.results;
+        results.extend(exercise::more_runs(
+            original,
+            &verify_options,
+            Which::Slim,
+            start,
+        )?);
+        Ok(results)
+    });
     match answered {
-        Ok(exercised) => Ok(exercised.results),
+        Ok(results) => Ok(results),
         Err(e @ (BuildError::Runtime(_) | BuildError::Io { .. })) => Err(e),
         // The slim image did not start, or its app died: that is the answer.
         Err(failure) => Ok(vec![ProbeResult {

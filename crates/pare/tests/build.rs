@@ -910,6 +910,69 @@ fn run_args_and_include_shell() {
     assert_nothing_left("after --run-args", &before);
 }
 
+/// A CLI image runs once per `--run-args`, and once per `--exec` probe with the
+/// command in place of its ENTRYPOINT (a container that has exited takes no `docker
+/// exec`): every run is traced, sent to the reference runs and the slim image, and
+/// compared.
+#[test]
+fn every_run_args_and_exec_probe_of_a_cli_image_is_a_traced_and_compared_run() {
+    let cli = test_image("cli");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let dir = temp_dir();
+    let oci = dir.path().join("oci");
+    let tag = "pare-test/cli:runs-test";
+    let run = pare(&[
+        "build",
+        &cli.image,
+        "--tag",
+        tag,
+        "--run-args",
+        "-n '1 + 41'",
+        "--run-args",
+        "-n '[1, 2] | add'",
+        "--exec",
+        "/usr/bin/cat /usr/share/pare-test/sample.json",
+        "--output",
+        &format!("oci:{}", oci.display()),
+        "--report-dir",
+        &dir.path().join("report").display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    docker(&["rmi", tag]).success();
+    let report = run.json();
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/images/cli/sample.json"),
+    )
+    .unwrap();
+    let expected = [
+        ("run to completion", "42\n"),
+        ("run -n '[1, 2] | add'", "3\n"),
+        (
+            "exec /usr/bin/cat /usr/share/pare-test/sample.json",
+            sample.as_str(),
+        ),
+    ];
+    let verification = &report["verification"];
+    assert_eq!(verification["passed"], true, "{verification:#}");
+    for answers in [&report["probes"], &verification["probes"]] {
+        let got: Vec<(&str, &str)> = answers
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["probe"].as_str().unwrap(), p["body"].as_str().unwrap()))
+            .collect();
+        assert_eq!(got, expected, "{answers:#}");
+    }
+    let (_, paths) = slim_paths(&oci);
+    assert!(
+        paths.contains("/usr/bin/cat"),
+        "the exec probe's run was traced: cat is kept"
+    );
+    assert_nothing_left("after a CLI image's several runs", &before);
+}
+
 #[test]
 fn failing_probe_exits_2_and_leaves_nothing() {
     let flask = test_image("flask");

@@ -73,6 +73,8 @@ pub struct BuildArgs {
     pub probe_file: Option<PathBuf>,
     /// A command run inside the container as a probe, as the image's user (repeatable).
     /// In the original it is traced like the app; its output and exit code are compared.
+    /// For a CLI image (no port, or --run-args), it is a run of the image of its own,
+    /// the command replacing ENTRYPOINT and CMD.
     #[arg(long = "exec", value_name = "COMMAND")]
     pub exec: Vec<String>,
     /// Send no HTTP request of pare's choosing (no default `GET /`, none of pare's own
@@ -99,9 +101,10 @@ pub struct BuildArgs {
     #[arg(long, default_value_t = 50, value_name = "N")]
     pub crawl_limit: usize,
     /// For CLI images: arguments that replace CMD; running to completion is the probe.
-    /// (They may start with `-`: `--run-args '-n 1+1'`.)
-    #[arg(long, allow_hyphen_values = true)]
-    pub run_args: Option<String>,
+    /// (They may start with `-`: `--run-args '-n 1+1'`.) Repeatable: each is a run of
+    /// its own, traced and compared.
+    #[arg(long, allow_hyphen_values = true, value_name = "ARGS")]
+    pub run_args: Vec<String>,
     /// The port to probe on 127.0.0.1 (default: the first exposed TCP port).
     #[arg(long)]
     pub port: Option<u16>,
@@ -285,9 +288,9 @@ impl BuildArgs {
                 .transpose()?,
             run_args: self
                 .run_args
-                .as_deref()
+                .iter()
                 .map(|a| split_words("--run-args", a))
-                .transpose()?,
+                .collect::<anyhow::Result<_>>()?,
             port: self.port,
             start_timeout: Duration::from_secs(self.timeout),
             continue_after: parse_continue_after(&self.continue_after)?,
