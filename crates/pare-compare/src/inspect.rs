@@ -41,8 +41,9 @@ impl Inspector<'_> {
     /// Reads `reference` once, with `options` (from [`Inspector::read_options`]), and
     /// analyses it.
     pub fn inspect(&self, reference: &ImageRef, options: &ReadOptions) -> Result<Inspected> {
-        let image =
-            pare_image::read_image(reference, options).map_err(|source| CompareError::Read {
+        let image = pare_image::read_image(reference, options)
+            .and_then(|image| pare_sbom::follow_links(image, options))
+            .map_err(|source| CompareError::Read {
                 reference: reference.to_string(),
                 source,
             })?;

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use pare_image::{EntryKind, FileIndex, ImageRead, Node};
 
+use crate::links::{Links, full_content};
 use crate::package::{
     Checksum, Distro, ImageInfo, OwnedFile, Package, Sbom, SourcePackage, Warning,
 };
@@ -15,14 +16,18 @@ pub(crate) struct Context<'a> {
     pub index: &'a FileIndex,
     pub distro: Option<Distro>,
     pub warnings: Vec<Warning>,
+    /// Metadata reached through hard links and symlinks.
+    links: Links,
 }
 
 impl<'a> Context<'a> {
     pub fn new(index: &'a FileIndex) -> Self {
+        let links = Links::find(index);
         Context {
             index,
             distro: None,
-            warnings: Vec::new(),
+            warnings: links.warnings(index),
+            links,
         }
     }
 
@@ -34,8 +39,12 @@ impl<'a> Context<'a> {
         });
     }
 
-    /// The kept bytes of the regular file at `path` (no symlinks followed).
+    /// The kept bytes of the regular file at `path`; metadata behind a hard link or a
+    /// symlink (see [`crate::links`]) is read from the file it really is.
     pub fn content(&self, path: &str) -> Option<&'a [u8]> {
+        if let Some(alias) = self.links.aliases.get(path) {
+            return full_content(self.index, &alias.real);
+        }
         self.index
             .nodes
             .get(path)
@@ -49,13 +58,24 @@ impl<'a> Context<'a> {
             .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 
-    /// Every kept regular file, in path order.
-    pub fn kept_files(&self) -> impl Iterator<Item = (&'a str, &'a Node)> + 'a {
-        self.index
+    /// Every kept regular file in path order, then the metadata read through links
+    /// under the names catalogers look for.
+    pub fn kept_files(&self) -> impl Iterator<Item = (&str, &'a Node)> + '_ {
+        let index = self.index;
+        let own = index
             .nodes
             .iter()
             .filter(|(_, n)| n.kind == EntryKind::File && n.content.is_some())
-            .map(|(p, n)| (p.as_str(), n))
+            .map(|(p, n)| (p.as_str(), n));
+        let linked = self
+            .links
+            .aliases
+            .iter()
+            .filter_map(move |(logical, alias)| {
+                full_content(index, &alias.real)?;
+                Some((logical.as_str(), index.nodes.get(&alias.real)?))
+            });
+        own.chain(linked)
     }
 
     /// Where a file a package lists really is, when it is present and not a directory:

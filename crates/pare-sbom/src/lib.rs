@@ -27,6 +27,7 @@ mod dpkg;
 mod golang;
 mod java;
 pub mod license;
+mod links;
 mod npm;
 pub mod package;
 pub mod purl;
@@ -41,7 +42,7 @@ mod unowned;
 
 use std::sync::Arc;
 
-use pare_image::ReadOptions;
+use pare_image::{ImageRead, ReadOptions};
 
 pub use catalog::catalog;
 pub use license::{is_spdx_expression, spdx_id};
@@ -78,4 +79,28 @@ pub fn read_options() -> ReadOptions {
         reduce_content: Some(Arc::new(binary::reducer_for)),
         ..Default::default()
     }
+}
+
+/// `image` (read with `options`, from [`read_options`]) read once more when package
+/// metadata lies behind a hard link or a symlink whose target the first read could not
+/// know it had to keep (a `/var/lib/dpkg/status` linked to `/tmp/x`, a symlinked
+/// `/var/lib/dpkg`): the second read also keeps those targets, so [`catalog`] reads
+/// the packages as dpkg, apk or rpm would. An image without such links is returned
+/// as it is, unread.
+pub fn follow_links(image: ImageRead, options: &ReadOptions) -> pare_image::Result<ImageRead> {
+    let unread = links::Links::find(&image.index).unread(&image.index);
+    if unread.is_empty() {
+        return Ok(image);
+    }
+    let first = options.keep_content.clone();
+    let keep = move |path: &str, size: u64| {
+        unread.contains(path) || first.as_ref().is_some_and(|wants| wants(path, size))
+    };
+    pare_image::read_image(
+        &image.reference,
+        &ReadOptions {
+            keep_content: Some(Arc::new(keep)),
+            ..options.clone()
+        },
+    )
 }

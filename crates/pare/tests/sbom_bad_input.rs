@@ -199,3 +199,89 @@ fn output_is_written_whole_or_not_at_all() {
         "a file gets CycloneDX by default"
     );
 }
+
+/// An OCI layout whose dpkg database dpkg itself reads through links: the status is a
+/// hard link to /tmp/s in the first layer, and `/var/lib/dpkg` a symlink to /opt/d in
+/// the second (where `status` is an absolute symlink climbing above the root).
+fn linked_dpkg_image(dir: &Path, second: &[pare_image::testutil::TarItem]) {
+    use pare_image::testutil::{TarItem, gzip, tar_of, write_layout};
+    let status = b"Package: bash\nStatus: install ok installed\nVersion: 5.2.15-2\n\
+                   Architecture: amd64\n";
+    let first = tar_of(&[
+        TarItem::file("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n", 0o644),
+        TarItem::dir("tmp/"),
+        TarItem::file("tmp/s", status, 0o644),
+        TarItem::dir("var/"),
+        TarItem::dir("var/lib/"),
+        TarItem::dir("var/lib/dpkg/"),
+        TarItem::hardlink("var/lib/dpkg/status", "tmp/s"),
+    ]);
+    let second = tar_of(second);
+    write_layout(dir, &[(gzip(&first), first), (gzip(&second), second)]);
+}
+
+#[test]
+fn a_dpkg_database_behind_links_is_read_as_dpkg_reads_it() {
+    use pare_image::testutil::TarItem;
+    let packages = |run: &support::Run| -> Vec<String> {
+        let sbom = run.json();
+        let all = sbom["packages"].as_array().cloned().unwrap_or_default();
+        all.iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // The status as a hard link alone.
+    let dir = temp_dir();
+    linked_dpkg_image(dir.path(), &[TarItem::dir("srv/")]);
+    let reference = format!("oci:{}", dir.path().display());
+    let run = pare(&["sbom", "--format", "json", &reference]).success();
+    assert_eq!(packages(&run), ["bash"], "{}", run.explain());
+    assert!(
+        warnings_about(&run.stderr(), "/var/lib/dpkg/status: a hard link to /tmp/s") == 1,
+        "{}",
+        run.explain()
+    );
+
+    // A symlinked directory in a later layer, to a status that is a symlink itself.
+    let dir = temp_dir();
+    linked_dpkg_image(
+        dir.path(),
+        &[
+            TarItem::dir("opt/"),
+            TarItem::dir("opt/d/"),
+            TarItem::symlink("opt/d/status", "/../../../tmp/s"),
+            TarItem::dir("var/"),
+            TarItem::dir("var/lib/"),
+            TarItem::file("var/lib/.wh.dpkg", b"", 0o644),
+            TarItem::symlink("var/lib/dpkg", "/opt/d"),
+        ],
+    );
+    let reference = format!("oci:{}", dir.path().display());
+    let run = pare(&["sbom", "--format", "json", &reference]).success();
+    assert_eq!(packages(&run), ["bash"], "{}", run.explain());
+    assert!(
+        warnings_about(&run.stderr(), "/var/lib/dpkg: a symlink to /opt/d") == 1,
+        "{}",
+        run.explain()
+    );
+
+    // A link that leads nowhere in the image is a warning, never a silent 0.
+    let dir = temp_dir();
+    linked_dpkg_image(
+        dir.path(),
+        &[
+            TarItem::dir("var/"),
+            TarItem::dir("var/lib/"),
+            TarItem::file("var/lib/.wh.dpkg", b"", 0o644),
+            TarItem::symlink("var/lib/dpkg", "/gone"),
+        ],
+    );
+    let reference = format!("oci:{}", dir.path().display());
+    let run = pare(&["sbom", "--format", "json", &reference]).success();
+    assert!(packages(&run).is_empty(), "{}", run.explain());
+    assert!(
+        warnings_about(&run.stderr(), "does not resolve inside the image") == 1,
+        "{}",
+        run.explain()
+    );
+}

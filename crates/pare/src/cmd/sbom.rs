@@ -70,6 +70,7 @@ pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
     let reference = ImageRef::parse(reference)?;
     let (options, bar) = crate::progress::reading(&reference, pare_sbom::read_options());
     let image = pare_image::read_image(&reference, &options)
+        .and_then(|image| pare_sbom::follow_links(image, &options))
         .with_context(|| format!("reading {reference}"))?;
     drop(bar);
     let sbom = pare_sbom::catalog(&image);
