@@ -167,6 +167,9 @@ impl BuildError {
             BuildError::OciNeedsRoot { .. } => Some(
                 "as an ordinary user, build through a rootless engine: `podman system service` and DOCKER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock (or rootless Docker's socket)".into(),
             ),
+            BuildError::AppDied { .. } => Some(
+                "if it died on one of pare's own probes (a missing path, a wrong method, a malformed body: the last ones sent), --no-pare-probes leaves them out".into(),
+            ),
             BuildError::Image(e) => e.hint(),
             BuildError::Runtime(e) => e.hint(),
             _ => None,

@@ -211,8 +211,31 @@ pub fn compare(
     out
 }
 
+/// Headers whose value is a set: the order of its comma-separated members means
+/// nothing, and some servers make it from a hash set (Flask's `Allow` on a 405 varies
+/// from one process to the next).
+const SET_HEADERS: [&str; 5] = [
+    "allow",
+    "vary",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+];
+
+/// An answer's headers by name, the value of a set-valued one in a fixed order.
 fn headers_of(r: &ProbeResult) -> BTreeMap<String, String> {
-    r.headers.iter().cloned().collect()
+    r.headers
+        .iter()
+        .map(|(name, value)| {
+            if SET_HEADERS.contains(&name.as_str()) {
+                let mut members: Vec<&str> = value.split(',').map(str::trim).collect();
+                members.sort_unstable();
+                (name.clone(), members.join(", "))
+            } else {
+                (name.clone(), value.clone())
+            }
+        })
+        .collect()
 }
 
 fn compare_headers(
@@ -434,11 +457,19 @@ fn text_noise(first: &str, other: &str, noise: &mut Noise) {
 /// Two references taken seconds apart show only the seconds of a time varying; the
 /// slim image, answering a minute later, varies in its minutes too. So a varying
 /// number stands for the whole run of numbers and separators it is part of (a time, a
-/// date, a version, an address).
+/// date, a version, an address). In a binary body (an image a CLI wrote to stdout) a
+/// number is raw bytes, each a token of its own: a varying byte stands for the run of
+/// lone bytes around it (PNG's `tIME` chunk varies in its seconds between references,
+/// in its minutes too a minute later, and in the checksum after it).
 fn widen_numbers(tokens: &[&str], noisy: &mut BTreeSet<usize>) {
+    let binary = tokens.iter().any(|t| {
+        t.chars()
+            .any(|c| c == '\u{FFFD}' || c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    });
     let numeric = |t: &str| {
         t.chars().all(|c| c.is_ascii_digit())
             || matches!(t, ":" | "-" | "." | "/" | "+" | "T" | "Z")
+            || binary && t.chars().count() == 1
     };
     let seeds: Vec<usize> = noisy.iter().copied().collect();
     for seed in seeds {
@@ -608,6 +639,34 @@ mod tests {
     }
 
     #[test]
+    fn a_time_in_binary_output_varies_in_all_its_bytes() {
+        // A PNG's tIME chunk (year, month, day, hour, minute, second) and its CRC, as
+        // the lossy text of stdout: the references a second apart, the slim image's a
+        // minute later.
+        let png = |minute: u8, second: u8, crc: &[u8]| {
+            let mut bytes = b"\x89PNG\x00\x00\x00\x07tIME\x07\xea\x0c\x04\x16".to_vec();
+            bytes.extend([minute, second]);
+            bytes.extend(crc);
+            bytes.extend(b"\x00\x00\x01\x10IDATx\x9c\x01\x02IEND");
+            answer(0, &[], &String::from_utf8_lossy(&bytes))
+        };
+        let r1 = png(3, 41, b"\xa1\x02)v");
+        let r2 = png(3, 42, b"\x13\xc4G[");
+        let noise = learn(&[&r1, &r2]);
+        let slim = png(5, 18, b"\x7f\x01\xee!");
+        let c = compare(&r1, &slim, &noise, &Ignore::default());
+        assert!(c.differences.is_empty(), "{c:?}");
+        let other = png(3, 41, b"\xa1\x02)v");
+        let mut changed = other.clone();
+        changed.body = changed.body.replace("IDAT", "IDAx");
+        assert!(
+            !compare(&r1, &changed, &noise, &Ignore::default())
+                .differences
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn json_path_ignores_take_wildcards_and_subtrees() {
         let ignore = Ignore::parse(&[
             "$.items[*].id".into(),
@@ -620,5 +679,20 @@ mod tests {
         assert!(!ignore.json_path("$.items[3].name"));
         assert!(!ignore.json_path("$.metadata"));
         assert!(ignore.header("etag"));
+    }
+
+    #[test]
+    fn the_members_of_a_set_valued_header_may_come_in_any_order() {
+        let a = answer(405, &[("allow", "OPTIONS, HEAD, GET")], "no");
+        let b = answer(405, &[("allow", "GET,OPTIONS, HEAD")], "no");
+        let noise = learn(&[&a, &a]);
+        let compared = compare(&a, &b, &noise, &Ignore::default());
+        assert!(compared.differences.is_empty(), "{compared:?}");
+        let c = answer(405, &[("allow", "GET, HEAD")], "no");
+        assert_eq!(
+            compare(&a, &c, &noise, &Ignore::default()).differences[0].place,
+            "header allow",
+            "a member fewer is a difference"
+        );
     }
 }

@@ -259,6 +259,20 @@ fn pares_own_probes_reach_the_error_handlers_and_are_verified() {
     assert_eq!(suspect[0]["probe"], "GET /api/items/99");
     assert_eq!(suspect[0]["origin"], "user");
     assert_eq!(suspect[0]["status"], 404);
+
+    // --no-pare-probes sends the user's probes only.
+    args.push("--no-pare-probes");
+    let run = pare(&args);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    docker(&["rmi", tag]).success();
+    let report = run.json();
+    let origins: BTreeSet<&str> = report["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["origin"].as_str().unwrap())
+        .collect();
+    assert_eq!(origins, BTreeSet::from(["user"]), "{:#}", report["probes"]);
     assert_nothing_left("after a build with pare's own probes", &before);
 }
 
