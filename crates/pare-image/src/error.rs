@@ -50,6 +50,10 @@ pub enum ImageError {
         reason: String,
     },
 
+    /// An output pare will not write: a link, another user's file, a non-empty directory.
+    #[error("{}: refusing to write there: {reason}", path.display())]
+    UnsafeDestination { path: PathBuf, reason: String },
+
     #[error("{}: not an OCI layout: no oci-layout file", dir.display())]
     NotAnOciLayout { dir: PathBuf },
 
@@ -119,6 +123,11 @@ impl ImageError {
                 "log in with `docker login {registry}` (pare reads $DOCKER_CONFIG/config.json, \
                  else ~/.docker/config.json, and its credential helpers), or pass --creds USER:PASSWORD"
             )),
+            ImageError::UnsafeDestination { .. } => Some(
+                "name a destination of your own that is not a link (a new name, or a file or \
+                 directory you made)"
+                    .into(),
+            ),
             ImageError::NoPlatform { .. } => {
                 Some("choose one with --platform OS/ARCH[/VARIANT]".into())
             }

@@ -16,6 +16,7 @@ pub mod platform;
 pub mod reference;
 pub mod registry;
 pub mod source;
+pub mod staging;
 #[doc(hidden)]
 pub mod testutil;
 pub mod unpack;

@@ -1,13 +1,13 @@
 //! Writing an image's [`Parts`] to a destination: a registry (pushed), an OCI layout
 //! directory, an OCI archive, a `docker save` archive, the Docker engine (`docker
-//! load`) or Podman's store (`podman load`). Files go to a staging name beside their
-//! destination and are renamed into place when complete, so a failure leaves nothing
-//! half-written; into an existing OCI layout, blobs (named by their digest) are added
+//! load`) or Podman's store (`podman load`). Files go to an unpredictable staging name
+//! beside their destination and are renamed into place when complete (see
+//! [`crate::staging`]), so a failure leaves nothing half-written and no planted link
+//! is followed; into an existing OCI layout, blobs (named by their digest) are added
 //! first and `index.json` replaced last.
 
-use std::fs::File;
 use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use crate::copy::{Copied, Parts};
 use crate::digest::unwrap_io_error;
 use crate::error::{ImageError, Result};
 use crate::reference::ImageRef;
+use crate::staging::{Dir, StagedDir, StagedFile};
 
 /// Writes `parts` to `destination`.
 pub fn write(parts: &Parts, destination: &ImageRef) -> Result<Copied> {
@@ -83,34 +84,24 @@ trait Sink {
     fn put(&mut self, name: &str, size: u64, bytes: &mut dyn Read) -> Result<()>;
 }
 
-/// An OCI layout directory: each file written under a temporary name and renamed.
-struct DirSink {
-    dir: PathBuf,
+/// An OCI layout directory: each file written under a staging name and renamed,
+/// relative to the layout's open directory.
+struct DirSink<'d> {
+    root: &'d Dir,
+    /// The layout's path, for messages.
+    path: &'d Path,
 }
 
-impl Sink for DirSink {
+impl Sink for DirSink<'_> {
     fn has(&self, name: &str) -> bool {
-        self.dir.join(name).is_file()
+        self.root.has_file(name)
     }
 
     fn put(&mut self, name: &str, _size: u64, bytes: &mut dyn Read) -> Result<()> {
-        let path = self.dir.join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| ImageError::io(parent, e))?;
-        }
-        let partial = staging_path(&path);
-        let result = (|| {
-            let mut out =
-                BufWriter::new(File::create(&partial).map_err(|e| ImageError::io(&partial, e))?);
-            std::io::copy(bytes, &mut out)
-                .map_err(|e| unwrap_io_error(e, &path.display().to_string()))?;
-            out.flush().map_err(|e| ImageError::io(&partial, e))?;
-            std::fs::rename(&partial, &path).map_err(|e| ImageError::io(&path, e))
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&partial);
-        }
-        result
+        self.root
+            .write(name, bytes)
+            .map(|_| ())
+            .map_err(|e| unwrap_io_error(e, &self.path.join(name).display().to_string()))
     }
 }
 
@@ -218,11 +209,16 @@ fn write_layout(
 }
 
 /// An OCI layout directory: a new one is made under a staging name and renamed into
-/// place; an existing layout gets the image added (another tag's entries stay).
+/// place; an existing layout of ours gets the image added (another tag's entries stay).
 fn write_layout_dir(dir: &Path, tag: Option<&str>, parts: &Parts) -> Result<(usize, usize, u64)> {
-    if dir.join("oci-layout").is_file() {
+    let existing = match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.is_dir() => Some(crate::staging::open_existing_dir(dir)?),
+        _ => None,
+    };
+    if let Some(root) = existing.filter(|root| root.has_file("oci-layout")) {
+        crate::staging::remove_leftovers(dir, crate::staging::Leftovers::OfDeadRuns);
         let index_path = dir.join("index.json");
-        let earlier = match std::fs::read(&index_path) {
+        let earlier = match root.read("index.json", crate::registry::client::MANIFEST_LIMIT) {
             Ok(bytes) => serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
                 .and_then(|v| v.get("manifests").and_then(|m| m.as_array()).cloned())
@@ -233,66 +229,29 @@ fn write_layout_dir(dir: &Path, tag: Option<&str>, parts: &Parts) -> Result<(usi
             Err(e) => return Err(ImageError::io(index_path, e)),
         };
         let mut sink = DirSink {
-            dir: dir.to_owned(),
+            root: &root,
+            path: dir,
         };
         return write_layout(&mut sink, tag, parts, Some(earlier));
     }
-    if dir.exists()
-        && std::fs::read_dir(dir)
-            .map(|mut d| d.next().is_some())
-            .unwrap_or(true)
-    {
-        return Err(ImageError::BadReference {
-            reference: format!("oci:{}", dir.display()),
-            reason: "the directory exists and is not an OCI layout; pare does not write into it"
-                .into(),
-        });
-    }
-    let staging = staging_path(dir);
+    let staged = StagedDir::create(dir)?;
     let mut sink = DirSink {
-        dir: staging.clone(),
+        root: staged.root(),
+        path: dir,
     };
-    let result = write_layout(&mut sink, tag, parts, None).and_then(|counts| {
-        if dir.exists() {
-            std::fs::remove_dir(dir).map_err(|e| ImageError::io(dir, e))?;
-        }
-        std::fs::rename(&staging, dir).map_err(|e| ImageError::io(dir, e))?;
-        Ok(counts)
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    result
+    let counts = write_layout(&mut sink, tag, parts, None)?;
+    staged.commit()?;
+    Ok(counts)
 }
 
 /// Writes a file through a staging name beside it; returns its size.
 fn staged_file(path: &Path, fill: impl FnOnce(&mut dyn Write) -> Result<()>) -> Result<u64> {
-    let staging = staging_path(path);
-    let result = (|| {
-        let file = File::create(&staging).map_err(|e| ImageError::io(&staging, e))?;
-        let mut out = BufWriter::new(file);
-        fill(&mut out)?;
-        out.flush().map_err(|e| ImageError::io(&staging, e))?;
-        let size = std::fs::metadata(&staging)
-            .map_err(|e| ImageError::io(&staging, e))?
-            .len();
-        std::fs::rename(&staging, path).map_err(|e| ImageError::io(path, e))?;
-        Ok(size)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&staging);
-    }
-    result
-}
-
-/// `.NAME.pare-partial-PID` beside `dest`: where a file or directory is written
-/// before it is renamed into place.
-pub fn staging_path(dest: &Path) -> PathBuf {
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    dest.with_file_name(format!(".{name}.pare-partial-{}", std::process::id()))
+    let mut staged = StagedFile::create(path)?;
+    let mut out = BufWriter::new(staged.file());
+    fill(&mut out)?;
+    out.flush().map_err(|e| ImageError::io(path, e))?;
+    drop(out);
+    staged.commit()
 }
 
 /// A `docker save` archive: the config as `HEX.json`, each layer as stored (Docker

@@ -1,9 +1,12 @@
 //! Writing the slim image where the user asked: the Docker engine, a `docker save`
-//! archive, an OCI layout. Files are written beside their destination and renamed
-//! into place, so a failure leaves no half-written image.
+//! archive, an OCI layout. Files are written under unpredictable staging names beside
+//! their destination, never through a link, and renamed into place
+//! ([`pare_image::staging`]), so a failure leaves no half-written image.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use pare_image::staging::{Dir, Leftovers, StagedDir, StagedFile};
 use pare_image::{Digest, ImageConfig};
 use pare_runtime::Engine;
 use serde_json::json;
@@ -37,8 +40,8 @@ pub(crate) struct Staged<'e> {
     engine: Option<&'e Engine>,
     /// The temporary tag verification runs, when there is an engine.
     pub verify_tag: Option<String>,
-    /// (staging path, destination) of each file output.
-    files: Vec<(PathBuf, PathBuf)>,
+    /// Each file output, staged (removed when dropped uncommitted).
+    files: Vec<StagedOutput>,
     /// Directories that did not exist before staging made them (the report dir an
     /// OCI layout output goes in), deepest first: removed, when empty, with the rest.
     made_dirs: Vec<PathBuf>,
@@ -74,15 +77,17 @@ pub(crate) fn stage<'e>(
         match output {
             Output::Engine { tag } => staged.engine_tags.push(tag.clone()),
             Output::DockerArchive { path, tag } => {
-                let staging = pare_image::write::staging_path(path);
-                staged.track(&staging, path);
+                staged.track(path)?;
                 let bytes = docker_archive(tag, config, layer)?;
-                std::fs::write(&staging, bytes).map_err(io(&staging))?;
+                let mut file = StagedFile::create(path)?;
+                file.file().write_all(&bytes).map_err(io(path))?;
+                staged.files.push(StagedOutput::File(file));
             }
             Output::Oci { dir, tag } => {
-                let staging = pare_image::write::staging_path(dir);
-                staged.track(&staging, dir);
-                write_oci_layout(&staging, tag, config, layer)?;
+                staged.track(dir)?;
+                let layout = StagedDir::create_replacing(dir)?;
+                write_oci_layout(layout.root(), dir, tag, config, layer)?;
+                staged.files.push(StagedOutput::Dir(layout));
             }
             Output::Registry { reference } => {
                 staged.pushes.push(reference.clone());
@@ -100,22 +105,33 @@ pub(crate) fn stage<'e>(
     Ok(staged)
 }
 
+/// A file output staged beside its destination.
+enum StagedOutput {
+    File(StagedFile),
+    Dir(StagedDir),
+}
+
 impl Staged<'_> {
-    fn track(&mut self, staging: &Path, dest: &Path) {
-        self.files.push((staging.to_owned(), dest.to_owned()));
-        let made: Vec<PathBuf> = staging
+    /// Makes the directories `dest` goes in (remembering those it made) and has an
+    /// interrupt remove this run's staging names for it, and those directories.
+    fn track(&mut self, dest: &Path) -> Result<(), BuildError> {
+        let made: Vec<PathBuf> = dest
             .ancestors()
             .skip(1)
             .take_while(|dir| !dir.as_os_str().is_empty() && !dir.exists())
             .map(Path::to_owned)
             .collect();
         self.made_dirs.extend(made.iter().cloned());
-        let path = staging.to_owned();
+        if let Some(parent) = made.first() {
+            create_dir(parent)?;
+        }
+        let dest = dest.to_owned();
         self._on_interrupt
             .push(pare_runtime::cleanup::register(move || {
-                remove_path(&path);
+                pare_image::staging::remove_leftovers(&dest, Leftovers::OfThisRun);
                 remove_empty(&made);
             }));
+        Ok(())
     }
 
     /// Puts the slim image where the user asked: pushed to registries first (the
@@ -140,8 +156,13 @@ impl Staged<'_> {
                 )?;
             }
         }
-        for (staging, dest) in &self.files {
-            replace(staging, dest)?;
+        for output in std::mem::take(&mut self.files) {
+            match output {
+                StagedOutput::File(file) => {
+                    file.commit()?;
+                }
+                StagedOutput::Dir(dir) => dir.commit()?,
+            }
         }
         if let (Some(engine), Some(temporary)) = (self.engine, &self.verify_tag) {
             for tag in &self.engine_tags {
@@ -156,20 +177,14 @@ impl Staged<'_> {
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
         if !self.committed {
-            for (staging, _) in &self.files {
-                remove_path(staging);
-            }
+            // Staged outputs remove themselves when dropped, before the directories.
+            self.files.clear();
             remove_empty(&self.made_dirs);
         }
         if let (Some(engine), Some(tag)) = (self.engine, &self.verify_tag) {
             let _ = engine.remove_image(tag);
         }
     }
-}
-
-fn remove_path(path: &Path) {
-    let _ = std::fs::remove_dir_all(path);
-    let _ = std::fs::remove_file(path);
 }
 
 /// Removes `dirs` (deepest first) that are empty; a directory something else was
@@ -189,32 +204,40 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), BuildError> {
     })
 }
 
-/// Writes `bytes` to `path` (pare's own report files).
+/// Writes `bytes` to `path` (pare's own report files), through a staging name.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     if let Some(dir) = path.parent() {
         create_dir(dir)?;
     }
-    std::fs::write(path, bytes).map_err(|source| BuildError::Io {
-        action: "writing",
-        path: path.to_owned(),
-        source,
-    })
+    let mut file = StagedFile::create(path)?;
+    file.file()
+        .write_all(bytes)
+        .map_err(|source| BuildError::Io {
+            action: "writing",
+            path: path.to_owned(),
+            source,
+        })?;
+    file.commit()?;
+    Ok(())
 }
 
-/// Writes an OCI image layout at `staging` (a new directory) with the image tagged
-/// `tag`.
+/// Writes an OCI image layout into `root` (a new directory, to become `dest`) with
+/// the image tagged `tag`.
 fn write_oci_layout(
-    staging: &Path,
+    root: &Dir,
+    dest: &Path,
     tag: &str,
     config: &ImageConfig,
     layer: &SlimLayer,
 ) -> Result<(), AssembleError> {
-    let blobs = staging.join("blobs/sha256");
-    std::fs::create_dir_all(&blobs).map_err(io(&blobs))?;
+    let write = |name: &str, bytes: &[u8]| -> Result<(), AssembleError> {
+        root.write(name, &mut &bytes[..])
+            .map(|_| ())
+            .map_err(io(dest.join(name)))
+    };
     let put = |bytes: &[u8]| -> Result<Digest, AssembleError> {
         let digest = Digest::of(bytes);
-        let path = blobs.join(digest.hex());
-        std::fs::write(&path, bytes).map_err(io(&path))?;
+        write(&format!("blobs/sha256/{}", digest.hex()), bytes)?;
         Ok(digest)
     };
     let config_bytes = serde_json::to_vec(config).expect("a config always serialises");
@@ -237,10 +260,6 @@ fn write_oci_layout(
             "annotations": {"org.opencontainers.image.ref.name": tag}
         }]
     });
-    let write = |name: &str, bytes: &[u8]| -> Result<(), AssembleError> {
-        let path = staging.join(name);
-        std::fs::write(&path, bytes).map_err(io(&path))
-    };
     write("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
     write("index.json", &serde_json::to_vec(&index).expect("json"))
 }
@@ -272,14 +291,6 @@ pub fn docker_archive(
         &serde_json::to_vec(&manifest).expect("json"),
     )?;
     builder.into_inner().map_err(io("docker archive"))
-}
-
-/// Moves a finished staging file or directory over the destination.
-fn replace(staging: &Path, dest: &Path) -> Result<(), AssembleError> {
-    if dest.is_dir() {
-        std::fs::remove_dir_all(dest).map_err(io(dest))?;
-    }
-    std::fs::rename(staging, dest).map_err(io(dest))
 }
 
 #[cfg(test)]
@@ -315,5 +326,53 @@ mod tests {
         let staged = stage(None, &outputs, &slim).unwrap();
         staged.commit().unwrap();
         assert!(report.join("image/index.json").is_file());
+    }
+
+    #[test]
+    fn links_planted_at_the_old_staging_names_or_the_destination_are_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim_file = dir.path().join("root-only");
+        std::fs::write(&victim_file, "secret").unwrap();
+        let victim_dir = dir.path().join("elsewhere");
+        std::fs::create_dir(&victim_dir).unwrap();
+        let out = dir.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        let pid = std::process::id();
+        let symlink = |target: &Path, name: String| {
+            std::os::unix::fs::symlink(target, out.join(name)).unwrap();
+        };
+        symlink(&victim_file, format!(".slim.tar.pare-partial-{pid}"));
+        symlink(&victim_dir, format!(".layout.pare-partial-{pid}"));
+        let slim = Slim {
+            layer: crate::assemble::build_layer(
+                &pare_image::FileIndex::default(),
+                &crate::keep_set::KeepSet::default(),
+            )
+            .unwrap(),
+            config: ImageConfig::default(),
+            profile: crate::seccomp::profile(&Default::default(), Default::default()),
+        };
+        let outputs = [
+            Output::DockerArchive {
+                path: out.join("slim.tar"),
+                tag: "slim:1".into(),
+            },
+            Output::Oci {
+                dir: out.join("layout"),
+                tag: "slim".into(),
+            },
+        ];
+        stage(None, &outputs, &slim).unwrap().commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "secret");
+        assert_eq!(std::fs::read_dir(&victim_dir).unwrap().count(), 0);
+        assert!(out.join("slim.tar").symlink_metadata().unwrap().is_file());
+        assert!(out.join("layout/index.json").is_file());
+
+        // A destination that is a link is refused, and nothing is written through it.
+        std::fs::remove_file(out.join("slim.tar")).unwrap();
+        std::os::unix::fs::symlink(&victim_file, out.join("slim.tar")).unwrap();
+        let refused = stage(None, &outputs[..1], &slim).err().unwrap().to_string();
+        assert!(refused.contains("symbolic link"), "{refused}");
+        assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "secret");
     }
 }

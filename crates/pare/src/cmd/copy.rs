@@ -69,15 +69,17 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         .tempdir()
         .context("creating a work directory")?;
     let _on_interrupt = pare_runtime::cleanup::register_dir(work.path().to_owned());
-    // A file or new layout is written under a staging name: Ctrl-C removes it.
+    // A file or layout is written under staging names: Ctrl-C removes this run's.
     let _staging = match &destination {
         ImageRef::OciLayout { dir: path, .. }
         | ImageRef::OciArchive { path, .. }
         | ImageRef::DockerArchive { path, .. } => {
-            let staging = pare_image::write::staging_path(path);
+            let path = path.clone();
             Some(pare_runtime::cleanup::register(move || {
-                let _ = std::fs::remove_dir_all(&staging);
-                let _ = std::fs::remove_file(&staging);
+                pare_image::staging::remove_leftovers(
+                    &path,
+                    pare_image::staging::Leftovers::OfThisRun,
+                );
             }))
         }
         _ => None,
