@@ -22,9 +22,12 @@ pub fn emit(text: &str, path: Option<&Path>) -> anyhow::Result<()> {
     }
 }
 
-/// A line to standard error, ignoring a closed one (see the `say!` macro).
+/// A line to standard error, ignoring a closed one (see the `say!` macro). What it
+/// quotes (a file of the image, a registry's error message) can hold control
+/// characters: they are shown escaped, never sent to the terminal.
 pub fn say(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let line = line.to_string();
+    let _ = writeln!(std::io::stderr(), "{}", crate::render::escape_text(&line));
 }
 
 /// Pretty JSON with a final newline.

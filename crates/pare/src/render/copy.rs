@@ -2,13 +2,15 @@
 
 use pare_image::Copied;
 
+use super::escape;
 use crate::units::bytes;
 
 /// One line for what was copied, one for the blobs.
 pub fn copied(c: &Copied) -> String {
-    let mut text = format!("copied {} to {}\n", c.source, c.destination);
+    let (from, to) = (escape(&c.source), escape(&c.destination));
+    let mut text = format!("copied {from} to {to}\n");
     if let Some(digest) = &c.manifest_digest {
-        text.push_str(&format!("  manifest {digest}\n"));
+        text.push_str(&format!("  manifest {}\n", escape(digest)));
     }
     let mut blobs = vec![format!(
         "{} written ({})",

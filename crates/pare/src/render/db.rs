@@ -6,8 +6,8 @@ use std::time::SystemTime;
 use pare_vuln::db::Status;
 use pare_vuln::import::ImportReport;
 
-use super::column_width;
 use super::scan::{STALE_AFTER, age};
+use super::{column_width, escape};
 use crate::units::count;
 
 /// The database's sources, ages and record counts.
@@ -30,9 +30,9 @@ pub fn status(s: &Status, now: SystemTime) -> String {
     }
     let _ = writeln!(out, "\nSources");
     for src in &s.sources {
-        let _ = writeln!(out, "  {}", src.name);
+        let _ = writeln!(out, "  {}", escape(&src.name));
         if src.origin != src.name {
-            let _ = writeln!(out, "      from {}", src.origin);
+            let _ = writeln!(out, "      from {}", escape(&src.origin));
         }
         let _ = writeln!(
             out,
@@ -45,9 +45,16 @@ pub fn status(s: &Status, now: SystemTime) -> String {
         );
     }
     let _ = writeln!(out, "\nEcosystems");
-    let eco_w = column_width(s.ecosystems.iter().map(|e| e.ecosystem.len()), 6, 40);
+    let eco_w = column_width(
+        s.ecosystems
+            .iter()
+            .map(|e| escape(&e.ecosystem).chars().count()),
+        6,
+        40,
+    );
     for e in &s.ecosystems {
-        let _ = writeln!(out, "  {:<eco_w$}  {:>8}", e.ecosystem, count(e.advisories));
+        let name = escape(&e.ecosystem);
+        let _ = writeln!(out, "  {name:<eco_w$}  {:>8}", count(e.advisories));
     }
     out
 }
@@ -63,7 +70,7 @@ pub fn import(r: &ImportReport, limit: usize) -> String {
         let _ = writeln!(
             out,
             "{}: {} advisories, {} withdrawn, {} skipped (not valid OSV)",
-            s.name,
+            escape(&s.name),
             count(s.records),
             count(s.withdrawn),
             count(s.skipped.len() as u64)
@@ -72,12 +79,12 @@ pub fn import(r: &ImportReport, limit: usize) -> String {
             let _ = writeln!(
                 out,
                 "  skipped {}{}: {}",
-                k.entry,
+                escape(&k.entry),
                 k.record
                     .as_ref()
-                    .map(|id| format!(" ({id})"))
+                    .map(|id| format!(" ({})", escape(id)))
                     .unwrap_or_default(),
-                k.reason
+                escape(&k.reason)
             );
         }
         if s.skipped.len() > limit {

@@ -7,6 +7,7 @@ pub mod compare;
 pub mod copy;
 pub mod db;
 pub mod diff;
+pub mod escape;
 pub mod html;
 pub mod lint;
 pub mod sbom;
@@ -15,19 +16,16 @@ pub mod xray;
 
 use std::fmt::Write as _;
 
-/// `s` cut to `max` characters, with an ellipsis when cut.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let cut: String = s.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
+pub use escape::{escape, escape_text, truncate, truncate_line};
 
-/// The first `n` items, then how many more.
+/// The first `n` items (escaped), then how many more.
 pub fn short_list(items: &[String], n: usize) -> String {
-    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
+    let shown: Vec<String> = items
+        .iter()
+        .take(n)
+        .map(|i| escape(i).into_owned())
+        .collect();
+    let mut s = shown.join(", ");
     if items.len() > n {
         let _ = write!(s, " +{} more", items.len() - n);
     }

@@ -5,21 +5,23 @@ use std::fmt::Write as _;
 
 use pare_sbom::{Ecosystem, Sbom, UnownedKind};
 
-use super::{column_width, short_list};
+use super::{column_width, escape, short_list};
 use crate::units::{bytes, count};
 
 /// The packages as a table (with each one's files when asked), then the unowned
 /// executables and libraries.
 pub fn table(sbom: &Sbom, with_files: bool) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Image     {}", sbom.image.display_name());
+    let _ = writeln!(out, "Image     {}", escape(sbom.image.display_name()));
     if let Some(d) = &sbom.distro {
         let _ = writeln!(
             out,
             "Distro    {}",
-            d.pretty_name
-                .clone()
-                .unwrap_or_else(|| format!("{} {}", d.id, d.version_id))
+            escape(
+                &d.pretty_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{} {}", d.id, d.version_id))
+            )
         );
     }
     let mut per_type: BTreeMap<Ecosystem, usize> = BTreeMap::new();
@@ -36,8 +38,9 @@ pub fn table(sbom: &Sbom, with_files: bool) -> String {
         count(sbom.packages.len() as u64),
         summary.join(", ")
     );
-    let name_w = column_width(sbom.packages.iter().map(|p| p.name.len()), 4, 40);
-    let ver_w = column_width(sbom.packages.iter().map(|p| p.version.len()), 7, 32);
+    let width = |s: &str| escape(s).chars().count();
+    let name_w = column_width(sbom.packages.iter().map(|p| width(&p.name)), 4, 40);
+    let ver_w = column_width(sbom.packages.iter().map(|p| width(&p.version)), 7, 32);
     let _ = writeln!(
         out,
         "\n{:<6}  {:<name_w$}  {:<ver_w$}  {:>6}  LICENSES",
@@ -48,14 +51,14 @@ pub fn table(sbom: &Sbom, with_files: bool) -> String {
             out,
             "{:<6}  {:<name_w$}  {:<ver_w$}  {:>6}  {}",
             p.ecosystem.name(),
-            p.name,
-            p.version,
+            escape(&p.name),
+            escape(&p.version),
             count(p.files.len() as u64),
             short_list(&p.licenses, 3)
         );
         if with_files {
             for f in &p.files {
-                let _ = writeln!(out, "        {}", f.path);
+                let _ = writeln!(out, "        {}", escape(&f.path));
             }
         }
     }
@@ -73,13 +76,13 @@ pub fn table(sbom: &Sbom, with_files: bool) -> String {
             let problem = u
                 .problem
                 .as_ref()
-                .map(|p| format!("  ! {p}"))
+                .map(|p| format!("  ! {}", escape(p)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {:>9}  {kind:<10}  {}{problem}",
                 bytes(u.size),
-                u.path
+                escape(&u.path)
             );
         }
     }

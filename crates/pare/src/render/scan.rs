@@ -164,9 +164,9 @@ pub fn age(d: Duration) -> String {
 /// `files`), then what was left out.
 pub fn table(r: &ScanReport, files: bool, now: SystemTime) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Image            {}", r.image.name);
+    let _ = writeln!(out, "Image            {}", super::escape(&r.image.name));
     if let Some(d) = &r.image.distro {
-        let _ = writeln!(out, "Distro           {d}");
+        let _ = writeln!(out, "Distro           {}", super::escape(d));
     }
     let oldest = r.database.sources.iter().map(|s| s.fetched_at).min();
     let fetched = oldest
@@ -280,10 +280,11 @@ fn findings_table(out: &mut String, findings: &[Finding], files: bool) {
             fixed,
             super::short_list(&f.aliases, 3)
         );
-        let _ = writeln!(out, "{}", line.trim_end());
+        // Names, versions and ids come from the image and the advisories.
+        let _ = writeln!(out, "{}", super::escape(line.trim_end()));
         if files {
             for path in &f.package.files {
-                let _ = writeln!(out, "            {path}");
+                let _ = writeln!(out, "            {}", super::escape(path));
             }
         }
     }

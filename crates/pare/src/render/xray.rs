@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use pare_xray::XrayReport;
 
-use super::truncate;
+use super::{escape, truncate, truncate_line};
 use crate::units::{bytes, count};
 
 /// What the user asked to see beside the report itself.
@@ -36,19 +36,20 @@ pub fn xray(r: &XrayReport, view: &XrayView) -> String {
 /// Where the image is from and how it runs.
 fn header(out: &mut String, r: &XrayReport) {
     let img = &r.image;
-    let _ = writeln!(out, "Image        {}", img.source.reference);
+    let _ = writeln!(out, "Image        {}", escape(&img.source.reference));
     if !img.source.repo_tags.is_empty() {
-        let _ = writeln!(out, "Tags         {}", img.source.repo_tags.join(", "));
+        let tags = escape(&img.source.repo_tags.join(", ")).into_owned();
+        let _ = writeln!(out, "Tags         {tags}");
     }
     let _ = writeln!(out, "Config       {}", img.source.config_digest);
     let _ = writeln!(
         out,
         "Platform     {}/{}{}",
-        img.os,
-        img.architecture,
+        escape(&img.os),
+        escape(&img.architecture),
         img.created
             .as_ref()
-            .map(|c| format!("   created {c}"))
+            .map(|c| format!("   created {}", escape(c)))
             .unwrap_or_default()
     );
     let _ = writeln!(
@@ -60,9 +61,9 @@ fn header(out: &mut String, r: &XrayReport) {
         r.layers.len()
     );
     let user = if img.user.is_empty() {
-        "root (no USER set)"
+        "root (no USER set)".into()
     } else {
-        &img.user
+        escape(&img.user)
     };
     let _ = writeln!(
         out,
@@ -75,22 +76,23 @@ fn header(out: &mut String, r: &XrayReport) {
     );
     let json = |v: &Option<Vec<String>>| {
         v.as_ref()
-            .map(|v| format!("{v:?}"))
+            .map(|v| escape(&format!("{v:?}")).into_owned())
             .unwrap_or_else(|| "-".into())
     };
     let _ = writeln!(out, "Entrypoint   {}", json(&img.entrypoint));
     let _ = writeln!(out, "Cmd          {}", json(&img.cmd));
     if let Some(w) = &img.workdir {
-        let _ = writeln!(out, "Workdir      {w}");
+        let _ = writeln!(out, "Workdir      {}", escape(w));
     }
     if !img.exposed_ports.is_empty() {
-        let _ = writeln!(out, "Ports        {}", img.exposed_ports.join(", "));
+        let ports = img.exposed_ports.join(", ");
+        let _ = writeln!(out, "Ports        {}", escape(&ports));
     }
     for e in &img.env {
-        let _ = writeln!(out, "Env          {e}");
+        let _ = writeln!(out, "Env          {}", escape(e));
     }
     for (k, v) in &img.labels {
-        let _ = writeln!(out, "Label        {k}={v}");
+        let _ = writeln!(out, "Label        {}={}", escape(k), escape(v));
     }
 }
 
@@ -118,7 +120,7 @@ fn layers(out: &mut String, r: &XrayReport) {
             tally(&l.added),
             tally(&l.modified),
             tally(&l.deleted),
-            truncate(&l.instruction, 70)
+            truncate_line(&l.instruction, 70)
         );
     }
 }
@@ -141,7 +143,7 @@ fn waste(out: &mut String, r: &XrayReport, top: usize) {
             out,
             "  {:>9}  {}  (layer {}, {how} in layer {})",
             bytes(h.size),
-            h.path,
+            escape(&h.path),
             h.added_in,
             h.hidden_in
         );
@@ -163,7 +165,7 @@ fn duplicates(out: &mut String, r: &XrayReport, top: usize) {
             "  {:>9} x{}  {}",
             bytes(g.size),
             g.paths.len(),
-            g.paths.join("  ")
+            escape(&g.paths.join("  "))
         );
     }
 }
@@ -175,7 +177,11 @@ fn risky_files(out: &mut String, r: &XrayReport) {
         let _ = writeln!(
             out,
             "  {}  {}:{}  {}  (layer {})",
-            f.mode, f.uid, f.gid, f.path, f.layer
+            f.mode,
+            f.uid,
+            f.gid,
+            escape(&f.path),
+            f.layer
         );
     }
     let open: Vec<_> = r.world_writable.iter().filter(|f| !f.sticky).collect();
@@ -190,7 +196,7 @@ fn risky_files(out: &mut String, r: &XrayReport) {
             out,
             "  {}  {}  (layer {}){}",
             f.mode,
-            f.path,
+            escape(&f.path),
             f.layer,
             if f.sticky { "  sticky" } else { "" }
         );
@@ -216,7 +222,7 @@ fn tools(out: &mut String, r: &XrayReport) {
             if paths.is_empty() {
                 "none".into()
             } else {
-                paths.join(" ")
+                escape(&paths.join(" ")).into_owned()
             }
         );
     }
@@ -239,12 +245,13 @@ fn unsafe_entries(out: &mut String, r: &XrayReport) {
                 .entry
                 .link
                 .as_ref()
-                .map(|l| format!(" -> {l}"))
+                .map(|l| format!(" -> {}", escape(l)))
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  layer {}: {}{link}  ({problem})",
-                u.layer, u.entry.name
+                u.layer,
+                escape(&u.entry.name)
             );
         }
     }
@@ -256,7 +263,7 @@ fn found(out: &mut String, r: &XrayReport, find: &[String]) {
         out,
         "\nFound        {} paths matching {}",
         r.found.len(),
-        find.join(", ")
+        escape(&find.join(", "))
     );
     for f in &r.found {
         let _ = writeln!(
@@ -265,7 +272,7 @@ fn found(out: &mut String, r: &XrayReport, find: &[String]) {
             f.mode,
             bytes(f.size),
             f.layer,
-            f.path
+            escape(&f.path)
         );
     }
 }
