@@ -156,8 +156,8 @@ mod tests {
             [
                 "GET /pare-probe-missing-7f3c9a1e",
                 "DELETE /",
-                "POST /api/items",
-                "POST /note/",
+                "POST /api/items (malformed body)",
+                "POST /note/ (malformed body)",
                 "HEAD /api/items",
                 "HEAD /",
             ]

@@ -120,9 +120,17 @@ impl Probe {
         }
     }
 
-    /// A short label for reports.
+    /// A short label for reports. pare's own probe with a body says that its body is
+    /// malformed, so that it is not taken for the user's probe of the same path.
     pub fn label(&self) -> String {
         match self {
+            Probe::Http {
+                method,
+                path,
+                body: Some(_),
+                origin: Origin::Pare,
+                ..
+            } => format!("{method} {path} (malformed body)"),
             Probe::Http { method, path, .. } => format!("{method} {path}"),
             Probe::Exec { command } => format!("exec {}", command.join(" ")),
         }
