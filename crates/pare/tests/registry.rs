@@ -6,9 +6,11 @@
 
 mod support;
 
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::fake_registry::{Reply, Server, TinyImage};
 use support::registry::{CuttingProxy, HostileRegistry, Mode, PASSWORD, Registry, USER};
 use support::{pare, pare_env, run, test_image};
 
@@ -569,4 +571,135 @@ fn the_whole_build_from_registry_to_registry_with_no_engine() {
     support::docker(&["rmi", "-f", &slim]);
     assert!(slim_answer.starts_with("HTTP/1.1 200"), "{slim_answer}");
     assert_eq!(body(slim_answer), body(original_answer));
+}
+
+/// A host blobs are redirected to, which asks for a token from a realm of its own:
+/// what it hands out works, so a client that answers it anonymously gets the blob.
+fn redirect_target(image: &Arc<TinyImage>) -> Server {
+    let own_host = Arc::new(OnceLock::<String>::new());
+    let (image, me) = (image.clone(), own_host.clone());
+    let server = Server::start(move |r| {
+        if r.path() == "/token" {
+            return Reply::ok(br#"{"token":"storage-token"}"#, "application/json");
+        }
+        if r.header("Authorization") != Some("Bearer storage-token") {
+            let realm = format!("http://{}/token", me.get().unwrap());
+            return Reply::challenge(&format!(r#"Bearer realm="{realm}",service="storage""#));
+        }
+        image.answer(r).unwrap_or(Reply::status(404))
+    });
+    own_host.set(server.host.clone()).unwrap();
+    server
+}
+
+/// Every byte a server received: request lines, headers and bodies.
+fn everything_received(server: &Server) -> String {
+    server
+        .requests()
+        .iter()
+        .map(|r| {
+            let headers: Vec<String> = r.headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            format!(
+                "{} {}\n{}\n{}\n",
+                r.method,
+                r.target,
+                headers.join("\n"),
+                String::from_utf8_lossy(&r.body)
+            )
+        })
+        .collect()
+}
+
+fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {encoded}")
+}
+
+#[test]
+fn credentials_go_only_to_the_registry_not_to_the_host_a_blob_is_redirected_to() {
+    let image = Arc::new(TinyImage::new());
+    let storage = redirect_target(&image);
+    let login = basic("alice", "alice-password");
+    let storage_url = storage.url();
+    let served = image.clone();
+    let registry = Server::start(move |r| {
+        if r.header("Authorization") != Some(login.as_str()) {
+            return Reply::challenge(r#"Basic realm="registry""#);
+        }
+        if r.path().contains("/blobs/") {
+            return Reply::redirect(&format!("{storage_url}{}", r.target));
+        }
+        served.answer(r).unwrap()
+    });
+    let reference = format!("docker://{}/app:1", registry.host);
+    let run = pare(&[
+        "xray",
+        "--json",
+        "--creds",
+        "alice:alice-password",
+        &reference,
+    ]);
+    let seen = everything_received(&storage);
+    assert!(
+        !seen.contains("alice") && !seen.contains(&basic("alice", "alice-password")),
+        "the registry's login reached the redirect host:\n{seen}"
+    );
+    run.success();
+    assert!(seen.contains("GET /token"), "answered anonymously:\n{seen}");
+}
+
+#[test]
+fn a_refresh_token_goes_only_to_its_registry_and_another_host_gets_its_own_login() {
+    let image = Arc::new(TinyImage::new());
+    let storage = redirect_target(&image);
+    let registry_host = Arc::new(OnceLock::<String>::new());
+    let (me, served, storage_url) = (registry_host.clone(), image.clone(), storage.url());
+    let registry = Server::start(move |r| {
+        if r.path() == "/token" {
+            let body = String::from_utf8_lossy(&r.body);
+            return if body.contains("refresh_token=registry-refresh-token") {
+                Reply::ok(br#"{"access_token":"registry-token"}"#, "application/json")
+            } else {
+                Reply::status(401)
+            };
+        }
+        if r.header("Authorization") != Some("Bearer registry-token") {
+            let realm = format!("http://{}/token", me.get().unwrap());
+            return Reply::challenge(&format!(r#"Bearer realm="{realm}",service="registry""#));
+        }
+        if r.path().contains("/blobs/") {
+            return Reply::redirect(&format!("{storage_url}{}", r.target));
+        }
+        served.answer(r).unwrap()
+    });
+    registry_host.set(registry.host.clone()).unwrap();
+
+    // Docker's config: the registry's refresh token, and a login of the storage host's own.
+    let config = support::temp_dir();
+    std::fs::write(
+        config.path().join("config.json"),
+        serde_json::json!({"auths": {
+            registry.host.clone(): {"identitytoken": "registry-refresh-token"},
+            storage.host.clone(): {"auth": "Ym9iOmJvYi1wYXNzd29yZA=="},
+        }})
+        .to_string(),
+    )
+    .unwrap();
+    let docker_config = config.path().display().to_string();
+    let reference = format!("docker://{}/app:1", registry.host);
+    let run = pare_env(
+        &["xray", "--json", &reference],
+        &[("DOCKER_CONFIG", &docker_config)],
+    );
+    let seen = everything_received(&storage);
+    assert!(
+        !seen.contains("registry-refresh-token") && !seen.contains("registry-token"),
+        "the registry's token reached the redirect host:\n{seen}"
+    );
+    run.success();
+    assert!(
+        seen.contains(&basic("bob", "bob-password")),
+        "the storage host's own login answered its challenge:\n{seen}"
+    );
 }

@@ -3,6 +3,12 @@
 //! and reused, transient failures retried, redirects followed as registries use them
 //! (blob downloads handed to storage elsewhere), and every answer's size bounded
 //! before it is read, because a registry can send anything.
+//!
+//! Authentication is per host, as containerd does it: each challenge is kept under the
+//! host that sent it, and answered with that host's own login (the user's for the
+//! registry, Docker's config for any other host) or anonymously. A host a blob is
+//! redirected to can name any token realm it likes; the registry's credentials and
+//! refresh token never go there.
 
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -44,10 +50,15 @@ pub struct Client {
     /// `https://HOST[:PORT]` or `http://…`.
     base: String,
     agent: ureq::Agent,
+    /// The login for the registry's own host.
     credentials: Option<Credentials>,
-    challenge: Mutex<Option<Challenge>>,
-    /// Bearer tokens by the scopes they were granted for.
-    tokens: Mutex<HashMap<String, String>>,
+    /// Challenges by the host (`host[:port]`) that sent them.
+    challenges: Mutex<HashMap<String, Challenge>>,
+    /// Logins for other hosts (where blobs are redirected), from Docker's config only,
+    /// looked up once each.
+    other_logins: Mutex<HashMap<String, Option<Credentials>>>,
+    /// Bearer tokens by host and by the scopes they were granted for.
+    tokens: Mutex<HashMap<(String, String), String>>,
 }
 
 /// What a request sends.
@@ -110,7 +121,8 @@ impl Client {
             base: format!("https://{host}"),
             agent,
             credentials,
-            challenge: Mutex::new(None),
+            challenges: Mutex::new(HashMap::new()),
+            other_logins: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
         };
         let secure = client.ping();
@@ -124,7 +136,10 @@ impl Client {
             }
             Err(e) => return Err(e),
         };
-        *client.challenge.lock().unwrap_or_else(|p| p.into_inner()) = challenge;
+        if let Some(challenge) = challenge {
+            let host = authority(&client.base).to_owned();
+            lock(&client.challenges).insert(host, challenge);
+        }
         Ok(client)
     }
 
@@ -158,16 +173,18 @@ impl Client {
     /// failures, and once more with a fresh token after a 401. The answer's status is
     /// the caller's to judge, except 401, which is an error naming the registry.
     pub(crate) fn send(&self, call: &Call) -> Result<Response<Body>> {
+        let url = self.url(&call.url);
+        let host = authority(&url);
         let mut renewed = false;
         loop {
-            let authorization = self.authorization(call)?;
+            let authorization = self.authorization(call, host)?;
             let response = self.send_unauthorized(call, authorization.as_deref())?;
             if response.status() != http::StatusCode::UNAUTHORIZED {
                 return Ok(response);
             }
             if renewed || matches!(call.payload, Payload::Stream { .. }) {
-                self.forget_token(call);
-                return Err(self.unauthorized(call, &response));
+                self.forget_token(call, host);
+                return Err(self.unauthorized(call, host));
             }
             renewed = true;
             if let Some(challenge) = response
@@ -176,17 +193,26 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(auth::parse_challenge)
             {
-                *self.challenge.lock().unwrap_or_else(|p| p.into_inner()) = Some(challenge);
+                lock(&self.challenges).insert(host.to_owned(), challenge);
             }
-            self.forget_token(call);
+            self.forget_token(call, host);
         }
     }
 
-    fn forget_token(&self, call: &Call) {
-        self.tokens
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&scope_key(call));
+    fn forget_token(&self, call: &Call, host: &str) {
+        lock(&self.tokens).remove(&(host.to_owned(), scope_key(call)));
+    }
+
+    /// The login for `host`: the user's for the registry itself; for any other host
+    /// only what Docker's config holds for that very host.
+    fn login_for(&self, host: &str) -> Option<Credentials> {
+        if host == authority(&self.base) {
+            return self.credentials.clone();
+        }
+        lock(&self.other_logins)
+            .entry(host.to_owned())
+            .or_insert_with(|| auth::stored_credentials(host).ok().flatten())
+            .clone()
     }
 
     /// Sends `call` and requires one of the `expected` statuses.
@@ -207,11 +233,10 @@ impl Client {
         authorization: Option<&str>,
     ) -> Result<Response<Body>> {
         let url = self.url(&call.url);
-        let same_host = authority(&url) == authority(&self.base);
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.send_once(call, &url, authorization.filter(|_| same_host));
+            let result = self.send_once(call, &url, authorization);
             let retry = !matches!(call.payload, Payload::Stream { .. })
                 && match &result {
                     Ok(r) => matches!(r.status().as_u16(), 429 | 502 | 503 | 504),
@@ -278,46 +303,40 @@ impl Client {
         }
     }
 
-    /// The `Authorization` header `call` needs, fetching a token when the registry
-    /// wants bearer tokens and none is held for this scope.
-    fn authorization(&self, call: &Call) -> Result<Option<String>> {
-        let challenge = self
-            .challenge
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+    /// The `Authorization` header `call` needs at `host`, answering the challenge
+    /// that host sent with its own login, fetching a token when it wants bearer
+    /// tokens and none is held for this scope.
+    fn authorization(&self, call: &Call, host: &str) -> Result<Option<String>> {
+        let challenge = lock(&self.challenges).get(host).cloned();
         match challenge {
             None => Ok(None),
-            Some(Challenge::Basic) => Ok(self.credentials.as_ref().and_then(|c| c.basic_header())),
+            Some(Challenge::Basic) => Ok(self.login_for(host).and_then(|c| c.basic_header())),
             Some(Challenge::Bearer { realm, service, .. }) => {
-                let key = scope_key(call);
-                if let Some(token) = self
-                    .tokens
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get(&key)
-                {
+                let key = (host.to_owned(), scope_key(call));
+                if let Some(token) = lock(&self.tokens).get(&key) {
                     return Ok(Some(format!("Bearer {token}")));
                 }
-                let token = self.fetch_token(call, &realm, service.as_deref(), &key)?;
-                self.tokens
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(key, token.clone());
+                let login = self.login_for(host);
+                let token =
+                    self.fetch_token(call, host, login.as_ref(), &realm, service.as_deref())?;
+                lock(&self.tokens).insert(key, token.clone());
                 Ok(Some(format!("Bearer {token}")))
             }
         }
     }
 
-    /// Asks the token service for a token for `scopes` (space-separated), with the
-    /// login when there is one (anonymous otherwise, as for public images).
+    /// Asks the token service `realm` (named by `host`) for a token for the call's
+    /// scopes, with `host`'s login when there is one (anonymous otherwise, as for
+    /// public images).
     fn fetch_token(
         &self,
         call: &Call,
+        host: &str,
+        login: Option<&Credentials>,
         realm: &str,
         service: Option<&str>,
-        scopes: &str,
     ) -> Result<String> {
+        let scopes = scope_key(call);
         let mut query: Vec<(&str, &str)> = Vec::new();
         if let Some(s) = service {
             query.push(("service", s));
@@ -331,7 +350,7 @@ impl Client {
             action: action.clone(),
             source: Box::new(source),
         };
-        let response = match &self.credentials {
+        let response = match login {
             Some(Credentials::IdentityToken(refresh)) => {
                 let mut form = query.clone();
                 form.extend([
@@ -343,7 +362,7 @@ impl Client {
             }
             other => {
                 let mut request = self.agent.get(realm).query_pairs(query);
-                if let Some(basic) = other.as_ref().and_then(|c| c.basic_header()) {
+                if let Some(basic) = other.and_then(|c| c.basic_header()) {
                     request = request.header(http::header::AUTHORIZATION, basic);
                 }
                 request.call()
@@ -351,7 +370,7 @@ impl Client {
         }
         .map_err(failed)?;
         if response.status() == http::StatusCode::UNAUTHORIZED {
-            return Err(self.unauthorized(call, &response));
+            return Err(self.unauthorized(call, host));
         }
         if !response.status().is_success() {
             let status = response.status().as_u16();
@@ -386,13 +405,15 @@ impl Client {
             .ok_or_else(|| ImageError::manifest(realm, "the token service sent no token"))
     }
 
-    fn unauthorized(&self, call: &Call, response: &Response<Body>) -> ImageError {
-        let detail = match &self.credentials {
+    fn unauthorized(&self, call: &Call, host: &str) -> ImageError {
+        let mut detail = match self.login_for(host) {
             Some(Credentials::Basic { user, .. }) => format!(", logged in as {user}"),
             Some(Credentials::IdentityToken(_)) => ", with the stored identity token".into(),
             None => ", anonymously: no login found".into(),
         };
-        let _ = response;
+        if host != authority(&self.base) {
+            detail = format!(" from {host}, where the registry sent pare{detail}");
+        }
         ImageError::Unauthorized {
             registry: self.registry.clone(),
             repository: call.repository.to_owned(),
@@ -517,6 +538,11 @@ impl Client {
             format!("blob {digest} redirects more than {MAX_REDIRECTS} times"),
         ))
     }
+}
+
+/// A lock, used as it is when poisoned: the maps stay valid whatever panicked.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// The scopes a call's token needs, as the token service's `scope` values joined by

@@ -6,6 +6,7 @@ pub mod advisories;
 pub mod beyond;
 pub mod bucket;
 pub mod chromium;
+pub mod fake_registry;
 pub mod registry;
 pub mod schema;
 
