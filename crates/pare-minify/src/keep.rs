@@ -40,7 +40,10 @@ pub fn plan(
     let first = &original.first.index;
     let traced = KeepSet::compute(first, trace, &rules);
     let kept: BTreeSet<String> = traced.paths.keys().cloned().collect();
-    let layout = layout(original);
+    let layout = crate::reach::AppLayout {
+        looked_up: trace.accessed.clone(),
+        ..layout(original)
+    };
     if options.keep == crate::reach::KeepMode::Reachable {
         rules.reached = crate::reach::reachable(first, &layout, &kept);
     }
@@ -104,6 +107,7 @@ fn layout(original: &Original) -> crate::reach::AppLayout {
         node_path: original.env_list("NODE_PATH"),
         ruby_lib: original.env_list("RUBYLIB"),
         tz_env: !original.env_list("TZ").is_empty(),
+        looked_up: BTreeSet::new(),
     }
 }
 

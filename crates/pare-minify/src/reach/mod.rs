@@ -52,6 +52,9 @@ pub struct AppLayout {
     pub ruby_lib: Vec<String>,
     /// `TZ` is set: the app reads a zone by name.
     pub tz_env: bool,
+    /// Every path the trace saw the app name, found or not: the directories it
+    /// searches show in the names it did not find there.
+    pub looked_up: BTreeSet<String>,
 }
 
 /// Whether the first read must load this file's bytes for [`reachable`].
@@ -158,7 +161,7 @@ pub fn reachable(
             add(&mut reached, &path, Reason::Imported);
         }
         let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();
-        for set in resources::sets(index, &all, layout.tz_env) {
+        for set in resources::sets(index, &all, &layout.looked_up, layout.tz_env) {
             if !done_sets.insert(set.dir.clone()) {
                 continue;
             }
@@ -171,7 +174,8 @@ pub fn reachable(
                 let leap = set.dir.ends_with("/zoneinfo")
                     && path.contains("/zoneinfo/right/")
                     && !layout.tz_env;
-                if node.kind != EntryKind::Dir && !cache && !leap {
+                let deeper = set.shallow && pare_image::path::parent(path) != set.dir;
+                if node.kind != EntryKind::Dir && !cache && !leap && !deeper {
                     add(&mut reached, path, Reason::ResourceSet);
                 }
             }

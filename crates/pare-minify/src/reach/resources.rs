@@ -2,8 +2,12 @@
 //! request at a time, so that the trace sees only the members the probes asked for.
 //! When one member was used, the whole set is kept: a framework package's
 //! `templates/` and `static/`, the time zone database, glibc's gconv modules, Python's
-//! codecs, and plugin directories (ImageMagick's coders, GDK's loaders, …: shared
-//! objects that were `dlopen`ed from outside the library directories).
+//! codecs, plugin directories (ImageMagick's coders, GDK's loaders, …: shared
+//! objects that were `dlopen`ed from outside the library directories), the
+//! configuration directories a program searches for its files by name (ImageMagick's
+//! `colors.xml`, `type.xml` and message catalogues, read only when a named colour, a
+//! font or an error needs them), and fontconfig's configuration and fonts (read at the
+//! first text drawn).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,6 +18,8 @@ use pare_image::{EntryKind, FileIndex};
 pub struct Set {
     pub dir: String,
     pub why: &'static str,
+    /// Only the files directly in `dir`, not its subdirectories.
+    pub shallow: bool,
 }
 
 /// Directories ld.so searches: what is found there is a library, not a plugin.
@@ -39,9 +45,51 @@ const MODULE_DIRS: [&str; 6] = [
     "/nodejs/",
 ];
 
-/// The resource sets of which `used` holds a member.
-pub fn sets(index: &FileIndex, used: &BTreeSet<String>, tz_env: bool) -> BTreeSet<Set> {
-    let mut sets = BTreeSet::new();
+/// Kinds of configuration file a program looks up by name in its directories.
+const CONFIG_KINDS: [&str; 9] = [
+    ".xml",
+    ".conf",
+    ".cfg",
+    ".ini",
+    ".json",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".properties",
+];
+
+/// Directories many programs share: a program's lookups there say nothing about the
+/// other files.
+const SHARED_DIRS: [&str; 9] = [
+    "/etc",
+    "/usr/share",
+    "/usr/lib",
+    "/usr/local/etc",
+    "/usr/local/share",
+    "/usr/local/lib",
+    "/var/lib",
+    "/opt",
+    "/root",
+];
+
+/// Where fontconfig finds its configuration, its fonts and their cache.
+const FONTCONFIG_DIRS: [&str; 5] = [
+    "/etc/fonts",
+    "/usr/share/fontconfig",
+    "/usr/share/fonts",
+    "/usr/local/share/fonts",
+    "/var/cache/fontconfig",
+];
+
+/// The resource sets of which `used` holds a member; `looked_up` is every path the
+/// app named, found or not (a search path shows in the names it did not find).
+pub fn sets(
+    index: &FileIndex,
+    used: &BTreeSet<String>,
+    looked_up: &BTreeSet<String>,
+    tz_env: bool,
+) -> BTreeSet<Set> {
+    let mut sets = config_dirs(index, used, looked_up);
     let mut plugin_dirs: BTreeMap<&str, usize> = BTreeMap::new();
     for path in used {
         let dir = pare_image::path::parent(path);
@@ -52,6 +100,7 @@ pub fn sets(index: &FileIndex, used: &BTreeSet<String>, tz_env: bool) -> BTreeSe
                     sets.insert(Set {
                         dir: candidate,
                         why: "a kept package's templates or static files",
+                        shallow: false,
                     });
                 }
             }
@@ -62,12 +111,14 @@ pub fn sets(index: &FileIndex, used: &BTreeSet<String>, tz_env: bool) -> BTreeSe
             sets.insert(Set {
                 dir: "/usr/share/zoneinfo".into(),
                 why: "the time zone database",
+                shallow: false,
             });
         }
         if let Some(i) = path.find("/tzdata/zoneinfo/") {
             sets.insert(Set {
                 dir: path[..i + "/tzdata/zoneinfo".len()].to_owned(),
                 why: "the time zone database",
+                shallow: false,
             });
         }
         // The converters' cache is read by every iconv_open; a converter module
@@ -76,12 +127,14 @@ pub fn sets(index: &FileIndex, used: &BTreeSet<String>, tz_env: bool) -> BTreeSe
             sets.insert(Set {
                 dir: dir.to_owned(),
                 why: "glibc's character set converters",
+                shallow: false,
             });
         }
         if pare_image::path::file_name(dir) == "encodings" && path.ends_with(".py") {
             sets.insert(Set {
                 dir: dir.to_owned(),
                 why: "Python's codecs",
+                shallow: false,
             });
         }
         let is_object = pare_image::path::file_name(path).ends_with(".so")
@@ -93,6 +146,18 @@ pub fn sets(index: &FileIndex, used: &BTreeSet<String>, tz_env: bool) -> BTreeSe
                 .any(|m| dir.contains(m) || dir.ends_with(m.trim_end_matches('/')))
         {
             *plugin_dirs.entry(dir).or_default() += 1;
+        }
+    }
+    let fontconfig = used
+        .iter()
+        .any(|p| pare_image::path::file_name(p).starts_with("libfontconfig.so"));
+    if fontconfig {
+        for dir in FONTCONFIG_DIRS.iter().filter(|d| is_dir(index, d)) {
+            sets.insert(Set {
+                dir: (*dir).to_owned(),
+                why: "fontconfig's configuration and fonts, read at the first text drawn",
+                shallow: false,
+            });
         }
     }
     for (dir, _) in plugin_dirs {
@@ -110,10 +175,49 @@ pub fn sets(index: &FileIndex, used: &BTreeSet<String>, tz_env: bool) -> BTreeSe
             sets.insert(Set {
                 dir: dir.to_owned(),
                 why: "a plugin directory one of whose plugins was loaded",
+                shallow: false,
             });
         }
     }
     sets
+}
+
+/// Directories where the app looked up two or more configuration files of one kind
+/// by name (found or not): it looks up the others there too when a feature needs
+/// them. Their files, not their subdirectories.
+fn config_dirs(
+    index: &FileIndex,
+    used: &BTreeSet<String>,
+    looked_up: &BTreeSet<String>,
+) -> BTreeSet<Set> {
+    let mut names: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for path in used.iter().chain(looked_up.difference(used)) {
+        let Some(kind) = CONFIG_KINDS.iter().find(|k| path.ends_with(*k)) else {
+            continue;
+        };
+        let dir = pare_image::path::parent(path);
+        let shared = dir.matches('/').count() < 2
+            || SHARED_DIRS.contains(&dir)
+            || LIBRARY_DIRS.contains(&dir)
+            || MODULE_DIRS
+                .iter()
+                .any(|m| dir.contains(m.trim_end_matches('/')))
+            || ["/proc/", "/sys/", "/dev/", "/tmp/", "/run/"]
+                .iter()
+                .any(|p| dir.starts_with(p));
+        if !shared {
+            *names.entry((dir, kind)).or_default() += 1;
+        }
+    }
+    names
+        .into_iter()
+        .filter(|((dir, _), n)| *n >= 2 && is_dir(index, dir))
+        .map(|((dir, _), _)| Set {
+            dir: dir.to_owned(),
+            why: "a configuration directory the app looks up files in by name",
+            shallow: true,
+        })
+        .collect()
 }
 
 fn is_source(path: &str) -> bool {

@@ -305,3 +305,74 @@ fn ruby_requires_resolve_against_gem_libs() {
         );
     }
 }
+
+/// ImageMagick looks up each configuration file by name in several directories and
+/// reads `colors.xml`, `type.xml` or its message catalogue only when a named colour,
+/// some text or an error needs them; text drawn needs fontconfig's files and fonts.
+#[test]
+fn a_searched_configuration_directory_and_fontconfigs_files_are_kept() {
+    let idx = index(&[
+        TarItem::dir("etc/"),
+        TarItem::file("etc/hosts.conf", b"x", 0o644),
+        TarItem::file("etc/other.conf", b"x", 0o644),
+        TarItem::dir("etc/im/"),
+        TarItem::file("etc/im/policy.xml", b"<p/>", 0o644),
+        TarItem::file("etc/im/log.xml", b"<l/>", 0o644),
+        TarItem::file("etc/im/colors.xml", b"<c/>", 0o644),
+        TarItem::dir("etc/im/deeper/"),
+        TarItem::file("etc/im/deeper/x.xml", b"<x/>", 0o644),
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/share/"),
+        TarItem::dir("usr/share/im/"),
+        TarItem::file("usr/share/im/english.xml", b"<e/>", 0o644),
+        TarItem::dir("usr/share/lone/"),
+        TarItem::file("usr/share/lone/a.json", b"{}", 0o644),
+        TarItem::file("usr/share/lone/b.json", b"{}", 0o644),
+        TarItem::dir("usr/lib/"),
+        TarItem::file("usr/lib/libfontconfig.so.1", b"\x7fELF", 0o644),
+        TarItem::dir("etc/fonts/"),
+        TarItem::file("etc/fonts/fonts.conf", b"<f/>", 0o644),
+        TarItem::dir("usr/share/fonts/"),
+        TarItem::file("usr/share/fonts/Sans.ttf", b"ttf", 0o644),
+    ]);
+    let kept = set(&[
+        "/etc/im/policy.xml",
+        "/etc/im/log.xml",
+        "/etc/hosts.conf",
+        "/usr/share/lone/a.json",
+    ]);
+    // Found in /etc/im; looked for in vain in /usr/share/im, as in a search path.
+    let layout = AppLayout {
+        looked_up: set(&[
+            "/etc/im/policy.xml",
+            "/etc/im/log.xml",
+            "/usr/share/im/policy.xml",
+            "/usr/share/im/log.xml",
+            "/etc/hosts.conf",
+            "/etc/resolv.conf",
+            "/usr/share/lone/a.json",
+        ]),
+        ..AppLayout::default()
+    };
+    let reached = reachable(&idx, &layout, &kept);
+    for path in ["/etc/im/colors.xml", "/usr/share/im/english.xml"] {
+        assert_eq!(reached.get(path), Some(&Reason::ResourceSet), "{path}");
+    }
+    // Not its subdirectories, nor a directory many programs share, nor a directory
+    // where one name was looked up.
+    for path in [
+        "/etc/im/deeper/x.xml",
+        "/etc/other.conf",
+        "/usr/share/lone/b.json",
+    ] {
+        assert!(!reached.contains_key(path), "{path}: {reached:#?}");
+    }
+    // Without fontconfig loaded, no fonts; with it, its configuration and fonts.
+    assert!(!reached.contains_key("/usr/share/fonts/Sans.ttf"));
+    let mut with_fc = kept.clone();
+    with_fc.insert("/usr/lib/libfontconfig.so.1".into());
+    let reached = reachable(&idx, &layout, &with_fc);
+    for path in ["/etc/fonts/fonts.conf", "/usr/share/fonts/Sans.ttf"] {
+        assert_eq!(reached.get(path), Some(&Reason::ResourceSet), "{path}");
+    }
+}
