@@ -138,8 +138,9 @@ fn mask_lines(text: &str, volatile: &[&str]) -> String {
 }
 
 /// kvstore: probed with a SET and a GET through redis-cli, then used the way its
-/// operators do: other data types, Lua scripts and functions, snapshots and AOF
-/// rewrites (background forks that create files), reloading from both, the
+/// operators do: other data types, Lua scripts and functions, a snapshot, the AOF
+/// switched on live (it creates its directory: a syscall the probes never made) and
+/// rewritten (background forks that create files), reloading from both, the
 /// configuration rewritten, a replica's copy of the data, the slow log, ACLs, errors.
 #[test]
 fn kvstore_keeps_working_beyond_its_probes() {
@@ -175,6 +176,9 @@ fn kvstore_keeps_working_beyond_its_probes() {
         ]),
         cli(&["FCALL", "echo1", "0", "hello"]),
         cli(&["BGSAVE"]),
+        cli(&["DEBUG", "SLEEP", "1"]),
+        // RDB to AOF on a live server: it creates the append-only directory.
+        cli(&["CONFIG", "SET", "appendonly", "yes"]),
         cli(&["DEBUG", "SLEEP", "1"]),
         cli(&["BGREWRITEAOF"]),
         cli(&["DEBUG", "SLEEP", "1"]),
