@@ -66,6 +66,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An import path holds more records than any real advisory source (a hostile or
+    /// broken file): nothing of it is imported.
+    #[error(
+        "{} holds more than {limit} records, more than any advisory source; not imported",
+        path.display()
+    )]
+    TooManyRecords { path: PathBuf, limit: u64 },
+
     /// An import path holds nothing that looks like OSV records.
     #[error("{} holds no OSV records (*.json files or an all.zip)", path.display())]
     NothingToImport { path: PathBuf },

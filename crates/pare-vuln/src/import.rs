@@ -20,7 +20,7 @@ use crate::db::{self, CREATE, SCHEMA_VERSION, schema_version, sql};
 use crate::ecosystem::normalize_name;
 use crate::error::{Error, Result};
 use crate::osv::{self, Advisory, Record};
-use crate::source::Input;
+use crate::source::{Flow, Input};
 
 /// One source to import: its records replace whatever the source brought before.
 #[derive(Clone, Debug)]
@@ -85,8 +85,51 @@ pub struct Skipped {
 
 /// Imports `sources` into the database at `database`, creating it if needed.
 pub fn import(database: &Path, sources: &[Source]) -> Result<ImportReport> {
+    import_with(database, sources, &mut |_| {})
+}
+
+/// [`import`], telling `on_temp` the path of each temporary file or folder it makes
+/// (a caller that can be interrupted by a signal, where no destructor runs, registers
+/// their removal). They are removed when the import ends, whatever the outcome; those
+/// a killed process left are recognised by their names and removed by the next import.
+pub fn import_with(
+    database: &Path,
+    sources: &[Source],
+    on_temp: &mut dyn FnMut(&Path),
+) -> Result<ImportReport> {
     let dir = database_dir(database)?;
     let _lock = WriterLock::take(&dir, database)?;
+    import_locked(database, &dir, sources, on_temp)
+}
+
+/// A temporary folder beside `database`, named so that the next import removes it if
+/// this process is killed; for [`crate::update`]'s downloads.
+pub(crate) fn temp_dir(database: &Path, dir: &Path) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&temp_prefix(database))
+        .tempdir_in(dir)
+        .map_err(|source| Error::Io {
+            step: "creating a folder in",
+            path: dir.to_owned(),
+            source,
+        })
+}
+
+/// Takes the writer lock of `database` (see [`import_with`]).
+pub(crate) fn lock(database: &Path) -> Result<(PathBuf, impl Sized)> {
+    let dir = database_dir(database)?;
+    let lock = WriterLock::take(&dir, database)?;
+    Ok((dir, lock))
+}
+
+/// [`import_with`] with the writer lock held.
+pub(crate) fn import_locked(
+    database: &Path,
+    dir: &Path,
+    sources: &[Source],
+    on_temp: &mut dyn FnMut(&Path),
+) -> Result<ImportReport> {
+    let dir = dir.to_owned();
     let tmp = tempfile::Builder::new()
         .prefix(&temp_prefix(database))
         .tempfile_in(&dir)
@@ -95,6 +138,7 @@ pub fn import(database: &Path, sources: &[Source]) -> Result<ImportReport> {
             path: dir.clone(),
             source,
         })?;
+    on_temp(tmp.path());
     let rebuilt = copy_current(database, tmp.path())?;
     let mut conn = Connection::open(tmp.path()).map_err(|e| sql("creating", tmp.path(), e))?;
     // The file is thrown away unless complete: no journal, no syncs until the end.
@@ -211,14 +255,19 @@ impl WriterLock {
             .open(&path)
             .map_err(io)?;
         file.lock().map_err(io)?;
-        // With the lock held no other import is running: what temp files remain were
-        // left by a killed one.
+        // With the lock held no other import or update is running: what temporary
+        // files and download folders remain were left by a killed one.
         if let Ok(entries) = std::fs::read_dir(dir) {
             let prefix = temp_prefix(database);
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 if name.starts_with(&prefix) && !name.ends_with(".lock") {
-                    let _ = std::fs::remove_file(e.path());
+                    // Never followed: a symlink is removed, not what it names.
+                    match e.file_type() {
+                        Ok(t) if t.is_dir() => std::fs::remove_dir_all(e.path()),
+                        _ => std::fs::remove_file(e.path()),
+                    }
+                    .ok();
                 }
             }
         }
@@ -273,7 +322,7 @@ fn import_source(tx: &Transaction, path: &Path, source: &Source) -> Result<Sourc
         withdrawn: 0,
         skipped: Vec::new(),
     };
-    let read = parse_in_parallel(&source.input, |parsed| {
+    let read = parse_in_parallel(&source.input, MAX_RECORDS, |parsed| {
         match parsed.record {
             Record::Valid(advisory) => {
                 writer.insert(&advisory, parsed.seq)?;
@@ -313,22 +362,90 @@ fn import_source(tx: &Transaction, path: &Path, source: &Source) -> Result<Sourc
     Ok(report)
 }
 
+/// The most records one source may hold: several times the largest real one (osv.dev's
+/// biggest ecosystems hold a few hundred thousand). Past it the import stops with
+/// [`Error::TooManyRecords`] before the bookkeeping per record grows further.
+pub const MAX_RECORDS: u64 = 2_000_000;
+
+/// The bytes of records read but not yet stored, at most (one record alone may be
+/// larger, up to [`crate::source::ENTRY_LIMIT`]). Parsed records cost a few times
+/// their text, so memory stays a small multiple of this or of the largest record,
+/// however far the parsers run ahead of the database.
+const IN_FLIGHT: u64 = 4 << 20;
+
+/// Record bytes between the reader and the writer, counted: the reader waits while
+/// what is in flight would pass [`IN_FLIGHT`].
+#[derive(Default)]
+struct InFlight {
+    bytes: Mutex<(u64, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl InFlight {
+    /// Waits until `size` more bytes fit (or nothing is in flight), then counts them;
+    /// `false` once the writer has given up.
+    fn take(&self, size: u64) -> bool {
+        let mut state = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        while !state.1 && state.0 > 0 && state.0 + size > IN_FLIGHT {
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        state.0 += size;
+        !state.1
+    }
+
+    /// `size` bytes are stored (or dropped).
+    fn give(&self, size: u64) {
+        let mut state = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        state.0 = state.0.saturating_sub(size);
+        self.changed.notify_all();
+    }
+
+    /// The writer stopped: nobody waits any more.
+    fn close(&self) {
+        self.bytes.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+        self.changed.notify_all();
+    }
+}
+
 /// Reads `input` on one thread, parses and validates on workers, and hands each
 /// parsed record to `sink` on the calling thread. The first error (from reading or
-/// from `sink`) ends the import.
-fn parse_in_parallel(input: &Input, mut sink: impl FnMut(Parsed) -> Result<()>) -> Result<()> {
+/// from `sink`) ends the import. Memory is bounded by [`IN_FLIGHT`] (or the largest
+/// record), not by how many records wait.
+fn parse_in_parallel(
+    input: &Input,
+    max_records: u64,
+    mut sink: impl FnMut(Parsed) -> Result<()>,
+) -> Result<()> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let (raw_tx, raw_rx) = mpsc::sync_channel::<(usize, String, Option<Vec<u8>>)>(256);
     let raw_rx = Arc::new(Mutex::new(raw_rx));
-    let (parsed_tx, parsed_rx) = mpsc::sync_channel::<Parsed>(256);
+    let (parsed_tx, parsed_rx) = mpsc::sync_channel::<(u64, Parsed)>(256);
+    let in_flight = InFlight::default();
     std::thread::scope(|scope| {
+        let in_flight = &in_flight;
         let reader = scope.spawn(move || {
             let mut seq = 0;
-            input.read_records(&mut |entry, bytes| {
+            let mut too_many = false;
+            let read = input.read_records(&mut |entry, bytes| {
+                if seq as u64 >= max_records {
+                    too_many = true;
+                    return Flow::Break(());
+                }
+                let size = bytes.as_ref().map_or(0, |b| b.len() as u64);
                 // A closed channel means the writer gave up; it reports why.
-                let _ = raw_tx.send((seq, entry, bytes));
+                if !in_flight.take(size) || raw_tx.send((seq, entry, bytes)).is_err() {
+                    return Flow::Break(());
+                }
                 seq += 1;
-            })
+                Flow::Continue(())
+            });
+            match read {
+                Ok(()) if too_many => Err(Error::TooManyRecords {
+                    path: input.path().to_owned(),
+                    limit: max_records,
+                }),
+                other => other,
+            }
         });
         for _ in 0..workers {
             let raw_rx = Arc::clone(&raw_rx);
@@ -339,6 +456,7 @@ fn parse_in_parallel(input: &Input, mut sink: impl FnMut(Parsed) -> Result<()>) 
                     let Ok(Ok((seq, entry, bytes))) = next else {
                         return;
                     };
+                    let size = bytes.as_ref().map_or(0, |b| b.len() as u64);
                     let record = match bytes {
                         Some(b) => osv::read_record(&b),
                         None => Record::Invalid {
@@ -346,7 +464,10 @@ fn parse_in_parallel(input: &Input, mut sink: impl FnMut(Parsed) -> Result<()>) 
                             reason: format!("larger than {} MiB", crate::source::ENTRY_LIMIT >> 20),
                         },
                     };
-                    if parsed_tx.send(Parsed { seq, entry, record }).is_err() {
+                    if parsed_tx
+                        .send((size, Parsed { seq, entry, record }))
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -354,13 +475,16 @@ fn parse_in_parallel(input: &Input, mut sink: impl FnMut(Parsed) -> Result<()>) 
         }
         drop(parsed_tx);
         let mut outcome = Ok(());
-        for parsed in parsed_rx.iter() {
-            if let Err(e) = sink(parsed) {
+        for (size, parsed) in parsed_rx.iter() {
+            let stored = sink(parsed);
+            in_flight.give(size);
+            if let Err(e) = stored {
                 outcome = Err(e);
                 break;
             }
         }
-        // Dropping the receiver stops the workers, which stops the reader.
+        // Closing stops the reader; dropping the receiver stops the workers.
+        in_flight.close();
         drop(parsed_rx);
         let read = reader
             .join()
@@ -596,6 +720,69 @@ mod tests {
             4,
             "db, lock, 2 inputs"
         );
+    }
+
+    #[test]
+    fn past_the_record_limit_a_source_is_a_clear_error() {
+        let input = local("osv/PyPI").input;
+        let mut seen = 0;
+        let err = parse_in_parallel(&input, 5, |_| {
+            seen += 1;
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err, Error::TooManyRecords { limit: 5, .. }),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("more than 5 records"), "{err}");
+        assert_eq!(seen, 5);
+        // At the limit exactly, all is well.
+        let all = std::fs::read_dir(data("osv/PyPI")).unwrap().count() as u64;
+        parse_in_parallel(&input, all, |_| Ok(())).unwrap();
+    }
+
+    #[test]
+    fn records_in_flight_stay_within_the_budget() {
+        let flight = Arc::new(InFlight::default());
+        assert!(flight.take(IN_FLIGHT - 10));
+        // A record that does not fit waits until the writer has stored enough.
+        let waiting = {
+            let flight = Arc::clone(&flight);
+            std::thread::spawn(move || flight.take(20))
+        };
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(!waiting.is_finished(), "over the budget");
+        flight.give(IN_FLIGHT - 10);
+        assert!(waiting.join().unwrap());
+        // One record larger than the budget alone still goes.
+        flight.give(20);
+        assert!(flight.take(IN_FLIGHT * 4));
+        // Once the writer gives up, nobody waits.
+        flight.close();
+        assert!(!flight.take(1));
+    }
+
+    #[test]
+    fn what_a_killed_import_left_is_removed_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("advisories.sqlite");
+        let left_file = dir.path().join(".advisories.sqlite.tmpAbC123");
+        let left_dir = dir.path().join(".advisories.sqlite.tmpdownload");
+        std::fs::write(&left_file, vec![0u8; 1 << 20]).unwrap();
+        std::fs::create_dir(&left_dir).unwrap();
+        std::fs::write(left_dir.join("0.zip"), b"partial").unwrap();
+        let mine = dir.path().join("keep-me.sqlite");
+        std::fs::write(&mine, b"not ours").unwrap();
+        let mut temps = Vec::new();
+        import_with(&db, &[local("osv/npm")], &mut |t| temps.push(t.to_owned())).unwrap();
+        assert!(!left_file.exists() && !left_dir.exists());
+        assert!(mine.exists());
+        // The import's own temporary file was named for the next run to find.
+        assert_eq!(temps.len(), 1);
+        let name = temps[0].file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with(".advisories.sqlite.tmp"), "{name}");
+        assert!(!temps[0].exists());
     }
 
     #[test]

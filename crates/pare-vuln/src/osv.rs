@@ -129,6 +129,26 @@ pub enum Record {
 /// Reads one OSV record: parses the JSON, validates it against the OSV schema, and
 /// reduces it to an [`Advisory`].
 pub fn read_record(bytes: &[u8]) -> Record {
+    // A tree of JSON values costs tens of times its text: count them first, in no
+    // memory, so a record of millions of tiny ranges or versions is refused before.
+    match count_values(bytes) {
+        Ok(n) if n > MAX_VALUES => {
+            return Record::Invalid {
+                id: None,
+                reason: format!(
+                    "{n} JSON values (ranges, events, versions…), more than the limit of \
+                     {MAX_VALUES}: not an advisory pare imports"
+                ),
+            };
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Record::Invalid {
+                id: None,
+                reason: format!("not JSON: {e}"),
+            };
+        }
+    }
     let value: Value = match serde_json::from_slice(bytes) {
         Ok(v) => v,
         Err(e) => {
@@ -162,6 +182,74 @@ pub fn read_record(bytes: &[u8]) -> Record {
         return Record::Withdrawn(raw.id);
     }
     Record::Valid(Box::new(raw.into_advisory()))
+}
+
+/// The most JSON values (objects, arrays, strings, numbers…) one record may hold. The
+/// largest real OSV records (Linux kernel, GHSA with long version lists) hold a few
+/// tens of thousands.
+pub const MAX_VALUES: usize = 250_000;
+
+/// How many JSON values `bytes` holds, counted as they stream past (nothing is kept).
+fn count_values(bytes: &[u8]) -> serde_json::Result<usize> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+    struct Count<'c>(&'c mut usize);
+
+    impl<'de> DeserializeSeed<'de> for Count<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Count<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            *self.0 += 1;
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            *self.0 += 1;
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            *self.0 += 1;
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            *self.0 += 1;
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            *self.0 += 1;
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            *self.0 += 1;
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            *self.0 += 1;
+            while seq.next_element_seed(Count(&mut *self.0))?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            *self.0 += 1;
+            while map.next_key::<IgnoredAny>()?.is_some() {
+                map.next_value_seed(Count(&mut *self.0))?;
+            }
+            Ok(())
+        }
+    }
+
+    let mut n = 0;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    Count(&mut n).deserialize(&mut de)?;
+    de.end()?;
+    Ok(n)
 }
 
 // The record as the schema describes it; only the fields pare uses.
@@ -472,5 +560,24 @@ pub(crate) mod tests {
             Record::Invalid { reason, .. } => assert!(reason.len() < 400, "{}", reason.len()),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_record_of_millions_of_tiny_values_is_refused_before_it_is_parsed() {
+        let versions = vec!["1"; MAX_VALUES + 1];
+        let record = serde_json::json!({
+            "id": "GHSA-huge", "modified": "2024-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "PyPI", "name": "x"}, "versions": versions}]
+        });
+        let Record::Invalid { reason, .. } = read_record(record.to_string().as_bytes()) else {
+            panic!("a huge record was accepted");
+        };
+        assert!(reason.contains("more than the limit of 250000"), "{reason}");
+        assert_eq!(
+            count_values(br#"{"a": [1, "x", null, {"b": true}]}"#).unwrap(),
+            7
+        );
+        assert!(count_values(b"[1, 2").is_err());
+        assert!(count_values(b"[1] [2]").is_err());
     }
 }

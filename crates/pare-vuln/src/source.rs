@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// Whether [`Input::read_records`] goes on to the next record.
+pub type Flow = std::ops::ControlFlow<()>;
+
 /// The largest record read; the biggest real OSV records are a few hundred kB.
 pub const ENTRY_LIMIT: u64 = 16 << 20;
 
@@ -59,10 +62,13 @@ impl Input {
     }
 
     /// Hands every candidate record to `each` as (a label for messages, its bytes, or
-    /// `None` for a record above [`ENTRY_LIMIT`]).
+    /// `None` for a record above [`ENTRY_LIMIT`]), until `each` says to stop.
     /// A zip that is damaged, or an entry whose data does not check out, is an error:
     /// the whole input is refused, never imported in part.
-    pub fn read_records(&self, each: &mut dyn FnMut(String, Option<Vec<u8>>)) -> Result<()> {
+    pub fn read_records(
+        &self,
+        each: &mut dyn FnMut(String, Option<Vec<u8>>) -> Flow,
+    ) -> Result<()> {
         match self {
             Input::Zip(path) => read_zip(path, each),
             Input::Folder(path) => {
@@ -74,19 +80,21 @@ impl Input {
                 files.sort();
                 for file in files {
                     let bytes = read_limited(&file)?;
-                    each(file.display().to_string(), bytes);
+                    if each(file.display().to_string(), bytes).is_break() {
+                        break;
+                    }
                 }
                 Ok(())
             }
             Input::File(path) => {
-                each(path.display().to_string(), read_limited(path)?);
+                let _ = each(path.display().to_string(), read_limited(path)?);
                 Ok(())
             }
         }
     }
 }
 
-fn read_zip(path: &Path, each: &mut dyn FnMut(String, Option<Vec<u8>>)) -> Result<()> {
+fn read_zip(path: &Path, each: &mut dyn FnMut(String, Option<Vec<u8>>) -> Flow) -> Result<()> {
     let zip_err = |source| Error::Zip {
         path: path.to_owned(),
         source,
@@ -117,7 +125,9 @@ fn read_zip(path: &Path, each: &mut dyn FnMut(String, Option<Vec<u8>>)) -> Resul
             .read_to_end(&mut bytes)
             .map_err(entry_err)?;
         found += 1;
-        each(name, (bytes.len() as u64 <= ENTRY_LIMIT).then_some(bytes));
+        if each(name, (bytes.len() as u64 <= ENTRY_LIMIT).then_some(bytes)).is_break() {
+            break;
+        }
     }
     if found == 0 {
         return Err(Error::NothingToImport {

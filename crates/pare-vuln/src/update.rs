@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, Result};
-use crate::import::{ImportReport, Source, import};
+use crate::import::{ImportReport, Source};
 use crate::source::Input;
 
 /// osv.dev's public bucket.
@@ -37,17 +37,24 @@ pub fn url(base: &str, ecosystem: &str) -> String {
 
 /// Downloads `ecosystems` from `base` and imports them into `database`.
 pub fn update(database: &Path, base: &str, ecosystems: &[String]) -> Result<ImportReport> {
-    let dir = crate::import::database_dir(database)?;
+    update_with(database, base, ecosystems, &mut |_| {})
+}
+
+/// [`update`], telling `on_temp` each temporary file or folder it makes, as
+/// [`crate::import::import_with`] does.
+pub fn update_with(
+    database: &Path,
+    base: &str,
+    ecosystems: &[String],
+    on_temp: &mut dyn FnMut(&Path),
+) -> Result<ImportReport> {
+    // Held from the first download: the folder below is named as the import's
+    // temporary files are, so that the next run removes what a killed one left.
+    let (dir, _lock) = crate::import::lock(database)?;
     // Downloads go beside the database (not /tmp, often a small tmpfs) and are
     // removed with this folder whatever happens.
-    let downloads = tempfile::Builder::new()
-        .prefix(".pare-download-")
-        .tempdir_in(&dir)
-        .map_err(|source| Error::Io {
-            step: "creating a folder in",
-            path: dir.clone(),
-            source,
-        })?;
+    let downloads = crate::import::temp_dir(database, &dir)?;
+    on_temp(downloads.path());
     let agent = agent();
     let mut sources = Vec::new();
     for (i, ecosystem) in ecosystems.iter().enumerate() {
@@ -62,7 +69,7 @@ pub fn update(database: &Path, base: &str, ecosystems: &[String]) -> Result<Impo
             fetched_at,
         });
     }
-    import(database, &sources)
+    crate::import::import_locked(database, &dir, &sources, on_temp)
 }
 
 fn agent() -> ureq::Agent {

@@ -136,14 +136,7 @@ fn db_import_shows_hostile_zip_entries_and_record_ids_escaped() {
         .unwrap();
     zip.finish().unwrap();
     let db = dir.path().join("advisories.sqlite");
-    let run = pare(&[
-        "db",
-        "import",
-        "--db",
-        db.to_str().unwrap(),
-        zip_path.to_str().unwrap(),
-    ])
-    .success();
+    let run = support::advisories::import(&db, &[&zip_path]).success();
     assert_escaped(&run, "db import");
     // `db import` reports on standard error.
     let said = run.stderr();

@@ -86,7 +86,11 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
             } else {
                 a.ecosystems
             };
-            let report = pare_vuln::update::update(&path, &a.base_url, &ecosystems)
+            let mut on_interrupt = Vec::new();
+            let report =
+                pare_vuln::update::update_with(&path, &a.base_url, &ecosystems, &mut |temp| {
+                    on_interrupt.push(remove_on_interrupt(temp));
+                })
                 .context("updating the advisory database (left unchanged)")?;
             say!("{}", render::db::import(&report, 10).trim_end());
         }
@@ -97,8 +101,11 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|p| pare_vuln::import::Source::local(p))
                 .collect::<Result<Vec<_>, _>>()?;
-            let report = pare_vuln::import::import(&path, &sources)
-                .context("importing into the advisory database (left unchanged)")?;
+            let mut on_interrupt = Vec::new();
+            let report = pare_vuln::import::import_with(&path, &sources, &mut |temp| {
+                on_interrupt.push(remove_on_interrupt(temp));
+            })
+            .context("importing into the advisory database (left unchanged)")?;
             say!("{}", render::db::import(&report, 10).trim_end());
         }
         DbCommand::Status(a) => {
@@ -112,6 +119,19 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Removes the temporary file or folder of an import or update if Ctrl-C ends pare (no
+/// destructor runs then): a half-built database can be as large as the real one.
+fn remove_on_interrupt(temp: &Path) -> pare_runtime::cleanup::Registration {
+    let temp = temp.to_owned();
+    pare_runtime::cleanup::register(move || {
+        match std::fs::symlink_metadata(&temp) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&temp),
+            _ => std::fs::remove_file(&temp),
+        }
+        .ok();
+    })
 }
 
 /// The database file: `--db`, else the default under the user's cache folder.

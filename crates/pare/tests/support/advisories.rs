@@ -23,6 +23,18 @@ pub fn record_sets() -> Vec<PathBuf> {
     ]
 }
 
+/// `pare db import --db DB INPUT…`.
+pub fn import(db: &Path, inputs: &[&Path]) -> Run {
+    let mut args = vec![
+        "db",
+        "import",
+        "--db",
+        db.to_str().expect("UTF-8 test path"),
+    ];
+    args.extend(inputs.iter().map(|p| p.to_str().expect("UTF-8 test path")));
+    pare(&args)
+}
+
 /// A database of [`record_sets`] in a fresh folder, made by `pare db import`.
 pub struct Db {
     _dir: tempfile::TempDir,
