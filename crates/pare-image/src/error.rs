@@ -81,6 +81,18 @@ pub enum ImageError {
         detail: String,
     },
 
+    /// A blob's body that came (or went) slower than `--registry-min-rate`.
+    #[error(
+        "registry {registry}: {action}: {bytes} bytes in {seconds} s, slower than the minimum of {min_rate} bytes/s; giving up"
+    )]
+    TooSlow {
+        registry: String,
+        action: String,
+        bytes: u64,
+        seconds: u64,
+        min_rate: u64,
+    },
+
     #[error("registry {registry} refused {action} {repository} (HTTP 401{detail})")]
     Unauthorized {
         registry: String,
@@ -131,7 +143,16 @@ impl ImageError {
             ImageError::NoPlatform { .. } => {
                 Some("choose one with --platform OS/ARCH[/VARIANT]".into())
             }
+            ImageError::TooSlow { .. } => Some(
+                "on a link this slow, lower the minimum: --registry-min-rate RATE (default 1KiB; 0 for none)"
+                    .into(),
+            ),
             ImageError::Registry { source, .. } => match source.as_ref() {
+                ureq::Error::Timeout(_) => Some(
+                    "the registry did not answer in time; --registry-timeout DURATION sets how long \
+                     a request may take (default 5m)"
+                        .into(),
+                ),
                 // rustls's verdicts reach ureq's callers wrapped in an I/O error.
                 e if e.to_string().contains("certificate") => Some(
                     "if the registry's certificate comes from your own CA, pass --cert-dir DIR \

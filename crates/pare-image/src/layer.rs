@@ -441,6 +441,10 @@ fn io_to_layer(e: io::Error, place: &str, limit: u64) -> ImageError {
                 .into(),
         };
     }
+    if e.get_ref().is_some_and(|inner| inner.is::<ImageError>()) {
+        // The blob's own reader failed (a registry too slow): its error, as it is.
+        return crate::digest::unwrap_io_error(e, place);
+    }
     bad_layer(place, e.to_string())
 }
 

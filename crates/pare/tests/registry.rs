@@ -703,3 +703,64 @@ fn a_refresh_token_goes_only_to_its_registry_and_another_host_gets_its_own_login
         "the storage host's own login answered its challenge:\n{seen}"
     );
 }
+
+/// A registry that sends the manifest, or the layer, one byte every 20 ms: each read
+/// gets a byte long before any per-read timeout.
+fn trickling(what: &'static str) -> Server {
+    let image = TinyImage::new();
+    let layer = image.layer_digest.clone();
+    Server::start(move |r| {
+        let reply = image.answer(r).unwrap_or(Reply::status(404));
+        let trickled = match what {
+            "manifest" => r.path().contains("/manifests/"),
+            _ => r.path().ends_with(&layer),
+        };
+        if trickled {
+            reply.trickle(Duration::from_millis(20))
+        } else {
+            reply
+        }
+    })
+}
+
+/// `pare xray --registry-timeout 2s` of `server`'s image fails within 6 s, saying
+/// each of `says`.
+#[track_caller]
+fn gives_up_quickly(server: &Server, says: &[&str]) {
+    let reference = format!("docker://{}/app:1", server.host);
+    let started = Instant::now();
+    let run = pare(&["xray", "--registry-timeout", "2s", &reference]).exits(2);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(6),
+        "took {took:?}\n{}",
+        run.explain()
+    );
+    for text in says {
+        assert!(run.stderr().contains(text), "{}", run.explain());
+    }
+}
+
+#[test]
+fn a_trickling_registry_is_timed_out() {
+    // The manifest (about 400 bytes, 8 s at this pace) within a 2 s deadline.
+    let manifest = trickling("manifest");
+    gives_up_quickly(&manifest, &["--registry-timeout"]);
+    // A deadline it fits in.
+    let reference = format!("docker://{}/app:1", manifest.host);
+    pare(&["xray", "--registry-timeout", "60s", &reference]).success();
+
+    // The layer, at 50 bytes/s: under the default minimum of 1 KiB/s, over 2 s windows.
+    let layer = trickling("layer");
+    gives_up_quickly(
+        &layer,
+        &[
+            "slower than the minimum of 1024 bytes/s",
+            "--registry-min-rate",
+        ],
+    );
+    // No minimum: the layer arrives, however slowly.
+    let reference = format!("docker://{}/app:1", layer.host);
+    let no_minimum = ["--registry-timeout", "2s", "--registry-min-rate", "0"];
+    pare(&[&["xray"][..], &no_minimum, &[&reference]].concat()).success();
+}

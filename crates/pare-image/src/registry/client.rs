@@ -14,14 +14,15 @@ use std::collections::HashMap;
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::http::{self, Response};
 use ureq::{Body, SendBody};
 
-use super::Access;
 use super::auth::{self, Challenge, Credentials};
 use super::name::{RegistryRef, is_loopback_host};
+use super::pace::PacedUpload;
+use super::{Access, Timeouts};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
 
@@ -59,6 +60,7 @@ pub struct Client {
     other_logins: Mutex<HashMap<String, Option<Credentials>>>,
     /// Bearer tokens by host and by the scopes they were granted for.
     tokens: Mutex<HashMap<(String, String), String>>,
+    timeouts: Timeouts,
 }
 
 /// What a request sends.
@@ -87,6 +89,9 @@ pub(crate) struct Call<'a> {
     pub payload: Payload<'a>,
     /// What is being done, for messages: `fetching manifest 1`.
     pub action: String,
+    /// A blob's body goes with this call (the answer's, or the upload's): it is held to
+    /// the minimum rate rather than to the deadline, which only bounds the rest.
+    pub blob_body: bool,
 }
 
 impl<'a> Call<'a> {
@@ -100,6 +105,7 @@ impl<'a> Call<'a> {
             headers: Vec::new(),
             payload: Payload::None,
             action,
+            blob_body: false,
         }
     }
 }
@@ -115,7 +121,8 @@ impl Client {
         };
         let host = reference.api_host();
         let insecure = access.tls_verify == Some(false);
-        let agent = agent(host, access, insecure)?;
+        let timeouts = super::timeouts();
+        let agent = agent(host, access, insecure, &timeouts)?;
         let mut client = Client {
             registry: reference.registry.clone(),
             base: format!("https://{host}"),
@@ -124,6 +131,7 @@ impl Client {
             challenges: Mutex::new(HashMap::new()),
             other_logins: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
+            timeouts,
         };
         let secure = client.ping();
         let challenge = match secure {
@@ -146,6 +154,11 @@ impl Client {
     /// The registry as the user wrote it.
     pub fn registry(&self) -> &str {
         &self.registry
+    }
+
+    /// How long its requests may take.
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.timeouts
     }
 
     /// `GET /v2/`: 200 for an open registry, 401 with a challenge for one that wants
@@ -226,23 +239,27 @@ impl Client {
         }
     }
 
-    /// Sends `call` with the given authorization, retrying what is worth retrying.
+    /// Sends `call` with the given authorization, retrying what is worth retrying
+    /// while the deadline allows.
     fn send_unauthorized(
         &self,
         call: &Call,
         authorization: Option<&str>,
     ) -> Result<Response<Body>> {
         let url = self.url(&call.url);
+        let deadline = Instant::now() + self.timeouts.deadline;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.send_once(call, &url, authorization);
+            let left = deadline.saturating_duration_since(Instant::now());
+            let result = self.send_once(call, &url, authorization, left);
             let retry = !matches!(call.payload, Payload::Stream { .. })
                 && match &result {
                     Ok(r) => matches!(r.status().as_u16(), 429 | 502 | 503 | 504),
                     Err(e) => transient(e),
                 };
-            if !retry || attempt >= ATTEMPTS {
+            let backoff = Duration::from_millis(200 * 3u64.pow(attempt - 1));
+            if !retry || attempt >= ATTEMPTS || Instant::now() + backoff >= deadline {
                 return result.map_err(|source| match source {
                     // The body being sent failed its own digest check: that is the news.
                     ureq::Error::Io(e) if e.get_ref().is_some_and(|i| i.is::<ImageError>()) => {
@@ -255,15 +272,18 @@ impl Client {
                     },
                 });
             }
-            std::thread::sleep(Duration::from_millis(200 * 3u64.pow(attempt - 1)));
+            std::thread::sleep(backoff);
         }
     }
 
+    /// One attempt, with `left` of the deadline: for the whole exchange, or, when a
+    /// blob's body goes with it, until the answer's headers (the body is paced).
     fn send_once(
         &self,
         call: &Call,
         url: &str,
         authorization: Option<&str>,
+        left: Duration,
     ) -> std::result::Result<Response<Body>, ureq::Error> {
         let mut builder = http::Request::builder()
             .method(call.method.clone())
@@ -284,23 +304,60 @@ impl Client {
                 } else {
                     builder
                 };
-                self.agent.run(builder.body(SendBody::none())?)
+                self.run(builder.body(SendBody::none())?, call, left)
             }
-            Payload::Bytes(bytes) => self.agent.run(
+            Payload::Bytes(bytes) if call.blob_body => {
+                let mut reader = *bytes;
+                let mut paced =
+                    PacedUpload::new(&mut reader, &self.timeouts, &self.registry, &call.action);
+                let body = SendBody::from_reader(&mut paced);
+                self.run(
+                    builder
+                        .header(http::header::CONTENT_LENGTH, bytes.len().to_string())
+                        .body(body)?,
+                    call,
+                    left,
+                )
+            }
+            Payload::Bytes(bytes) => self.run(
                 builder
                     .header(http::header::CONTENT_LENGTH, bytes.len().to_string())
                     .body(*bytes)?,
+                call,
+                left,
             ),
             Payload::Stream { len, reader } => {
                 let mut reader = reader.borrow_mut();
-                let body = SendBody::from_reader(&mut **reader);
-                self.agent.run(
+                let mut paced =
+                    PacedUpload::new(&mut **reader, &self.timeouts, &self.registry, &call.action);
+                let body = SendBody::from_reader(&mut paced);
+                self.run(
                     builder
                         .header(http::header::CONTENT_LENGTH, len.to_string())
                         .body(body)?,
+                    call,
+                    left,
                 )
             }
         }
+    }
+
+    /// Runs a request under what is `left` of its deadline.
+    fn run<S: ureq::AsSendBody>(
+        &self,
+        request: http::Request<S>,
+        call: &Call,
+        left: Duration,
+    ) -> std::result::Result<Response<Body>, ureq::Error> {
+        let left = Some(left.max(Duration::from_millis(1)));
+        let config = self.agent.configure_request(request);
+        let request = if call.blob_body {
+            config.timeout_per_call(None).timeout_recv_response(left)
+        } else {
+            config.timeout_per_call(left)
+        }
+        .build();
+        self.agent.run(request)
     }
 
     /// The `Authorization` header `call` needs at `host`, answering the challenge
@@ -489,12 +546,15 @@ impl Client {
 
     /// Fetches a blob, following the redirects registries use to hand downloads to
     /// their storage (without the registry's credentials on another host, never from
-    /// HTTPS down to plain HTTP), from byte `offset` on.
+    /// HTTPS down to plain HTTP), from byte `offset` on. A `streamed` body (a layer,
+    /// read as it is processed) is the caller's to pace; any other is read within the
+    /// deadline.
     pub(crate) fn get_blob(
         &self,
         repository: &str,
         digest: &Digest,
         offset: u64,
+        streamed: bool,
     ) -> Result<Response<Body>> {
         let mut call = Call::new(
             http::Method::GET,
@@ -502,6 +562,7 @@ impl Client {
             repository,
             format!("fetching blob {digest}"),
         );
+        call.blob_body = streamed;
         if offset > 0 {
             call.headers.push(("Range", format!("bytes={offset}-")));
         }
@@ -580,9 +641,10 @@ pub(crate) fn transient_io(e: &io::Error) -> bool {
 
 /// The agent for one registry host: TLS roots from the system plus the registry's
 /// certificate directories, no automatic redirects (blob redirects are followed by
-/// hand), no transparent decompression (it would change what is hashed), and
-/// per-read timeouts, so a stalled transfer fails instead of hanging.
-fn agent(host: &str, access: &Access, insecure: bool) -> Result<ureq::Agent> {
+/// hand), no transparent decompression (it would change what is hashed), the
+/// deadline for each exchange (token requests included) and the rate window for each
+/// read and write, so a stalled or trickling registry fails instead of hanging.
+fn agent(host: &str, access: &Access, insecure: bool, timeouts: &Timeouts) -> Result<ureq::Agent> {
     let mut tls = ureq::tls::TlsConfig::builder().disable_verification(insecure);
     let dirs: Vec<std::path::PathBuf> = access
         .cert_dir
@@ -617,10 +679,10 @@ fn agent(host: &str, access: &Access, insecure: bool) -> Result<ureq::Agent> {
         .max_redirects_will_error(false)
         .accept_encoding(ureq::config::AutoHeaderValue::None)
         .user_agent(format!("pare/{}", env!("CARGO_PKG_VERSION")))
-        .timeout_connect(Some(Duration::from_secs(15)))
-        .timeout_recv_response(Some(Duration::from_secs(120)))
-        .timeout_per_read(Some(Duration::from_secs(120)))
-        .timeout_per_write(Some(Duration::from_secs(120)))
+        .timeout_connect(Some(timeouts.deadline.min(Duration::from_secs(15))))
+        .timeout_per_call(Some(timeouts.deadline))
+        .timeout_per_read(Some(timeouts.window()))
+        .timeout_per_write(Some(timeouts.window()))
         .tls_config(tls.build());
     if is_loopback_host(host) {
         // As Go's HTTP client (and so Docker) never proxies loopback.

@@ -12,18 +12,21 @@
 //! - [`name`]: references as Docker normalises them.
 //! - [`auth`]: Docker's config, credential helpers, `WWW-Authenticate` challenges.
 //! - [`client`]: connection (HTTPS, or plain HTTP for loopback), tokens, retries,
-//!   redirects, size limits.
+//!   redirects, size limits, deadlines.
+//! - [`pace`]: the minimum transfer rate of a blob's body.
 //! - [`push`]: blobs first (skipping those the registry has, mounting across
 //!   repositories), the manifest last.
 
 pub mod auth;
 pub mod client;
 pub mod name;
+pub(crate) mod pace;
 pub mod push;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 pub use auth::Credentials;
 pub use client::Client;
@@ -40,12 +43,45 @@ pub struct Access {
     pub tls_verify: Option<bool>,
 }
 
+/// How long registry requests may take (`--registry-timeout`, `--registry-min-rate`),
+/// so that a registry that stalls or trickles fails the command instead of holding it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// No request takes longer, from connecting (retries included) to the last byte of
+    /// its answer; a blob's body, which may rightly take long, has `min_rate` instead.
+    pub deadline: Duration,
+    /// Bytes per second a blob's body (download or upload) must keep up, over each
+    /// [`Timeouts::window`]; 0 for no minimum.
+    pub min_rate: u64,
+}
+
+impl Timeouts {
+    /// 5 minutes for a request; 1 KiB/s for a blob.
+    pub const DEFAULT: Timeouts = Timeouts {
+        deadline: Duration::from_secs(300),
+        min_rate: 1024,
+    };
+
+    /// The span over which the rate is measured, and the longest one read or write
+    /// may wait: 30 seconds, or the deadline when that is shorter.
+    pub fn window(&self) -> Duration {
+        self.deadline.min(Duration::from_secs(30))
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts::DEFAULT
+    }
+}
+
 /// Access for every registry, and for some by host (`pare copy`'s `--src-creds`,
-/// `--dest-creds`).
+/// `--dest-creds`), and the timeouts of every request.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub default: Access,
     pub by_registry: HashMap<String, Access>,
+    pub timeouts: Timeouts,
 }
 
 static SETTINGS: RwLock<Option<Arc<Settings>>> = RwLock::new(None);
@@ -89,6 +125,15 @@ pub(crate) fn access_for(registry: &str) -> Access {
                 .cloned()
                 .unwrap_or_else(|| s.default.clone())
         })
+        .unwrap_or_default()
+}
+
+/// The timeouts configured for every registry.
+pub(crate) fn timeouts() -> Timeouts {
+    SETTINGS
+        .read()
+        .ok()
+        .and_then(|s| s.as_ref().map(|s| s.timeouts))
         .unwrap_or_default()
 }
 

@@ -173,6 +173,7 @@ fn upload_once(
             len,
             reader: RefCell::new(&mut chunk),
         };
+        call.blob_body = true;
         let response = client.send_expecting(&call, &[202])?;
         location = self::location(client, &call, &response)?;
         offset += len;
@@ -196,6 +197,7 @@ fn upload_once(
             .headers
             .push(("Content-Type", "application/octet-stream".into()));
         finish.payload = Payload::Bytes(&rest);
+        finish.blob_body = true;
     }
     client.send_expecting(&finish, &[201]).map(|_| ())
 }

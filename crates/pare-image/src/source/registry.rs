@@ -6,6 +6,7 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
+use std::time::Instant;
 
 use ureq::http;
 
@@ -14,6 +15,7 @@ use crate::digest::{CheckedReader, Digest};
 use crate::error::{ImageError, Result};
 use crate::layer::{ParsedLayer, ReadOptions, read_layer};
 use crate::registry::client::{Call, MANIFEST_ACCEPT, MANIFEST_LIMIT, content_length};
+use crate::registry::pace::{Pace, Slow};
 use crate::registry::{Client, RegistryRef, client_for};
 
 /// How often a blob cut off mid-way is resumed before giving up.
@@ -97,6 +99,8 @@ impl RegistryStore {
             offset: 0,
             body: None,
             resumes: RESUMES,
+            pace: Pace::new(self.client.timeouts()),
+            too_slow: None,
         }
     }
 
@@ -125,7 +129,7 @@ impl RegistryStore {
         let response = if manifest {
             self.client.send(&call)?
         } else {
-            self.client.get_blob(repository, &digest, 0)?
+            self.client.get_blob(repository, &digest, 0, false)?
         };
         match response.status().as_u16() {
             200 => Ok(Some(self.client.read_small(&call, response, limit)?)),
@@ -239,7 +243,8 @@ fn planned_digest(plan: &LayerPlan) -> Result<Digest> {
 
 /// A blob streamed from the registry. A transfer that breaks is resumed from the
 /// last byte received (a `Range` request), a few times; a registry that then sends
-/// the whole blob again instead of the rest is an error, not silently re-read.
+/// the whole blob again instead of the rest is an error, not silently re-read. One
+/// that sends slower than the minimum rate is an error too.
 pub(crate) struct BlobReader {
     client: Arc<Client>,
     repository: String,
@@ -248,13 +253,17 @@ pub(crate) struct BlobReader {
     offset: u64,
     body: Option<ureq::BodyReader<'static>>,
     resumes: u32,
+    pace: Pace,
+    /// Set once the blob came too slowly: every later read fails the same way (a
+    /// reader that reads on to the end after an error must not see the rest).
+    too_slow: Option<Slow>,
 }
 
 impl BlobReader {
     fn open(&mut self) -> Result<ureq::BodyReader<'static>> {
         let response = self
             .client
-            .get_blob(&self.repository, &self.digest, self.offset)?;
+            .get_blob(&self.repository, &self.digest, self.offset, true)?;
         let status = response.status().as_u16();
         let call = || {
             Call::new(
@@ -299,6 +308,10 @@ impl BlobReader {
 
 impl Read for BlobReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(slow) = &self.too_slow {
+            let action = format!("fetching blob {}", self.digest);
+            return Err(slow.io_error(self.client.registry(), &action));
+        }
         loop {
             let body = match &mut self.body {
                 Some(body) => body,
@@ -307,9 +320,12 @@ impl Read for BlobReader {
                     self.body.insert(opened)
                 }
             };
+            let started = Instant::now();
             match body.read(buf) {
                 Ok(n) => {
                     self.offset += n as u64;
+                    // These bytes are good; the next read reports the slowness.
+                    self.too_slow = self.pace.record(n, started.elapsed()).err();
                     return Ok(n);
                 }
                 Err(e) if self.resumes > 0 && crate::registry::client::transient_io(&e) => {

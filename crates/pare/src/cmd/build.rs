@@ -384,7 +384,7 @@ fn split_words(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
 }
 
 /// `512m`, `4g`, `100k`, or bytes (binary units, as Docker's `--memory`).
-fn parse_size(flag: &str, text: &str) -> anyhow::Result<u64> {
+pub(crate) fn parse_size(flag: &str, text: &str) -> anyhow::Result<u64> {
     let lower = text.trim().to_ascii_lowercase();
     let (number, shift) = match lower.trim_end_matches('b').chars().last() {
         Some('k') => (&lower[..lower.find('k').unwrap_or(0)], 10),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use pare_image::Platform;
-use pare_image::registry::{Access, Credentials, Settings};
+use pare_image::registry::{Access, Credentials, Settings, Timeouts};
 
 #[derive(clap::Args)]
 pub struct RegistryArgs {
@@ -28,6 +28,16 @@ pub struct RegistryArgs {
     /// this machine's, e.g. linux/amd64).
     #[arg(long, global = true, value_name = "OS/ARCH[/VARIANT]")]
     pub platform: Option<String>,
+    /// The longest a registry request may take, retries included, from connecting to
+    /// the last byte of the answer (a layer's body has --registry-min-rate instead):
+    /// 90s, 5m, 1h.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5m")]
+    pub registry_timeout: String,
+    /// The slowest a layer may come from (or go to) a registry, in bytes per second
+    /// over each 30 s (or --registry-timeout when shorter): 1KiB, 100k, 1m; 0 for no
+    /// minimum.
+    #[arg(long, global = true, value_name = "RATE", default_value = "1KiB")]
+    pub registry_min_rate: String,
 }
 
 impl RegistryArgs {
@@ -43,9 +53,32 @@ impl RegistryArgs {
         Platform::set_wanted(platform);
         pare_image::registry::configure(Settings {
             default: access(self.creds.as_deref(), &self.cert_dir, self.tls_verify)?,
+            timeouts: self.timeouts()?,
             ..Default::default()
         });
         Ok(())
+    }
+
+    fn timeouts(&self) -> anyhow::Result<Timeouts> {
+        let deadline = humantime::parse_duration(&self.registry_timeout)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .with_context(|| {
+                format!(
+                    "--registry-timeout {:?}: expected a duration such as 90s or 5m",
+                    self.registry_timeout
+                )
+            })?;
+        let rate = self
+            .registry_min_rate
+            .trim()
+            .trim_end_matches("/s")
+            .replace("iB", "");
+        let min_rate = match rate.as_str() {
+            "0" => 0,
+            rate => super::build::parse_size("--registry-min-rate", rate)?,
+        };
+        Ok(Timeouts { deadline, min_rate })
     }
 }
 
