@@ -69,8 +69,15 @@ pub struct SourceReport {
     pub name: String,
     pub records: u64,
     pub withdrawn: u64,
+    /// The first [`SKIPPED_KEPT`] records left out, by entry; the database keeps all.
     pub skipped: Vec<Skipped>,
+    /// How many records were left out in all.
+    pub skipped_count: u64,
 }
+
+/// How many skipped records a report lists: enough to show, and bounded whatever a
+/// hostile file holds (each is stored in the database as it comes).
+pub const SKIPPED_KEPT: usize = 1000;
 
 /// A record left out, and why.
 #[derive(Clone, Debug, Serialize)]
@@ -321,32 +328,37 @@ fn import_source(tx: &Transaction, path: &Path, source: &Source) -> Result<Sourc
         records: 0,
         withdrawn: 0,
         skipped: Vec::new(),
+        skipped_count: 0,
     };
+    let mut record_skipped = tx
+        .prepare("INSERT INTO skipped (source, entry, record, reason) VALUES (?1, ?2, ?3, ?4)")
+        .map_err(err("recording skipped records"))?;
     let read = parse_in_parallel(&source.input, MAX_RECORDS, |parsed| {
         match parsed.record {
             Record::Valid(advisory) => {
                 writer.insert(&advisory, parsed.seq)?;
             }
             Record::Withdrawn(_) => report.withdrawn += 1,
-            Record::Invalid { id, reason } => report.skipped.push(Skipped {
-                entry: parsed.entry,
-                record: id,
-                reason,
-            }),
+            Record::Invalid { id, reason } => {
+                record_skipped
+                    .execute(params![source_id, parsed.entry, id, reason])
+                    .map_err(err("recording skipped records"))?;
+                report.skipped_count += 1;
+                report.skipped.push(Skipped {
+                    entry: parsed.entry,
+                    record: id,
+                    reason,
+                });
+                if report.skipped.len() >= 2 * SKIPPED_KEPT {
+                    keep_first(&mut report.skipped);
+                }
+            }
         }
         Ok(())
     });
     read?;
     report.records = writer.inserted.len() as u64;
-    report.skipped.sort_by(|a, b| a.entry.cmp(&b.entry));
-    let mut skipped = tx
-        .prepare("INSERT INTO skipped (source, entry, record, reason) VALUES (?1, ?2, ?3, ?4)")
-        .map_err(err("recording skipped records"))?;
-    for s in &report.skipped {
-        skipped
-            .execute(params![source_id, s.entry, s.record, s.reason])
-            .map_err(err("recording skipped records"))?;
-    }
+    keep_first(&mut report.skipped);
     tx.execute(
         "UPDATE source SET records = ?2, withdrawn = ?3, skipped = ?4, newest_modified = ?5
          WHERE id = ?1",
@@ -354,12 +366,19 @@ fn import_source(tx: &Transaction, path: &Path, source: &Source) -> Result<Sourc
             source_id,
             report.records as i64,
             report.withdrawn as i64,
-            report.skipped.len() as i64,
+            report.skipped_count as i64,
             writer.newest_modified
         ],
     )
     .map_err(err("recording the source"))?;
     Ok(report)
+}
+
+/// The [`SKIPPED_KEPT`] first skipped records by entry (whatever order the parsers
+/// finished in).
+fn keep_first(skipped: &mut Vec<Skipped>) {
+    skipped.sort_by(|a, b| (&a.entry, &a.record, &a.reason).cmp(&(&b.entry, &b.record, &b.reason)));
+    skipped.truncate(SKIPPED_KEPT);
 }
 
 /// The most records one source may hold: several times the largest real one (osv.dev's
@@ -740,6 +759,25 @@ mod tests {
         // At the limit exactly, all is well.
         let all = std::fs::read_dir(data("osv/PyPI")).unwrap().count() as u64;
         parse_in_parallel(&input, all, |_| Ok(())).unwrap();
+    }
+
+    #[test]
+    fn a_report_lists_a_bounded_number_of_skipped_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let records = dir.path().join("records");
+        std::fs::create_dir(&records).unwrap();
+        let n = SKIPPED_KEPT * 2 + 7;
+        for i in 0..n {
+            std::fs::write(records.join(format!("{i:05}.json")), b"not json").unwrap();
+        }
+        let db = dir.path().join("advisories.sqlite");
+        let report = import(&db, &[Source::local(&records).unwrap()]).unwrap();
+        let source = &report.sources[0];
+        assert_eq!(source.skipped_count, n as u64);
+        assert_eq!(source.skipped.len(), SKIPPED_KEPT);
+        assert!(source.skipped[0].entry.ends_with("00000.json"));
+        let status = Database::open(&db).unwrap().status().unwrap();
+        assert_eq!(status.sources[0].skipped, n as u64);
     }
 
     #[test]

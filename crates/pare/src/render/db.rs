@@ -73,7 +73,7 @@ pub fn import(r: &ImportReport, limit: usize) -> String {
             escape(&s.name),
             count(s.records),
             count(s.withdrawn),
-            count(s.skipped.len() as u64)
+            count(s.skipped_count)
         );
         for k in s.skipped.iter().take(limit) {
             let _ = writeln!(
@@ -87,8 +87,9 @@ pub fn import(r: &ImportReport, limit: usize) -> String {
                 escape(&k.reason)
             );
         }
-        if s.skipped.len() > limit {
-            let _ = writeln!(out, "  … and {} more", s.skipped.len() - limit);
+        let shown = s.skipped.len().min(limit) as u64;
+        if s.skipped_count > shown {
+            let _ = writeln!(out, "  … and {} more", s.skipped_count - shown);
         }
     }
     let _ = writeln!(out, "Database {} updated", r.database.display());
