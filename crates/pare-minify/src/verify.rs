@@ -51,16 +51,29 @@ pub(crate) fn verify(
         ..Default::default()
     };
     if answers.len() != reference.len() {
-        // It did not start, or its app died: one difference says so.
-        verification.differences.push(Difference {
-            probe: answers.first().map(|r| r.probe.clone()).unwrap_or_default(),
-            place: "start".into(),
-            original: format!("answered all {} probes", reference.len()),
-            slim: answers
-                .first()
-                .and_then(|r| r.error.clone())
-                .unwrap_or_else(|| "the slim image did not answer".into()),
-            accept_with: None,
+        // It did not start, or its app died: one difference says so, at the first
+        // probe (`GET /health status: 200 -> error: the slim image did not start …`).
+        let why = answers
+            .first()
+            .and_then(|r| r.error.clone())
+            .unwrap_or_else(|| "the slim image did not answer".into());
+        verification.differences.push(match reference.first() {
+            Some(first) => Difference {
+                probe: first.probe.clone(),
+                place: "status".into(),
+                original: first
+                    .status
+                    .map_or_else(|| "-".to_owned(), |s| s.to_string()),
+                slim: format!("error: {why}"),
+                accept_with: None,
+            },
+            None => Difference {
+                probe: "start".into(),
+                place: "start".into(),
+                original: "started".into(),
+                slim: why,
+                accept_with: None,
+            },
         });
     } else {
         for (i, (expected, got)) in reference.iter().zip(&answers).enumerate() {
