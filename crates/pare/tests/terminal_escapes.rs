@@ -186,3 +186,22 @@ fn a_registry_error_message_is_shown_escaped() {
     let run = pare(&["xray", &format!("docker://{host}/evil:1")]).exits(2);
     assert_escaped(&run, "registry error");
 }
+
+#[test]
+fn diff_shows_hostile_paths_and_settings_escaped() {
+    let (a, b) = (temp_dir(), temp_dir());
+    let before = hostile_archive(a.path(), &[TarItem::file("etc/motd", b"hi\n", 0o644)]);
+    let name = format!("etc/new{OSC}");
+    let after = hostile_archive(
+        b.path(),
+        &[
+            TarItem::dir("etc/"),
+            TarItem::file(&name, b"x\n", 0o644),
+            TarItem::dir(&format!("top{OSC}/")),
+            TarItem::file(&format!("top{OSC}/f"), &[7u8; 4096], 0o644),
+        ],
+    );
+    let refs = [before, after].map(|p| format!("docker-archive:{}", p.display()));
+    let run = pare(&["diff", "--format", "table", &refs[0], &refs[1]]).exits(1);
+    assert_escaped(&run, "diff");
+}

@@ -141,7 +141,7 @@ pub fn table(c: &Comparison, vulnerabilities_note: Option<&str>) -> String {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| format!("{:<w$}", super::escape(c)))
             .collect();
         let _ = writeln!(out, "{}", padded.join("  ").trim_end());
     };
@@ -163,7 +163,7 @@ fn footer(c: &Comparison, vulnerabilities_note: Option<&str>, out: &mut String) 
 /// A Markdown table (GitHub's), with the same cells.
 pub fn markdown(c: &Comparison, vulnerabilities_note: Option<&str>) -> String {
     let mut out = String::new();
-    let cell = |s: &str| s.replace('|', "\\|");
+    let cell = |s: &str| super::escape(s).replace('|', "\\|");
     let _ = writeln!(out, "| {} |", HEADERS.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(HEADERS.len()));
     for r in rows(c) {

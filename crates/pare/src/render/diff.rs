@@ -55,14 +55,15 @@ pub fn table(d: &ImageDiff, top: usize, vulnerabilities_note: Option<&str>) -> S
     }
     if d.is_empty() {
         let _ = writeln!(out, "\nNo differences.");
-        return out;
+    } else {
+        config(&mut out, d);
+        directories(&mut out, d);
+        packages(&mut out, d, top);
+        vulnerabilities(&mut out, d, top);
+        files(&mut out, d, top);
     }
-    config(&mut out, d);
-    directories(&mut out, d);
-    packages(&mut out, d, top);
-    vulnerabilities(&mut out, d, top);
-    files(&mut out, d, top);
-    out
+    // Paths, settings, names and history come from the two images.
+    super::escape_text(&out).into_owned()
 }
 
 fn headline(out: &mut String, d: &ImageDiff) {
