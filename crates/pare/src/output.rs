@@ -35,21 +35,15 @@ pub fn pretty(v: &impl serde::Serialize) -> anyhow::Result<String> {
     Ok(serde_json::to_string_pretty(v)? + "\n")
 }
 
-/// Writes to a temporary file beside `path`, then renames it into place.
+/// Writes to a staging file beside `path`, then renames it into place.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".pare-")
-        .tempfile_in(dir)
-        .with_context(|| format!("{}: cannot create a file there", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+    // An unpredictable staging name, 0666 less the umask (a report is for sharing),
+    // never written through a link.
+    let mut staged = pare_image::staging::StagedFile::create(path)?;
+    let file = staged.file();
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
         .with_context(|| format!("writing {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("writing {}", path.display()))?;
+    staged.commit()?;
     Ok(())
 }

@@ -8,7 +8,7 @@ mod support;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use support::{pare, test_image};
+use support::{pare, test_image, umask};
 
 /// The PIDs the next processes are likely to get: an attacker's prediction.
 fn next_pids(count: u32) -> std::ops::Range<u32> {
@@ -157,13 +157,6 @@ fn what_a_killed_copy_left_is_removed_by_the_next() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names.len(), 2, "only out.tar and layout: {names:?}");
-}
-
-/// This process's umask (which pare inherits).
-fn umask() -> u32 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
-    u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
 }
 
 fn euid() -> u32 {

@@ -146,6 +146,13 @@ pub fn pare(args: &[&str]) -> Run {
     run(env!("CARGO_BIN_EXE_pare"), args, &[])
 }
 
+/// This process's umask (which pare inherits).
+pub fn umask() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Umask:")).unwrap();
+    u32::from_str_radix(line["Umask:".len()..].trim(), 8).unwrap()
+}
+
 /// Runs `pare` with extra environment.
 pub fn pare_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     run(env!("CARGO_BIN_EXE_pare"), args, env)
