@@ -52,7 +52,9 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
     let report = run.json();
     assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
     let ratio = report["ratio"].as_f64().unwrap();
-    assert!(ratio >= 6.0, "only {ratio:.2}x smaller\n{}", run.explain());
+    // 6.7x keeping only what the probes used; what the app can reach beyond them (its
+    // codecs, time zones, the modules its code imports) costs about 4.5 MB.
+    assert!(ratio >= 5.5, "only {ratio:.2}x smaller\n{}", run.explain());
 
     let (slim, paths) = slim_paths(&oci);
     for gone in [
@@ -385,6 +387,10 @@ fn trace_while_the_user_acts(mode: &str, waiting: &str, finish: impl FnOnce(&mut
                 &nginx.image,
                 "--continue-after",
                 mode,
+                // Only what the trace saw: what nginx serves is otherwise kept
+                // whether or not it was asked for.
+                "--keep",
+                "traced",
                 "--tag",
                 &tag,
             ])
@@ -575,12 +581,15 @@ fn without_an_engine_runc_runs_the_build() {
     // it comes last, after the HTTP probes and pare's own.
     let last = report["probes"].as_array().unwrap().len() - 1;
     let exec = &report["probes"][last];
-    assert!(exec["probe"].as_str().unwrap().starts_with("exec "), "{exec:#}");
+    assert!(
+        exec["probe"].as_str().unwrap().starts_with("exec "),
+        "{exec:#}"
+    );
     assert_eq!(exec["status"], 0, "{exec:#}");
     assert_eq!(report["verification"]["probes"][last]["body"], exec["body"]);
     assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
     let ratio = report["ratio"].as_f64().unwrap();
-    assert!(ratio >= 6.0, "only {ratio:.2}x smaller");
+    assert!(ratio >= 5.5, "only {ratio:.2}x smaller");
     let layout = reports.join("image");
     assert_eq!(
         report["outputs"],
