@@ -106,6 +106,9 @@ impl Links {
     }
 
     fn hardlink(&mut self, index: &FileIndex, path: &str, node: &Node) {
+        if !names_metadata(path) {
+            return;
+        }
         let target = node.link.as_deref().unwrap_or_default();
         match regular_file(index, target) {
             Some((real, file)) if self.alias(index, path, &real, file, path) => {
@@ -126,21 +129,30 @@ impl Links {
 
     fn symlink(&mut self, index: &FileIndex, path: &str, node: &Node, budget: &mut usize) {
         let target = node.link.as_deref().unwrap_or_default();
-        let what = format!("a symlink to {target}");
+        let what = || format!("a symlink to {target}");
+        // Most links (a library's soname, /bin) are no metadata: resolved once, and
+        // only a directory is looked into.
+        let metadata = names_metadata(path);
         let resolved = index.resolve(path);
         let mut noted = false;
         match resolved {
             Some((real, found)) if found.kind == EntryKind::Dir => {
                 let below = index.descendants(&real).take(*budget);
                 let mut visited = 0;
-                for (inner, _) in below {
+                let mut logical = String::new();
+                for (inner, node) in below {
                     visited += 1;
+                    if node.kind == EntryKind::Dir {
+                        continue;
+                    }
                     let rest = if real == "/" {
                         inner.as_str()
                     } else {
                         &inner[real.len()..]
                     };
-                    let logical = format!("{path}{rest}");
+                    logical.clear();
+                    logical.push_str(path);
+                    logical.push_str(rest);
                     if !crate::wanted(&logical, 0) {
                         continue;
                     }
@@ -150,26 +162,28 @@ impl Links {
                 }
                 *budget -= visited;
             }
+            Some(_) if !metadata => {}
             Some((real, _)) => match regular_file(index, &real) {
                 Some((file_path, file)) => noted = self.alias(index, path, &file_path, file, path),
-                None if names_metadata(path) => self.broken.push(Warning {
+                None => self.broken.push(Warning {
                     path: path.to_owned(),
                     message: format!(
-                        "{what}, which is not a regular file: package metadata not read"
+                        "{}, which is not a regular file: package metadata not read",
+                        what()
                     ),
                 }),
-                None => {}
             },
-            None if names_metadata(path) => self.broken.push(Warning {
+            None if metadata => self.broken.push(Warning {
                 path: path.to_owned(),
                 message: format!(
-                    "{what}, which does not resolve inside the image: package metadata not read"
+                    "{}, which does not resolve inside the image: package metadata not read",
+                    what()
                 ),
             }),
             None => {}
         }
         if noted {
-            self.found.insert(path.to_owned(), what);
+            self.found.insert(path.to_owned(), what());
         }
     }
 
