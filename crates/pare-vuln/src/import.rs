@@ -435,6 +435,13 @@ fn parse_in_parallel(
     max_records: u64,
     mut sink: impl FnMut(Parsed) -> Result<()>,
 ) -> Result<()> {
+    // A zip that says it holds more is refused before its directory is loaded.
+    if input.entries_claimed().is_some_and(|n| n > max_records) {
+        return Err(Error::TooManyRecords {
+            path: input.path().to_owned(),
+            limit: max_records,
+        });
+    }
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     let (raw_tx, raw_rx) = mpsc::sync_channel::<(usize, String, Option<Vec<u8>>)>(256);
     let raw_rx = Arc::new(Mutex::new(raw_rx));
@@ -778,6 +785,34 @@ mod tests {
         assert!(source.skipped[0].entry.ends_with("00000.json"));
         let status = Database::open(&db).unwrap().status().unwrap();
         assert_eq!(status.sources[0].skipped, n as u64);
+    }
+
+    #[test]
+    fn a_zip_claiming_too_many_entries_is_refused_before_it_is_opened() {
+        let zip = local("dumps/Go-vulndb-2026-08-21.zip").input;
+        let entries = zip.entries_claimed().expect("an end of central directory");
+        let opened = ::zip::ZipArchive::new(File::open(zip.path()).unwrap()).unwrap();
+        assert_eq!(entries, opened.len() as u64);
+        let mut seen = 0;
+        let err = parse_in_parallel(&zip, entries - 1, |_| {
+            seen += 1;
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(matches!(err, Error::TooManyRecords { .. }), "{err:?}");
+        assert_eq!(seen, 0, "refused before any record was read");
+        assert_eq!(local("osv/PyPI").input.entries_claimed(), None);
+        // Past 65,535 entries the count is in the zip64 record.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("many.zip");
+        let mut many = ::zip::ZipWriter::new(File::create(&path).unwrap());
+        let stored = ::zip::write::SimpleFileOptions::default()
+            .compression_method(::zip::CompressionMethod::Stored);
+        for i in 0..70_000 {
+            many.start_file(format!("{i}.json"), stored).unwrap();
+        }
+        many.finish().unwrap();
+        assert_eq!(Input::Zip(path).entries_claimed(), Some(70_000));
     }
 
     #[test]

@@ -55,6 +55,16 @@ impl Input {
         }
     }
 
+    /// How many entries a zip's central directory says it holds, read from its end
+    /// before the directory itself is loaded (which costs memory per entry); `None`
+    /// for folders and files, or a zip whose end is not found (opening it then fails).
+    pub fn entries_claimed(&self) -> Option<u64> {
+        match self {
+            Input::Zip(path) => zip_entries_claimed(path),
+            _ => None,
+        }
+    }
+
     pub fn path(&self) -> &Path {
         match self {
             Input::Zip(p) | Input::Folder(p) | Input::File(p) => p,
@@ -135,6 +145,41 @@ fn read_zip(path: &Path, each: &mut dyn FnMut(String, Option<Vec<u8>>) -> Flow) 
         });
     }
     Ok(())
+}
+
+/// The entry count of the zip's end of central directory record (or of its zip64
+/// record when that says 0xFFFF).
+fn zip_entries_claimed(path: &Path) -> Option<u64> {
+    use std::io::{Seek, SeekFrom};
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    const ZIP64_LOCATOR: [u8; 4] = [0x50, 0x4b, 0x06, 0x07];
+    const ZIP64_EOCD: [u8; 4] = [0x50, 0x4b, 0x06, 0x06];
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    // The record is 22 bytes and a comment of at most 64 KiB, with a zip64 locator of
+    // 20 bytes before it.
+    let tail_len = len.min(22 + 0xFFFF + 20);
+    file.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    file.read_exact(&mut tail).ok()?;
+    let at = (0..tail.len().saturating_sub(21))
+        .rev()
+        .find(|&i| tail[i..i + 4] == EOCD)?;
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]);
+    let entries = u16_at(&tail, at + 10);
+    if entries != 0xFFFF {
+        return Some(u64::from(entries));
+    }
+    let locator = at.checked_sub(20)?;
+    if tail[locator..locator + 4] != ZIP64_LOCATOR {
+        return None;
+    }
+    let offset = u64::from_le_bytes(tail[locator + 8..locator + 16].try_into().ok()?);
+    let mut record = [0u8; 40];
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    file.read_exact(&mut record).ok()?;
+    (record[..4] == ZIP64_EOCD)
+        .then(|| u64::from_le_bytes(record[32..40].try_into().unwrap_or_default()))
 }
 
 /// `*.json` files below `dir`; symlinked folders are not followed (no loops).
