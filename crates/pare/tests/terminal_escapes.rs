@@ -205,3 +205,17 @@ fn diff_shows_hostile_paths_and_settings_escaped() {
     let run = pare(&["diff", "--format", "table", &refs[0], &refs[1]]).exits(1);
     assert_escaped(&run, "diff");
 }
+
+#[test]
+fn lint_quotes_a_hostile_dockerfile_escaped() {
+    let dir = temp_dir();
+    let dockerfile = dir.path().join("Dockerfile");
+    std::fs::write(
+        &dockerfile,
+        format!("FROM debian:12\nRUN apt-get install -y curl{OSC}\n"),
+    )
+    .unwrap();
+    let run = pare(&["lint", dockerfile.to_str().unwrap()]);
+    assert_escaped(&run, "lint");
+    assert!(run.stdout().contains("`curl\\x1b]8`"), "{}", run.explain());
+}

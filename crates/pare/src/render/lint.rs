@@ -89,11 +89,13 @@ pub fn render(outcome: &Outcome, format: Format, color: bool) -> anyhow::Result<
     })
 }
 
+/// `text` (escaped: it can quote a Dockerfile or an image's config) in a colour.
 fn paint(text: &str, code: &str, color: bool) -> String {
+    let text = super::escape(text);
     if color {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
-        text.to_owned()
+        text.into_owned()
     }
 }
 
@@ -124,7 +126,7 @@ fn human(outcome: &Outcome, all: &[&Finding], color: bool) -> String {
             ),
             f.rule,
             paint(&f.name, "2", color),
-            f.message
+            super::escape(&f.message)
         );
     }
     let mut counts = Vec::new();
