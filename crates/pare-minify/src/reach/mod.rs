@@ -129,14 +129,15 @@ pub fn reachable(
     for _round in 0..4 {
         let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();
         let before = reached.len();
-        // What ran (the trace's) and the app's own code: their function-level
-        // imports are followed too (see [`python::closure`]).
+        // What ran (the trace's), the app's own code and the modules of resource
+        // sets (a command loaded by name is an entry point like a traced one):
+        // their function-level imports are followed too (see [`python::closure`]).
         let python_start: BTreeSet<String> = kept
             .iter()
             .chain(
                 reached
                     .iter()
-                    .filter(|(_, r)| **r == Reason::AppFile)
+                    .filter(|(_, r)| matches!(**r, Reason::AppFile | Reason::ResourceSet))
                     .map(|(p, _)| p),
             )
             .filter_map(|p| {
@@ -175,7 +176,9 @@ pub fn reachable(
                     && path.contains("/zoneinfo/right/")
                     && !layout.tz_env;
                 let deeper = set.shallow && pare_image::path::parent(path) != set.dir;
-                if node.kind != EntryKind::Dir && !cache && !leap && !deeper {
+                // gettext reads a catalogue's compiled `.mo`, never its `.po` source.
+                let po = set.dir.ends_with("/locale") && path.ends_with(".po");
+                if node.kind != EntryKind::Dir && !cache && !leap && !deeper && !po {
                     add(&mut reached, path, Reason::ResourceSet);
                 }
             }

@@ -23,6 +23,10 @@ pub struct Import {
     /// Inside a function body: runs only when the function is called, not when the
     /// module is imported.
     pub in_function: bool,
+    /// Not an import but a dotted name in a string (`"django.core.cache.backends.
+    /// locmem.LocMemCache"` in a settings dict): what `import_string` and plugin
+    /// registries import by name when a setting or a command asks for it.
+    pub named: bool,
 }
 
 /// The imports of one source file.
@@ -48,12 +52,26 @@ pub fn imports(source: &str) -> Vec<Import> {
         for part in text.split(';') {
             parse_statement(part.trim(), &mut found);
         }
-        for literal in dynamic_imports(text) {
+        let dynamic = dynamic_imports(text);
+        for literal in &dynamic {
             found.push(Import {
                 level: 0,
                 module: literal.split('.').map(str::to_owned).collect(),
                 names: Vec::new(),
                 in_function,
+                named: false,
+            });
+        }
+        for literal in dotted_strings(text)
+            .into_iter()
+            .filter(|l| !dynamic.contains(l))
+        {
+            found.push(Import {
+                level: 0,
+                module: literal.split('.').map(str::to_owned).collect(),
+                names: Vec::new(),
+                in_function,
+                named: true,
             });
         }
         for import in &mut found[before..] {
@@ -135,6 +153,7 @@ fn parse_statement(statement: &str, found: &mut Vec<Import>) {
                     module,
                     names: Vec::new(),
                     in_function: false,
+                    named: false,
                 });
             }
         }
@@ -165,6 +184,7 @@ fn parse_statement(statement: &str, found: &mut Vec<Import>) {
             module,
             names,
             in_function: false,
+            named: false,
         });
     }
 }
@@ -187,6 +207,25 @@ fn dynamic_imports(statement: &str) -> Vec<String> {
                 }
             }
         }
+    }
+    names
+}
+
+/// Quoted literals of two or more dotted identifiers: `"pkg.mod.Class"`.
+fn dotted_strings(statement: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = statement;
+    while let Some(start) = rest.find(['"', '\'']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(quote) else {
+            break;
+        };
+        let literal = &after[..end];
+        if literal.contains('.') && dotted(literal).is_some() {
+            names.push(literal.to_owned());
+        }
+        rest = &after[end + 1..];
     }
     names
 }
@@ -334,10 +373,21 @@ pub fn closure(
             continue;
         };
         let mut found = Vec::new();
-        for import in imports(&source) {
+        for import in imports(&source)
+            .into_iter()
+            .chain(implicit_imports(roots, &file))
+        {
             let own =
                 import.level > 0 || package.as_deref() == import.module.first().map(String::as_str);
-            if !import.in_function || (started && (app_code || own)) {
+            // A name in a string is followed where the package names its own
+            // modules, or the app names any: a docstring's mention of another
+            // package is no plugin.
+            let follow = if import.named {
+                app_code || own
+            } else {
+                !import.in_function || (started && (app_code || own))
+            };
+            if follow {
                 resolve_import(index, roots, &file, &import, &mut found);
             }
         }
@@ -351,6 +401,33 @@ pub fn closure(
         }
     }
     reached
+}
+
+/// Modules CPython's C code imports by name, which no `import` statement shows:
+/// `datetime.strptime` (of the `_datetime` accelerator) imports `_strptime` at its
+/// first call, a form's date field parsing for instance.
+const IMPLICIT: [(&str, &str); 1] = [("datetime", "_strptime")];
+
+/// What [`IMPLICIT`] says module `file` imports without saying so.
+fn implicit_imports(roots: &[String], file: &str) -> Vec<Import> {
+    let Some((_, mut parts)) = package_of(roots, file) else {
+        return Vec::new();
+    };
+    if module_name(file) != "__init__" {
+        parts.push(module_name(file).to_owned());
+    }
+    let dotted = parts.join(".");
+    IMPLICIT
+        .iter()
+        .filter(|(module, _)| *module == dotted)
+        .map(|(_, implied)| Import {
+            level: 0,
+            module: implied.split('.').map(str::to_owned).collect(),
+            names: Vec::new(),
+            in_function: false,
+            named: false,
+        })
+        .collect()
 }
 
 /// `/r/mod.py` → `mod`.
@@ -412,6 +489,7 @@ mod tests {
     fn names(source: &str) -> Vec<(usize, String, Vec<String>)> {
         imports(source)
             .into_iter()
+            .filter(|i| !i.named)
             .map(|i| (i.level, i.module.join("."), i.names))
             .collect()
     }
@@ -435,6 +513,25 @@ mod tests {
                 ("d".into(), false),
                 ("e".into(), true),
                 ("h".into(), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn dotted_names_in_strings_are_named_imports() {
+        let source = "CACHES = {'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}}\n\
+                      SERIALIZERS = {\"json\": \"django.core.serializers.json\", 'x': 'style.css/a'}\n\
+                      m = import_module('pkg.lazy')\nv = '1.2'\n";
+        let named: Vec<String> = imports(source)
+            .into_iter()
+            .filter(|i| i.named)
+            .map(|i| i.module.join("."))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                "django.core.cache.backends.locmem.LocMemCache",
+                "django.core.serializers.json"
             ]
         );
     }

@@ -45,6 +45,25 @@ const MODULE_DIRS: [&str; 6] = [
     "/nodejs/",
 ];
 
+/// Subdirectories of a kept package whose members the package finds by name at run
+/// time: a Django app's templates, static files, message catalogues (one language per
+/// request's `Accept-Language`, with its `formats.py`), management commands and
+/// migrations (listed by `manage.py`, which no HTTP probe runs). Not any `commands/`:
+/// RubyGems' and pip's are their own CLIs', which the app does not run.
+const PACKAGE_SETS: [(&str, &str); 5] = [
+    ("templates", "a kept package's templates or static files"),
+    ("static", "a kept package's templates or static files"),
+    (
+        "locale",
+        "a kept package's message catalogues, one per language",
+    ),
+    (
+        "management/commands",
+        "a kept package's commands, loaded by name",
+    ),
+    ("migrations", "a kept package's migrations, loaded by name"),
+];
+
 /// Kinds of configuration file a program looks up by name in its directories.
 const CONFIG_KINDS: [&str; 9] = [
     ".xml",
@@ -94,12 +113,12 @@ pub fn sets(
     for path in used {
         let dir = pare_image::path::parent(path);
         if is_source(path) {
-            for sub in ["templates", "static"] {
+            for (sub, why) in PACKAGE_SETS {
                 let candidate = pare_image::path::join(dir, sub);
                 if is_dir(index, &candidate) {
                     sets.insert(Set {
                         dir: candidate,
-                        why: "a kept package's templates or static files",
+                        why,
                         shallow: false,
                     });
                 }
@@ -134,6 +153,18 @@ pub fn sets(
             sets.insert(Set {
                 dir: dir.to_owned(),
                 why: "Python's codecs",
+                shallow: false,
+            });
+        }
+        // Ruby loads `enc/encdb.so` and `enc/trans/transdb.so` at start, and an
+        // encoding's or a transcoder's shared object at its first use by name.
+        if let Some(i) = path.find("/enc/")
+            && path.contains("/ruby/")
+            && path.ends_with(".so")
+        {
+            sets.insert(Set {
+                dir: path[..i + "/enc".len()].to_owned(),
+                why: "Ruby's encodings and transcoders",
                 shallow: false,
             });
         }

@@ -376,3 +376,130 @@ fn a_searched_configuration_directory_and_fontconfigs_files_are_kept() {
         assert_eq!(reached.get(path), Some(&Reason::ResourceSet), "{path}");
     }
 }
+
+/// A Django-like package: message catalogues per language, commands loaded by name
+/// (whose own imports are followed), and backends named in a settings string.
+#[test]
+fn a_kept_packages_catalogues_commands_and_named_backends_are_kept() {
+    let dist = "usr/lib/python3/dist-packages";
+    let idx = index(&[
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/lib/"),
+        TarItem::dir("usr/lib/python3/"),
+        TarItem::dir(&format!("{dist}/")),
+        TarItem::dir(&format!("{dist}/fw/")),
+        TarItem::file(&format!("{dist}/fw/__init__.py"), b"x = 1\n", 0o644),
+        TarItem::dir(&format!("{dist}/fw/migrations/")),
+        TarItem::file(&format!("{dist}/fw/migrations/0001_initial.py"), b"", 0o644),
+        TarItem::dir(&format!("{dist}/fw/conf/")),
+        TarItem::file(
+            &format!("{dist}/fw/conf/__init__.py"),
+            b"CACHE = 'fw.cache.locmem.LocMem'\nDOC = 'other.pkg.mod'\n",
+            0o644,
+        ),
+        TarItem::dir(&format!("{dist}/fw/cache/")),
+        TarItem::file(&format!("{dist}/fw/cache/__init__.py"), b"", 0o644),
+        TarItem::file(&format!("{dist}/fw/cache/locmem.py"), b"x = 1\n", 0o644),
+        TarItem::dir(&format!("{dist}/fw/conf/locale/")),
+        TarItem::dir(&format!("{dist}/fw/conf/locale/fr/")),
+        TarItem::file(&format!("{dist}/fw/conf/locale/fr/formats.py"), b"", 0o644),
+        TarItem::dir(&format!("{dist}/fw/conf/locale/fr/LC_MESSAGES/")),
+        TarItem::file(
+            &format!("{dist}/fw/conf/locale/fr/LC_MESSAGES/fw.mo"),
+            b"mo",
+            0o644,
+        ),
+        TarItem::file(
+            &format!("{dist}/fw/conf/locale/fr/LC_MESSAGES/fw.po"),
+            b"po",
+            0o644,
+        ),
+        TarItem::dir(&format!("{dist}/fw/management/")),
+        TarItem::file(&format!("{dist}/fw/management/__init__.py"), b"", 0o644),
+        TarItem::file(&format!("{dist}/fw/management/utils.py"), b"", 0o644),
+        TarItem::dir(&format!("{dist}/fw/management/commands/")),
+        TarItem::file(
+            &format!("{dist}/fw/management/commands/dump.py"),
+            b"from fw.management.utils import parse\n",
+            0o644,
+        ),
+        TarItem::dir(&format!("{dist}/other/")),
+        TarItem::dir(&format!("{dist}/other/pkg/")),
+        TarItem::file(&format!("{dist}/other/pkg/mod.py"), b"", 0o644),
+    ]);
+    let kept = set(&[
+        &format!("/{dist}/fw/__init__.py"),
+        &format!("/{dist}/fw/conf/__init__.py"),
+        &format!("/{dist}/fw/management/__init__.py"),
+    ]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    for (path, reason) in [
+        ("fw/conf/locale/fr/LC_MESSAGES/fw.mo", Reason::ResourceSet),
+        ("fw/conf/locale/fr/formats.py", Reason::ResourceSet),
+        ("fw/management/commands/dump.py", Reason::ResourceSet),
+        ("fw/migrations/0001_initial.py", Reason::ResourceSet),
+        ("fw/management/utils.py", Reason::Imported),
+        ("fw/cache/locmem.py", Reason::Imported),
+    ] {
+        let path = format!("/{dist}/{path}");
+        assert_eq!(reached.get(&path), Some(&reason), "{path}: {reached:#?}");
+    }
+    // A catalogue's source is never read; another package named in a string is
+    // no plugin of this one.
+    for path in ["fw/conf/locale/fr/LC_MESSAGES/fw.po", "other/pkg/mod.py"] {
+        let path = format!("/{dist}/{path}");
+        assert!(!reached.contains_key(&path), "{path}: {reached:#?}");
+    }
+}
+
+#[test]
+fn rubys_encodings_are_kept_when_its_encoding_database_was_loaded() {
+    let enc = "usr/lib/x86_64-linux-gnu/ruby/3.1.0/enc";
+    let idx = index(&[
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/lib/"),
+        TarItem::dir("usr/lib/x86_64-linux-gnu/"),
+        TarItem::dir("usr/lib/x86_64-linux-gnu/ruby/"),
+        TarItem::dir("usr/lib/x86_64-linux-gnu/ruby/3.1.0/"),
+        TarItem::dir(&format!("{enc}/")),
+        TarItem::file(&format!("{enc}/encdb.so"), b"\x7fELF", 0o644),
+        TarItem::file(&format!("{enc}/shift_jis.so"), b"\x7fELF", 0o644),
+        TarItem::dir(&format!("{enc}/trans/")),
+        TarItem::file(&format!("{enc}/trans/transdb.so"), b"\x7fELF", 0o644),
+        TarItem::file(&format!("{enc}/trans/japanese_sjis.so"), b"\x7fELF", 0o644),
+    ]);
+    let kept = set(&[
+        &format!("/{enc}/encdb.so"),
+        &format!("/{enc}/trans/transdb.so"),
+    ]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    for path in ["shift_jis.so", "trans/japanese_sjis.so"] {
+        let path = format!("/{enc}/{path}");
+        assert_eq!(reached.get(&path), Some(&Reason::ResourceSet), "{path}");
+    }
+}
+
+#[test]
+fn datetime_keeps_the_strptime_its_c_code_imports() {
+    let idx = index(&[
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/lib/"),
+        TarItem::dir("usr/lib/python3.11/"),
+        TarItem::file("usr/lib/python3.11/os.py", b"x = 1\n", 0o644),
+        TarItem::file("usr/lib/python3.11/datetime.py", b"import time\n", 0o644),
+        TarItem::file(
+            "usr/lib/python3.11/_strptime.py",
+            b"import calendar\n",
+            0o644,
+        ),
+        TarItem::file("usr/lib/python3.11/calendar.py", b"x = 1\n", 0o644),
+    ]);
+    let kept = set(&["/usr/lib/python3.11/datetime.py"]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    for path in [
+        "/usr/lib/python3.11/_strptime.py",
+        "/usr/lib/python3.11/calendar.py",
+    ] {
+        assert_eq!(reached.get(path), Some(&Reason::Imported), "{path}");
+    }
+}

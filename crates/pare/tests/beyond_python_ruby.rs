@@ -1,0 +1,353 @@
+//! Beyond the probes, on a Django site and a Sinatra app built from Debian's packages:
+//! each is slimmed with the probes a user writes on a first try (`GET /` and little
+//! more), then asked what users ask the day after (other templates, the 404, 405 and
+//! 400 pages, the admin site signed in and in another language, static files, form
+//! posts with and without errors, lazily loaded modules, management commands, other
+//! encodings and time zones) in the original and in the slim image under the seccomp
+//! profile pare wrote. The old behaviour (`--keep traced --seccomp learned`) is built
+//! too, for the numbers issue 21 asks for.
+
+mod support;
+
+use serde_json::Value;
+use support::beyond::{Check, Outcome, compare_service};
+use support::{
+    assert_nothing_left, docker, pare_env, pare_work_dirs, port_lock, temp_dir, test_image,
+};
+
+/// One slim build's figures and how its image answered the checks.
+struct Slimmed {
+    original_bytes: u64,
+    slim_bytes: u64,
+    outcome: Outcome,
+}
+
+/// Builds `image` with `probes` and `args` as `tag`, checks pare said "Verified", sends
+/// `checks` to the original and the slim image, and removes the tag.
+fn slim_and_check(
+    image: &str,
+    tag: &str,
+    port: u16,
+    probes: &[&str],
+    args: &[&str],
+    checks: &[Check],
+    noise: &dyn Fn(&str) -> String,
+) -> Slimmed {
+    let out = temp_dir();
+    let reports = out.path().join("report");
+    let reports_arg = reports.display().to_string();
+    let cache = out.path().join("cache").display().to_string();
+    let mut all = vec!["build", image, "--tag", tag, "--report-dir", &reports_arg];
+    for probe in probes {
+        all.extend(["--probe", probe]);
+    }
+    all.extend_from_slice(args);
+    let run = pare_env(&all, &[("PARE_CACHE_DIR", &cache)]);
+    let report: Option<Value> = std::fs::read(reports.join("report.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let verified = report
+        .as_ref()
+        .is_some_and(|r| r["verification"]["passed"] == true);
+    if !verified || run.code() != Some(0) {
+        let _ = docker(&["rmi", tag]);
+        panic!("{image} {args:?}: not verified\n{}", run.explain());
+    }
+    let report = report.unwrap_or_default();
+    let outcome = compare_service(
+        image,
+        tag,
+        port,
+        &reports.join("seccomp.json"),
+        checks,
+        noise,
+    );
+    docker(&["rmi", tag]).success();
+    Slimmed {
+        original_bytes: report["original"]["uncompressed_bytes"]
+            .as_u64()
+            .unwrap_or(0),
+        slim_bytes: report["slim"]["uncompressed_bytes"].as_u64().unwrap_or(0),
+        outcome,
+    }
+}
+
+/// The default build (`--keep reachable`, `--seccomp families`) and the old one
+/// (`--keep traced --seccomp learned`), with sizes and answers printed for the record.
+fn default_and_old(
+    name: &str,
+    probes: &[&str],
+    checks: &[Check],
+    noise: &dyn Fn(&str) -> String,
+) -> (Slimmed, Slimmed) {
+    let app = test_image(name);
+    let port = app.port.expect("a service image has a PORT");
+    let tag = format!("pare-test/{name}:beyond-test");
+    let now = slim_and_check(&app.image, &tag, port, probes, &[], checks, noise);
+    let old = slim_and_check(
+        &app.image,
+        &tag,
+        port,
+        probes,
+        &["--keep", "traced", "--seccomp", "learned"],
+        checks,
+        noise,
+    );
+    let mb = |b: u64| b as f64 / 1e6;
+    eprintln!(
+        "{name}: original {:.1} MB; --keep reachable {:.1} MB, {}/{} checks alike; \
+         --keep traced --seccomp learned {:.1} MB, {}/{} alike",
+        mb(now.original_bytes),
+        mb(now.slim_bytes),
+        now.outcome.same,
+        now.outcome.total,
+        mb(old.slim_bytes),
+        old.outcome.same,
+        old.outcome.total,
+    );
+    for (which, slimmed) in [("default", &now), ("old behaviour", &old)] {
+        for (label, a, b) in &slimmed.outcome.different {
+            eprintln!("  {which}, {label}\n    original: {a}\n    slim:     {b}");
+        }
+    }
+    (now, old)
+}
+
+fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Check {
+    Check::Http {
+        method: method.into(),
+        path: path.into(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        body: body.to_vec(),
+    }
+}
+
+/// A multipart/form-data body with one file field and one text field.
+fn multipart(boundary: &str, field: &str, filename: &str, kind: &str, data: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nfrom the test\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n\
+         Content-Type: {kind}\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(data);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+/// Replaces the value that follows each `marker` up to `end` by `*`: a token that
+/// differs on every answer.
+fn blank_after(text: &str, marker: &str, end: char) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(marker) {
+        let (head, tail) = rest.split_at(at + marker.len());
+        out.push_str(head);
+        out.push('*');
+        rest = tail.find(end).map_or("", |e| &tail[e..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A request of the admin signed in by the image's seeded session; a POST carries
+/// the CSRF cookie and the same token in the form, as the admin's pages send them.
+fn admin(method: &str, path: &str, form: &[u8]) -> Check {
+    const TOKEN: &str = "paretestcsrftoken0123456789abcdefparetestcsrftoken0123456789abcd";
+    let cookie = format!("sessionid=paretestadminsession0123456789ab; csrftoken={TOKEN}");
+    if method == "GET" {
+        return request(method, path, &[("Cookie", &cookie)], b"");
+    }
+    let mut body = format!("csrfmiddlewaretoken={TOKEN}&").into_bytes();
+    body.extend_from_slice(form);
+    request(
+        method,
+        path,
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &body,
+    )
+}
+
+#[test]
+fn a_django_site_with_its_admin_answers_beyond_the_probes() {
+    // Held by every test that builds: nothing another build leaves meanwhile is
+    // taken for this one's.
+    let _lock = port_lock();
+    let before = pare_work_dirs();
+    let form = "application/x-www-form-urlencoded";
+    let boundary = "pare-beyond-boundary";
+    let checks = vec![
+        Check::get("/about/"),
+        Check::get("/items/1/"),
+        Check::get("/items/2/"),
+        Check::get("/about"),
+        Check::get("/items/999/"),
+        Check::get("/no/such/page/"),
+        request("HEAD", "/", &[], b""),
+        request("DELETE", "/contact/", &[], b""),
+        Check::get("/contact/"),
+        Check::send(
+            "POST",
+            "/contact/",
+            form,
+            b"name=Ann&email=ann%40example.org&body=Is+the+teapot+back%3F",
+        ),
+        Check::send("POST", "/contact/", form, b"name=Bob&email=not-an-address"),
+        Check::send(
+            "POST",
+            "/contact/",
+            &format!("multipart/form-data; boundary={boundary}"),
+            &multipart(boundary, "body", "note.txt", "text/plain", b"ignored"),
+        ),
+        Check::get("/items.csv"),
+        Check::get("/api/items.json"),
+        Check::get("/admin/"),
+        Check::get("/admin/login/?next=/admin/"),
+        request("GET", "/admin/login/", &[("Accept-Language", "fr")], b""),
+        request("GET", "/items/1/", &[("Accept-Language", "de")], b""),
+        Check::send(
+            "POST",
+            "/admin/login/",
+            form,
+            b"username=admin&password=secret",
+        ),
+        Check::get("/static/shop/style.css"),
+        Check::get("/static/admin/css/base.css"),
+        Check::get("/static/admin/img/icon-yes.svg"),
+        request(
+            "GET",
+            "/static/admin/css/base.css",
+            &[("Range", "bytes=0-99")],
+            b"",
+        ),
+        Check::get("/static/admin/js/vendor/jquery/jquery.js"),
+        request(
+            "GET",
+            "/static/admin/css/base.css",
+            &[("Accept-Encoding", "gzip")],
+            b"",
+        ),
+        // A signed-in admin (the session the image's `manage.py seedadmin` made).
+        admin("GET", "/admin/", b""),
+        admin("GET", "/admin/shop/item/", b""),
+        admin("GET", "/admin/shop/item/?q=tea", b""),
+        admin("GET", "/admin/shop/item/?added__year=2024", b""),
+        admin("GET", "/admin/shop/item/1/change/", b""),
+        admin("GET", "/admin/shop/item/1/delete/", b""),
+        admin("GET", "/admin/shop/item/add/", b""),
+        admin("GET", "/admin/auth/user/", b""),
+        admin("GET", "/admin/jsi18n/", b""),
+        admin(
+            "POST",
+            "/admin/shop/item/add/",
+            b"name=Jug&price=9.99&stock=3&added_0=2024-07-01&added_1=12%3A00%3A00",
+        ),
+        admin("POST", "/admin/shop/item/add/", b"name=Jug&stock=x"),
+        admin("GET", "/admin/shop/item/4/change/", b""),
+        Check::exec(&["python3", "manage.py", "check"]),
+        Check::exec(&["python3", "manage.py", "showmigrations", "shop"]),
+        Check::exec(&["python3", "manage.py", "dumpdata", "shop.message"]),
+        Check::exec(&[
+            "python3",
+            "manage.py",
+            "dumpdata",
+            "--format",
+            "xml",
+            "shop.item",
+        ]),
+        Check::exec(&["python3", "manage.py", "migrate", "--noinput"]),
+        Check::exec(&[
+            "python3",
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "editor",
+            "--email",
+            "admin@example.org",
+        ]),
+        Check::exec(&[
+            "python3",
+            "manage.py",
+            "shell",
+            "-c",
+            "from django.contrib.auth.models import User; \
+             User.objects.create_user('bob', 'bob@example.org', 'pw'); \
+             print(User.objects.get(username='bob').check_password('pw'))",
+        ]),
+    ];
+    let noise = |text: &str| blank_after(text, "name=\"csrfmiddlewaretoken\" value=\"", '"');
+    let (now, old) = default_and_old("pyadmin", &["GET /", "GET /items/"], &checks, &noise);
+    assert!(checks.len() >= 15);
+    now.outcome
+        .assert_at_least(0.95, "pyadmin, --keep reachable");
+    assert!(old.outcome.same <= now.outcome.same);
+    assert_nothing_left("after the pyadmin builds", &before);
+}
+
+#[test]
+fn a_sinatra_app_with_views_answers_beyond_the_probes() {
+    // Held by every test that builds: nothing another build leaves meanwhile is
+    // taken for this one's.
+    let _lock = port_lock();
+    let before = pare_work_dirs();
+    let form = "application/x-www-form-urlencoded";
+    let boundary = "pare-beyond-boundary";
+    let upload = format!("multipart/form-data; boundary={boundary}");
+    let png: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let checks = vec![
+        Check::get("/about"),
+        Check::get("/items"),
+        Check::get("/items/2"),
+        Check::get("/items/99"),
+        Check::get("/no/such/page"),
+        request("DELETE", "/", &[], b""),
+        request("HEAD", "/", &[], b""),
+        request("HEAD", "/js/app.js", &[], b""),
+        Check::get("/css/site.css"),
+        Check::get("/js/app.js"),
+        request("GET", "/js/app.js", &[("Range", "bytes=100-199")], b""),
+        Check::get("/img/logo.png"),
+        Check::get("/robots.txt"),
+        Check::send("POST", "/items", form, b"name=Mug&qty=2"),
+        Check::send("POST", "/items", form, b"name=Mug&qty=two"),
+        Check::send(
+            "POST",
+            "/upload",
+            &upload,
+            &multipart(boundary, "file", "notes.txt", "text/plain", b"hello\n"),
+        ),
+        Check::send(
+            "POST",
+            "/upload",
+            &upload,
+            &multipart(boundary, "file", "pic.png", "image/png", &png),
+        ),
+        Check::send("POST", "/upload", form, b"file=nothing"),
+        Check::get("/api/items.json"),
+        Check::get("/report.csv"),
+        Check::get("/menu.sjis"),
+        Check::get("/menu.latin1"),
+        Check::get("/time/Asia/Tokyo"),
+        Check::get("/time/America/New_York"),
+        Check::get("/boom"),
+        Check::exec(&[
+            "ruby",
+            "-e",
+            "require 'sinatra/base'; puts Sinatra::VERSION",
+        ]),
+    ];
+    let noise = |text: &str| text.to_owned();
+    let (now, old) = default_and_old("rubyweb", &["GET /"], &checks, &noise);
+    assert!(checks.len() >= 15);
+    now.outcome
+        .assert_at_least(0.95, "rubyweb, --keep reachable");
+    assert!(old.outcome.same <= now.outcome.same);
+    assert_nothing_left("after the rubyweb builds", &before);
+}
