@@ -10,7 +10,7 @@
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -21,45 +21,82 @@ use crate::error::{ImageError, Result};
 /// What every staging name holds after the destination's own name.
 const MARK: &str = ".pare-partial-";
 
-/// A file being written under a staging name beside its destination.
+/// A file being written under a staging name beside its destination; or, when the
+/// destination is a device or a FIFO of ours (`-o /dev/null`), straight into it: a
+/// stream has nothing to replace, and renaming over it would put a file in its place.
 pub struct StagedFile {
-    file: tempfile::NamedTempFile,
+    target: Target,
     dest: PathBuf,
+}
+
+enum Target {
+    Staged(tempfile::NamedTempFile),
+    Direct(File),
 }
 
 impl StagedFile {
     /// Creates the staging file for `dest` (`0666` less the umask, as `File::create`
     /// would), after checking `dest` and removing what killed runs left beside it.
     pub fn create(dest: &Path) -> Result<Self> {
-        let file = prepare(dest, Kind::File, 0o666, |b, dir| b.tempfile_in(dir))?;
+        use std::os::unix::fs::FileTypeExt;
+        let kind = std::fs::symlink_metadata(dest).map(|m| m.file_type());
+        let device = kind.as_ref().is_ok_and(|k| k.is_char_device());
+        let fifo = kind.as_ref().is_ok_and(|k| k.is_fifo());
+        let target = if device || fifo {
+            // Devices are root's and nobody plants one; a FIFO must be ours.
+            if fifo {
+                check_destination(dest, Kind::File)?;
+            }
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+                .open(dest)
+                .map_err(|e| ImageError::io(dest, e))?;
+            Target::Direct(file)
+        } else {
+            Target::Staged(prepare(dest, Kind::File, 0o666, |b, dir| {
+                b.tempfile_in(dir)
+            })?)
+        };
         Ok(StagedFile {
-            file,
+            target,
             dest: dest.to_owned(),
         })
     }
 
     /// Where the bytes go.
     pub fn file(&mut self) -> &mut File {
-        self.file.as_file_mut()
+        match &mut self.target {
+            Target::Staged(file) => file.as_file_mut(),
+            Target::Direct(file) => file,
+        }
     }
 
     /// The staging file's path (for messages).
     pub fn path(&self) -> &Path {
-        self.file.path()
+        match &self.target {
+            Target::Staged(file) => file.path(),
+            Target::Direct(_) => &self.dest,
+        }
     }
 
     /// Renames the finished file over the destination; returns its size.
     pub fn commit(self) -> Result<u64> {
-        let size = self
-            .file
+        let file = match self.target {
+            Target::Direct(mut file) => {
+                let written = file.stream_position().unwrap_or(0);
+                return Ok(written);
+            }
+            Target::Staged(file) => file,
+        };
+        let size = file
             .as_file()
             .metadata()
-            .map_err(|e| ImageError::io(self.file.path(), e))?
+            .map_err(|e| ImageError::io(file.path(), e))?
             .len();
         check_destination(&self.dest, Kind::File)?;
         let dest = self.dest;
-        self.file
-            .persist(&dest)
+        file.persist(&dest)
             .map_err(|e| ImageError::io(&dest, e.error))?;
         Ok(size)
     }
@@ -676,6 +713,21 @@ mod tests {
             !std::fs::symlink_metadata(layout.join("index.json"))
                 .unwrap()
                 .is_symlink()
+        );
+    }
+
+    #[test]
+    fn a_device_is_written_into_not_replaced() {
+        let dest = Path::new("/dev/null");
+        let mut staged = StagedFile::create(dest).unwrap();
+        staged.file().write_all(b"discarded").unwrap();
+        staged.commit().unwrap();
+        use std::os::unix::fs::FileTypeExt;
+        assert!(
+            dest.symlink_metadata()
+                .unwrap()
+                .file_type()
+                .is_char_device()
         );
     }
 
