@@ -116,14 +116,13 @@ impl Links {
                     .insert(path.to_owned(), format!("a hard link to {target}"));
             }
             Some(_) => {}
-            None if names_metadata(path) => self.broken.push(Warning {
+            None => self.broken.push(Warning {
                 path: path.to_owned(),
                 message: format!(
                     "a hard link to {target}, which is not a regular file of the image: \
                      package metadata not read"
                 ),
             }),
-            None => {}
         }
     }
 
