@@ -94,7 +94,9 @@ pub fn summary(r: &BuildReport, report_path: &std::path::Path) -> String {
         let _ = writeln!(out, "Left out     {} ({})", left.path, left.reason);
     }
     app_files(&mut out, r, report_path);
-    out
+    // Paths, probe answers and notes come from the image: no control character of
+    // theirs reaches the terminal.
+    super::escape::escape_text(&out).into_owned()
 }
 
 /// `Own probes   GET /pare-probe-missing-… 404 -> 404, DELETE / 405 -> 405`: pare's own
@@ -222,6 +224,7 @@ fn reach(out: &mut String, f: &pare_minify::reach::Figures) {
                 pare_minify::keep_set::Reason::AppFile => "app files",
                 pare_minify::keep_set::Reason::Imported => "imported modules",
                 pare_minify::keep_set::Reason::ResourceSet => "in resource sets",
+                pare_minify::keep_set::Reason::StateDir => "writable directories",
                 _ => "other",
             };
             format!("{} {what}", count(t.files))
