@@ -256,7 +256,16 @@ impl KeepSet {
                         work.push(found);
                     }
                 }
-            } else if let Some((interp, arg)) = elf::shebang(bytes) {
+            } else if let Some((interp, arg)) = elf::shebang(bytes)
+                // A `#!` line matters to execve only: an executable file, and not a
+                // module kept because code imports it (a stdlib module with
+                // `#!/usr/bin/env python3` is read by the interpreter, never run).
+                && node.mode & 0o111 != 0
+                && !self
+                    .paths
+                    .get(&path)
+                    .is_some_and(|r| matches!(r, Reason::Imported | Reason::ResourceSet))
+            {
                 if let Some(found) = self.add(index, &interp, Reason::ScriptInterpreter) {
                     work.push(found);
                 }
