@@ -47,8 +47,22 @@ pub fn plan(
     if options.keep == crate::reach::KeepMode::Reachable {
         rules.reached = crate::reach::reachable(first, &layout, &kept);
     }
-    let reach = crate::reach::Figures::of(first, &layout, &kept, &rules.reached, options.keep);
     let (mut index, mut keep) = settle(original, trace, &rules)?;
+    // What the loaded machine code calls shows once its bytes are read; what was
+    // only kept unseen (a plugin directory's other members) calls nothing yet.
+    if options.keep == crate::reach::KeepMode::Reachable {
+        let loaded = keep
+            .paths
+            .iter()
+            .filter(|(_, r)| !r.unseen())
+            .map(|(p, _)| p);
+        let more = crate::reach::converters::reachable(&index, loaded);
+        if !more.is_empty() {
+            rules.reached.extend(more);
+            (index, keep) = settle(original, trace, &rules)?;
+        }
+    }
+    let reach = crate::reach::Figures::of(first, &layout, &kept, &rules.reached, options.keep);
     let packages = crate::packages::sort_out(&original.sbom, &keep);
     // The kept packages' metadata goes along (a cut-down dpkg status among it), so
     // the slim image's SBOM and scanners see what it really holds.

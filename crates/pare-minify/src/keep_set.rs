@@ -77,6 +77,9 @@ pub enum Reason {
     /// A member of a set of which the app used another (templates, time zones,
     /// codecs, plugins).
     ResourceSet,
+    /// A directory the app may write its state into (a session store, a data
+    /// directory of its user), empty until it does.
+    StateDir,
 }
 
 impl Reason {
@@ -84,7 +87,7 @@ impl Reason {
     pub fn unseen(self) -> bool {
         matches!(
             self,
-            Reason::AppFile | Reason::Imported | Reason::ResourceSet
+            Reason::AppFile | Reason::Imported | Reason::ResourceSet | Reason::StateDir
         )
     }
 }

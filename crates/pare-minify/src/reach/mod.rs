@@ -4,20 +4,27 @@
 //! module imported inside the function that handles a form post, the coder of an
 //! output format nobody asked for during the build.
 //!
-//! Four rules, each reported under its own [`Reason`]:
+//! Five rules, each reported under its own [`Reason`]:
 //! - the app's own files ([`Reason::AppFile`]): what the image's COPY/ADD layers put
 //!   there, the files of the app's directories no package owns, and the directories
 //!   an app server is configured to serve ([`served`]);
 //! - the static import closure of kept interpreted code ([`Reason::Imported`]):
 //!   [`python`], [`node`], [`ruby`];
 //! - resource sets of which one member was used ([`Reason::ResourceSet`],
-//!   [`resources`]).
+//!   [`resources`]);
+//! - the directories the app may write its state into ([`Reason::StateDir`],
+//!   [`state`]).
+//!
+//! glibc's converters ([`converters`]) are a resource set found from what the kept
+//! machine code imports, once the keep-set has settled and its bytes are loaded.
 
+pub mod converters;
 pub mod node;
 pub mod python;
 pub mod resources;
 pub mod ruby;
 pub mod served;
+pub mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -101,6 +108,9 @@ pub fn reachable(
                 add(&mut reached, path, Reason::AppFile);
             }
         }
+    }
+    for dir in state::directories(index) {
+        add(&mut reached, &dir, Reason::StateDir);
     }
 
     let python_roots = python::search_roots(

@@ -23,7 +23,7 @@ pub struct Set {
 }
 
 /// Directories ld.so searches: what is found there is a library, not a plugin.
-const LIBRARY_DIRS: [&str; 8] = [
+pub(super) const LIBRARY_DIRS: [&str; 8] = [
     "/lib",
     "/lib64",
     "/usr/lib",
@@ -79,10 +79,18 @@ const CONFIG_KINDS: [&str; 9] = [
 
 /// Directories many programs share: a program's lookups there say nothing about the
 /// other files.
-const SHARED_DIRS: [&str; 9] = [
+const SHARED_DIRS: [&str; 15] = [
     "/etc",
     "/usr/share",
     "/usr/lib",
+    // Programs' own directories: PHP looks up php.ini and php-fpm-fcgi.ini beside
+    // its binary, which says nothing about the other programs there.
+    "/usr/bin",
+    "/usr/sbin",
+    "/bin",
+    "/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
     "/usr/local/etc",
     "/usr/local/share",
     "/usr/local/lib",

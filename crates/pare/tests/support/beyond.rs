@@ -7,7 +7,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::docker;
+use serde_json::Value;
+
+use super::{Run, docker, pare_env, temp_dir};
 
 /// One thing a user does to the running app.
 #[derive(Clone, Debug)]
@@ -41,6 +43,15 @@ impl Check {
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.to_vec(),
         }
+    }
+
+    /// The same request with one more header (a session cookie, an `Accept`); a
+    /// command is left as it is.
+    pub fn with_header(mut self, name: &str, value: &str) -> Check {
+        if let Check::Http { headers, .. } = &mut self {
+            headers.push((name.into(), value.into()));
+        }
+        self
     }
 
     pub fn exec(command: &[&str]) -> Check {
@@ -282,4 +293,103 @@ fn outcome(
         }
     }
     out
+}
+
+/// `pare build IMAGE --tag TAG --report-dir DIR ARGS` with no advisory database; the
+/// slim image is removed when this is dropped.
+pub struct Build {
+    pub tag: String,
+    pub run: Run,
+    pub out: tempfile::TempDir,
+}
+
+impl Build {
+    pub fn new(image: &str, tag: &str, args: &[&str]) -> Build {
+        let out = temp_dir();
+        let reports = out.path().join("report").display().to_string();
+        let cache = out.path().join("cache").display().to_string();
+        let mut all = vec!["build", image, "--tag", tag, "--report-dir", &reports];
+        all.extend_from_slice(args);
+        let run = pare_env(&all, &[("PARE_CACHE_DIR", &cache)]);
+        Build {
+            tag: tag.to_owned(),
+            run,
+            out,
+        }
+    }
+
+    pub fn report(&self) -> Value {
+        let path = self.out.path().join("report/report.json");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!("{}: {e}\n{}", path.display(), self.run.explain());
+        });
+        serde_json::from_slice(&bytes).expect("report.json is JSON")
+    }
+
+    pub fn seccomp(&self) -> std::path::PathBuf {
+        self.out.path().join("report/seccomp.json")
+    }
+
+    /// Asserts the build said "Verified".
+    pub fn verified(self) -> Build {
+        assert_eq!(
+            self.report()["verification"]["passed"],
+            true,
+            "{}",
+            self.run.explain()
+        );
+        self
+    }
+
+    /// Uncompressed size of the image `side` (`original` or `slim`), in MB.
+    pub fn mb(&self, side: &str) -> f64 {
+        self.report()[side]["uncompressed_bytes"]
+            .as_f64()
+            .unwrap_or(0.0)
+            / 1e6
+    }
+}
+
+impl Drop for Build {
+    fn drop(&mut self) {
+        let _ = docker(&["rmi", &self.tag]);
+    }
+}
+
+/// The checks answered differently are exactly `known` (each listed with why it
+/// differs), and at least 95% of all answered alike: a regression and a fix both show.
+pub fn assert_only_known(outcome: &Outcome, known: &[(&str, &str)], what: &str) {
+    let mut got: Vec<&str> = outcome
+        .different
+        .iter()
+        .map(|(l, _, _)| l.as_str())
+        .collect();
+    let mut want: Vec<&str> = known.iter().map(|(l, _)| *l).collect();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(
+        got, want,
+        "{what}: the checks answered differently changed: {:#?}",
+        outcome.different
+    );
+    outcome.assert_at_least(0.95, what);
+}
+
+/// Prints the sizes and how many checks each behaviour answered alike: the issue's
+/// before/after evidence, in the test's output.
+pub fn print_evidence(name: &str, now: &Build, old: &Build, after: &Outcome, before: &Outcome) {
+    eprintln!(
+        "{name}: original {:.1} MB, --keep reachable {:.1} MB, --keep traced {:.1} MB; \
+         checks beyond the probes answered alike: default {}/{}, --keep traced --seccomp learned {}/{}",
+        now.mb("original"),
+        now.mb("slim"),
+        old.mb("slim"),
+        after.same,
+        after.total,
+        before.same,
+        before.total
+    );
+    for (label, a, b) in &before.different {
+        eprintln!("  old behaviour differs on {label}\n    original: {a}\n    slim:     {b}");
+    }
 }
