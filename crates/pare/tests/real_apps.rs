@@ -146,8 +146,11 @@ fn postgres_is_built_with_exec_probes_only_and_its_slim_image_initialises_a_fres
         "the label keeps the quotes"
     );
     assert_eq!(probes[0]["body"].as_str().unwrap().trim(), "42");
+    // 5.4x keeping only what the probes used; the default keeps the plugin directory
+    // postgres loaded plpgsql.so from (every extension, and the JIT provider with the
+    // LLVM it links: reachable, as jit is on by default), about 165 MB more.
     assert!(
-        report["ratio"].as_f64().unwrap() > 3.0,
+        report["ratio"].as_f64().unwrap() > 1.6,
         "{}",
         report["ratio"]
     );
