@@ -220,10 +220,14 @@ fn reach(out: &mut String, f: &pare_minify::reach::Figures) {
         .unseen
         .iter()
         .map(|(reason, t)| {
+            let one = t.files == 1;
             let what = match reason {
+                pare_minify::keep_set::Reason::AppFile if one => "app file",
                 pare_minify::keep_set::Reason::AppFile => "app files",
+                pare_minify::keep_set::Reason::Imported if one => "imported module",
                 pare_minify::keep_set::Reason::Imported => "imported modules",
                 pare_minify::keep_set::Reason::ResourceSet => "in resource sets",
+                pare_minify::keep_set::Reason::StateDir if one => "writable directory",
                 pare_minify::keep_set::Reason::StateDir => "writable directories",
                 _ => "other",
             };
