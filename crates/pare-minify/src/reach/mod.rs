@@ -266,6 +266,55 @@ fn is_module(path: &str) -> bool {
         .any(|e| path.ends_with(e))
 }
 
+/// Whether `path`, as the image resolves it (symlinks followed inside the image), is
+/// a regular file.
+pub(super) fn is_file(index: &FileIndex, path: &str) -> bool {
+    index
+        .resolve(path)
+        .is_some_and(|(_, n)| n.kind == EntryKind::File)
+}
+
+/// Whether `path`, as the image resolves it, is a directory.
+pub(super) fn is_dir(index: &FileIndex, path: &str) -> bool {
+    index
+        .resolve(path)
+        .is_some_and(|(_, n)| n.kind == EntryKind::Dir)
+}
+
+/// The walk the import closures share: the source of each file of `start`, then of
+/// each file found that `follow` accepts, goes to `found_in` (with whether the file
+/// is in `start`), which names the files it reaches. Returns what was reached,
+/// `start` aside; a file whose bytes were not loaded is not read.
+pub(super) fn walk(
+    index: &FileIndex,
+    start: &BTreeSet<String>,
+    follow: impl Fn(&str) -> bool,
+    mut found_in: impl FnMut(&str, &str, bool) -> Vec<String>,
+) -> BTreeSet<String> {
+    let mut seen = start.clone();
+    let mut reached = BTreeSet::new();
+    let mut work: Vec<String> = start.iter().cloned().collect();
+    while let Some(file) = work.pop() {
+        let Some(source) = index
+            .nodes
+            .get(&file)
+            .and_then(|n| n.content.as_deref())
+            .map(String::from_utf8_lossy)
+        else {
+            continue;
+        };
+        for path in found_in(&file, &source, start.contains(&file)) {
+            if seen.insert(path.clone()) {
+                reached.insert(path.clone());
+                if follow(&path) {
+                    work.push(path);
+                }
+            }
+        }
+    }
+    reached
+}
+
 /// The layers of `history` (one entry per layer, as
 /// [`pare_image::ImageConfig::layer_history`] gives it) that COPY or ADD made.
 pub fn copy_layers(history: &[Option<&pare_image::config::History>]) -> BTreeSet<usize> {

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use pare_image::{EntryKind, FileIndex};
+use pare_image::FileIndex;
+
+use super::{is_dir, is_file};
 
 /// Where Debian's node (and a `npm -g` install) finds packages beyond `node_modules`.
 pub const GLOBAL_FOLDERS: [&str; 5] = [
@@ -58,14 +60,6 @@ fn quoted(text: &str) -> Option<String> {
 
 fn node<'a>(index: &'a FileIndex, path: &str) -> Option<&'a pare_image::Node> {
     index.resolve(path).map(|(_, n)| n)
-}
-
-fn is_file(index: &FileIndex, path: &str) -> bool {
-    node(index, path).is_some_and(|n| n.kind == EntryKind::File)
-}
-
-fn is_dir(index: &FileIndex, path: &str) -> bool {
-    node(index, path).is_some_and(|n| n.kind == EntryKind::Dir)
 }
 
 /// The files a resolved module brings: the file, or a package's `package.json` and
@@ -169,32 +163,13 @@ fn resolve(index: &FileIndex, file: &str, name: &str, global: &[String], out: &m
 
 /// Every file reachable by literal requires from `start`, not including `start`.
 pub fn closure(index: &FileIndex, global: &[String], start: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut seen = start.clone();
-    let mut reached = BTreeSet::new();
-    let mut work: Vec<String> = start.iter().cloned().collect();
-    while let Some(file) = work.pop() {
-        let Some(source) = index
-            .nodes
-            .get(&file)
-            .and_then(|n| n.content.as_deref())
-            .map(String::from_utf8_lossy)
-        else {
-            continue;
-        };
+    super::walk(index, start, is_source, |file, source, _| {
         let mut found = Vec::new();
-        for name in requires(&source) {
-            resolve(index, &file, &name, global, &mut found);
+        for name in requires(source) {
+            resolve(index, file, &name, global, &mut found);
         }
-        for path in found {
-            if seen.insert(path.clone()) {
-                reached.insert(path.clone());
-                if is_source(&path) {
-                    work.push(path);
-                }
-            }
-        }
-    }
-    reached
+        found
+    })
 }
 
 /// A file whose requires are followed.

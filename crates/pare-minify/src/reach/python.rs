@@ -11,6 +11,8 @@ use std::collections::BTreeSet;
 
 use pare_image::{EntryKind, FileIndex};
 
+use super::{is_dir, is_file};
+
 /// One import a source file makes: `from .pkg import name` is
 /// `{ level: 1, module: ["pkg"], names: ["name"] }`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -305,18 +307,6 @@ fn extension_module(index: &FileIndex, dir: &str, name: &str) -> Option<String> 
         .cloned()
 }
 
-fn is_file(index: &FileIndex, path: &str) -> bool {
-    index
-        .resolve(path)
-        .is_some_and(|(_, n)| n.kind == EntryKind::File)
-}
-
-fn is_dir(index: &FileIndex, path: &str) -> bool {
-    index
-        .resolve(path)
-        .is_some_and(|(_, n)| n.kind == EntryKind::Dir)
-}
-
 /// The root a source file was imported from and its package path: for
 /// `/r/pkg/sub/mod.py` under root `/r`, `("/r", ["pkg", "sub"])`.
 fn package_of<'a>(roots: &'a [String], file: &str) -> Option<(&'a str, Vec<String>)> {
@@ -350,57 +340,42 @@ pub fn closure(
     app_dirs: &[String],
     start: &BTreeSet<String>,
 ) -> BTreeSet<String> {
-    let mut seen: BTreeSet<String> = start.clone();
-    let mut reached = BTreeSet::new();
-    let mut work: Vec<String> = start.iter().cloned().collect();
-    while let Some(file) = work.pop() {
-        let started = start.contains(&file);
-        let app_code = app_dirs
-            .iter()
-            .any(|d| file.starts_with(&format!("{}/", d.trim_end_matches('/'))));
-        let package = package_of(roots, &file).map(|(_, parts)| {
-            parts
-                .first()
-                .cloned()
-                .unwrap_or_else(|| module_name(&file).to_owned())
-        });
-        let Some(source) = index
-            .nodes
-            .get(&file)
-            .and_then(|n| n.content.as_deref())
-            .map(String::from_utf8_lossy)
-        else {
-            continue;
-        };
-        let mut found = Vec::new();
-        for import in imports(&source)
-            .into_iter()
-            .chain(implicit_imports(roots, &file))
-        {
-            let own =
-                import.level > 0 || package.as_deref() == import.module.first().map(String::as_str);
-            // A name in a string is followed where the package names its own
-            // modules, or the app names any: a docstring's mention of another
-            // package is no plugin.
-            let follow = if import.named {
-                app_code || own
-            } else {
-                !import.in_function || (started && (app_code || own))
-            };
-            if follow {
-                resolve_import(index, roots, &file, &import, &mut found);
-            }
-        }
-        for path in found {
-            if seen.insert(path.clone()) {
-                reached.insert(path.clone());
-                if path.ends_with(".py") {
-                    work.push(path);
+    super::walk(
+        index,
+        start,
+        |path| path.ends_with(".py"),
+        |file, source, started| {
+            let app_code = app_dirs
+                .iter()
+                .any(|d| file.starts_with(&format!("{}/", d.trim_end_matches('/'))));
+            let package = package_of(roots, file).map(|(_, parts)| {
+                parts
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| module_name(file).to_owned())
+            });
+            let mut found = Vec::new();
+            for import in imports(source)
+                .into_iter()
+                .chain(implicit_imports(roots, file))
+            {
+                let own = import.level > 0
+                    || package.as_deref() == import.module.first().map(String::as_str);
+                // A name in a string is followed where the package names its own
+                // modules, or the app names any: a docstring's mention of another
+                // package is no plugin.
+                let follow = if import.named {
+                    app_code || own
+                } else {
+                    !import.in_function || (started && (app_code || own))
+                };
+                if follow {
+                    resolve_import(index, roots, file, &import, &mut found);
                 }
             }
-        }
-    }
-    reached
+            found
+        },
+    )
 }
 
 /// Modules CPython's C code imports by name, which no `import` statement shows:

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use pare_image::{EntryKind, FileIndex};
 
+use super::is_dir;
+
 /// A directory kept whole, and why.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Set {
@@ -263,10 +265,4 @@ fn is_source(path: &str) -> bool {
     [".py", ".rb", ".js", ".php"]
         .iter()
         .any(|e| path.ends_with(e))
-}
-
-fn is_dir(index: &FileIndex, path: &str) -> bool {
-    index
-        .resolve(path)
-        .is_some_and(|(_, n)| n.kind == EntryKind::Dir)
 }

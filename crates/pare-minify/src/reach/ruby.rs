@@ -7,6 +7,8 @@ use std::collections::BTreeSet;
 
 use pare_image::{EntryKind, FileIndex};
 
+use super::is_file;
+
 /// A literal require: `(relative, name)`.
 pub fn requires(source: &str) -> Vec<(bool, String)> {
     let mut found = Vec::new();
@@ -97,12 +99,6 @@ pub fn load_path(index: &FileIndex, extra: &[String]) -> Vec<String> {
     roots.into_iter().collect()
 }
 
-fn is_file(index: &FileIndex, path: &str) -> bool {
-    index
-        .resolve(path)
-        .is_some_and(|(_, n)| n.kind == EntryKind::File)
-}
-
 fn resolve(
     index: &FileIndex,
     roots: &[String],
@@ -139,30 +135,17 @@ fn resolve(
 
 /// Every file reachable by literal requires from `start`, not including `start`.
 pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) -> BTreeSet<String> {
-    let mut seen = start.clone();
-    let mut reached = BTreeSet::new();
-    let mut work: Vec<String> = start.iter().cloned().collect();
-    while let Some(file) = work.pop() {
-        let Some(source) = index
-            .nodes
-            .get(&file)
-            .and_then(|n| n.content.as_deref())
-            .map(String::from_utf8_lossy)
-        else {
-            continue;
-        };
-        for (relative, name) in requires(&source) {
-            if let Some(path) = resolve(index, roots, &file, relative, &name)
-                && seen.insert(path.clone())
-            {
-                reached.insert(path.clone());
-                if path.ends_with(".rb") {
-                    work.push(path);
-                }
-            }
-        }
-    }
-    reached
+    super::walk(
+        index,
+        start,
+        |path| path.ends_with(".rb"),
+        |file, source, _| {
+            requires(source)
+                .into_iter()
+                .filter_map(|(relative, name)| resolve(index, roots, file, relative, &name))
+                .collect()
+        },
+    )
 }
 
 #[cfg(test)]
