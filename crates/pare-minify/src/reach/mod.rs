@@ -159,7 +159,9 @@ pub fn reachable(
             })
             .collect();
         for path in python::closure(index, &python_roots, &layout.app_dirs, &python_start) {
-            add(&mut reached, &path, Reason::Imported);
+            if !python::frozen_source(&path) {
+                add(&mut reached, &path, Reason::Imported);
+            }
         }
         let node_start: BTreeSet<String> =
             all.iter().filter(|p| node::is_source(p)).cloned().collect();

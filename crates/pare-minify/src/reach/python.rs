@@ -29,27 +29,120 @@ pub struct Import {
     /// locmem.LocMemCache"` in a settings dict): what `import_string` and plugin
     /// registries import by name when a setting or a command asks for it.
     pub named: bool,
+    /// Inside `if __name__ == "__main__":`: runs only when the file is the program
+    /// (`python file.py`, `python -m module`), never when it is imported.
+    pub in_main: bool,
+    /// Inside an `if` (or `elif`) whose test is false when the app runs: a test for
+    /// another platform than Linux, where every image pare builds runs (`if
+    /// sys.platform == "win32":`, `if os.name == "nt":`), or `if TYPE_CHECKING:`
+    /// (false but for a type checker).
+    pub never_true: bool,
+    /// In an `except ImportError:` handler: the imports of its `try` block (a
+    /// block of nothing but imports), which this one stands in for when they fail
+    /// (`try: from _decimal import *` / `except ImportError: from _pydecimal import
+    /// *`). Empty for any other import.
+    pub fallback_for: Vec<Import>,
+}
+
+/// The blocks [`imports`] tracks, each at the indentation of its header.
+enum Block {
+    Def,
+    /// `if __name__ == "__main__":`.
+    Main,
+    /// `if sys.platform == "win32":`, `if TYPE_CHECKING:`: see [`is_false_at_run_time`].
+    NeverTrue,
+    /// `try:` and where its imports start in the found list; whether its body is
+    /// nothing but imports (else an ImportError may come from other code).
+    Try {
+        start: usize,
+        only_imports: bool,
+    },
+    /// An `except` clause of a `try` of nothing but imports, with those imports
+    /// when the clause catches only ImportError.
+    Except {
+        tried: Vec<Import>,
+        fallback: bool,
+    },
 }
 
 /// The imports of one source file.
 pub fn imports(source: &str) -> Vec<Import> {
-    let mut found = Vec::new();
-    // The indentation of each enclosing `def`: a line indented deeper than the
-    // innermost is inside that function.
-    let mut defs: Vec<usize> = Vec::new();
+    let mut found: Vec<Import> = Vec::new();
+    // The enclosing blocks, innermost last: a line indented no deeper than a
+    // block's header has left that block.
+    let mut blocks: Vec<(usize, Block)> = Vec::new();
     for statement in logical_lines(source) {
         let indent = statement.len() - statement.trim_start().len();
         let text = statement.trim();
         if text.is_empty() {
             continue;
         }
-        while defs.last().is_some_and(|d| indent <= *d) {
-            defs.pop();
+        // The imports of the `try` (or of its previous `except`) this line ends,
+        // when the line is another clause of it.
+        let mut tried: Option<Vec<Import>> = None;
+        while blocks.last().is_some_and(|(d, _)| indent <= *d) {
+            if let Some((d, block)) = blocks.pop() {
+                if d != indent {
+                    continue;
+                }
+                match block {
+                    Block::Try {
+                        start,
+                        only_imports: true,
+                    } => {
+                        tried = Some(
+                            found[start..]
+                                .iter()
+                                .filter(|i| !i.named)
+                                .cloned()
+                                .collect(),
+                        )
+                    }
+                    Block::Except { tried: t, .. } => tried = Some(t),
+                    _ => tried = None,
+                }
+            }
         }
-        let in_function = !defs.is_empty();
+        let in_function = blocks.iter().any(|(_, b)| matches!(b, Block::Def));
+        for (_, block) in &mut blocks {
+            if let Block::Try { only_imports, .. } = block {
+                *only_imports &= is_import_or_flag(text);
+            }
+        }
         if text.starts_with("def ") || text.starts_with("async def ") {
-            defs.push(indent);
+            blocks.push((indent, Block::Def));
+        } else if is_main_guard(text) {
+            blocks.push((indent, Block::Main));
+        } else if is_never_true(text) {
+            blocks.push((indent, Block::NeverTrue));
+        } else if let Some(tail) = text.strip_prefix("try:") {
+            let tail = tail.trim();
+            let only_imports = tail.is_empty() || is_import_or_flag(tail);
+            blocks.push((
+                indent,
+                Block::Try {
+                    start: found.len(),
+                    only_imports,
+                },
+            ));
+        } else if text.starts_with("except")
+            && let Some(tried) = tried.filter(|t| !t.is_empty())
+        {
+            let fallback = catches_only_import_errors(text);
+            blocks.push((indent, Block::Except { tried, fallback }));
         }
+        let in_main = blocks.iter().any(|(_, b)| matches!(b, Block::Main));
+        let never_true = blocks.iter().any(|(_, b)| matches!(b, Block::NeverTrue));
+        let fallback_for = match blocks.last() {
+            Some((
+                _,
+                Block::Except {
+                    tried,
+                    fallback: true,
+                },
+            )) => tried.clone(),
+            _ => Vec::new(),
+        };
         let before = found.len();
         for part in text.split(';') {
             parse_statement(part.trim(), &mut found);
@@ -62,6 +155,9 @@ pub fn imports(source: &str) -> Vec<Import> {
                 names: Vec::new(),
                 in_function,
                 named: false,
+                in_main: false,
+                never_true: false,
+                fallback_for: Vec::new(),
             });
         }
         for literal in dotted_strings(text)
@@ -74,13 +170,113 @@ pub fn imports(source: &str) -> Vec<Import> {
                 names: Vec::new(),
                 in_function,
                 named: true,
+                in_main: false,
+                never_true: false,
+                fallback_for: Vec::new(),
             });
         }
         for import in &mut found[before..] {
             import.in_function = in_function;
+            import.in_main = in_main;
+            import.never_true = never_true;
+            if !import.named {
+                import.fallback_for = fallback_for.clone();
+            }
         }
     }
     found
+}
+
+/// `if __name__ == "__main__":` (either quote, either order).
+fn is_main_guard(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let compact = compact.replace('\'', "\"");
+    compact.starts_with("if__name__==\"__main__\":")
+        || compact.starts_with("if\"__main__\"==__name__:")
+}
+
+/// `if`/`elif` whose test is false when the app runs: a conjunct compares
+/// `sys.platform` (`"linux"` in a container) or `os.name` (`"posix"`) with another
+/// string, asks whether `sys.platform` starts with a prefix of something else, or
+/// is `TYPE_CHECKING` (`typing`'s constant, `False` at run time). No `or`, no
+/// `not`: the test must be false whatever its other conjuncts are.
+fn is_never_true(text: &str) -> bool {
+    let Some(test) = text
+        .strip_prefix("if ")
+        .or_else(|| text.strip_prefix("elif "))
+        .and_then(|t| t.rsplit_once(':'))
+        .map(|(t, _)| t)
+    else {
+        return false;
+    };
+    let test = test.replace('\'', "\"");
+    if test.contains(" or ") || test.contains("not ") || test.contains("!=") {
+        return false;
+    }
+    test.split(" and ").any(|conjunct| {
+        let compact: String = conjunct
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '(' && *c != ')')
+            .collect();
+        let literal = |rest: &str| -> Option<String> {
+            let inner = rest.strip_prefix('"')?.strip_suffix('"')?;
+            (!inner.contains('"')).then(|| inner.to_owned())
+        };
+        if compact == "TYPE_CHECKING"
+            || compact
+                .strip_suffix(".TYPE_CHECKING")
+                .is_some_and(|m| ["t", "typing", "typing_extensions", "_t"].contains(&m))
+        {
+            return true;
+        }
+        if let Some(value) = compact.strip_prefix("sys.platform==").and_then(literal) {
+            return value != "linux";
+        }
+        if let Some(value) = compact.strip_prefix("os.name==").and_then(literal) {
+            return value != "posix";
+        }
+        if let Some(prefix) = compact
+            .strip_prefix("sys.platform.startswith")
+            .and_then(literal)
+        {
+            return !"linux".starts_with(&prefix);
+        }
+        false
+    })
+}
+
+/// A statement that cannot raise ImportError but by importing: an import, `pass`,
+/// or a flag set to a constant (`HAS_C = True` beside the import it records).
+fn is_import_or_flag(text: &str) -> bool {
+    text.split(';').map(str::trim).all(|s| {
+        s.is_empty()
+            || s == "pass"
+            || s.starts_with("import ")
+            || (s.starts_with("from ") && s.contains(" import "))
+            || s.split_once('=').is_some_and(|(name, value)| {
+                is_identifier(name.trim()) && ["True", "False", "None"].contains(&value.trim())
+            })
+    })
+}
+
+/// `except ImportError:`, `except (ImportError, ModuleNotFoundError) as e:`.
+fn catches_only_import_errors(text: &str) -> bool {
+    let Some(rest) = text.strip_prefix("except") else {
+        return false;
+    };
+    let Some((caught, _)) = rest.split_once(':') else {
+        return false;
+    };
+    let caught = caught.split(" as ").next().unwrap_or("");
+    let names: Vec<&str> = caught
+        .split([',', '(', ')'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .collect();
+    !names.is_empty()
+        && names
+            .iter()
+            .all(|n| *n == "ImportError" || *n == "ModuleNotFoundError")
 }
 
 /// Lines joined across backslashes and open parentheses, comments cut.
@@ -156,6 +352,9 @@ fn parse_statement(statement: &str, found: &mut Vec<Import>) {
                     names: Vec::new(),
                     in_function: false,
                     named: false,
+                    in_main: false,
+                    never_true: false,
+                    fallback_for: Vec::new(),
                 });
             }
         }
@@ -187,6 +386,9 @@ fn parse_statement(statement: &str, found: &mut Vec<Import>) {
             names,
             in_function: false,
             named: false,
+            in_main: false,
+            never_true: false,
+            fallback_for: Vec::new(),
         });
     }
 }
@@ -334,6 +536,22 @@ fn package_of<'a>(roots: &'a [String], file: &str) -> Option<(&'a str, Vec<Strin
 /// not followed: following every one keeps most of the standard library for any
 /// app, and an app's path into another package goes through its own code or that
 /// package's own modules, which are followed.
+///
+/// Three kinds of import statement never run in the slim image, and are not followed:
+/// - in a module outside the app's code, the imports of its `if __name__ ==
+///   "__main__":` block (`heapq` importing `doctest`, and with it `pdb` and
+///   `unittest`): the block runs only when the file is the program, and then it ran
+///   under the trace, which saw what it imported; an imported module's never runs.
+/// - the imports under an `if` that is false when the app runs: `if sys.platform
+///   == "win32":` (click's Windows console pulling in ctypes, libffi and
+///   `_ctypes`, 0.2 MB; every image pare builds runs Linux), `if TYPE_CHECKING:`
+///   (imports for annotations only);
+/// - the fallback in `except ImportError:` of a `try` that holds nothing but
+///   imports, when every one of those resolves in the image to a module CPython
+///   loads (`decimal` falling back to `_pydecimal`, 229 kB, when `_decimal` is
+///   missing): those imports raise no ImportError, so the handler never runs. A
+///   module compiled into the interpreter does not resolve to a file, so its
+///   fallback is kept (`importlib`'s `_bootstrap`).
 pub fn closure(
     index: &FileIndex,
     roots: &[String],
@@ -369,6 +587,14 @@ pub fn closure(
                 } else {
                     !import.in_function || (started && (app_code || own))
                 };
+                let never_runs = import.never_true
+                    || (import.in_main && !app_code)
+                    || (!import.fallback_for.is_empty()
+                        && import
+                            .fallback_for
+                            .iter()
+                            .all(|tried| loads(index, roots, file, tried)));
+                let follow = follow && !never_runs;
                 if follow {
                     resolve_import(index, roots, file, &import, &mut found);
                 }
@@ -376,6 +602,107 @@ pub fn closure(
             found
         },
     )
+}
+
+/// Whether `import` (one of `file`'s) finds a module CPython loads: the module
+/// part of `from m import n` (its names may be attributes), else each name of
+/// `from . import a, b`.
+fn loads(index: &FileIndex, roots: &[String], file: &str, import: &Import) -> bool {
+    let candidates = candidates(roots, file, import);
+    candidates.iter().any(|(root, module)| {
+        if import.module.is_empty() {
+            !import.names.is_empty()
+                && import.names.iter().all(|name| {
+                    let mut sub = module.clone();
+                    sub.push(name.clone());
+                    module_loads(index, root, &sub)
+                })
+        } else {
+            module_loads(index, root, module)
+        }
+    })
+}
+
+/// Whether dotted `parts` below `root` name a package, a source or compiled module,
+/// or an extension module built for the Python of its directory (`_x.cpython-311-…
+/// .so` under `python3.11/`, an `abi3` or untagged `.so`; one built for another
+/// Python fails to import).
+fn module_loads(index: &FileIndex, root: &str, parts: &[String]) -> bool {
+    let Some((last, packages)) = parts.split_last() else {
+        return false;
+    };
+    let mut dir = root.trim_end_matches('/').to_owned();
+    for part in packages {
+        dir = pare_image::path::join(&dir, part);
+        if !is_dir(index, &dir) {
+            return false;
+        }
+    }
+    let base = pare_image::path::join(&dir, last);
+    if is_file(index, &format!("{base}.py"))
+        || is_dir(index, &base)
+        || is_file(index, &format!("{base}.pyc"))
+    {
+        return true;
+    }
+    let Some(ext) = extension_module(index, &dir, last) else {
+        return false;
+    };
+    let tag = &ext[base.len() + 1..];
+    let python = ext
+        .split('/')
+        .find_map(|p| p.strip_prefix("python3."))
+        .filter(|minor| !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit()));
+    match python {
+        Some(minor) => {
+            tag == "so" || tag == "abi3.so" || tag.starts_with(&format!("cpython-3{minor}-"))
+        }
+        None => true,
+    }
+}
+
+/// The standard library modules CPython 3.11 and later freeze into the interpreter
+/// (`Tools/build/freeze_modules.py`): it runs their frozen code object and never
+/// opens the source, not even for a traceback (`<frozen posixpath>`). `os.py` is
+/// not here: it is the landmark by which CPython finds its standard library.
+const FROZEN: [&str; 16] = [
+    "importlib/_bootstrap.py",
+    "importlib/_bootstrap_external.py",
+    "zipimport.py",
+    "abc.py",
+    "codecs.py",
+    "io.py",
+    "_collections_abc.py",
+    "_sitebuiltins.py",
+    "genericpath.py",
+    "ntpath.py",
+    "posixpath.py",
+    "site.py",
+    "stat.py",
+    "importlib/util.py",
+    "importlib/machinery.py",
+    "runpy.py",
+];
+
+/// Whether `path` is the source of a module frozen into its CPython (3.11 or
+/// later, by the `python3.N/` directory it is in): reached by imports, but the
+/// interpreter runs its own copy, so the file is not kept (what it imports is).
+/// Seen used by the trace (a Python run with `-X frozen_modules=off`), it is kept
+/// as traced.
+pub fn frozen_source(path: &str) -> bool {
+    let Some((dir, rel)) = path
+        .match_indices("/python3.")
+        .filter_map(|(i, _)| {
+            let after = &path[i + "/python3.".len()..];
+            let (minor, rel) = after.split_once('/')?;
+            let minor: u32 = minor.parse().ok()?;
+            Some((minor, rel))
+        })
+        .last()
+    else {
+        return false;
+    };
+    dir >= 11 && FROZEN.contains(&rel)
 }
 
 /// Modules CPython's C code imports by name, which no `import` statement shows:
@@ -401,6 +728,9 @@ fn implicit_imports(roots: &[String], file: &str) -> Vec<Import> {
             names: Vec::new(),
             in_function: false,
             named: false,
+            in_main: false,
+            never_true: false,
+            fallback_for: Vec::new(),
         })
         .collect()
 }
@@ -411,13 +741,10 @@ fn module_name(file: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
 
-fn resolve_import(
-    index: &FileIndex,
-    roots: &[String],
-    file: &str,
-    import: &Import,
-    found: &mut Vec<String>,
-) {
+/// Where `import` (one of `file`'s) may be found: each search root (and the file's
+/// own directory) with the module's dotted parts below it, or for a relative import
+/// its package's root with the parts resolved against the package.
+fn candidates(roots: &[String], file: &str, import: &Import) -> Vec<(String, Vec<String>)> {
     let mut candidates: Vec<(String, Vec<String>)> = Vec::new();
     if import.level > 0 {
         let (root, mut package) = match package_of(roots, file) {
@@ -440,7 +767,17 @@ fn resolve_import(
             import.module.clone(),
         ));
     }
-    for (root, module) in candidates {
+    candidates
+}
+
+fn resolve_import(
+    index: &FileIndex,
+    roots: &[String],
+    file: &str,
+    import: &Import,
+    found: &mut Vec<String>,
+) {
+    for (root, module) in candidates(roots, file, import) {
         let mut files = Vec::new();
         if !module.is_empty() && !resolve_in(index, &root, &module, &mut files) {
             continue;
@@ -475,19 +812,63 @@ mod tests {
                       try:\n    import d\nexcept ImportError:\n    pass\n\
                       async def f():\n    if x:\n        from e import (\n  g)\n\
                       import h\n";
-        let found: Vec<(String, bool)> = imports(source)
+        let all: Vec<String> = imports(source).iter().map(|i| i.module.join(".")).collect();
+        assert_eq!(all, ["a", "b", "c", "d", "e", "h"]);
+        assert_eq!(flagged(source, |i| i.in_function), ["c", "e"]);
+    }
+
+    /// The modules of the imports `flag` is true of.
+    fn flagged(source: &str, flag: fn(&Import) -> bool) -> Vec<String> {
+        imports(source)
+            .iter()
+            .filter(|i| flag(i))
+            .map(|i| i.module.join("."))
+            .collect()
+    }
+
+    #[test]
+    fn marks_main_blocks_and_import_error_fallbacks() {
+        let source = "try:\n    from _c import f\n    HAVE_C = True\n\
+                      except (ImportError, ModuleNotFoundError) as e:\n    from _py import f\n\
+                      else:\n    import after\n\
+                      try:\n    import a\nexcept ValueError:\n    import b\n\
+                      except ImportError:\n    import c\n\
+                      if __name__ == '__main__':\n    import doctest\n\
+                      else:\n    import imported\n";
+        let dead = "if sys.platform.startswith('win') and WIN:\n    import a\n\
+                    elif os.name == 'nt':\n    import b\nelse:\n    import c\n\
+                    if t.TYPE_CHECKING:\n    import d\n\
+                    if sys.platform == 'linux':\n    import e\n\
+                    if sys.platform != 'win32':\n    import f\n\
+                    if sys.platform == 'win32' or X:\n    import g\n";
+        // c runs (else), e is Linux, f is not Windows, g may be X.
+        assert_eq!(flagged(dead, |i| i.never_true), ["a", "b", "d"]);
+        let found: Vec<(String, bool, Vec<String>)> = imports(source)
             .into_iter()
-            .map(|i| (i.module.join("."), i.in_function))
+            .map(|i| {
+                let tried = i.fallback_for.iter().map(|t| t.module.join(".")).collect();
+                (i.module.join("."), i.in_main, tried)
+            })
             .collect();
+        let row = |m: &str, main: bool, tried: &[&str]| {
+            (
+                m.to_owned(),
+                main,
+                tried.iter().map(|t| (*t).to_owned()).collect(),
+            )
+        };
         assert_eq!(
             found,
             [
-                ("a".into(), false),
-                ("b".into(), false),
-                ("c".into(), true),
-                ("d".into(), false),
-                ("e".into(), true),
-                ("h".into(), false),
+                row("_c", false, &[]),
+                row("_py", false, &["_c"]),
+                row("after", false, &[]),
+                row("a", false, &[]),
+                // Caught as a ValueError: not a fallback for a failed import.
+                row("b", false, &[]),
+                row("c", false, &["a"]),
+                row("doctest", true, &[]),
+                row("imported", false, &[]),
             ]
         );
     }

@@ -26,8 +26,14 @@ fn python_image() -> FileIndex {
         TarItem::dir("usr/"),
         TarItem::dir("usr/lib/"),
         TarItem::dir("usr/lib/python3.11/"),
-        TarItem::file("usr/lib/python3.11/os.py", b"import posixpath\n", 0o644),
+        TarItem::file(
+            "usr/lib/python3.11/os.py",
+            b"import posixpath, shutil\n",
+            0o644,
+        ),
         TarItem::file("usr/lib/python3.11/posixpath.py", b"x = 1\n", 0o644),
+        TarItem::file("usr/lib/python3.11/shutil.py", b"import fnmatch\n", 0o644),
+        TarItem::file("usr/lib/python3.11/fnmatch.py", b"x = 1\n", 0o644),
         TarItem::file("usr/lib/python3.11/unused.py", b"x = 1\n", 0o644),
         TarItem::file(
             "usr/lib/python3.11/logging.py",
@@ -113,8 +119,10 @@ fn python_imports_are_followed_into_functions_packages_and_extensions() {
         ),
         // The app's own function-level import.
         ("/usr/lib/python3.11/logging.py", Reason::Imported),
-        // fw/app.py imports os at module level, and os imports posixpath.
-        ("/usr/lib/python3.11/posixpath.py", Reason::Imported),
+        // fw/app.py imports os at module level, os imports shutil, shutil fnmatch
+        // (and posixpath, frozen into CPython 3.11: not kept).
+        ("/usr/lib/python3.11/shutil.py", Reason::Imported),
+        ("/usr/lib/python3.11/fnmatch.py", Reason::Imported),
         // Python's codecs, and a kept package's templates, as sets.
         (
             "/usr/lib/python3.11/encodings/unicode_escape.py",
@@ -133,6 +141,7 @@ fn python_imports_are_followed_into_functions_packages_and_extensions() {
         assert_eq!(reached.get(path), Some(&reason), "{path}: {reached:#?}");
     }
     assert!(!reached.contains_key("/usr/lib/python3.11/unused.py"));
+    assert!(!reached.contains_key("/usr/lib/python3.11/posixpath.py"));
     assert!(!reached.contains_key("/app/main.py"), "kept already");
 }
 
@@ -501,5 +510,97 @@ fn datetime_keeps_the_strptime_its_c_code_imports() {
         "/usr/lib/python3.11/calendar.py",
     ] {
         assert_eq!(reached.get(path), Some(&Reason::Imported), "{path}");
+    }
+}
+
+#[test]
+fn imports_that_never_run_are_not_followed() {
+    let files: [(&str, &[u8]); 22] = [
+        ("usr/lib/python3.11/os.py", b"x = 1\n"),
+        // A stdlib module's main block runs only when it is the program.
+        ("usr/lib/python3.11/heapq.py", b"import itertools\nif __name__ == \"__main__\":\n    import doctest\n"),
+        ("usr/lib/python3.11/itertools.py", b"x = 1\n"),
+        ("usr/lib/python3.11/doctest.py", b"import pdb\n"),
+        ("usr/lib/python3.11/pdb.py", b"x = 1\n"),
+        // The accelerator exists for this Python: the fallback never runs.
+        ("usr/lib/python3.11/decimal.py", b"try:\n    from _decimal import *\n    HAVE_C = True\nexcept ImportError:\n    from _pydecimal import *\n"),
+        ("usr/lib/python3.11/lib-dynload/_decimal.cpython-311-x86_64-linux-gnu.so", b"\x7fELF"),
+        ("usr/lib/python3.11/_pydecimal.py", b"x = 1\n"),
+        // Built for another Python: it fails to import, the fallback runs.
+        ("usr/lib/python3.11/fast.py", b"try:\n    from _fast import f\nexcept ImportError:\n    from _slow import f\n"),
+        ("usr/lib/python3.11/lib-dynload/_fast.cpython-310-x86_64-linux-gnu.so", b"\x7fELF"),
+        ("usr/lib/python3.11/_slow.py", b"x = 1\n"),
+        // Other code in the `try` may raise ImportError itself.
+        ("usr/lib/python3.11/guarded.py", b"try:\n    import itertools\n    itertools.setup()\nexcept ImportError:\n    import _guard_fallback\n"),
+        ("usr/lib/python3.11/_guard_fallback.py", b"x = 1\n"),
+        // A builtin (no file) falls back to a file that is kept.
+        ("usr/lib/python3.11/boot.py", b"try:\n    import _frozen_boot as b\nexcept ImportError:\n    import _boot as b\n"),
+        ("usr/lib/python3.11/_boot.py", b"x = 1\n"),
+        // Windows-only, and for annotations only.
+        ("usr/lib/python3.11/term.py", b"import sys\nif sys.platform == 'win32':\n    import ctypes\nif TYPE_CHECKING:\n    import _typeshed\n"),
+        ("usr/lib/python3.11/ctypes.py", b"x = 1\n"),
+        ("usr/lib/python3.11/_typeshed.py", b"x = 1\n"),
+        // Frozen into CPython 3.11: its source is not kept, what it imports is.
+        ("usr/lib/python3.11/importlib/util.py", b"from ._abc import Loader\n"),
+        ("usr/lib/python3.11/importlib/_abc.py", b"x = 1\n"),
+        // Not frozen in 3.10.
+        ("usr/lib/python3.10/runpy.py", b"x = 1\n"),
+        // The app's own script runs as the program: its main block is followed.
+        ("app/main.py", b"import heapq, decimal, fast, guarded, boot, term, importlib.util\nif __name__ == '__main__':\n    import pdb\nimport runpy\n"),
+    ];
+    let mut items = Vec::new();
+    for dir in [
+        "usr/",
+        "usr/lib/",
+        "usr/lib/python3.11/",
+        "usr/lib/python3.11/lib-dynload/",
+        "usr/lib/python3.11/importlib/",
+        "usr/lib/python3.10/",
+        "app/",
+    ] {
+        items.push(TarItem::dir(dir));
+    }
+    items.push(TarItem::file(
+        "usr/lib/python3.11/importlib/__init__.py",
+        b"",
+        0o644,
+    ));
+    items.push(TarItem::file("usr/lib/python3.10/os.py", b"", 0o644));
+    items.extend(
+        files
+            .iter()
+            .map(|(path, source)| TarItem::file(path, source, 0o644)),
+    );
+    let idx = index(&items);
+    let layout = AppLayout {
+        app_dirs: vec!["/app".into()],
+        ..Default::default()
+    };
+    let reached = reachable(&idx, &layout, &set(&["/app/main.py"]));
+    for path in [
+        "/usr/lib/python3.11/importlib/_abc.py",
+        "/usr/lib/python3.11/heapq.py",
+        "/usr/lib/python3.11/itertools.py",
+        "/usr/lib/python3.11/pdb.py",
+        "/usr/lib/python3.11/lib-dynload/_decimal.cpython-311-x86_64-linux-gnu.so",
+        "/usr/lib/python3.11/_slow.py",
+        "/usr/lib/python3.11/_guard_fallback.py",
+        "/usr/lib/python3.11/_boot.py",
+        "/usr/lib/python3.10/runpy.py",
+    ] {
+        assert_eq!(
+            reached.get(path),
+            Some(&Reason::Imported),
+            "{path}: {reached:#?}"
+        );
+    }
+    for path in [
+        "/usr/lib/python3.11/doctest.py",
+        "/usr/lib/python3.11/_pydecimal.py",
+        "/usr/lib/python3.11/ctypes.py",
+        "/usr/lib/python3.11/_typeshed.py",
+        "/usr/lib/python3.11/importlib/util.py",
+    ] {
+        assert!(!reached.contains_key(path), "{path}: {reached:#?}");
     }
 }
