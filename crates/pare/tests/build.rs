@@ -53,10 +53,10 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
     assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
     let ratio = report["ratio"].as_f64().unwrap();
     // 6.7x keeping only what the probes used; what the app can reach beyond them (its
-    // codecs, time zones, the modules its code imports) costs about 4.3 MB: 5.88x
+    // codecs, time zones, the modules its code imports) costs about 4.5 MB: 5.84x
     // (imports that never run in a container are not followed: main blocks,
     // Windows-only and TYPE_CHECKING branches, ImportError fallbacks, frozen modules).
-    assert!(ratio >= 5.8, "only {ratio:.2}x smaller\n{}", run.explain());
+    assert!(ratio >= 5.75, "only {ratio:.2}x smaller\n{}", run.explain());
 
     let (slim, paths) = slim_paths(&oci);
     for gone in [

@@ -39,8 +39,8 @@ pub struct Import {
     pub never_true: bool,
     /// In an `except ImportError:` handler: the imports of its `try` block (a
     /// block of nothing but imports), which this one stands in for when they fail
-    /// (`try: from _decimal import *` / `except ImportError: from _pydecimal import
-    /// *`). Empty for any other import.
+    /// (`try: import ujson as json` / `except ImportError: import json`). Empty for
+    /// any other import.
     pub fallback_for: Vec<Import>,
 }
 
@@ -547,11 +547,13 @@ fn package_of<'a>(roots: &'a [String], file: &str) -> Option<(&'a str, Vec<Strin
 ///   `_ctypes`, 0.2 MB; every image pare builds runs Linux), `if TYPE_CHECKING:`
 ///   (imports for annotations only);
 /// - the fallback in `except ImportError:` of a `try` that holds nothing but
-///   imports, when every one of those resolves in the image to a module CPython
-///   loads (`decimal` falling back to `_pydecimal`, 229 kB, when `_decimal` is
-///   missing): those imports raise no ImportError, so the handler never runs. A
-///   module compiled into the interpreter does not resolve to a file, so its
-///   fallback is kept (`importlib`'s `_bootstrap`).
+///   imports, when every one of those surely succeeds: whole modules (`import
+///   ujson as json` / `except ImportError: import json`, `from _speedups import *`)
+///   or submodules that resolve in the image to a module CPython loads ([`loads`]).
+///   They raise no ImportError, so the handler never runs. A module compiled into
+///   the interpreter does not resolve to a file, and a name imported from a module
+///   may be a missing attribute (`from _decimal import __version__`), so their
+///   fallbacks are kept.
 pub fn closure(
     index: &FileIndex,
     roots: &[String],
@@ -604,22 +606,20 @@ pub fn closure(
     )
 }
 
-/// Whether `import` (one of `file`'s) finds a module CPython loads: the module
-/// part of `from m import n` (its names may be attributes), else each name of
-/// `from . import a, b`.
+/// Whether `import` (one of `file`'s) surely succeeds: `import m` and `from m
+/// import *` when `m` loads, `from m import a, b` when each name is a submodule
+/// that loads. A name that may be an attribute is not known to exist: `from typing
+/// import Literal` fails on an older Python and its fallback then runs.
 fn loads(index: &FileIndex, roots: &[String], file: &str, import: &Import) -> bool {
     let candidates = candidates(roots, file, import);
     candidates.iter().any(|(root, module)| {
-        if import.module.is_empty() {
-            !import.names.is_empty()
-                && import.names.iter().all(|name| {
-                    let mut sub = module.clone();
-                    sub.push(name.clone());
-                    module_loads(index, root, &sub)
-                })
-        } else {
-            module_loads(index, root, module)
-        }
+        let module_found = import.module.is_empty() || module_loads(index, root, module);
+        let names_found = import.names.iter().all(|name| {
+            let mut sub = module.clone();
+            sub.push(name.clone());
+            module_loads(index, root, &sub)
+        });
+        module_found && names_found && !(import.module.is_empty() && import.names.is_empty())
     })
 }
 

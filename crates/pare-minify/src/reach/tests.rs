@@ -515,7 +515,7 @@ fn datetime_keeps_the_strptime_its_c_code_imports() {
 
 #[test]
 fn imports_that_never_run_are_not_followed() {
-    let files: [(&str, &[u8]); 22] = [
+    let files: [(&str, &[u8]); 24] = [
         ("usr/lib/python3.11/os.py", b"x = 1\n"),
         // A stdlib module's main block runs only when it is the program.
         ("usr/lib/python3.11/heapq.py", b"import itertools\nif __name__ == \"__main__\":\n    import doctest\n"),
@@ -524,6 +524,9 @@ fn imports_that_never_run_are_not_followed() {
         ("usr/lib/python3.11/pdb.py", b"x = 1\n"),
         // The accelerator exists for this Python: the fallback never runs.
         ("usr/lib/python3.11/decimal.py", b"try:\n    from _decimal import *\n    HAVE_C = True\nexcept ImportError:\n    from _pydecimal import *\n"),
+        // A name may be an attribute the accelerator lacks: the fallback may run.
+        ("usr/lib/python3.11/numbers.py", b"try:\n    from _decimal import __version__\nexcept ImportError:\n    from _pyversion import __version__\n"),
+        ("usr/lib/python3.11/_pyversion.py", b"x = 1\n"),
         ("usr/lib/python3.11/lib-dynload/_decimal.cpython-311-x86_64-linux-gnu.so", b"\x7fELF"),
         ("usr/lib/python3.11/_pydecimal.py", b"x = 1\n"),
         // Built for another Python: it fails to import, the fallback runs.
@@ -546,7 +549,7 @@ fn imports_that_never_run_are_not_followed() {
         // Not frozen in 3.10.
         ("usr/lib/python3.10/runpy.py", b"x = 1\n"),
         // The app's own script runs as the program: its main block is followed.
-        ("app/main.py", b"import heapq, decimal, fast, guarded, boot, term, importlib.util\nif __name__ == '__main__':\n    import pdb\nimport runpy\n"),
+        ("app/main.py", b"import heapq, decimal, numbers, fast, guarded, boot, term, importlib.util\nif __name__ == '__main__':\n    import pdb\nimport runpy\n"),
     ];
     let mut items = Vec::new();
     for dir in [
@@ -584,6 +587,7 @@ fn imports_that_never_run_are_not_followed() {
         "/usr/lib/python3.11/pdb.py",
         "/usr/lib/python3.11/lib-dynload/_decimal.cpython-311-x86_64-linux-gnu.so",
         "/usr/lib/python3.11/_slow.py",
+        "/usr/lib/python3.11/_pyversion.py",
         "/usr/lib/python3.11/_guard_fallback.py",
         "/usr/lib/python3.11/_boot.py",
         "/usr/lib/python3.10/runpy.py",
