@@ -71,7 +71,9 @@ pub fn imports(source: &str) -> Vec<Import> {
     // The enclosing blocks, innermost last: a line indented no deeper than a
     // block's header has left that block.
     let mut blocks: Vec<(usize, Block)> = Vec::new();
-    for statement in logical_lines(source) {
+    // A line that starts inside a triple-quoted string (a docstring's example
+    // `if __name__ == "__main__":` at column 0) opens no block.
+    for (statement, quoted) in logical_lines(source) {
         let indent = statement.len() - statement.trim_start().len();
         let text = statement.trim();
         if text.is_empty() {
@@ -109,11 +111,14 @@ pub fn imports(source: &str) -> Vec<Import> {
                 *only_imports &= is_import_or_flag(text);
             }
         }
-        if text.starts_with("def ") || text.starts_with("async def ") {
+        if quoted {
+            // Inside a string: it ends blocks by its indentation, as before, but
+            // opens none.
+        } else if text.starts_with("def ") || text.starts_with("async def ") {
             blocks.push((indent, Block::Def));
         } else if is_main_guard(text) {
             blocks.push((indent, Block::Main));
-        } else if is_never_true(text) {
+        } else if is_false_at_run_time(text) {
             blocks.push((indent, Block::NeverTrue));
         } else if let Some(tail) = text.strip_prefix("try:") {
             let tail = tail.trim();
@@ -187,6 +192,43 @@ pub fn imports(source: &str) -> Vec<Import> {
     found
 }
 
+/// The triple quote open at the end of `line`, given the one open at its start:
+/// quotes are read as Python's tokenizer reads them (one-line strings, escapes, a
+/// `#` comment outside strings).
+fn string_after<'q>(line: &[u8], mut open: Option<&'q [u8]>) -> Option<&'q [u8]> {
+    const TRIPLES: [&[u8]; 2] = [b"\"\"\"", b"'''"];
+    let mut i = 0;
+    while i < line.len() {
+        if let Some(quote) = open {
+            if line[i..].starts_with(quote) {
+                open = None;
+                i += 3;
+            } else {
+                i += if line[i] == b'\\' { 2 } else { 1 };
+            }
+            continue;
+        }
+        match line[i] {
+            b'#' => return None,
+            c @ (b'"' | b'\'') => {
+                if let Some(triple) = TRIPLES.into_iter().find(|t| line[i..].starts_with(t)) {
+                    open = Some(triple);
+                    i += 3;
+                    continue;
+                }
+                // A one-line string: on to its closing quote.
+                i += 1;
+                while i < line.len() && line[i] != c {
+                    i += if line[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    open
+}
+
 /// `if __name__ == "__main__":` (either quote, either order).
 fn is_main_guard(text: &str) -> bool {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -200,7 +242,7 @@ fn is_main_guard(text: &str) -> bool {
 /// string, asks whether `sys.platform` starts with a prefix of something else, or
 /// is `TYPE_CHECKING` (`typing`'s constant, `False` at run time). No `or`, no
 /// `not`: the test must be false whatever its other conjuncts are.
-fn is_never_true(text: &str) -> bool {
+fn is_false_at_run_time(text: &str) -> bool {
     let Some(test) = text
         .strip_prefix("if ")
         .or_else(|| text.strip_prefix("elif "))
@@ -280,11 +322,20 @@ fn catches_only_import_errors(text: &str) -> bool {
 }
 
 /// Lines joined across backslashes and open parentheses, comments cut.
-fn logical_lines(source: &str) -> Vec<String> {
+/// Each with whether it starts inside a triple-quoted string.
+fn logical_lines(source: &str) -> Vec<(String, bool)> {
     let mut lines = Vec::new();
     let mut current = String::new();
     let mut depth: i32 = 0;
+    // The triple quote open at the start of the current raw line, and at the start
+    // of the current logical line.
+    let mut string: Option<&[u8]> = None;
+    let mut quoted = false;
     for raw in source.lines() {
+        if current.is_empty() {
+            quoted = string.is_some();
+        }
+        string = string_after(raw.as_bytes(), string);
         let line = match raw.find('#') {
             // A `#` inside a string is rare on an import line; cutting it there
             // loses nothing an import needs.
@@ -321,11 +372,11 @@ fn logical_lines(source: &str) -> Vec<String> {
         depth = 0;
         let line = std::mem::take(&mut current);
         if !line.trim().is_empty() {
-            lines.push(line);
+            lines.push((line, quoted));
         }
     }
     if !current.trim().is_empty() {
-        lines.push(current);
+        lines.push((current, quoted));
     }
     lines
 }
@@ -549,7 +600,7 @@ fn package_of<'a>(roots: &'a [String], file: &str) -> Option<(&'a str, Vec<Strin
 /// - the fallback in `except ImportError:` of a `try` that holds nothing but
 ///   imports, when every one of those surely succeeds: whole modules (`import
 ///   ujson as json` / `except ImportError: import json`, `from _speedups import *`)
-///   or submodules that resolve in the image to a module CPython loads ([`loads`]).
+///   or submodules that resolve in the image to a module CPython loads (`loads`).
 ///   They raise no ImportError, so the handler never runs. A module compiled into
 ///   the interpreter does not resolve to a file, and a name imported from a module
 ///   may be a missing attribute (`from _decimal import __version__`), so their
@@ -841,6 +892,13 @@ mod tests {
                     if sys.platform == 'linux':\n    import e\n\
                     if sys.platform != 'win32':\n    import f\n\
                     if sys.platform == 'win32' or X:\n    import g\n";
+        // A docstring's example at a lower indentation than the code after it.
+        let docstring = "class C:\n    def f(self):\n        \"\"\"Typed as\n\
+                         if TYPE_CHECKING:\n    if __name__ == '__main__':\n        \"\"\"\n        import a\n";
+        assert_eq!(
+            flagged(docstring, |i| i.never_true || i.in_main),
+            Vec::<String>::new()
+        );
         // c runs (else), e is Linux, f is not Windows, g may be X.
         assert_eq!(flagged(dead, |i| i.never_true), ["a", "b", "d"]);
         let found: Vec<(String, bool, Vec<String>)> = imports(source)
