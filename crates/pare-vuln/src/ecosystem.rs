@@ -9,8 +9,9 @@ use crate::version::Scheme;
 
 /// The OSV ecosystems `pare db update` fetches by default, by their folder names in
 /// osv.dev's bucket.
-pub const DEFAULT_SOURCES: [&str; 7] = [
+pub const DEFAULT_SOURCES: [&str; 8] = [
     "Debian",
+    "Ubuntu",
     "Alpine",
     "PyPI",
     "npm",
@@ -42,6 +43,7 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
             let release = distro.version_id.split('.').next().unwrap_or("");
             let ecosystem = match distro.id.as_str() {
                 "debian" if !release.is_empty() => format!("Debian:{release}"),
+                "ubuntu" => ubuntu_ecosystem(distro)?,
                 _ => return None,
             };
             match source {
@@ -54,6 +56,10 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
             let mut parts = distro.version_id.split('.');
             let ecosystem = match (distro.id.as_str(), parts.next(), parts.next()) {
                 ("alpine", Some(major), Some(minor)) => format!("Alpine:v{major}.{minor}"),
+                // Rolling distributions: one ecosystem without a release (osv.dev's
+                // `Wolfi` and `Chainguard`, both apk, both named by the origin).
+                ("wolfi", ..) => "Wolfi".to_owned(),
+                ("chainguard", ..) => "Chainguard".to_owned(),
                 _ => return None,
             };
             let name = source.map_or(&package.name, |s| &s.name);
@@ -65,6 +71,11 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
             let ecosystem = match distro.id.as_str() {
                 "rocky" => format!("Rocky Linux:{major}"),
                 "almalinux" => format!("AlmaLinux:{major}"),
+                "mageia" if !major.is_empty() => format!("Mageia:{major}"),
+                "opensuse-leap" if !distro.version_id.is_empty() => {
+                    format!("openSUSE:Leap {}", distro.version_id)
+                }
+                "opensuse-tumbleweed" => "openSUSE:Tumbleweed".to_owned(),
                 _ => return None,
             };
             (ecosystem, package.name.clone(), package.version.clone())
@@ -93,6 +104,59 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
         ecosystem,
         version,
         scheme,
+    })
+}
+
+/// Ubuntu's ecosystem as osv.dev names it: `Ubuntu:22.04:LTS` for a long-term
+/// release, `Ubuntu:24.10` for an interim one. os-release says "LTS" in `VERSION`
+/// (kept in `pretty_name`); where it does not, the rule Canonical follows decides:
+/// every April release of an even year is LTS. `Ubuntu:Pro:…` records cover the
+/// packages of Ubuntu Pro's ESM archives, which an ordinary image does not use, so
+/// they are not looked in.
+fn ubuntu_ecosystem(distro: &Distro) -> Option<String> {
+    let version = distro.version_id.trim();
+    let (year, month) = version.split_once('.')?;
+    let year: u32 = year.parse().ok()?;
+    let says_lts = distro
+        .pretty_name
+        .as_deref()
+        .is_some_and(|p| p.contains("LTS"));
+    let lts = says_lts || (month == "04" && year.is_multiple_of(2));
+    Some(if lts {
+        format!("Ubuntu:{version}:LTS")
+    } else {
+        format!("Ubuntu:{version}")
+    })
+}
+
+/// Why a package of `distro` has no OSV ecosystem, when pare knows the distribution
+/// but osv.dev has no feed it could be matched against: said in the scan's output,
+/// so an image is not taken for clean because nothing could be looked up.
+pub fn uncovered_reason(package: &Package, distro: Option<&Distro>) -> Option<&'static str> {
+    let id = distro?.id.as_str();
+    Some(match (package.ecosystem, id) {
+        (Ecosystem::Rpm, "rhel" | "centos" | "ol" | "amzn" | "fedora" | "sles" | "sle-micro") => {
+            match id {
+                // osv.dev files Red Hat records per repository CPE
+                // (`Red Hat:enterprise_linux:9::appstream`), which an image does not
+                // record for its packages.
+                "rhel" | "centos" => {
+                    "Red Hat: records are filed per repository, which the image does not name"
+                }
+                // SUSE files base packages under the module that ships them and a
+                // support-phase suffix (`-LTSS`) that os-release does not carry.
+                "sles" | "sle-micro" => {
+                    "SUSE Linux Enterprise: records are filed per module and support phase, which os-release does not name"
+                }
+                "ol" => "Oracle Linux: osv.dev has no feed",
+                "amzn" => "Amazon Linux: osv.dev has no feed",
+                _ => "Fedora: osv.dev has no feed",
+            }
+        }
+        (Ecosystem::Deb, "ubuntu") => "Ubuntu: no release number in os-release",
+        (Ecosystem::Deb, "debian") => "Debian: no release number in os-release (testing or sid)",
+        (Ecosystem::Apk, "alpine") => "Alpine: no release number in os-release (edge)",
+        _ => return None,
     })
 }
 
@@ -164,6 +228,60 @@ pub(crate) mod tests {
         };
         assert_eq!(coordinates(&perl, Some(&sid)), None);
         assert_eq!(coordinates(&perl, None), None);
+    }
+
+    #[test]
+    fn distributions_as_osv_dev_names_them() {
+        let os = |id: &str, version_id: &str, pretty: Option<&str>| Distro {
+            id: id.into(),
+            version_id: version_id.into(),
+            pretty_name: pretty.map(str::to_owned),
+            ..Default::default()
+        };
+        let deb = package(Ecosystem::Deb, "openssl", "3.0.2-0ubuntu1.10");
+        let eco = |p: &Package, d: &Distro| coordinates(p, Some(d)).map(|c| c.ecosystem);
+        let apk = package(Ecosystem::Apk, "openssl", "3.3.2-r0");
+        let rpm = package(Ecosystem::Rpm, "openssl", "3.1.4-150600.5.7.1");
+        // Without a pretty name, April of an even year is LTS and the rest are not.
+        let cases = [
+            (
+                &deb,
+                os("ubuntu", "22.04", Some("Ubuntu 22.04.4 LTS")),
+                Some("Ubuntu:22.04:LTS"),
+            ),
+            (&deb, os("ubuntu", "24.04", None), Some("Ubuntu:24.04:LTS")),
+            (
+                &deb,
+                os("ubuntu", "24.10", Some("Ubuntu 24.10")),
+                Some("Ubuntu:24.10"),
+            ),
+            (&deb, os("ubuntu", "", None), None),
+            (&apk, os("wolfi", "20230201", None), Some("Wolfi")),
+            (&apk, os("chainguard", "20230214", None), Some("Chainguard")),
+            (
+                &rpm,
+                os("opensuse-leap", "15.6", None),
+                Some("openSUSE:Leap 15.6"),
+            ),
+            (
+                &rpm,
+                os("opensuse-tumbleweed", "20240801", None),
+                Some("openSUSE:Tumbleweed"),
+            ),
+        ];
+        for (p, d, want) in &cases {
+            assert_eq!(eco(p, d).as_deref(), *want, "{} {}", d.id, d.version_id);
+        }
+        // Known, but not matchable from os-release: said, never silently clean.
+        for id in ["rhel", "sles", "ol", "amzn"] {
+            let d = os(id, "9", None);
+            assert_eq!(eco(&rpm, &d), None, "{id}");
+            assert!(uncovered_reason(&rpm, Some(&d)).is_some(), "{id}");
+        }
+        assert_eq!(
+            uncovered_reason(&rpm, Some(&os("rocky", "9.3", None))),
+            None
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use pare_sbom::{Distro, Package};
 use serde::{Deserialize, Serialize};
 
 use crate::db::Database;
-use crate::ecosystem::{Coordinates, coordinates};
+use crate::ecosystem::{Coordinates, coordinates, uncovered_reason};
 use crate::error::Result;
 use crate::osv::{Advisory, Affected};
 use crate::range::{Hit, evaluate};
@@ -120,10 +120,11 @@ pub fn match_packages(
     let mut cache: HashMap<(String, String), Vec<Advisory>> = HashMap::new();
     for package in packages {
         let Some(coords) = coordinates(package, distro) else {
-            *matches
-                .not_covered
-                .entry(package.ecosystem.name().to_owned())
-                .or_default() += 1;
+            let label = match uncovered_reason(package, distro) {
+                Some(why) => format!("{} ({why})", package.ecosystem.name()),
+                None => package.ecosystem.name().to_owned(),
+            };
+            *matches.not_covered.entry(label).or_default() += 1;
             continue;
         };
         matches.packages_checked += 1;
@@ -316,6 +317,78 @@ mod tests {
             (Severity::High, RatingSource::Database)
         );
         assert_eq!(f.cve(), Some("CVE-2023-30861"));
+    }
+
+    /// Ubuntu's real record of CVE-2024-0727 (tests/data/vuln/ubuntu-osv): a 22.04
+    /// image is looked up in `Ubuntu:22.04:LTS` by source package, rated by Ubuntu's
+    /// priority (`low`, though the CVSS vector says medium), and the fixed build is
+    /// clean; the Pro entries are not looked in.
+    #[test]
+    fn ubuntu_images_are_matched_in_their_release_with_ubuntus_priority() {
+        let (_dir, db) = crate::testing::database(&["ubuntu-osv"]);
+        let jammy = Distro {
+            id: "ubuntu".into(),
+            version_id: "22.04".into(),
+            pretty_name: Some("Ubuntu 22.04.4 LTS".into()),
+            ..Default::default()
+        };
+        let libssl = |version: &str| {
+            let mut p = package(Ecosystem::Deb, "libssl3", version);
+            p.source = Some(pare_sbom::SourcePackage {
+                name: "openssl".into(),
+                version: version.into(),
+            });
+            p
+        };
+        let m = match_packages(&db, &[libssl("3.0.2-0ubuntu1.10")], Some(&jammy)).unwrap();
+        assert_eq!(
+            m.looked_up,
+            BTreeMap::from([("Ubuntu:22.04:LTS".to_owned(), 1)])
+        );
+        assert_eq!(m.findings.len(), 1, "{:#?}", m.findings);
+        let f = &m.findings[0];
+        assert_eq!(f.id, "CVE-2024-0727");
+        assert_eq!(f.fixed.as_deref(), Some("3.0.2-0ubuntu1.14"));
+        assert_eq!(
+            (f.severity, f.rating.source),
+            (Severity::Low, RatingSource::Distribution)
+        );
+        let fixed = match_packages(&db, &[libssl("3.0.2-0ubuntu1.14")], Some(&jammy)).unwrap();
+        assert!(fixed.findings.is_empty(), "{:#?}", fixed.findings);
+        // 18.04 is only in the record under Ubuntu Pro: an ordinary 18.04 image has
+        // nothing to match there.
+        let bionic = Distro {
+            id: "ubuntu".into(),
+            version_id: "18.04".into(),
+            ..Default::default()
+        };
+        let old =
+            match_packages(&db, &[libssl("1.1.1-1ubuntu2.1~18.04.23")], Some(&bionic)).unwrap();
+        assert_eq!(
+            old.looked_up,
+            BTreeMap::from([("Ubuntu:18.04:LTS".to_owned(), 1)])
+        );
+        assert!(old.findings.is_empty(), "{:#?}", old.findings);
+    }
+
+    #[test]
+    fn distributions_without_a_matchable_feed_are_named() {
+        let (_dir, db) = records_db();
+        let ubi = Distro {
+            id: "rhel".into(),
+            version_id: "9.4".into(),
+            ..Default::default()
+        };
+        let m = match_packages(
+            &db,
+            &[package(Ecosystem::Rpm, "openssl", "3.0.7-27.el9")],
+            Some(&ubi),
+        )
+        .unwrap();
+        assert_eq!(m.packages_checked, 0);
+        let (label, n) = m.not_covered.iter().next().unwrap();
+        assert_eq!(*n, 1);
+        assert!(label.starts_with("rpm (Red Hat: "), "{label}");
     }
 
     #[test]

@@ -395,7 +395,10 @@ impl RawAffected {
             ranges,
             versions: self.versions,
             severity: self.severity.unwrap_or_default(),
-            urgency: string_at(self.ecosystem_specific.as_ref(), "urgency"),
+            // Debian's urgency; Ubuntu's CVE records carry their priority in the
+            // same place under another name (the newer ones also as a severity).
+            urgency: string_at(self.ecosystem_specific.as_ref(), "urgency")
+                .or_else(|| string_at(self.ecosystem_specific.as_ref(), "ubuntu_priority")),
             no_fix_reason: string_at(self.database_specific.as_ref(), "nodsa_reason"),
             imports,
         })

@@ -184,10 +184,12 @@ fn distribution_rating(affected: &Affected, scores: &[Score]) -> Option<Severity
         // `low*`/`low**` mark urgencies derived from a bug's severity.
         let word = urgency.trim_end_matches('*');
         let s = match word {
-            "unimportant" => Some(Severity::Negligible),
+            // Debian's words, and Ubuntu's (`negligible` … `critical`).
+            "unimportant" | "negligible" => Some(Severity::Negligible),
             "low" => Some(Severity::Low),
             "medium" => Some(Severity::Medium),
             "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
             // "not yet assigned", "end-of-life": no rating, fall through
             _ => None,
         };

@@ -38,8 +38,9 @@ pub struct DbLocation {
 
 #[derive(clap::Args)]
 pub struct UpdateArgs {
-    /// An OSV ecosystem to fetch (repeatable): Debian, Alpine, PyPI, npm, Go,
-    /// crates.io, Maven, … [default: those already in the database, else those seven].
+    /// An OSV ecosystem to fetch (repeatable): Debian, Ubuntu, Alpine, Wolfi,
+    /// openSUSE, PyPI, npm, Go, crates.io, Maven, … [default: those already in the
+    /// database, else Debian, Ubuntu, Alpine, PyPI, npm, Go, crates.io and Maven].
     #[arg(long = "ecosystem", value_name = "NAME")]
     pub ecosystems: Vec<String>,
     /// Where the exports are: BASE/ECOSYSTEM/all.zip.
