@@ -168,6 +168,7 @@ pub fn match_packages(
         }
         matches.findings.extend(group(hits, package, &coords));
     }
+    borrow_unrated_scores(db, &mut matches.findings)?;
     // Worst first; then by package the way people read names (`Flask` among `f`).
     matches.findings.sort_by_cached_key(|f| {
         (
@@ -179,6 +180,49 @@ pub fn match_packages(
         )
     });
     Ok(matches)
+}
+
+/// A finding that none of its matched records rates (most of Debian's records carry
+/// no CVSS, and no urgency until the tracker assigns one) takes the highest CVSS
+/// among the database's other records of the same vulnerability, looked up by its
+/// ids and aliases: osv.dev's `CVE-…` records carry NVD's vectors. Trivy and Grype
+/// fall back on NVD the same way; without it most findings of a Debian image would
+/// show as unknown. Still `unknown` when no record has a score.
+fn borrow_unrated_scores(db: &Database, findings: &mut [Finding]) -> Result<()> {
+    let mut cache: HashMap<String, Option<Rating>> = HashMap::new();
+    for finding in findings
+        .iter_mut()
+        .filter(|f| f.rating.source == RatingSource::None)
+    {
+        let others: Vec<String> = finding
+            .ids()
+            .filter(|id| !finding.records.iter().any(|r| r == id))
+            .map(str::to_owned)
+            .collect();
+        let mut best: Option<Rating> = None;
+        for id in others {
+            let rating = match cache.get(&id) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = db.advisory(&id)?.and_then(|a| crate::severity::cvss_of(&a));
+                    cache.insert(id.clone(), r.clone());
+                    r
+                }
+            };
+            let Some(rating) = rating else { continue };
+            if best.as_ref().is_none_or(|b| rating.score > b.score) {
+                best = Some(Rating {
+                    via: Some(id),
+                    ..rating
+                });
+            }
+        }
+        if let Some(rating) = best {
+            finding.severity = rating.severity;
+            finding.rating = rating;
+        }
+    }
+    Ok(())
 }
 
 /// Whether an `affected` entry is about the looked-up package (a record may list
@@ -295,6 +339,7 @@ fn best_rating(ratings: impl Iterator<Item = Rating>) -> Rating {
 mod tests {
     use super::*;
     use crate::ecosystem::tests::package;
+    use crate::import::Source;
     use pare_sbom::Ecosystem;
 
     /// A database of the real GHSA, PYSEC, Go, npm and Debian records.
@@ -369,6 +414,69 @@ mod tests {
             BTreeMap::from([("Ubuntu:18.04:LTS".to_owned(), 1)])
         );
         assert!(old.findings.is_empty(), "{:#?}", old.findings);
+    }
+
+    /// Debian's record of CVE-2023-45853 (zlib's MiniZip) has no urgency and no
+    /// CVSS: alone it is `unknown`. With a record of the CVE itself in the database
+    /// (the shape of osv.dev's `CVE-…` records: the id, NVD's vector, no package
+    /// ecosystem; written here, its vector is the one NVD publishes), the finding
+    /// takes that score and says where it came from.
+    #[test]
+    fn unrated_findings_borrow_the_score_of_the_cves_own_record() {
+        let zlib = || {
+            let mut p = package(Ecosystem::Deb, "zlib1g", "1:1.2.13.dfsg-1");
+            p.source = Some(pare_sbom::SourcePackage {
+                name: "zlib".into(),
+                version: "1:1.2.13.dfsg-1".into(),
+            });
+            p
+        };
+        let bookworm = crate::testing::bookworm();
+        let dir = tempfile::tempdir().unwrap();
+        let debian = crate::testing::data("debian-osv-derived/DEBIAN-CVE-2023-45853.json");
+        let alone = dir.path().join("alone.sqlite");
+        crate::import::import(&alone, &[Source::local(&debian).unwrap()]).unwrap();
+        let db = Database::open(&alone).unwrap();
+        let m = match_packages(&db, &[zlib()], Some(&bookworm)).unwrap();
+        assert_eq!(m.findings.len(), 1);
+        assert_eq!(m.findings[0].severity, Severity::Unknown);
+
+        let cve = dir.path().join("CVE-2023-45853.json");
+        std::fs::write(
+            &cve,
+            r#"{"schema_version": "1.6.0", "id": "CVE-2023-45853",
+                "modified": "2024-08-01T00:00:00Z",
+                "severity": [{"type": "CVSS_V3",
+                              "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],
+                "affected": [{"ranges": [{"type": "GIT", "repo": "https://github.com/madler/zlib",
+                              "events": [{"introduced": "0"}]}]}]}"#,
+        )
+        .unwrap();
+        let both = dir.path().join("both.sqlite");
+        let sources = [
+            Source::local(&debian).unwrap(),
+            Source::local(&cve).unwrap(),
+        ];
+        crate::import::import(&both, &sources).unwrap();
+        let db = Database::open(&both).unwrap();
+        let m = match_packages(&db, &[zlib()], Some(&bookworm)).unwrap();
+        assert_eq!(m.findings.len(), 1);
+        let f = &m.findings[0];
+        assert_eq!(f.records, ["DEBIAN-CVE-2023-45853"]);
+        assert_eq!(
+            (
+                f.severity,
+                f.rating.source,
+                f.rating.score,
+                f.rating.via.as_deref()
+            ),
+            (
+                Severity::Critical,
+                RatingSource::CvssV3,
+                Some(9.8),
+                Some("CVE-2023-45853")
+            )
+        );
     }
 
     #[test]

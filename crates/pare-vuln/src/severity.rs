@@ -143,6 +143,10 @@ pub struct Rating {
     pub score: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vector: Option<String>,
+    /// The record the score was taken from when none of the matched records rates
+    /// the vulnerability (osv.dev's `CVE-…` record, which carries NVD's vector).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 impl Rating {
@@ -151,7 +155,18 @@ impl Rating {
         source: RatingSource::None,
         score: None,
         vector: None,
+        via: None,
     };
+}
+
+/// The CVSS rating of a whole record: its own vectors, else those of its entries;
+/// the highest base score wins. What a finding no matched record rates borrows from
+/// the other records of the same vulnerability.
+pub fn cvss_of(advisory: &Advisory) -> Option<Rating> {
+    std::iter::once(&advisory.severity)
+        .chain(advisory.affected.iter().map(|a| &a.severity))
+        .filter_map(|scores| cvss_rating(scores))
+        .max_by(|a, b| a.score.unwrap_or(0.0).total_cmp(&b.score.unwrap_or(0.0)))
 }
 
 /// Rates `advisory` for the package entry `affected` that matched.
@@ -168,6 +183,7 @@ pub fn rate(advisory: &Advisory, affected: &Affected) -> Rating {
         source,
         score: cvss.as_ref().and_then(|c| c.score),
         vector: cvss.as_ref().and_then(|c| c.vector.clone()),
+        via: None,
     };
     if let Some(s) = distribution_rating(affected, scores) {
         return with_cvss(s, RatingSource::Distribution);
@@ -240,6 +256,7 @@ fn scored(value: f64, source: RatingSource, s: &Score) -> Rating {
         source,
         score: Some(value),
         vector: Some(s.score.clone()),
+        via: None,
     }
 }
 
