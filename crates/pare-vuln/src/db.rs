@@ -6,6 +6,7 @@
 //! builds a complete new file beside it and renames it over the old one, so a failed or
 //! interrupted import leaves the previous database as it was.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -110,6 +111,60 @@ impl Database {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes the whole database to `to` as one self-contained file, for machines
+    /// without network (`pare db export`; `pare db import` reads it back). SQLite's
+    /// `VACUUM INTO` writes a compact, consistent copy even while others read; it
+    /// goes to a temporary file beside `to` that is renamed over it only when
+    /// complete, so a failed or interrupted export leaves no half-written file.
+    pub fn export(&self, to: &Path, on_temp: &mut dyn FnMut(&Path)) -> Result<()> {
+        let io = |step, path: &Path| {
+            let path = path.to_owned();
+            move |source| Error::Io { step, path, source }
+        };
+        if std::path::absolute(to).ok() == std::path::absolute(&self.path).ok() {
+            return Err(Error::Io {
+                step: "exporting the database onto itself:",
+                path: to.to_owned(),
+                source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            });
+        }
+        let dir = match to.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let tmp = tempfile::Builder::new()
+            .prefix(".pare-export.tmp")
+            .tempfile_in(&dir)
+            .map_err(io("creating a file in", &dir))?;
+        on_temp(tmp.path());
+        let target = tmp.path().to_str().ok_or_else(|| Error::Io {
+            step: "exporting to a path that is not UTF-8:",
+            path: tmp.path().to_owned(),
+            source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+        })?;
+        self.conn
+            .execute("VACUUM INTO ?1", [target])
+            .map_err(|e| sql("exporting the database", to, e))?;
+        put_in_place(tmp, to, &dir)
+    }
+
+    /// SQLite's own check of the file's structure (`PRAGMA quick_check`): an export
+    /// carried on a USB stick is checked before it replaces a database.
+    pub fn check_integrity(&self) -> Result<()> {
+        let verdict: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| self.sql("checking the file", e))?;
+        if verdict == "ok" {
+            return Ok(());
+        }
+        Err(Error::Schema {
+            path: self.path.clone(),
+            expected: SCHEMA_VERSION,
+            found: format!("a damaged file: {verdict}"),
+        })
     }
 
     /// Every stored advisory naming the package `name` (normalised) in `ecosystem`.
@@ -219,6 +274,25 @@ impl Database {
     fn sql(&self, step: &'static str, source: rusqlite::Error) -> Error {
         sql(step, &self.path, source)
     }
+}
+
+/// Renames the complete temporary file `tmp` over `to` (in `dir`): its data reaches
+/// the disk first, and the rename itself before the old file is forgotten, so a
+/// crash leaves the old file or the new one, never a part.
+pub(crate) fn put_in_place(tmp: tempfile::NamedTempFile, to: &Path, dir: &Path) -> Result<()> {
+    let io = |step, path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { step, path, source }
+    };
+    File::open(tmp.path())
+        .and_then(|f| f.sync_all())
+        .map_err(io("writing", tmp.path()))?;
+    tmp.persist(to)
+        .map_err(|e| e.error)
+        .map_err(io("replacing", to))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io("syncing", dir))
 }
 
 /// SQLite integers are signed; counts never are.

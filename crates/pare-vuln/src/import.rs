@@ -16,7 +16,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::{Connection, OpenFlags, Transaction, params};
 use serde::Serialize;
 
-use crate::db::{self, CREATE, SCHEMA_VERSION, schema_version, sql};
+use crate::db::{self, CREATE, Database, SCHEMA_VERSION, schema_version, sql};
 use crate::ecosystem::normalize_name;
 use crate::error::{Error, Result};
 use crate::osv::{self, Advisory, Record};
@@ -109,6 +109,62 @@ pub fn import_with(
     import_locked(database, &dir, sources, on_temp)
 }
 
+/// Whether `path` is a file `pare db export` wrote (an SQLite database file), not
+/// records to import.
+pub fn is_export(path: &Path) -> bool {
+    let mut magic = [0u8; 16];
+    File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok()
+        && &magic == b"SQLite format 3\0"
+}
+
+/// Puts the database `export` (written by [`Database::export`] on another machine)
+/// in the place of `database`: copied beside it, checked (pare's schema version,
+/// SQLite's integrity check), then renamed over it under the writer lock, so a
+/// damaged or foreign file changes nothing. The export is the whole database of the
+/// machine it came from, so sources imported here before are replaced too.
+pub fn import_export(
+    database: &Path,
+    export: &Path,
+    on_temp: &mut dyn FnMut(&Path),
+) -> Result<db::Status> {
+    let io = |step, path: &Path| {
+        let path = path.to_owned();
+        move |source| Error::Io { step, path, source }
+    };
+    let (dir, _lock) = lock(database)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(&temp_prefix(database))
+        .tempfile_in(&dir)
+        .map_err(io("creating a file in", &dir))?;
+    on_temp(tmp.path());
+    std::fs::copy(export, tmp.path()).map_err(io("reading", export))?;
+    let status = {
+        let copy = Database::open(tmp.path()).map_err(|e| match e {
+            Error::Schema {
+                expected, found, ..
+            } => Error::Schema {
+                path: export.to_owned(),
+                expected,
+                found,
+            },
+            other => other,
+        })?;
+        copy.check_integrity().map_err(|_| Error::Schema {
+            path: export.to_owned(),
+            expected: SCHEMA_VERSION,
+            found: "a damaged file (SQLite's integrity check failed)".into(),
+        })?;
+        copy.status()?
+    };
+    db::put_in_place(tmp, database, &dir)?;
+    Ok(db::Status {
+        path: database.to_owned(),
+        ..status
+    })
+}
+
 /// A temporary folder beside `database`, named so that the next import removes it if
 /// this process is killed; for [`crate::update`]'s downloads.
 pub(crate) fn temp_dir(database: &Path, dir: &Path) -> Result<tempfile::TempDir> {
@@ -173,20 +229,7 @@ pub(crate) fn import_locked(
     conn.close()
         .map_err(|(_, e)| sql("closing", tmp.path(), e))?;
 
-    let io = |step, path: &Path| {
-        let path = path.to_owned();
-        move |source| Error::Io { step, path, source }
-    };
-    File::open(tmp.path())
-        .and_then(|f| f.sync_all())
-        .map_err(io("writing", tmp.path()))?;
-    tmp.persist(database)
-        .map_err(|e| e.error)
-        .map_err(io("replacing", database))?;
-    // The rename itself must reach the disk before the old file is forgotten.
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("syncing", &dir))?;
+    db::put_in_place(tmp, database, &dir)?;
     Ok(ImportReport {
         database: database.to_owned(),
         sources: reports,

@@ -917,3 +917,69 @@ fn ecosystems_without_data_are_not_reported_clean() {
     }
     assert!(!err.contains("no records for PyPI"), "{err}");
 }
+
+/// The air-gapped round trip: `pare db export` on a machine with the advisories,
+/// `pare db import` of that one file on a machine without network; the scan there
+/// finds exactly what it finds here. A damaged or foreign export changes nothing.
+#[test]
+fn an_exported_database_scans_the_same_on_a_machine_without_network() {
+    let db = Db::new();
+    let here = db.scan(&vulnapp(), &["--format", "json"]).success().json();
+    let dir = temp_dir();
+    let export = dir.path().join("pare-advisories.db");
+    let run = pare(&["db", "export", "--db", db.arg(), export.to_str().unwrap()]).success();
+    assert!(run.stderr().contains("Wrote "), "{}", run.explain());
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["pare-advisories.db"], "no temporary file left");
+
+    // The other machine already has a database of its own: the export replaces it.
+    let there = dir.path().join("there").join("advisories.sqlite");
+    let there_arg = there.to_str().unwrap();
+    pare(&[
+        "db",
+        "import",
+        "--db",
+        there_arg,
+        data("osv").to_str().unwrap(),
+    ])
+    .success();
+    let run = pare(&["db", "import", "--db", there_arg, export.to_str().unwrap()]).success();
+    assert!(run.stderr().contains("Replaced "), "{}", run.explain());
+    let scanned = pare(&["scan", "--db", there_arg, "--format", "json", &vulnapp()])
+        .success()
+        .json();
+    assert_eq!(
+        finding_keys(&scanned["findings"]),
+        finding_keys(&here["findings"])
+    );
+    assert_eq!(scanned["summary"], here["summary"]);
+
+    // A damaged export (cut in half) and an export given with other paths: exit 2,
+    // the database unchanged.
+    let before = std::fs::read(&there).unwrap();
+    let bytes = std::fs::read(&export).unwrap();
+    let damaged = dir.path().join("damaged.db");
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
+    let run = pare(&["db", "import", "--db", there_arg, damaged.to_str().unwrap()]).exits(2);
+    assert!(run.stderr().contains("damaged.db"), "{}", run.explain());
+    let run = pare(&[
+        "db",
+        "import",
+        "--db",
+        there_arg,
+        export.to_str().unwrap(),
+        data("osv").to_str().unwrap(),
+    ])
+    .exits(2);
+    assert!(run.stderr().contains("imported alone"), "{}", run.explain());
+    assert_eq!(std::fs::read(&there).unwrap(), before);
+    let left: Vec<String> = std::fs::read_dir(there.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert_eq!(left, ["advisories.sqlite"], "no temporary file left");
+}

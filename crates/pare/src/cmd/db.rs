@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, anyhow, bail};
 use pare_vuln::db::Database;
 
 use crate::output::{emit, pretty};
@@ -21,8 +21,12 @@ pub enum DbCommand {
     /// Download the advisory exports (BASE/ECOSYSTEM/all.zip) and replace the data
     /// they bring; the previous database stays as it was if anything fails.
     Update(UpdateArgs),
-    /// Import osv.dev-style all.zip files or folders of OSV JSON (offline).
+    /// Import osv.dev-style all.zip files or folders of OSV JSON (offline), or a
+    /// whole database written by `pare db export`, which replaces this one.
     Import(ImportArgs),
+    /// Write the whole database to one file, for machines without network
+    /// (`pare db import FILE` there).
+    Export(ExportArgs),
     /// Show the sources, record counts and age of the database.
     Status(StatusArgs),
 }
@@ -64,6 +68,14 @@ pub struct ImportArgs {
     pub location: DbLocation,
 }
 
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// The file to write (replaced if it exists, only once complete).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub location: DbLocation,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
     Table,
@@ -94,6 +106,47 @@ pub fn run(args: DbArgs) -> anyhow::Result<ExitCode> {
                 })
                 .context("updating the advisory database (left unchanged)")?;
             say!("{}", render::db::import(&report, 10).trim_end());
+        }
+        DbCommand::Import(a) if a.paths.iter().any(|p| pare_vuln::import::is_export(p)) => {
+            let [export] = a.paths.as_slice() else {
+                bail!(
+                    "a database written by `pare db export` replaces the whole database, \
+                     so it is imported alone (not with other paths)"
+                );
+            };
+            let path = database_path(a.location.db)?;
+            let mut on_interrupt = Vec::new();
+            let status = pare_vuln::import::import_export(&path, export, &mut |temp| {
+                on_interrupt.push(remove_on_interrupt(temp));
+            })
+            .with_context(|| {
+                format!(
+                    "importing the exported database {} (the database is left unchanged)",
+                    export.display()
+                )
+            })?;
+            say!(
+                "Replaced {} with the export {}: {} advisories from {} source(s)",
+                path.display(),
+                export.display(),
+                status.advisories,
+                status.sources.len()
+            );
+        }
+        DbCommand::Export(a) => {
+            let db = open_database(&database_path(a.location.db)?)?;
+            let mut on_interrupt = Vec::new();
+            db.export(&a.file, &mut |temp| {
+                on_interrupt.push(remove_on_interrupt(temp));
+            })
+            .with_context(|| format!("exporting the advisory database to {}", a.file.display()))?;
+            let size = std::fs::metadata(&a.file).map(|m| m.len()).unwrap_or(0);
+            say!(
+                "Wrote {} ({} bytes): `pare db import {}` on a machine without network",
+                a.file.display(),
+                size,
+                a.file.display()
+            );
         }
         DbCommand::Import(a) => {
             let path = database_path(a.location.db)?;
