@@ -33,12 +33,19 @@ struct Cli {
     command: Command,
     /// Refuse a layer that expands past RATIO times its stored size (at least 1 GiB):
     /// a decompression bomb stops there. Raise it for a genuine, very compressible layer.
-    #[arg(long, global = true, value_name = "RATIO", default_value_t = 100)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "RATIO",
+        default_value_t = 100,
+        help_heading = "Global options"
+    )]
     max_layer_expansion: u64,
     /// Show no progress (bars on a terminal, phase lines otherwise).
-    #[arg(long, short = 'q', global = true)]
+    #[arg(long, short = 'q', global = true, help_heading = "Global options")]
     quiet: bool,
-    #[command(flatten)]
+    /// Registry flags: every verb that reads or writes images takes them.
+    #[command(flatten, next_help_heading = "Registries (global options)")]
     registry: cmd::registry::RegistryArgs,
 }
 

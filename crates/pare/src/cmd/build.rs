@@ -50,18 +50,11 @@ pub struct BuildArgs {
     /// containers-storage:NAME (loaded into the engine under a temporary tag to run it
     /// and removed afterwards; or, without an engine, unpacked for runc).
     pub image: String,
-    /// Tag for the slim image in the Docker engine (default: NAME:TAG-slim).
-    #[arg(long)]
-    pub tag: Option<String>,
-    /// Also write the slim image here: docker-archive:PATH, oci:DIR[:TAG], or
-    /// docker://REGISTRY/NAME[:TAG] (pushed once verified) (repeatable).
-    #[arg(long = "output", value_name = "REF")]
-    pub outputs: Vec<String>,
     /// An HTTP probe, `METHOD /path [BODY]` (repeatable). A body is sent with the
     /// Content-Type of its kind: JSON (`{...}`, `[...]`), a form (`name=value&n2=v2`:
     /// application/x-www-form-urlencoded), else text/plain. With no probe of any kind,
     /// pare sends `GET /` if the port answers in HTTP.
-    #[arg(long = "probe", value_name = "PROBE")]
+    #[arg(long = "probe", value_name = "PROBE", help_heading = "Probes")]
     pub probes: Vec<String>,
     /// A JSON file with a list of probes. HTTP: {"kind": "http", "method": "POST",
     /// "path": "/api/items", "headers": {"Name": "value"} or [["Name", "value"], ...],
@@ -69,63 +62,76 @@ pub struct BuildArgs {
     /// expect_status optional; a body without a Content-Type header gets one as with
     /// --probe; without expect_status, a 4xx or 5xx of the original is pointed out).
     /// Exec: {"kind": "exec", "command": ["psql", "-c", "select 1"]}.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Probes")]
     pub probe_file: Option<PathBuf>,
     /// A command run inside the container as a probe, as the image's user (repeatable).
     /// In the original it is traced like the app; its output and exit code are compared.
     /// For a CLI image (no port, or --run-args), it is a run of the image of its own,
     /// the command replacing ENTRYPOINT and CMD.
-    #[arg(long = "exec", value_name = "COMMAND")]
+    #[arg(long = "exec", value_name = "COMMAND", help_heading = "Probes")]
     pub exec: Vec<String>,
     /// Send no HTTP request of pare's choosing (no default `GET /`, none of pare's own
     /// probes): for services that do not speak HTTP and are exercised by --exec probes
     /// or by hand.
-    #[arg(long)]
+    #[arg(long, help_heading = "Probes")]
     pub no_http: bool,
     /// Send none of pare's own probes. By default, after the user's HTTP probes pare
     /// sends its own, traced and verified like them, to reach the app's error
     /// handlers: GET of a missing path, DELETE on a probed GET path, each probed
     /// POST/PUT/PATCH with a body its content type cannot parse, and HEAD of each
     /// probed GET path. The report marks them "origin": "pare".
-    #[arg(long)]
+    #[arg(long, help_heading = "Probes")]
     pub no_pare_probes: bool,
     /// A command that succeeds once the app is ready, run (repeatedly) after its port
     /// accepts connections, e.g. `pg_isready`.
-    #[arg(long, value_name = "COMMAND")]
+    #[arg(long, value_name = "COMMAND", help_heading = "Probes")]
     pub ready_exec: Option<String>,
     /// After the probes, follow same-origin links (href/src) from the pages they got,
     /// breadth-first, and send GET to each; the slim image gets the same requests.
-    #[arg(long)]
+    #[arg(long, help_heading = "Probes")]
     pub crawl: bool,
     /// The most pages the crawl requests.
-    #[arg(long, default_value_t = 50, value_name = "N")]
+    #[arg(long, default_value_t = 50, value_name = "N", help_heading = "Probes")]
     pub crawl_limit: usize,
     /// For CLI images: arguments that replace CMD; running to completion is the probe.
     /// (They may start with `-`: `--run-args '-n 1+1'`.) Repeatable: each is a run of
     /// its own, traced and compared.
-    #[arg(long, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        value_name = "ARGS",
+        help_heading = "Probes"
+    )]
     pub run_args: Vec<String>,
     /// The port to probe on 127.0.0.1 (default: the first exposed TCP port).
-    #[arg(long)]
+    #[arg(long, help_heading = "Probes")]
     pub port: Option<u16>,
     /// Seconds to wait for the app to open its port (or, for CLI images, to finish).
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, help_heading = "Probes")]
     pub timeout: u64,
     /// When to stop tracing: `probes` (default); after the probes, `enter` (a key press),
     /// `signal` (SIGUSR1 to pare: `kill -USR1 PID`), or a number of seconds.
-    #[arg(long, default_value = "probes")]
+    #[arg(long, default_value = "probes", help_heading = "Probes")]
     pub continue_after: String,
     /// Keep this path (a directory: everything below it) (repeatable).
-    #[arg(long = "include-path", value_name = "PATH")]
+    #[arg(
+        long = "include-path",
+        value_name = "PATH",
+        help_heading = "What to keep"
+    )]
     pub include_path: Vec<String>,
     /// A file listing paths to keep, one per line.
-    #[arg(long)]
+    #[arg(long, help_heading = "What to keep")]
     pub include_path_file: Option<PathBuf>,
     /// Keep this program and the libraries it loads (repeatable).
-    #[arg(long = "include-bin", value_name = "PROGRAM")]
+    #[arg(
+        long = "include-bin",
+        value_name = "PROGRAM",
+        help_heading = "What to keep"
+    )]
     pub include_bin: Vec<String>,
     /// Keep /bin/sh (left out by default).
-    #[arg(long)]
+    #[arg(long, help_heading = "What to keep")]
     pub include_shell: bool,
     /// What the slim image keeps: `reachable` (what the trace saw, plus what the app
     /// can reach without the probes reaching it: the files COPY/ADD put in the image
@@ -134,64 +140,110 @@ pub struct BuildArgs {
     /// member was used: templates, time zones, codecs, plugins), or `traced` (only what
     /// the trace saw and what loading it needs: the smallest image, proven only on the
     /// probed paths).
-    #[arg(long, value_enum, default_value = "reachable")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "reachable",
+        help_heading = "What to keep"
+    )]
     pub keep: KeepArg,
+    /// Leave out paths matching GLOB even if used (repeatable).
+    #[arg(long = "exclude", value_name = "GLOB", help_heading = "What to keep")]
+    pub exclude: Vec<String>,
     /// The slim image's seccomp profile, which it is verified under: `families`
     /// (Docker's default narrowed to the syscall families the app used a member of),
     /// `learned` (only the syscalls the trace saw: strictest, proven only on the probed
     /// paths) or `docker-default`.
-    #[arg(long, value_enum, default_value = "families")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "families",
+        help_heading = "Verification"
+    )]
     pub seccomp: SeccompArg,
-    /// Leave out paths matching GLOB even if used (repeatable).
-    #[arg(long = "exclude", value_name = "GLOB")]
-    pub exclude: Vec<String>,
     /// Skip running the slim image to compare its answers.
-    #[arg(long)]
+    #[arg(long, help_heading = "Verification")]
     pub no_verify: bool,
     /// Accept this difference between the original's and the slim image's answers
     /// (repeatable): a JSON path (`$.pid`, `$.items[*].id`), a header (`header:etag`),
     /// or a regex whose matches are removed from both bodies. What varies between the
     /// untraced reference runs of the original is accepted without it.
-    #[arg(long = "verify-ignore", value_name = "PATTERN")]
+    #[arg(
+        long = "verify-ignore",
+        value_name = "PATTERN",
+        help_heading = "Verification"
+    )]
     pub verify_ignore: Vec<String>,
     /// How many untraced reference runs of the original the slim image is compared
     /// with; what varies between them is noise (2 learn it; more for flakier apps).
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 2,
+        value_name = "N",
+        help_heading = "Verification"
+    )]
     pub verify_runs: usize,
-    /// Where the report and the seccomp profile go (default: ./pare-build/NAME).
-    #[arg(long)]
-    pub report_dir: Option<PathBuf>,
     /// What runs the containers: `auto` (the Docker engine when one answers, else runc
     /// or crun on an unpacked bundle), `docker`, or `oci` (runc/crun; an image in the
     /// engine is exported from it; the slim image then goes to an OCI layout in the
     /// report directory instead of the engine, besides any --output).
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        help_heading = "Running and limits"
+    )]
     pub runtime: Runtime,
     /// The containers' network: `private` (a namespace of their own with loopback only;
     /// pare enters it to probe; the default as root) or `host` (the host's network:
     /// the app can reach the host's services, and pare checks that the probed port is
     /// free first; the default otherwise).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Running and limits")]
     pub network: Option<NetworkArg>,
-    /// The advisory database to prove which vulnerabilities the slim image is rid of
-    /// (default: the one `pare db update` keeps); without one, no VEX is written.
-    #[arg(long, value_name = "FILE")]
-    pub db: Option<PathBuf>,
     /// The most processes (and threads) the app may have.
-    #[arg(long, default_value_t = 4096, value_name = "N")]
+    #[arg(
+        long,
+        default_value_t = 4096,
+        value_name = "N",
+        help_heading = "Running and limits"
+    )]
     pub max_pids: u32,
     /// The most memory the app may use, e.g. 512m, 4g.
-    #[arg(long, default_value = "4g", value_name = "SIZE")]
+    #[arg(
+        long,
+        default_value = "4g",
+        value_name = "SIZE",
+        help_heading = "Running and limits"
+    )]
     pub max_memory: String,
     /// The most the app may write to its filesystem while it runs, e.g. 2g.
-    #[arg(long, default_value = "2g", value_name = "SIZE")]
+    #[arg(
+        long,
+        default_value = "2g",
+        value_name = "SIZE",
+        help_heading = "Running and limits"
+    )]
     pub max_disk: String,
+    /// Tag for the slim image in the Docker engine (default: NAME:TAG-slim).
+    #[arg(long, help_heading = "Outputs")]
+    pub tag: Option<String>,
+    /// Also write the slim image here: docker-archive:PATH, oci:DIR[:TAG], or
+    /// docker://REGISTRY/NAME[:TAG] (pushed once verified) (repeatable).
+    #[arg(long = "output", value_name = "REF", help_heading = "Outputs")]
+    pub outputs: Vec<String>,
+    /// Where the report and the seccomp profile go (default: ./pare-build/NAME).
+    #[arg(long, help_heading = "Outputs")]
+    pub report_dir: Option<PathBuf>,
+    /// The advisory database to prove which vulnerabilities the slim image is rid of
+    /// (default: the one `pare db update` keeps); without one, no VEX is written.
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
+    pub db: Option<PathBuf>,
     /// Print the report as JSON instead of the summary.
-    #[arg(long)]
+    #[arg(long, help_heading = "Outputs")]
     pub json: bool,
     /// Also write a self-contained HTML page (no network needed) to FILE: the report
     /// over what the slim image removed, by directory and by package.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Outputs")]
     pub html: Option<PathBuf>,
 }
 
