@@ -39,6 +39,9 @@ fn default_and_old(
 /// zones read from the zone database, a bad zone, the form, 404s, HEAD.
 #[test]
 fn goweb_keeps_working_beyond_its_probes() {
+    if support::skip_without_engine() {
+        return;
+    }
     let app = test_image("goweb");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -111,6 +114,9 @@ fn upload(name: &str, bytes: &[u8]) -> Check {
 /// the 404 page and a page that fails.
 #[test]
 fn phpsite_keeps_working_beyond_its_probes() {
+    if support::skip_without_engine() {
+        return;
+    }
     let app = test_image("phpsite");
     let _port = port_lock();
     let before = pare_work_dirs();

@@ -46,6 +46,9 @@ fn mask_lines(text: &str, volatile: &[&str]) -> String {
 /// configuration rewritten, a replica's copy of the data, the slow log, ACLs, errors.
 #[test]
 fn kvstore_keeps_working_beyond_its_probes() {
+    if support::skip_without_engine() {
+        return;
+    }
     let app = support::test_image("kvstore");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -156,6 +159,9 @@ fn kvstore_keeps_working_beyond_its_probes() {
 /// resizes, rotations, blurs, identify, bad and missing input, the version and lists.
 #[test]
 fn imgconv_keeps_working_beyond_its_probe() {
+    if support::skip_without_engine() {
+        return;
+    }
     let app = support::test_image("imgconv");
     let _lock = port_lock();
     let before = pare_work_dirs();

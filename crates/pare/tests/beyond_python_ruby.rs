@@ -176,6 +176,9 @@ fn admin(method: &str, path: &str, form: &[u8]) -> Check {
 
 #[test]
 fn a_django_site_with_its_admin_answers_beyond_the_probes() {
+    if support::skip_without_engine() {
+        return;
+    }
     // Held by every test that builds: nothing another build leaves meanwhile is
     // taken for this one's.
     let _lock = port_lock();
@@ -298,6 +301,9 @@ fn a_django_site_with_its_admin_answers_beyond_the_probes() {
 
 #[test]
 fn a_sinatra_app_with_views_answers_beyond_the_probes() {
+    if support::skip_without_engine() {
+        return;
+    }
     // Held by every test that builds: nothing another build leaves meanwhile is
     // taken for this one's.
     let _lock = port_lock();

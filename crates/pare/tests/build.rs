@@ -36,6 +36,9 @@ fn slim_paths(oci: &Path) -> (Value, BTreeSet<String>) {
 
 #[test]
 fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -203,6 +206,9 @@ fn flask_slim_image_works_is_small_and_lost_the_attack_tools() {
 /// is pointed out as suspect.
 #[test]
 fn pares_own_probes_reach_the_error_handlers_and_are_verified() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -297,6 +303,9 @@ fn site_files(oci: &Path) -> BTreeSet<String> {
 
 #[test]
 fn crawl_follows_the_links_of_the_probed_pages() {
+    if support::skip_without_engine() {
+        return;
+    }
     let nginx = test_image("nginx");
     let _port = port_lock();
     let out = temp_dir();
@@ -356,6 +365,9 @@ fn crawl_follows_the_links_of_the_probed_pages() {
 
 #[test]
 fn continue_after_signal_traces_what_the_user_does_until_sigusr1() {
+    if support::skip_without_engine() {
+        return;
+    }
     trace_while_the_user_acts("signal", "kill -USR1", |child| {
         // SAFETY: sending SIGUSR1 to our own child.
         unsafe { libc::kill(child.id() as i32, libc::SIGUSR1) };
@@ -364,6 +376,9 @@ fn continue_after_signal_traces_what_the_user_does_until_sigusr1() {
 
 #[test]
 fn continue_after_enter_traces_what_the_user_does_until_a_key_press() {
+    if support::skip_without_engine() {
+        return;
+    }
     use std::io::Write;
     trace_while_the_user_acts("enter", "press Enter", |child| {
         let mut stdin = child.stdin.take().unwrap();
@@ -443,6 +458,9 @@ fn trace_while_the_user_acts(mode: &str, waiting: &str, finish: impl FnOnce(&mut
 
 #[test]
 fn service_and_cli_images_pass_verification() {
+    if support::skip_without_engine() {
+        return;
+    }
     let _port = port_lock();
     let before = pare_work_dirs();
     for (name, extra) in [
@@ -496,6 +514,9 @@ fn service_and_cli_images_pass_verification() {
 
 #[test]
 fn archive_and_oci_inputs_are_built_and_leave_no_temporary_image() {
+    if support::skip_without_engine() {
+        return;
+    }
     let _port = port_lock();
     let before = pare_work_dirs();
     let out = temp_dir();
@@ -564,6 +585,9 @@ const YAML_PROBE: &str = r#"/opt/venv/bin/python3 -c "import yaml; print(yaml.__
 /// the archive, traces and verifies with runc, and writes an OCI layout.
 #[test]
 fn without_an_engine_runc_runs_the_build() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -641,6 +665,9 @@ fn without_an_engine_runc_runs_the_build() {
 /// files, and nothing lands outside it; the app still runs and verifies.
 #[test]
 fn hostile_layers_cannot_write_outside_the_bundle() {
+    if support::skip_without_engine() {
+        return;
+    }
     use pare_image::testutil::{TarItem, tar_of};
     let cli = test_image("cli");
     let _port = port_lock();
@@ -778,6 +805,9 @@ fn add_layer(from: &Path, to: &Path, layer: &[u8]) {
 
 #[test]
 fn interrupt_under_runc_removes_everything() {
+    if support::skip_without_engine() {
+        return;
+    }
     let nginx = test_image("nginx");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -834,6 +864,9 @@ fn interrupt_while_probing(args: &[&str], while_probing: impl FnOnce()) {
 /// no probe asked for it.
 #[test]
 fn a_verification_difference_exits_1_and_keeps_the_slim_image() {
+    if support::skip_without_engine() {
+        return;
+    }
     let nginx = test_image("nginx");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -897,6 +930,9 @@ fn a_verification_difference_exits_1_and_keeps_the_slim_image() {
 /// keeps /bin/sh (and what it needs), which is left out otherwise.
 #[test]
 fn run_args_and_include_shell() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     // No port is used, but the lock also keeps other tests' containers and work dirs
     // out of this test's "nothing left" check.
@@ -942,6 +978,9 @@ fn run_args_and_include_shell() {
 /// compared.
 #[test]
 fn every_run_args_and_exec_probe_of_a_cli_image_is_a_traced_and_compared_run() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -1001,6 +1040,9 @@ fn every_run_args_and_exec_probe_of_a_cli_image_is_a_traced_and_compared_run() {
 
 #[test]
 fn failing_probe_exits_2_and_leaves_nothing() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -1025,6 +1067,9 @@ fn failing_probe_exits_2_and_leaves_nothing() {
 
 #[test]
 fn interrupt_during_probing_removes_everything() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -1047,6 +1092,9 @@ fn interrupt_during_probing_removes_everything() {
 
 #[test]
 fn bad_input_exits_2_and_leaves_nothing() {
+    if support::skip_without_engine() {
+        return;
+    }
     let _port = port_lock();
     let before = pare_work_dirs();
     // An unknown image.
@@ -1109,6 +1157,9 @@ fn bad_input_exits_2_and_leaves_nothing() {
 /// it with runc; the slim image goes to an OCI layout in the report directory.
 #[test]
 fn runc_builds_an_image_the_engine_holds() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let _port = port_lock();
     let before = pare_work_dirs();

@@ -104,6 +104,9 @@ fn traced_attempts(report: &Value) -> Vec<Value> {
 
 #[test]
 fn every_escape_attempt_is_refused_in_both_backends() {
+    if support::skip_without_engine() {
+        return;
+    }
     let hostile = test_image("hostile");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -185,6 +188,9 @@ fn every_escape_attempt_is_refused_in_both_backends() {
 
 #[test]
 fn a_fork_bomb_and_a_disk_filler_stop_at_their_limits() {
+    if support::skip_without_engine() {
+        return;
+    }
     let hostile = test_image("hostile");
     let _port = port_lock();
     let before = pare_work_dirs();

@@ -30,6 +30,9 @@ fn plant(dir: &Path, name: &str, target: &Path) {
 
 #[test]
 fn links_at_predictable_staging_names_are_never_followed() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let dir = support::temp_dir();
     let shared = dir.path().join("shared");
@@ -79,6 +82,9 @@ fn refused(destination: &str, why: &str) {
 
 #[test]
 fn a_destination_that_is_a_link_or_another_users_is_refused() {
+    if support::skip_without_engine() {
+        return;
+    }
     let dir = support::temp_dir();
     let victim = dir.path().join("root-only");
     std::fs::write(&victim, "secret").unwrap();
@@ -123,6 +129,9 @@ fn a_destination_that_is_a_link_or_another_users_is_refused() {
 
 #[test]
 fn what_a_killed_copy_left_is_removed_by_the_next() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let dir = support::temp_dir();
     // 4194305 is above the largest PID Linux hands out: that run is gone.

@@ -18,6 +18,9 @@ fn json(run: support::Run) -> Value {
 
 #[test]
 fn reading_in_place_gives_what_the_export_gives() {
+    if support::skip_without_engine() {
+        return;
+    }
     // Images with whiteouts and opaque directories (layers), duplicate layers
     // (duplayers), hostile names and links (hostile), packages (flask, postgres).
     for name in ["layers", "duplayers", "hostile", "flask", "postgres"] {
@@ -48,6 +51,9 @@ impl Drop for Imported {
 
 #[test]
 fn a_layer_changed_in_the_engines_storage_is_refused() {
+    if support::skip_without_engine() {
+        return;
+    }
     let dir = support::temp_dir();
     let rootfs = dir.path().join("rootfs");
     std::fs::create_dir_all(rootfs.join("etc")).expect("rootfs");
@@ -99,6 +105,9 @@ fn a_layer_changed_in_the_engines_storage_is_refused() {
 
 #[test]
 fn a_build_reads_in_place_and_says_when_it_exported_instead() {
+    if support::skip_without_engine() {
+        return;
+    }
     let _port = support::port_lock();
     let nginx = test_image("nginx");
     let mut kept = Vec::new();

@@ -12,6 +12,9 @@ use support::{pare, temp_dir, test_image, umask};
 
 #[test]
 fn injected_markup_does_not_run_and_the_page_is_shared_readable() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let dir = temp_dir();
     let page = dir.path().join("cli.html");

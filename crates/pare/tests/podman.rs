@@ -107,6 +107,9 @@ fn xray_without_source(args: &[&str], env: &[(&str, &str)]) -> Value {
 
 #[test]
 fn podman_socket_and_containers_storage_read_as_the_archive() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let mut store = PodmanStore::new();
     store

@@ -36,6 +36,9 @@ fn report_of(out: &tempfile::TempDir) -> Value {
 
 #[test]
 fn a_jvm_service_is_verified_and_a_port_held_by_another_process_is_refused() {
+    if support::skip_without_engine() {
+        return;
+    }
     let jvm = test_image("jvm");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -116,6 +119,9 @@ fn a_jvm_service_is_verified_and_a_port_held_by_another_process_is_refused() {
 
 #[test]
 fn postgres_is_built_with_exec_probes_only_and_its_slim_image_initialises_a_fresh_data_dir() {
+    if support::skip_without_engine() {
+        return;
+    }
     let pg = test_image("postgres");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -199,6 +205,9 @@ fn postgres_is_built_with_exec_probes_only_and_its_slim_image_initialises_a_fres
 
 #[test]
 fn an_app_behind_a_shell_entrypoint_is_verified() {
+    if support::skip_without_engine() {
+        return;
+    }
     let app = test_image("entrypoint");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -243,6 +252,9 @@ fn an_app_behind_a_shell_entrypoint_is_verified() {
 /// npm package marked and `content/hello.md`) only when first called.
 #[test]
 fn the_lazy_apps_unprobed_route_works_by_default_and_keep_traced_names_what_it_removed() {
+    if support::skip_without_engine() {
+        return;
+    }
     let lazy = test_image("lazy");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -328,6 +340,9 @@ fn the_lazy_apps_unprobed_route_works_by_default_and_keep_traced_names_what_it_r
 
 #[test]
 fn what_exec_probes_use_is_traced_and_probe_file_exec_entries_work() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let _port = port_lock();
     let before = pare_work_dirs();
@@ -409,6 +424,9 @@ fn what_exec_probes_use_is_traced_and_probe_file_exec_entries_work() {
 /// the --verify-ignore that accepts it.
 #[test]
 fn verification_tells_noise_from_change() {
+    if support::skip_without_engine() {
+        return;
+    }
     let noisy = test_image("noisy");
     let _port = port_lock();
     let before = pare_work_dirs();

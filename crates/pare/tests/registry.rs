@@ -38,6 +38,9 @@ fn manifest_digest(registry: &Registry, name: &str) -> String {
 
 #[test]
 fn reads_a_pushed_image_as_from_its_oci_layout() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let registry = Registry::start(Mode::Plain);
     registry.push_with_skopeo(&cli.oci_ref(), "cli:1");
@@ -64,6 +67,9 @@ fn reads_a_pushed_image_as_from_its_oci_layout() {
 
 #[test]
 fn copy_keeps_digests_both_ways_and_mounts_within_a_registry() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let registry = Registry::start(Mode::Plain);
     registry.push_with_skopeo(&cli.oci_ref(), "by-skopeo:1");
@@ -150,6 +156,9 @@ fn copy_keeps_digests_both_ways_and_mounts_within_a_registry() {
 
 #[test]
 fn basic_auth_from_flags_docker_config_and_credential_helpers() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let registry = Registry::start(Mode::Htpasswd);
     registry.push_with_skopeo(&cli.oci_ref(), "private:1");
@@ -236,6 +245,9 @@ fn basic_auth_from_flags_docker_config_and_credential_helpers() {
 
 #[test]
 fn tls_with_the_registrys_ca_in_cert_dir() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let registry = Registry::start(Mode::Tls);
     registry.push_with_skopeo(&cli.oci_ref(), "secure:1");
@@ -267,6 +279,9 @@ fn tls_with_the_registrys_ca_in_cert_dir() {
 
 #[test]
 fn an_index_gives_the_wanted_platform_or_names_those_it_has() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let base = test_image("base");
     let registry = Registry::start(Mode::Plain);
@@ -349,6 +364,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 #[test]
 fn bad_registries_and_images_fail_clearly_with_nothing_written() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let registry = Registry::start(Mode::Plain);
     registry.push_with_skopeo(&cli.oci_ref(), "cli:1");
@@ -440,6 +458,9 @@ fn bad_registries_and_images_fail_clearly_with_nothing_written() {
 
 #[test]
 fn an_interrupted_push_completes_when_run_again() {
+    if support::skip_without_engine() {
+        return;
+    }
     let cli = test_image("cli");
     let registry = Registry::start(Mode::Plain);
     let layout: Value = {
@@ -486,6 +507,9 @@ fn an_interrupted_push_completes_when_run_again() {
 /// into the engine, where it answers as the original does.
 #[test]
 fn the_whole_build_from_registry_to_registry_with_no_engine() {
+    if support::skip_without_engine() {
+        return;
+    }
     let nginx = test_image("nginx");
     let port = nginx.port.expect("nginx has a port");
     let registry = Registry::start(Mode::Plain);

@@ -212,6 +212,9 @@ impl Drop for RootlessUser {
 
 #[test]
 fn an_ordinary_user_builds_through_rootless_podman() {
+    if support::skip_without_engine() {
+        return;
+    }
     let nginx = test_image("nginx");
     let _port = support::port_lock();
     let mut user = RootlessUser::create("pare-rootless-podman", true);
@@ -249,6 +252,9 @@ fn an_ordinary_user_builds_through_rootless_podman() {
 
 #[test]
 fn an_ordinary_user_builds_with_runc_and_the_slim_layer_is_a_root_builds() {
+    if support::skip_without_engine() {
+        return;
+    }
     let _port = support::port_lock();
     let user = RootlessUser::create("pare-rootless-runc", true);
     let pare = user.pare();
@@ -359,6 +365,9 @@ fn an_ordinary_user_builds_with_runc_and_the_slim_layer_is_a_root_builds() {
 
 #[test]
 fn a_user_without_subordinate_ids_is_told_how_to_get_them() {
+    if support::skip_without_engine() {
+        return;
+    }
     let user = RootlessUser::create("pare-rootless-noids", false);
     let pare = user.pare();
     let nginx = user.give(&test_image("nginx").archive, "nginx.tar");

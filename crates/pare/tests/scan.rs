@@ -167,6 +167,9 @@ fn ids_of(findings: &Value, package: &str, version: &str) -> BTreeSet<String> {
 
 #[test]
 fn vulnapp_findings_equal_an_independent_evaluation() {
+    if support::skip_without_engine() {
+        return;
+    }
     let image = test_image("vulnapp");
     let expected = evaluate(&packages_in_container(&image.image));
     let db = Db::new();
@@ -246,6 +249,9 @@ fn vulnapp_findings_equal_an_independent_evaluation() {
 
 #[test]
 fn table_leads_with_the_counts_and_fail_on_sets_the_exit_code() {
+    if support::skip_without_engine() {
+        return;
+    }
     let db = Db::new();
     let run = db
         .scan(&vulnapp(), &["--format", "table", "--fail-on", "critical"])
@@ -309,6 +315,9 @@ fn table_leads_with_the_counts_and_fail_on_sets_the_exit_code() {
 
 #[test]
 fn ignore_files_and_only_fixed_keep_what_they_leave_out() {
+    if support::skip_without_engine() {
+        return;
+    }
     let db = Db::new();
     let dir = temp_dir();
     let ignore = dir.path().join(".pareignore");
@@ -382,6 +391,9 @@ fn ignore_files_and_only_fixed_keep_what_they_leave_out() {
 
 #[test]
 fn vex_documents_suppress_not_affected_and_fixed_statements() {
+    if support::skip_without_engine() {
+        return;
+    }
     let db = Db::new();
     let dir = temp_dir();
     let openvex = dir.path().join("app.openvex.json");
@@ -477,6 +489,9 @@ fn vex_documents_suppress_not_affected_and_fixed_statements() {
 
 #[test]
 fn sarif_and_cyclonedx_validate_against_the_official_schemas() {
+    if support::skip_without_engine() {
+        return;
+    }
     let db = Db::new();
     let sarif = db.scan(&vulnapp(), &["--format", "sarif"]).success().json();
     validate("sarif-schema-2.1.0.json", &sarif);
@@ -537,6 +552,9 @@ fn sarif_and_cyclonedx_validate_against_the_official_schemas() {
 
 #[test]
 fn transports_agree() {
+    if support::skip_without_engine() {
+        return;
+    }
     let db = Db::new();
     let image = test_image("vulnapp");
     let findings = |r: &str| db.scan(r, &["--format", "json"]).success().json()["findings"].clone();
@@ -547,6 +565,9 @@ fn transports_agree() {
 
 #[test]
 fn without_a_database_scan_says_how_to_get_one() {
+    if support::skip_without_engine() {
+        return;
+    }
     let dir = temp_dir();
     let missing = dir.path().join("none.sqlite");
     let run = pare(&["scan", "--db", missing.to_str().unwrap(), &vulnapp()]).exits(2);
@@ -573,6 +594,9 @@ fn without_a_database_scan_says_how_to_get_one() {
 
 #[test]
 fn stale_data_is_warned_about() {
+    if support::skip_without_engine() {
+        return;
+    }
     let db = Db::new();
     let fresh = db.scan(&vulnapp(), &["--format", "json"]).success();
     assert!(!fresh.stderr().contains("days old"), "{}", fresh.explain());
@@ -773,6 +797,9 @@ fn finding_keys(findings: &Value) -> BTreeSet<(String, String, String, String)> 
 /// package stays but whose vulnerable files are gone).
 #[test]
 fn build_vex_leaves_exactly_the_findings_of_what_the_slim_image_holds() {
+    if support::skip_without_engine() {
+        return;
+    }
     let image = test_image("vulnapp");
     let db = Db::new();
     let dir = temp_dir();
@@ -898,6 +925,9 @@ fn build_vex_leaves_exactly_the_findings_of_what_the_slim_image_holds() {
 
 #[test]
 fn ecosystems_without_data_are_not_reported_clean() {
+    if support::skip_without_engine() {
+        return;
+    }
     // Only the PyPA dump: the image's Debian, npm and Go packages cannot be checked.
     let dir = temp_dir();
     let db = dir.path().join("advisories.sqlite");
@@ -923,6 +953,9 @@ fn ecosystems_without_data_are_not_reported_clean() {
 /// finds exactly what it finds here. A damaged or foreign export changes nothing.
 #[test]
 fn an_exported_database_scans_the_same_on_a_machine_without_network() {
+    if support::skip_without_engine() {
+        return;
+    }
     let db = Db::new();
     let here = db.scan(&vulnapp(), &["--format", "json"]).success().json();
     let dir = temp_dir();

