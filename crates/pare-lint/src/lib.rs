@@ -19,6 +19,7 @@ pub mod image_name;
 pub mod instruction;
 pub mod parse;
 pub mod position;
+pub mod reader;
 mod rules;
 pub mod secrets;
 pub mod shell;
@@ -28,7 +29,8 @@ use std::path::PathBuf;
 
 pub use config::{Config, Threshold};
 pub use finding::{Finding, Location, Severity};
-pub use parse::{SyntaxError, parse};
+pub use parse::SyntaxError;
+pub use reader::parse;
 
 /// A Dockerfile to lint: its name (as shown in findings) and text.
 #[derive(Clone, Debug)]

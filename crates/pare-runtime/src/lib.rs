@@ -9,6 +9,7 @@ pub mod cleanup;
 mod engine;
 pub mod limits;
 pub mod network;
+mod program;
 pub mod runc;
 pub mod seccomp;
 pub mod userns;

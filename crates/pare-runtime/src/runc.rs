@@ -75,7 +75,7 @@ impl OciRuntime {
         };
         let binary = names
             .iter()
-            .find_map(|n| which(n))
+            .find_map(|n| crate::program::which(n))
             .ok_or_else(|| RuntimeError::NoRuntime(names.join(" or ")))?;
         // SAFETY: prctl with PR_SET_CHILD_SUBREAPER only sets a flag of this process.
         if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
@@ -463,17 +463,6 @@ fn oci_error(what: &str, message: &str) -> RuntimeError {
         what: what.to_owned(),
         message: message.trim().to_owned(),
     }
-}
-
-pub(crate) fn which(name: &str) -> Option<PathBuf> {
-    if name.contains('/') {
-        return Some(PathBuf::from(name)).filter(|p| p.is_file());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/bin", "/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }
 
 /// The OCI runtime config (runtime-spec 1.0) for one container: runc's own `runc spec`

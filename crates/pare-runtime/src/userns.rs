@@ -55,7 +55,8 @@ pub fn reexec() -> Result<std::convert::Infallible, RuntimeError> {
             });
         }
     }
-    if crate::runc::which("newuidmap").is_none() || crate::runc::which("newgidmap").is_none() {
+    if crate::program::which("newuidmap").is_none() || crate::program::which("newgidmap").is_none()
+    {
         return Err(RuntimeError::Rootless(
             "newuidmap and newgidmap are not installed (Debian's uidmap package)".into(),
         ));
