@@ -2,7 +2,7 @@
 //! (`P` name, `V` version, `A` arch, `L` licence, `o` origin, `F` directory, `R` file in
 //! it, `Z` that file's checksum).
 
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Checksum, Ecosystem, Package, SourcePackage};
 use crate::purl::Purl;
 

@@ -15,7 +15,7 @@ use flate2::{Decompress, FlushDecompress};
 use pare_image::ContentReducer;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::java;
 
 /// Marks a node's content as a summary rather than the file's bytes.

@@ -1,6 +1,6 @@
 //! The operating system release from `/etc/os-release` (or `/usr/lib/os-release`).
 
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::Distro;
 
 const PATHS: [&str; 2] = ["/etc/os-release", "/usr/lib/os-release"];

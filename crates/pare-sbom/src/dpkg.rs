@@ -7,8 +7,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::catalog::{Context, source_package};
-use crate::package::{Checksum, Ecosystem, Package};
+use crate::context::Context;
+use crate::package::{Checksum, Ecosystem, Package, SourcePackage};
 use crate::purl::Purl;
 use crate::rfc822::{self, Paragraph};
 
@@ -286,6 +286,22 @@ fn purl(cx: &Context, p: &StatusEntry, source: Option<&crate::SourcePackage>) ->
         )
         .qualifier("upstream", upstream)
         .to_string()
+}
+
+/// `Source: name (version)` or `name`, with the binary version as the default.
+fn source_package(field: Option<&str>, version: &str) -> Option<SourcePackage> {
+    let field = field?.trim();
+    if field.is_empty() {
+        return None;
+    }
+    let (name, source_version) = match field.split_once('(') {
+        Some((n, v)) => (n.trim(), v.trim_end_matches(')').trim()),
+        None => (field, version),
+    };
+    Some(SourcePackage {
+        name: name.to_owned(),
+        version: source_version.to_owned(),
+    })
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::binary::Summary;
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Ecosystem, OwnedFile, Package};
 use crate::purl::Purl;
 

@@ -10,7 +10,7 @@ use pare_image::ContentReducer;
 use serde::{Deserialize, Serialize};
 
 use crate::binary::{Summary, encode};
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Ecosystem, OwnedFile, Package};
 use crate::purl::Purl;
 

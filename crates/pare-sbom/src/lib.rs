@@ -21,6 +21,7 @@ mod apk;
 mod base64;
 mod binary;
 mod catalog;
+mod context;
 pub mod cyclonedx;
 mod distro;
 mod dpkg;

@@ -1,7 +1,7 @@
 //! Licences: Debian's machine-readable `copyright` files, Python licence classifiers,
 //! and the SPDX licence list (to tell an SPDX id from a free-form name).
 
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Ecosystem, Package};
 use crate::rfc822;
 

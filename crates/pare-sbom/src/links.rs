@@ -280,7 +280,7 @@ mod tests {
     }
 
     fn sbom_of(index: FileIndex) -> Sbom {
-        let mut cx = crate::catalog::Context::new(&index);
+        let mut cx = crate::context::Context::new(&index);
         cx.distro = crate::distro::read(&mut cx);
         let mut packages = crate::dpkg::catalog(&mut cx);
         packages.extend(crate::apk::catalog(&mut cx));

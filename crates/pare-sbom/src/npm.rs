@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use pare_image::EntryKind;
 use serde_json::Value;
 
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Ecosystem, Package};
 use crate::purl::Purl;
 

@@ -2,7 +2,7 @@
 //! installed-files.txt, or a single PKG-INFO-format file) anywhere in the image, so
 //! virtual environments and Debian's dist-packages are both found.
 
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Checksum, Ecosystem, Package};
 use crate::purl::Purl;
 use crate::rfc822;

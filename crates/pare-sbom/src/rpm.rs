@@ -3,7 +3,7 @@
 //! header blob, parsed here for name, epoch, version, release, arch, licence, source rpm
 //! and the file list. The older Berkeley DB `Packages` file is reported, not read.
 
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Checksum, Ecosystem, Package, SourcePackage};
 use crate::purl::Purl;
 use crate::sqlite::{Database, OwnedValue};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::binary::Summary;
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{Ecosystem, OwnedFile, Package};
 use crate::purl::Purl;
 
@@ -63,8 +63,9 @@ pub(crate) fn catalog(cx: &mut Context, binaries: &BTreeMap<String, Summary>) ->
 #[cfg(test)]
 mod tests {
     use crate::binary::tests::reduce;
+    use crate::catalog::testing::index_of;
     use crate::catalog::testing::{evidence, identities};
-    use crate::catalog::{Context, testing::index_of};
+    use crate::context::Context;
 
     /// A binary `cargo auditable build` made (tests/data/sbom/README.md says how):
     /// the crate itself and its runtime dependency are listed, the build-only `cc`

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 use pare_image::EntryKind;
 
 use crate::binary::{Summary, is_library_name};
-use crate::catalog::Context;
+use crate::context::Context;
 use crate::package::{UnownedFile, UnownedKind};
 
 /// ELF objects (executables and shared libraries; scripts and package-manager
