@@ -64,7 +64,7 @@ pub(crate) fn catalog(cx: &mut Context) -> Vec<Package> {
 }
 
 #[derive(Default)]
-struct Record {
+pub(crate) struct Record {
     line: usize,
     name: Option<String>,
     version: Option<String>,
@@ -74,7 +74,7 @@ struct Record {
     files: Vec<(String, Option<Checksum>)>,
 }
 
-fn parse(text: &str) -> Vec<Record> {
+pub(crate) fn parse(text: &str) -> Vec<Record> {
     let mut out = Vec::new();
     let mut current = Record::default();
     let mut dir = String::new();

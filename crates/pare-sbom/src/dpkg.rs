@@ -81,7 +81,7 @@ pub(crate) struct StatusEntry {
 
 /// The installed packages of a status file. Paragraphs without a name or version and
 /// a file that ends mid-line (truncated) are warned about; the rest is kept.
-fn parse_status(cx: &mut Context, path: &str, text: &str) -> Vec<StatusEntry> {
+pub(crate) fn parse_status(cx: &mut Context, path: &str, text: &str) -> Vec<StatusEntry> {
     let (paragraphs, bad) = rfc822::paragraphs(text, false);
     for b in bad.iter().take(5) {
         cx.warn(path, format!("line {}: not a field: {:?}", b.line, b.text));

@@ -31,6 +31,8 @@ pub mod license;
 mod links;
 mod npm;
 pub mod package;
+#[cfg(test)]
+mod properties;
 pub mod purl;
 mod python;
 mod rfc822;
