@@ -476,6 +476,160 @@ fn compare_figures_equal_xray_sbom_and_scan_alone() {
     assert!(drawn[2].as_u64().unwrap() >= 8 + 4, "{drawn}");
 }
 
+/// The comparison issue 22 is about: the four kinds of base people choose between
+/// (tests/images/base-*: Debian slim, distroless, Ubuntu, Alpine, each with libssl
+/// and the CA bundle; how each is made and how faithful it is, in its Dockerfile),
+/// looked up in real advisory data of each distribution (Debian's derived records,
+/// Canonical's CVE-2024-0727, Alpine 3.11's secdb as OSV records). Every row's
+/// figures are those `pare sbom` and `pare scan` give for the image alone, and
+/// what sets the bases apart is there: where the packages were read from, the
+/// release's support, the Ubuntu and Alpine findings and their fixes.
+#[test]
+fn the_four_kinds_of_base_side_by_side() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let dir = temp_dir();
+    let db_path = dir.path().join("advisories.sqlite");
+    let sets = [
+        support::advisories::data("debian-osv-derived"),
+        support::advisories::data("ubuntu-osv"),
+        support::advisories::data("dumps/Alpine-v3.11-secdb-derived.zip"),
+    ];
+    let sets: Vec<&Path> = sets.iter().map(PathBuf::as_path).collect();
+    support::advisories::import(&db_path, &sets).success();
+    let db = db_path.to_str().unwrap();
+
+    let kinds = [
+        "base-debian",
+        "base-distroless",
+        "base-ubuntu",
+        "base-alpine",
+    ];
+    let images: Vec<String> = kinds.iter().map(|n| test_image(n).archive_ref()).collect();
+    let mut args = vec!["compare", "--format", "json", "--db", db];
+    args.extend(images.iter().map(String::as_str));
+    let c = pare(&args).success().json();
+    let today = c["date"].as_str().unwrap().to_owned();
+    let rows = c["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    let row = |kind: &str| -> &Value {
+        rows.iter()
+            .find(|r| r["name"] == format!("pare-test/{kind}:latest"))
+            .unwrap_or_else(|| panic!("no row for {kind}: {c:#}"))
+    };
+
+    for (kind, reference) in kinds.iter().zip(&images) {
+        let r = row(kind);
+        let sbom = sbom_json(reference);
+        assert_eq!(
+            r["packages_total"].as_u64(),
+            Some(sbom["packages"].as_array().unwrap().len() as u64),
+            "{kind}"
+        );
+        let scan = pare(&["scan", "--format", "json", "--db", db, reference])
+            .success()
+            .json();
+        let v = &r["vulnerabilities"];
+        for level in ["critical", "high", "medium", "low", "negligible", "unknown"] {
+            assert_eq!(v[level], scan["summary"][level], "{kind} {level}");
+        }
+        assert_eq!(v["total"], scan["summary"]["vulnerabilities"], "{kind}");
+        assert_eq!(r["base_os"]["name"], scan["image"]["distro"], "{kind}");
+    }
+
+    // Debian slim and Ubuntu carry the same packages (the Ubuntu image is Debian's
+    // files with Ubuntu's release and openssl entries); distroless only the seven it
+    // unpacked, read from status.d, with no shell, no package manager, not as root.
+    let debian = row("base-debian");
+    assert_eq!(
+        debian["packages"]["deb"],
+        row("base-ubuntu")["packages"]["deb"]
+    );
+    let distroless = row("base-distroless");
+    assert_eq!(distroless["packages"], serde_json::json!({"deb": 7}));
+    let status_d = sbom_json(&images[1]);
+    for p in status_d["packages"].as_array().unwrap() {
+        let found = p["found_in"].as_str().unwrap_or_default();
+        assert!(found.starts_with("/var/lib/dpkg/status.d/"), "{p:#}");
+    }
+    assert_eq!(distroless["shells"], serde_json::json!([]));
+    assert_eq!(distroless["package_managers"], serde_json::json!([]));
+    assert_eq!(distroless["runs_as_root"], false);
+    assert!(
+        distroless["uncompressed_bytes"].as_u64() < debian["uncompressed_bytes"].as_u64(),
+        "{c:#}"
+    );
+
+    // Ubuntu: matched in Ubuntu:22.04:LTS by source package, rated by Canonical's
+    // priority, fixable; supported until 2027-06-01, then ESM.
+    let ubuntu_scan = pare(&["scan", "--format", "json", "--db", db, &images[2]])
+        .success()
+        .json();
+    let libssl: Vec<&Value> = ubuntu_scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["package"]["name"] == "libssl3")
+        .collect();
+    assert_eq!(libssl.len(), 1, "{ubuntu_scan:#}");
+    assert_eq!(libssl[0]["id"], "CVE-2024-0727");
+    assert_eq!(libssl[0]["severity"], "low");
+    assert_eq!(libssl[0]["fixed"], "3.0.2-0ubuntu1.14");
+    let support = |kind: &str| row(kind)["base_os"]["support"].clone();
+    let ubuntu = support("base-ubuntu");
+    assert_eq!(ubuntu["end_of_life"], "2027-06-01");
+    let expected = if today.as_str() < "2027-06-01" {
+        "supported"
+    } else if today.as_str() < "2032-04-21" {
+        "extended"
+    } else {
+        "end_of_life"
+    };
+    assert_eq!(ubuntu["status"], expected, "{today}");
+
+    // Alpine: read from apk's database, openssl's subpackages matched by origin in
+    // Alpine:v3.11 and fixed in 1.1.1d-r3; the branch's support ended in 2021, and
+    // the table says so in capitals.
+    let alpine = row("base-alpine");
+    assert_eq!(alpine["packages"], serde_json::json!({"apk": 14}));
+    let alpine_scan = pare(&["scan", "--format", "json", "--db", db, &images[3]])
+        .success()
+        .json();
+    let openssl: BTreeSet<(String, String, String)> = alpine_scan["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (s(&f["id"]), s(&f["package"]["name"]), s(&f["fixed"]))
+        })
+        .collect();
+    let fix = |p: &str| {
+        (
+            "ALPINE-CVE-2019-1551".to_owned(),
+            p.to_owned(),
+            "1.1.1d-r3".to_owned(),
+        )
+    };
+    assert_eq!(
+        openssl,
+        BTreeSet::from([fix("libcrypto1.1"), fix("libssl1.1")])
+    );
+    assert_eq!(support("base-alpine")["status"], "end_of_life");
+    // Debian 12: regular support to 2026-07-11, Debian LTS to 2028-06-30.
+    assert_eq!(support("base-debian")["extended_until"], "2028-06-30");
+    assert_eq!(support("base-distroless"), support("base-debian"));
+
+    let mut table_args = vec!["compare", "--db", db];
+    table_args.extend(images.iter().map(String::as_str));
+    let table = pare(&table_args).success().stdout();
+    assert!(
+        table.contains("Alpine Linux v3.11: END OF LIFE since 2021-11-01"),
+        "{table}"
+    );
+}
+
 #[test]
 fn xray_html_treemap_and_search() {
     if support::skip_without_engine() {

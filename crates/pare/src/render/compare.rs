@@ -47,13 +47,9 @@ pub fn cells(rank: usize, row: &Row) -> Vec<String> {
             s.layers.to_string(),
             count(s.files),
             packages(s),
-            s.vulnerabilities.as_ref().map_or("-".into(), |v| {
-                let c = &v.by_severity;
-                format!(
-                    "{} ({}/{}/{}/{})",
-                    v.total, c.critical, c.high, c.medium, c.low
-                )
-            }),
+            s.vulnerabilities
+                .as_ref()
+                .map_or("-".into(), |v| vulnerabilities(v.total, &v.by_severity)),
             s.vulnerabilities
                 .as_ref()
                 .map_or("-".into(), |v| v.fixable.to_string()),
@@ -70,6 +66,20 @@ pub fn cells(rank: usize, row: &Row) -> Vec<String> {
             base_os(s),
         ],
     }
+}
+
+/// `5 (0/1/2/0)`, and findings rated neither of the four named after them
+/// (`2 (0/0/0/0, 1 negligible, 1 unknown)`): a total the four counts do not add up
+/// to would read as a miscount, and unrated findings are never dropped.
+fn vulnerabilities(total: usize, c: &pare_vuln::severity::Counts) -> String {
+    let mut cell = format!("{total} ({}/{}/{}/{}", c.critical, c.high, c.medium, c.low);
+    for (n, name) in [(c.negligible, "negligible"), (c.unknown, "unknown")] {
+        if n > 0 {
+            let _ = write!(cell, ", {n} {name}");
+        }
+    }
+    cell.push(')');
+    cell
 }
 
 /// `152 (deb 120, python 32)`.
@@ -294,5 +304,21 @@ mod tests {
         let rows: Vec<_> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), fixture().rows.len());
         assert!(rows.iter().all(|r| r.len() == CSV_HEADERS.len()));
+    }
+
+    #[test]
+    fn unrated_findings_are_named_beside_the_four_counts() {
+        let counts = |negligible, unknown| pare_vuln::severity::Counts {
+            high: 1,
+            negligible,
+            unknown,
+            ..Default::default()
+        };
+        assert_eq!(vulnerabilities(1, &counts(0, 0)), "1 (0/1/0/0)");
+        assert_eq!(
+            vulnerabilities(3, &counts(1, 1)),
+            "3 (0/1/0/0, 1 negligible, 1 unknown)"
+        );
+        assert_eq!(vulnerabilities(2, &counts(0, 1)), "2 (0/1/0/0, 1 unknown)");
     }
 }
