@@ -11,8 +11,10 @@ edges where a mistake in ordering or in the range rules shows). stdin is a JSON 
 stdout is the same list, each with "matches": the ids of the records that affect it.
 
 Written apart from pare's Rust code, on other orderings: `dpkg --compare-versions` for
-Debian, the `packaging` library (Debian's python3-packaging) for PEP 440, and the
-SemVer 2.0 precedence rules coded below for npm and Go. The evaluation follows the
+Debian and Ubuntu, the `packaging` library (Debian's python3-packaging) for PEP 440, the
+SemVer 2.0 precedence rules coded below for npm and Go, and apk's version rules (as
+apk-tools documents them: numbers, one letter, `_alpha`…`_p` suffixes, `-rN`) coded
+below for Alpine, Wolfi and Chainguard. The evaluation follows the
 OSV schema's pseudo-code: a version is affected if it is listed in `versions` or a
 SEMVER/ECOSYSTEM range includes it; GIT ranges are ignored; withdrawn records and
 records failing the OSV schema (checked with the `jsonschema` module when present,
@@ -79,10 +81,30 @@ def semver_key(v):
     return core + ((0, tuple(ids)),)
 
 
+APK = re.compile(r"^(\d+(?:\.\d+)*)([a-z]?)((?:_(?:alpha|beta|pre|rc|cvs|svn|git|hg|p)\d*)*)(?:-r(\d+))?$")
+APK_SUFFIXES = ["alpha", "beta", "pre", "rc", None, "cvs", "svn", "git", "hg", "p"]
+
+
+def apk_key(v):
+    """apk's ordering: the numbers one by one (a longer list wins a tie), then the
+    letter, then the suffixes (pre-releases below none, `_p` above), then `-rN`."""
+    m = APK.match(v)
+    if not m:
+        raise ValueError(v)
+    numbers = [int(x) for x in m.group(1).split(".")]
+    suffixes = []
+    for part in re.findall(r"_([a-z]+)(\d*)", m.group(3)):
+        suffixes.append((APK_SUFFIXES.index(part[0]), int(part[1] or 0)))
+    suffixes.append((APK_SUFFIXES.index(None), 0))
+    return (numbers, m.group(2), suffixes, int(m.group(4) or 0))
+
+
 def key_function(ecosystem):
     base = ecosystem.split(":")[0]
-    if base == "Debian":
+    if base in ("Debian", "Ubuntu"):
         return Deb
+    if base in ("Alpine", "Wolfi", "Chainguard"):
+        return apk_key
     if base == "PyPI":
         return Version
     if base in ("npm", "Go", "crates.io"):

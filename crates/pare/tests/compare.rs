@@ -494,7 +494,7 @@ fn the_four_kinds_of_base_side_by_side() {
     let sets = [
         support::advisories::data("debian-osv-derived"),
         support::advisories::data("ubuntu-osv"),
-        support::advisories::data("dumps/Alpine-v3.11-secdb-derived.zip"),
+        support::advisories::data("dumps/Alpine-secdb-derived.zip"),
     ];
     let sets: Vec<&Path> = sets.iter().map(PathBuf::as_path).collect();
     support::advisories::import(&db_path, &sets).success();

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Turn Alpine's secdb (v3.11-main.yaml, real) into OSV records in the shape
-osv.dev publishes for Alpine: one record per CVE, id `ALPINE-<CVE>`, the CVE as
-`upstream`, one `affected` entry per source package in `Alpine:v3.11` with an
-ECOSYSTEM range `introduced 0, fixed <secfix version>`. secdb's `0` key ("never
+"""Turn Alpine's secdb (v3.10-main.yaml and v3.11-main.yaml here, real) into OSV
+records in the shape osv.dev publishes for Alpine: one record per CVE, id
+`ALPINE-<CVE>`, the CVE as `upstream`, one `affected` entry per source package and
+branch (`Alpine:v3.10`, `Alpine:v3.11`) with an ECOSYSTEM range `introduced 0, fixed
+<secfix version>`. secdb's `0` key ("never
 affected") gives no range, as osv.dev's converter skips it. The records are
 derived, not osv.dev's own: `modified` is the secdb commit's date.
 
@@ -16,13 +17,18 @@ from pathlib import Path
 import yaml
 
 HERE = Path(__file__).resolve().parent
-COMMIT_DATE = "2020-02-04T10:25:20Z"  # secdb commit daac4275, v3.11/main.yaml
+COMMIT_DATE = "2020-02-04T10:25:20Z"  # secdb commit daac4275, the newer of the two files
 
 
 def main(out: str) -> None:
-    db = yaml.safe_load((HERE / "v3.11-main.yaml").read_text())
-    ecosystem = "Alpine:" + db["distroversion"]
     records: dict[str, dict] = {}
+    for path in sorted(HERE.glob("v*-main.yaml")):
+        add(yaml.safe_load(path.read_text()), records)
+    write(records, out)
+
+
+def add(db: dict, records: dict) -> None:
+    ecosystem = "Alpine:" + db["distroversion"]
     for entry in db["packages"]:
         name = entry["pkg"]["name"]
         for fixed, ids in (entry["pkg"].get("secfixes") or {}).items():
@@ -40,7 +46,7 @@ def main(out: str) -> None:
                         "id": "ALPINE-" + cve,
                         "modified": COMMIT_DATE,
                         "upstream": [cve],
-                        "details": f"Fixed in Alpine {db['distroversion']} by its secdb (secfixes).",
+                        "details": "Fixed in Alpine as its secdb (secfixes) says.",
                         "affected": [],
                     },
                 )
@@ -59,6 +65,9 @@ def main(out: str) -> None:
                         ],
                     }
                 )
+
+
+def write(records: dict, out: str) -> None:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         for cve in sorted(records):
             rec = records[cve]
