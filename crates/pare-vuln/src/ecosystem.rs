@@ -30,6 +30,9 @@ pub struct Coordinates {
     /// The version advisories compare against (the source version for Debian).
     pub version: String,
     pub scheme: Scheme,
+    /// The ecosystems whose records apply: `ecosystem` itself, or for Red Hat the
+    /// repositories the release is filed under ([`red_hat_repositories`]).
+    pub look_in: Vec<String>,
 }
 
 /// Where to look `package` up, or `None` when no OSV ecosystem covers it (an rpm of an
@@ -76,6 +79,11 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
                     format!("openSUSE:Leap {}", distro.version_id)
                 }
                 "opensuse-tumbleweed" => "openSUSE:Tumbleweed".to_owned(),
+                // UBI and RHEL; CentOS Stream is where the next RHEL minor is made and
+                // has no feed of its own, so its major release's records are used.
+                "rhel" | "centos" if !major.is_empty() => {
+                    format!("Red Hat:enterprise_linux:{major}")
+                }
                 _ => return None,
             };
             (ecosystem, package.name.clone(), package.version.clone())
@@ -99,12 +107,33 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
         }
     };
     let scheme = Scheme::for_ecosystem(&ecosystem)?;
+    let look_in = if ecosystem.starts_with("Red Hat:") {
+        red_hat_repositories(&ecosystem)
+    } else {
+        vec![ecosystem.clone()]
+    };
     Some(Coordinates {
         name: normalize_name(&ecosystem, &name),
         ecosystem,
         version,
         scheme,
+        look_in,
     })
+}
+
+/// Red Hat files each record under the repository (CPE) that ships the package:
+/// `Red Hat:enterprise_linux:9::baseos`, `…::appstream`, `…::crb` (CodeReady
+/// Builder), and the bare `Red Hat:enterprise_linux:9` for older ones. An image does
+/// not say which repository each package came from (UBI's content manifests name the
+/// repositories of the whole image, not of a package), and a binary package's name is
+/// in one repository only, so the records of all three are looked in, as Grype does
+/// with its single `rhel:9` namespace. The extended-support streams
+/// (`Red Hat:rhel_eus:9.2::…`, `rhel_e4s`, `rhel_aus`) are for subscriptions an image
+/// does not use, like Ubuntu Pro, and are not looked in.
+pub fn red_hat_repositories(release: &str) -> Vec<String> {
+    let mut all = vec![release.to_owned()];
+    all.extend(["baseos", "appstream", "crb"].map(|r| format!("{release}::{r}")));
+    all
 }
 
 /// Ubuntu's ecosystem as osv.dev names it: `Ubuntu:22.04:LTS` for a long-term
@@ -135,14 +164,9 @@ fn ubuntu_ecosystem(distro: &Distro) -> Option<String> {
 pub fn uncovered_reason(package: &Package, distro: Option<&Distro>) -> Option<&'static str> {
     let id = distro?.id.as_str();
     Some(match (package.ecosystem, id) {
-        (Ecosystem::Rpm, "rhel" | "centos" | "ol" | "amzn" | "fedora" | "sles" | "sle-micro") => {
+        (Ecosystem::Rpm, "rhel" | "centos") => "Red Hat: no release number in os-release",
+        (Ecosystem::Rpm, "ol" | "amzn" | "fedora" | "sles" | "sle-micro") => {
             match id {
-                // osv.dev files Red Hat records per repository CPE
-                // (`Red Hat:enterprise_linux:9::appstream`), which an image does not
-                // record for its packages.
-                "rhel" | "centos" => {
-                    "Red Hat: records are filed per repository, which the image does not name"
-                }
                 // SUSE files base packages under the module that ships them and a
                 // support-phase suffix (`-LTSS`) that os-release does not carry.
                 "sles" | "sle-micro" => {
@@ -268,12 +292,40 @@ pub(crate) mod tests {
                 os("opensuse-tumbleweed", "20240801", None),
                 Some("openSUSE:Tumbleweed"),
             ),
+            (
+                &rpm,
+                os("rhel", "9.4", None),
+                Some("Red Hat:enterprise_linux:9"),
+            ),
+            (
+                &rpm,
+                os("centos", "9", None),
+                Some("Red Hat:enterprise_linux:9"),
+            ),
+            (&rpm, os("rhel", "", None), None),
         ];
         for (p, d, want) in &cases {
             assert_eq!(eco(p, d).as_deref(), *want, "{} {}", d.id, d.version_id);
         }
         // Known, but not matchable from os-release: said, never silently clean.
-        for id in ["rhel", "sles", "ol", "amzn"] {
+        let ubi = coordinates(&rpm, Some(&os("rhel", "9.4", None))).unwrap();
+        assert_eq!(
+            ubi.look_in,
+            [
+                "Red Hat:enterprise_linux:9",
+                "Red Hat:enterprise_linux:9::baseos",
+                "Red Hat:enterprise_linux:9::appstream",
+                "Red Hat:enterprise_linux:9::crb"
+            ]
+        );
+        assert_eq!(
+            coordinates(&deb, Some(&os("ubuntu", "24.04", None)))
+                .unwrap()
+                .look_in,
+            ["Ubuntu:24.04:LTS"]
+        );
+        assert!(uncovered_reason(&rpm, Some(&os("rhel", "", None))).is_some());
+        for id in ["sles", "ol", "amzn"] {
             let d = os(id, "9", None);
             assert_eq!(eco(&rpm, &d), None, "{id}");
             assert!(uncovered_reason(&rpm, Some(&d)).is_some(), "{id}");

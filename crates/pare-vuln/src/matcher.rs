@@ -134,7 +134,15 @@ pub fn match_packages(
             .or_default() += 1;
         let key = (coords.ecosystem.clone(), coords.name.clone());
         if !cache.contains_key(&key) {
-            let found = db.advisories_for(&coords.ecosystem, &coords.name)?;
+            let mut found = Vec::new();
+            for ecosystem in &coords.look_in {
+                for advisory in db.advisories_for(ecosystem, &coords.name)? {
+                    // A record filed under two repositories is one record.
+                    if !found.iter().any(|a: &Advisory| a.id == advisory.id) {
+                        found.push(advisory);
+                    }
+                }
+            }
             cache.insert(key.clone(), found);
         }
         let candidates = &cache[&key];
@@ -154,7 +162,11 @@ pub fn match_packages(
         }
         let mut hits = Vec::new();
         for advisory in candidates {
-            for affected in advisory.affected.iter().filter(|a| names(a, &coords)) {
+            for affected in advisory
+                .affected
+                .iter()
+                .filter(|a| names(a, &coords) && same_build_kind(a, &coords))
+            {
                 let hit = evaluate(affected, coords.scheme, installed.as_ref(), &coords.version);
                 if let Some(hit) = hit {
                     hits.push(RecordHit {
@@ -228,8 +240,39 @@ fn borrow_unrated_scores(db: &Database, findings: &mut [Finding]) -> Result<()> 
 /// Whether an `affected` entry is about the looked-up package (a record may list
 /// several packages, and other releases of a distribution).
 fn names(affected: &Affected, coords: &Coordinates) -> bool {
-    affected.ecosystem == coords.ecosystem
+    coords.look_in.contains(&affected.ecosystem)
         && crate::ecosystem::normalize_name(&affected.ecosystem, &affected.name) == coords.name
+}
+
+/// Red Hat ships some packages twice: as ordinary builds and, for each module stream
+/// (nodejs:18, nodejs:22, …), as module builds whose release says so
+/// (`1:22.23.2-2.module+el9.8.0+24958+80b2ac6e`). A fix in one kind says nothing of
+/// the other: rpm's ordering would call an installed nodejs 18 module build "older"
+/// than nodejs 22's fix. So a module fix is compared only with a module build of the
+/// same major version (Red Hat names the streams of nodejs, php, ruby, postgresql …
+/// by it; the stream itself, in the rpm's MODULARITYLABEL, is not read yet), and an
+/// ordinary fix only with an ordinary build. Other ecosystems are not concerned.
+fn same_build_kind(affected: &Affected, coords: &Coordinates) -> bool {
+    if !coords.ecosystem.starts_with("Red Hat:") {
+        return true;
+    }
+    let module = |v: &str| v.contains(".module+") || v.contains(".module_");
+    let major = |v: &str| {
+        let v = v.split_once(':').map_or(v, |(_, rest)| rest);
+        v.split(['.', '-']).next().unwrap_or("").to_owned()
+    };
+    let installed = coords.version.as_str();
+    affected
+        .ranges
+        .iter()
+        .flat_map(|r| r.events.iter())
+        .filter_map(|e| match e {
+            crate::osv::Event::Fixed(v) | crate::osv::Event::LastAffected(v) => Some(v),
+            _ => None,
+        })
+        .all(|fix| {
+            module(fix) == module(installed) && (!module(fix) || major(fix) == major(installed))
+        })
 }
 
 /// One record that matched, with the entry that matched.
@@ -416,6 +459,78 @@ mod tests {
         assert!(old.findings.is_empty(), "{:#?}", old.findings);
     }
 
+    /// Red Hat records in osv.dev's shape (tests/data/vuln/redhat-osv): a UBI 9 image's
+    /// rpms are looked up in every repository of RHEL 9 (a record filed under baseos
+    /// and appstream is one finding), with rpm's ordering (epochs, `el9` below
+    /// `el9_4.1`); RHEL 8's and the EUS stream's entries, another module stream's fix,
+    /// and a withdrawn record do not match.
+    #[test]
+    fn red_hat_images_are_matched_in_every_repository_of_their_release() {
+        let (_dir, db) = crate::testing::database(&["redhat-osv"]);
+        let ubi = Distro {
+            id: "rhel".into(),
+            version_id: "9.4".into(),
+            ..Default::default()
+        };
+        let rpms = [
+            package(Ecosystem::Rpm, "openssh-clients", "8.7p1-38.el9"),
+            package(Ecosystem::Rpm, "openssl-libs", "1:3.0.7-24.el9"),
+            package(
+                Ecosystem::Rpm,
+                "nodejs",
+                "1:18.19.0-1.module+el9.3.0+21065+a4b9f57b",
+            ),
+            package(Ecosystem::Rpm, "sudo", "1.9.5p2-9.el9"),
+            package(Ecosystem::Rpm, "bash", "5.1.8-6.el9_1"),
+            package(Ecosystem::Rpm, "openssl", "1:3.0.7-27.el9"),
+        ];
+        let m = match_packages(&db, &rpms, Some(&ubi)).unwrap();
+        let got: BTreeMap<&str, (Vec<String>, Option<&str>)> = m
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.package.name.as_str(),
+                    (f.records.clone(), f.fixed.as_deref()),
+                )
+            })
+            .collect();
+        let want = |ids: &[&str], fixed: &'static str| {
+            (
+                ids.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                Some(fixed),
+            )
+        };
+        assert_eq!(
+            got,
+            BTreeMap::from([
+                (
+                    "openssh-clients",
+                    want(&["RHSA-2024:4312"], "0:8.7p1-38.el9_4.1")
+                ),
+                ("openssl-libs", want(&["RHSA-2024:2447"], "1:3.0.7-27.el9")),
+                (
+                    "nodejs",
+                    want(
+                        &["RHSA-2026:76751"],
+                        "1:18.20.8-1.module+el9.8.0+24960+aa13f0d1"
+                    )
+                ),
+                ("sudo", want(&["RHSA-2026:76800"], "0:1.9.5p2-10.el9_6.1")),
+            ]),
+            "{:#?}",
+            m.findings
+        );
+        assert_eq!(
+            m.looked_up,
+            BTreeMap::from([("Red Hat:enterprise_linux:9".to_owned(), 6)])
+        );
+        // A non-module nodejs is not compared with either stream's module fix.
+        let plain = package(Ecosystem::Rpm, "nodejs", "1:16.20.2-8.el9_4");
+        let m = match_packages(&db, &[plain], Some(&ubi)).unwrap();
+        assert!(m.findings.is_empty(), "{:#?}", m.findings);
+    }
+
     /// Debian's record of CVE-2023-45853 (zlib's MiniZip) has no urgency and no
     /// CVSS: alone it is `unknown`. With a record of the CVE itself in the database
     /// (the shape of osv.dev's `CVE-…` records: the id, NVD's vector, no package
@@ -482,21 +597,21 @@ mod tests {
     #[test]
     fn distributions_without_a_matchable_feed_are_named() {
         let (_dir, db) = records_db();
-        let ubi = Distro {
-            id: "rhel".into(),
+        let oracle = Distro {
+            id: "ol".into(),
             version_id: "9.4".into(),
             ..Default::default()
         };
         let m = match_packages(
             &db,
             &[package(Ecosystem::Rpm, "openssl", "3.0.7-27.el9")],
-            Some(&ubi),
+            Some(&oracle),
         )
         .unwrap();
         assert_eq!(m.packages_checked, 0);
         let (label, n) = m.not_covered.iter().next().unwrap();
         assert_eq!(*n, 1);
-        assert!(label.starts_with("rpm (Red Hat: "), "{label}");
+        assert!(label.starts_with("rpm (Oracle Linux: "), "{label}");
     }
 
     #[test]
