@@ -14,7 +14,8 @@ Written apart from pare's Rust code, on other orderings: `dpkg --compare-version
 Debian and Ubuntu, the `packaging` library (Debian's python3-packaging) for PEP 440, the
 SemVer 2.0 precedence rules coded below for npm and Go, and apk's version rules (as
 apk-tools documents them: numbers, one letter, `_alpha`…`_p` suffixes, `-rN`) coded
-below for Alpine, Wolfi and Chainguard. The evaluation follows the
+below for Alpine, Wolfi and Chainguard, and rpm's own `rpm.vercmp` (Debian's rpm, through
+`rpm --eval` and its Lua) for Red Hat, Rocky and AlmaLinux. The evaluation follows the
 OSV schema's pseudo-code: a version is affected if it is listed in `versions` or a
 SEMVER/ECOSYSTEM range includes it; GIT ranges are ignored; withdrawn records and
 records failing the OSV schema (checked with the `jsonschema` module when present,
@@ -41,6 +42,32 @@ except ImportError:
 @functools.lru_cache(maxsize=None)
 def dpkg_lt(a, b):
     return subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0
+
+
+@functools.lru_cache(maxsize=None)
+def rpm_cmp(a, b):
+    # Versions come from advisory records and package databases: no quotes in them.
+    if "'" in a or "'" in b:
+        raise ValueError(a + " " + b)
+    out = subprocess.run(
+        ["rpm", "--eval", "%%{lua: print(rpm.vercmp('%s', '%s'))}" % (a, b)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    return int(out)
+
+
+@functools.total_ordering
+class Rpm:
+    """An rpm [epoch:]version-release, ordered by rpm itself."""
+
+    def __init__(self, v):
+        self.v = v
+
+    def __lt__(self, other):
+        return rpm_cmp(self.v, other.v) < 0
+
+    def __eq__(self, other):
+        return rpm_cmp(self.v, other.v) == 0
 
 
 @functools.total_ordering
@@ -105,6 +132,8 @@ def key_function(ecosystem):
         return Deb
     if base in ("Alpine", "Wolfi", "Chainguard"):
         return apk_key
+    if base in ("Red Hat", "Rocky Linux", "AlmaLinux"):
+        return Rpm
     if base == "PyPI":
         return Version
     if base in ("npm", "Go", "crates.io"):

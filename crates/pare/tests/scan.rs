@@ -248,6 +248,35 @@ fn vulnapp_findings_equal_an_independent_evaluation() {
     assert_eq!(summary["critical"], 2, "the two minimist findings");
 }
 
+/// [`evaluate`], with a Red Hat release's packages evaluated in each of the
+/// repositories its records are filed under and the matches put back together.
+fn evaluate_in_repositories(
+    packages: &BTreeSet<(String, String, String)>,
+    sets: &[PathBuf],
+) -> BTreeMap<(String, String, String), BTreeSet<String>> {
+    let repositories = |ecosystem: &str| -> Vec<String> {
+        if ecosystem.starts_with("Red Hat:") {
+            let mut all = vec![ecosystem.to_owned()];
+            all.extend(["baseos", "appstream", "crb"].map(|r| format!("{ecosystem}::{r}")));
+            all
+        } else {
+            vec![ecosystem.to_owned()]
+        }
+    };
+    let mut spread = BTreeSet::new();
+    for (e, n, v) in packages {
+        for repository in repositories(e) {
+            spread.insert((repository, n.clone(), v.clone()));
+        }
+    }
+    let mut out: BTreeMap<(String, String, String), BTreeSet<String>> = BTreeMap::new();
+    for ((repository, n, v), ids) in evaluate(&spread, sets) {
+        let release = repository.split("::").next().unwrap().to_owned();
+        out.entry((release, n, v)).or_default().extend(ids);
+    }
+    out
+}
+
 /// (OSV ecosystem, source name, source version) of an image's distribution packages
 /// as the distribution's own tools read them: dpkg-query inside the container for
 /// Debian and Ubuntu; for distroless (no shell, no dpkg database) the host's
@@ -314,6 +343,38 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
             }
             return out;
         }
+        "base-ubi" => {
+            // The host's rpm reads the image's own database; pare writes an epoch
+            // only where the package has one, as rpm -q does.
+            let dir = temp_dir();
+            let id = support::docker(&["create", image])
+                .success()
+                .stdout()
+                .trim()
+                .to_owned();
+            let cp = support::docker(&[
+                "cp",
+                &format!("{id}:/var/lib/rpm"),
+                dir.path().to_str().unwrap(),
+            ]);
+            support::docker(&["rm", &id]);
+            cp.success();
+            let dbpath = dir.path().join("rpm");
+            let listing = support::run(
+                "rpm",
+                &[
+                    "--dbpath",
+                    dbpath.to_str().unwrap(),
+                    "-qa",
+                    "--qf",
+                    "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n",
+                ],
+                &[],
+            )
+            .success()
+            .stdout();
+            ("Red Hat:enterprise_linux:9", listing)
+        }
         other => panic!("no package listing for {other}"),
     };
     listing
@@ -326,12 +387,15 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
 }
 
 /// Issue 22's first promise, for the distributions whose images the tests build
-/// (tests/images/base-*): Debian (dpkg and distroless's status.d), Ubuntu and
-/// Alpine images matched against records in osv.dev's shape (Canonical's real
-/// CVE-2024-0727, whose other entries are for 18.04 Pro and 24.04 and must not
-/// match; Alpine's secdb for v3.10 and v3.11, of which only v3.11's may) give
-/// exactly the matches of the independent evaluation, which orders Debian and
-/// Ubuntu versions with `dpkg --compare-versions` and Alpine's by apk's rules.
+/// (tests/images/base-*): Debian (dpkg and distroless's status.d), Ubuntu, Alpine
+/// and Red Hat UBI images matched against records in osv.dev's shape (Canonical's
+/// real CVE-2024-0727, whose other entries are for 18.04 Pro and 24.04 and must not
+/// match; Alpine's secdb for v3.10 and v3.11, of which only v3.11's may; Red Hat
+/// records for RHEL 9's repositories, RHEL 8, EUS, and a withdrawn one) give exactly
+/// the matches of the independent evaluation, which orders Debian and Ubuntu
+/// versions with `dpkg --compare-versions`, Alpine's by apk's rules and Red Hat's
+/// with rpm's own vercmp. Red Hat packages are evaluated in each repository of the
+/// release; what matches in any of them is the package's.
 #[test]
 fn os_packages_of_every_base_match_an_independent_evaluation() {
     if support::skip_without_engine() {
@@ -340,6 +404,7 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
     let mut sets = record_sets();
     sets.push(data("ubuntu-osv"));
     sets.push(data("dumps/Alpine-secdb-derived.zip"));
+    sets.push(data("redhat-osv"));
     let dir = temp_dir();
     let db = dir.path().join("advisories.sqlite");
     let inputs: Vec<&Path> = sets.iter().map(PathBuf::as_path).collect();
@@ -350,11 +415,12 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
         "base-distroless",
         "base-ubuntu",
         "base-alpine",
+        "base-ubi",
     ] {
         let image = test_image(kind);
         let packages = os_packages(kind, &image.image);
         assert!(packages.len() >= 7, "{kind}: {packages:?}");
-        let expected = evaluate(&packages, &sets);
+        let expected = evaluate_in_repositories(&packages, &sets);
         let report = pare(&[
             "scan",
             "--format",
@@ -369,8 +435,8 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
         assert_eq!(got, expected, "{kind}");
         matched_somewhere += usize::from(!expected.is_empty());
     }
-    // The evaluation is not empty-handed: Ubuntu's openssl and Alpine's match.
-    assert!(matched_somewhere >= 2, "{matched_somewhere}");
+    // The evaluation is not empty-handed: Ubuntu's openssl, Alpine's and UBI's match.
+    assert!(matched_somewhere >= 3, "{matched_somewhere}");
 }
 
 #[test]

