@@ -531,12 +531,29 @@ pub const FAMILIES: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// The families `syscalls` touch, by name.
+/// Families that one the app used brings along. An app that writes files can
+/// already create and truncate them (`openat` with `O_CREAT`, a file-read member),
+/// so making a directory, renaming or removing a file gives it no power it lacks; a
+/// write path the probes did not take (the first note saved into a directory made on
+/// demand, a cache rotated) needs them, and refusing them breaks it with EPERM.
+pub const IMPLIED: &[(&str, &str)] = &[("file write", "file creation")];
+
+/// The families `syscalls` touch, by name, with those they bring ([`IMPLIED`]).
 pub fn families_of(syscalls: &BTreeSet<String>) -> Vec<&'static str> {
-    FAMILIES
+    let touched: BTreeSet<&str> = FAMILIES
         .iter()
         .filter(|(_, members)| members.iter().any(|m| syscalls.contains(*m)))
         .map(|(name, _)| *name)
+        .collect();
+    FAMILIES
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| {
+            touched.contains(name)
+                || IMPLIED
+                    .iter()
+                    .any(|(family, brings)| brings == name && touched.contains(family))
+        })
         .collect()
 }
 
@@ -552,9 +569,9 @@ pub fn profile(traced: &BTreeSet<String>, mode: SeccompMode) -> Profile {
         SeccompMode::DockerDefault => return app_profile(),
         SeccompMode::Learned => {}
         SeccompMode::Families => {
-            let used = names.clone();
-            for (_, members) in FAMILIES {
-                if members.iter().any(|m| used.contains(*m)) {
+            let allowed = families_of(&names);
+            for (family, members) in FAMILIES {
+                if allowed.contains(family) {
                     names.extend(members.iter().map(|m| (*m).to_owned()));
                 }
             }
@@ -595,6 +612,18 @@ mod tests {
         let learned = super::profile(&traced, super::SeccompMode::Learned).allowed_names();
         assert!(!learned.contains("mkdirat"));
         assert!(learned.is_subset(&names));
+    }
+
+    #[test]
+    fn an_app_that_writes_may_make_directories_it_never_made_while_traced() {
+        // The lazy Node app under GET /: it read and wrote, made nothing.
+        let traced = ["openat".to_owned(), "write".to_owned()].into();
+        let names = super::profile(&traced, super::SeccompMode::Families).allowed_names();
+        for name in ["mkdir", "mkdirat", "renameat2", "unlinkat"] {
+            assert!(names.contains(name), "{name}");
+        }
+        let learned = super::profile(&traced, super::SeccompMode::Learned).allowed_names();
+        assert!(!learned.contains("mkdir"));
     }
 
     #[test]

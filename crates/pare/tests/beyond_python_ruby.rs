@@ -113,18 +113,6 @@ fn default_and_old(
     (now, old)
 }
 
-fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Check {
-    Check::Http {
-        method: method.into(),
-        path: path.into(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-        body: body.to_vec(),
-    }
-}
-
 /// A multipart/form-data body with one file field and one text field.
 fn multipart(boundary: &str, field: &str, filename: &str, kind: &str, data: &[u8]) -> Vec<u8> {
     let mut body = format!(
@@ -159,11 +147,11 @@ fn admin(method: &str, path: &str, form: &[u8]) -> Check {
     const TOKEN: &str = "paretestcsrftoken0123456789abcdefparetestcsrftoken0123456789abcd";
     let cookie = format!("sessionid=paretestadminsession0123456789ab; csrftoken={TOKEN}");
     if method == "GET" {
-        return request(method, path, &[("Cookie", &cookie)], b"");
+        return Check::request(method, path, &[("Cookie", &cookie)], b"");
     }
     let mut body = format!("csrfmiddlewaretoken={TOKEN}&").into_bytes();
     body.extend_from_slice(form);
-    request(
+    Check::request(
         method,
         path,
         &[
@@ -192,8 +180,8 @@ fn a_django_site_with_its_admin_answers_beyond_the_probes() {
         Check::get("/about"),
         Check::get("/items/999/"),
         Check::get("/no/such/page/"),
-        request("HEAD", "/", &[], b""),
-        request("DELETE", "/contact/", &[], b""),
+        Check::request("HEAD", "/", &[], b""),
+        Check::request("DELETE", "/contact/", &[], b""),
         Check::get("/contact/"),
         Check::send(
             "POST",
@@ -212,8 +200,8 @@ fn a_django_site_with_its_admin_answers_beyond_the_probes() {
         Check::get("/api/items.json"),
         Check::get("/admin/"),
         Check::get("/admin/login/?next=/admin/"),
-        request("GET", "/admin/login/", &[("Accept-Language", "fr")], b""),
-        request("GET", "/items/1/", &[("Accept-Language", "de")], b""),
+        Check::request("GET", "/admin/login/", &[("Accept-Language", "fr")], b""),
+        Check::request("GET", "/items/1/", &[("Accept-Language", "de")], b""),
         Check::send(
             "POST",
             "/admin/login/",
@@ -223,14 +211,14 @@ fn a_django_site_with_its_admin_answers_beyond_the_probes() {
         Check::get("/static/shop/style.css"),
         Check::get("/static/admin/css/base.css"),
         Check::get("/static/admin/img/icon-yes.svg"),
-        request(
+        Check::request(
             "GET",
             "/static/admin/css/base.css",
             &[("Range", "bytes=0-99")],
             b"",
         ),
         Check::get("/static/admin/js/vendor/jquery/jquery.js"),
-        request(
+        Check::request(
             "GET",
             "/static/admin/css/base.css",
             &[("Accept-Encoding", "gzip")],
@@ -318,12 +306,12 @@ fn a_sinatra_app_with_views_answers_beyond_the_probes() {
         Check::get("/items/2"),
         Check::get("/items/99"),
         Check::get("/no/such/page"),
-        request("DELETE", "/", &[], b""),
-        request("HEAD", "/", &[], b""),
-        request("HEAD", "/js/app.js", &[], b""),
+        Check::request("DELETE", "/", &[], b""),
+        Check::request("HEAD", "/", &[], b""),
+        Check::request("HEAD", "/js/app.js", &[], b""),
         Check::get("/css/site.css"),
         Check::get("/js/app.js"),
-        request("GET", "/js/app.js", &[("Range", "bytes=100-199")], b""),
+        Check::request("GET", "/js/app.js", &[("Range", "bytes=100-199")], b""),
         Check::get("/img/logo.png"),
         Check::get("/robots.txt"),
         Check::send("POST", "/items", form, b"name=Mug&qty=2"),

@@ -54,6 +54,19 @@ impl Check {
         self
     }
 
+    /// A request with any method, headers and body.
+    pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Check {
+        Check::Http {
+            method: method.into(),
+            path: path.into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            body: body.to_vec(),
+        }
+    }
+
     pub fn exec(command: &[&str]) -> Check {
         Check::Exec(command.iter().map(|s| (*s).to_owned()).collect())
     }

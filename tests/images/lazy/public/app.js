@@ -1,0 +1,2 @@
+// pare-test/lazy: served by express.static.
+document.querySelectorAll("form").forEach((f) => f.addEventListener("submit", () => f.classList.add("sent")));
