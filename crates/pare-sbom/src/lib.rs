@@ -29,6 +29,7 @@ mod golang;
 mod java;
 pub mod license;
 mod links;
+mod ndb;
 mod npm;
 pub mod package;
 #[cfg(test)]

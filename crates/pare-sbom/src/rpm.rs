@@ -1,7 +1,9 @@
 //! RPM packages from the SQLite database (`/var/lib/rpm/rpmdb.sqlite`, or
 //! `/usr/lib/sysimage/rpm/rpmdb.sqlite`): each row of its `Packages` table is an rpm
 //! header blob, parsed here for name, epoch, version, release, arch, licence, source rpm
-//! and the file list. The older Berkeley DB `Packages` file is reported, not read.
+//! and the file list. SUSE's ndb database (`Packages.db`, see [`crate::ndb`]) holds the
+//! same header blobs and is read the same way. The older Berkeley DB `Packages` file is
+//! reported, not read.
 
 use crate::context::Context;
 use crate::package::{Checksum, Ecosystem, Package, SourcePackage};
@@ -11,6 +13,11 @@ use crate::sqlite::{Database, OwnedValue};
 const SQLITE_DBS: [&str; 2] = [
     "/var/lib/rpm/rpmdb.sqlite",
     "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+];
+/// rpm's ndb backend: SUSE Linux Enterprise and openSUSE keep it under sysimage.
+const NDB_DBS: [&str; 2] = [
+    "/usr/lib/sysimage/rpm/Packages.db",
+    "/var/lib/rpm/Packages.db",
 ];
 const BDB: &str = "/var/lib/rpm/Packages";
 
@@ -28,14 +35,18 @@ const DIRNAMES: u32 = 1118;
 const FILEDIGESTALGO: u32 = 5011;
 
 pub(crate) fn wants(path: &str) -> bool {
-    SQLITE_DBS.contains(&path)
+    SQLITE_DBS.contains(&path) || NDB_DBS.contains(&path)
 }
 
 pub(crate) fn catalog(cx: &mut Context) -> Vec<Package> {
-    if cx.index.nodes.contains_key(BDB) && !SQLITE_DBS.iter().any(|p| cx.content(p).is_some()) {
+    let modern = SQLITE_DBS
+        .iter()
+        .chain(&NDB_DBS)
+        .any(|p| cx.content(p).is_some());
+    if cx.index.nodes.contains_key(BDB) && !modern {
         cx.warn(
             BDB,
-            "rpm's Berkeley DB database is not read (only rpmdb.sqlite): rpm packages are missing",
+            "rpm's Berkeley DB database is not read (only rpmdb.sqlite and ndb's Packages.db): rpm packages are missing",
         );
     }
     let mut packages = Vec::new();
@@ -58,6 +69,24 @@ pub(crate) fn catalog(cx: &mut Context) -> Vec<Package> {
             match Header::parse(blob).and_then(|h| package(cx, db_path, &h)) {
                 Ok(p) => packages.push(p),
                 Err(e) => cx.warn(db_path, format!("Packages row {}: {e}", i + 1)),
+            }
+        }
+    }
+    for db_path in NDB_DBS {
+        let Some(bytes) = cx.content(db_path) else {
+            continue;
+        };
+        let blobs = match crate::ndb::blobs(bytes) {
+            Ok(blobs) => blobs,
+            Err(e) => {
+                cx.warn(db_path, format!("rpm database not read: {e}"));
+                continue;
+            }
+        };
+        for (index, blob) in blobs {
+            match blob.and_then(|b| Header::parse(b).and_then(|h| package(cx, db_path, &h))) {
+                Ok(p) => packages.push(p),
+                Err(e) => cx.warn(db_path, format!("package {index}: {e}")),
             }
         }
     }
@@ -219,6 +248,53 @@ mod tests {
     use super::*;
     use crate::catalog::testing::{evidence, identities, run_cataloger};
     use pare_image::testutil::TarItem;
+
+    /// SUSE's ndb database of a real SUSE Linux Enterprise 15 SP3 BCI image
+    /// (tests/data/sbom/README.md): every one of its 35 packages, as `rpm -qa` in that
+    /// image listed them (go-rpmdb's test expectations), without a warning.
+    #[test]
+    fn real_sle15_ndb_database() {
+        let items = vec![
+            TarItem::file(
+                "etc/os-release",
+                b"NAME=\"SLES\"\nVERSION_ID=\"15.3\"\nID=\"sles\"\n",
+                0o644,
+            ),
+            TarItem::file(
+                "usr/lib/sysimage/rpm/Packages.db",
+                &evidence("rpm/sle15-bci-Packages.db"),
+                0o644,
+            ),
+        ];
+        let (packages, warnings) = run_cataloger(&items, catalog);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(packages.len(), 35);
+        let nvr: Vec<(&str, &str)> = packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.version.as_str()))
+            .collect();
+        for expected in [
+            ("system-user-root", "20190513-3.3.1"),
+            ("glibc", "2.31-9.3.2"),
+            ("libgcc_s1", "11.2.1+git610-1.3.9"),
+            ("libstdc++6", "11.2.1+git610-1.3.9"),
+            ("sles-release", "15.3-55.4.1"),
+            ("rpm-ndb", "4.14.3-40.1"),
+        ] {
+            assert!(nvr.contains(&expected), "{expected:?} not in {nvr:?}");
+        }
+        let glibc = packages.iter().find(|p| p.name == "glibc").unwrap();
+        assert_eq!(
+            glibc.licenses,
+            ["LGPL-2.1-or-later AND LGPL-2.1-or-later WITH GCC-exception-2.0 AND GPL-2.0-or-later"]
+        );
+        assert_eq!(
+            glibc.source.as_ref().map(|s| s.name.as_str()),
+            Some("glibc")
+        );
+        let pcre = packages.iter().find(|p| p.name == "libpcre1").unwrap();
+        assert_eq!(pcre.source.as_ref().map(|s| s.name.as_str()), Some("pcre"));
+    }
 
     /// A database written by Debian's rpm 4.18 (`rpm --justdb -i` of the two packages
     /// built from tests/data/sbom/rpm/*.spec); pare-many's header spills into
