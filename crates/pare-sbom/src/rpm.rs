@@ -54,6 +54,16 @@ pub(crate) fn catalog(cx: &mut Context) -> Vec<Package> {
         let Some(bytes) = cx.content(db_path) else {
             continue;
         };
+        // rpm runs SQLite in write-ahead-log mode and folds the log in when it closes
+        // the database, leaving it empty; an image whose log still holds pages has
+        // changes (installs, removals) that the database file alone does not show.
+        let wal = format!("{db_path}-wal");
+        if cx.index.nodes.get(&wal).is_some_and(|n| n.size > 0) {
+            cx.warn(
+                &wal,
+                "rpm's write-ahead log holds changes not yet in rpmdb.sqlite, which are not read: packages may be missing or stale",
+            );
+        }
         let rows = match Database::open(bytes).and_then(|db| db.table("Packages")) {
             Ok(rows) => rows,
             Err(e) => {
@@ -317,6 +327,20 @@ mod tests {
         }
         let (packages, warnings) = run_cataloger(&items, catalog);
         assert!(warnings.is_empty(), "{warnings:?}");
+        // The same with a log rpm left empty (as it does), and with one holding pages.
+        let mut logged = items;
+        logged.push(TarItem::file("var/lib/rpm/rpmdb.sqlite-wal", b"", 0o644));
+        assert!(run_cataloger(&logged, catalog).1.is_empty());
+        logged.pop();
+        logged.push(TarItem::file(
+            "var/lib/rpm/rpmdb.sqlite-wal",
+            &[7; 4128],
+            0o644,
+        ));
+        let (again, warnings) = run_cataloger(&logged, catalog);
+        assert_eq!(again.len(), packages.len());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].path, "/var/lib/rpm/rpmdb.sqlite-wal");
         assert_eq!(
             identities(&packages),
             [
