@@ -42,6 +42,9 @@ pub enum BuildError {
     #[error("the image has no ENTRYPOINT or CMD: nothing to run")]
     NothingToRun,
 
+    #[error("--exec-entrypoint image: the image has no ENTRYPOINT to run the exec probes under")]
+    NoEntrypointForExec,
+
     #[error("no Docker engine answers ({engine}), and no OCI runtime was found ({oci})")]
     NoBackend { engine: String, oci: String },
 
@@ -153,6 +156,9 @@ impl BuildError {
             BuildError::NothingToRun => {
                 Some("give the command with --run-args (for CLI images)".into())
             }
+            BuildError::NoEntrypointForExec => Some(
+                "name the program with --exec-entrypoint PROGRAM, or leave it out: each exec probe's command is then its whole command line".into(),
+            ),
             BuildError::LimitHit { hit, .. } => Some(format!(
                 "if the app really needs more, raise it with {} (an untrusted image gets limits so it cannot exhaust this machine)",
                 hit.flag()

@@ -36,7 +36,7 @@ pub mod verify;
 pub mod vex;
 
 pub use error::{AssembleError, BuildError};
-pub use options::{BuildOptions, ContinueAfter, Output, RuntimeChoice};
+pub use options::{BuildOptions, ContinueAfter, ExecEntrypoint, Output, RuntimeChoice};
 pub use pipeline::build;
 pub use probe::Probe;
 pub use progress::{Phase, Reporter, Silent};

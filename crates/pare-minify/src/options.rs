@@ -15,6 +15,9 @@ pub struct BuildOptions {
     pub image: ImageRef,
     pub probes: Vec<Probe>,
     pub exec_probes: Vec<Vec<String>>,
+    /// What every exec probe's command runs under (`--exec-entrypoint`); none: the
+    /// command itself is the whole command line.
+    pub exec_entrypoint: Option<ExecEntrypoint>,
     /// Never send HTTP requests of pare's choosing (`GET /` when no probe is given,
     /// pare's own probes).
     pub no_http: bool,
@@ -56,6 +59,17 @@ pub struct BuildOptions {
     pub limits: pare_runtime::Limits,
     /// Follow same-origin links from the probed pages, sending at most this many GETs.
     pub crawl: Option<usize>,
+}
+
+/// The program an exec probe's command is handed to, as `docker run --entrypoint
+/// PROGRAM IMAGE COMMAND...` hands it: a wrapper that sets up and then runs its
+/// arguments (`docker-entrypoint.sh`), a shell, the image's own tool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExecEntrypoint {
+    /// The image's own ENTRYPOINT.
+    Image,
+    /// A program and its first arguments.
+    Program(Vec<String>),
 }
 
 /// Where the slim image goes.

@@ -23,6 +23,8 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
     let original = timings.run(Phase::Read, reporter, || {
         crate::read::read(options, reporter)
     })?;
+    let under_entrypoint = original.exec_probes_under_entrypoint(options)?;
+    let options = under_entrypoint.as_ref().unwrap_or(options);
     let source = timings.run(Phase::Trace, reporter, || {
         Source::prepare(&backend, &original, options)
     })?;

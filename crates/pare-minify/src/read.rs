@@ -8,7 +8,7 @@ use std::time::Duration;
 use pare_image::{EntryKind, ImageConfig, ImageRead, OpenImage, ReadOptions, RunConfig};
 
 use crate::error::BuildError;
-use crate::options::BuildOptions;
+use crate::options::{BuildOptions, ExecEntrypoint};
 use crate::progress::{Phase, Reporter};
 use crate::report::ImageSize;
 
@@ -57,6 +57,31 @@ impl Original {
             argv: command.clone(),
         });
         with_args.chain(execs).collect()
+    }
+
+    /// `options` with every exec probe's command put under `--exec-entrypoint`, so that
+    /// the trace, the reference runs, the verification and the reports all run and
+    /// name the same command line. None when there is no entrypoint to apply.
+    pub fn exec_probes_under_entrypoint(
+        &self,
+        options: &BuildOptions,
+    ) -> Result<Option<BuildOptions>, BuildError> {
+        let prefix = match &options.exec_entrypoint {
+            None => return Ok(None),
+            Some(ExecEntrypoint::Program(words)) => words.clone(),
+            Some(ExecEntrypoint::Image) => self
+                .run
+                .entrypoint
+                .clone()
+                .filter(|e| !e.is_empty())
+                .ok_or(BuildError::NoEntrypointForExec)?,
+        };
+        let mut resolved = options.clone();
+        resolved.exec_entrypoint = None;
+        for command in &mut resolved.exec_probes {
+            command.splice(0..0, prefix.iter().cloned());
+        }
+        Ok(Some(resolved))
     }
 
     /// The value of `key` in the image's environment, split at `:`.

@@ -1038,6 +1038,128 @@ fn every_run_args_and_exec_probe_of_a_cli_image_is_a_traced_and_compared_run() {
     assert_nothing_left("after a CLI image's several runs", &before);
 }
 
+/// `--exec-entrypoint` hands each exec probe's command to another program, as `docker
+/// run --entrypoint` does: `image` to the image's own ENTRYPOINT (jq here), a program
+/// (`sh -c`) to it. Each run is traced (what it ran is kept), verified, and named in
+/// the report by the whole command line it ran; `image` with no ENTRYPOINT, or the flag
+/// with no exec probe, is a usage error.
+#[test]
+fn exec_probes_run_under_the_entrypoint_asked_for() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let cli = test_image("cli");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let tag = "pare-test/cli:exec-entrypoint-test";
+    let build = |entrypoint: &str, exec: &str, oci: &Path, report: &Path| {
+        let run = pare(&[
+            "build",
+            &cli.image,
+            "--tag",
+            tag,
+            "--exec-entrypoint",
+            entrypoint,
+            "--exec",
+            exec,
+            "--output",
+            &format!("oci:{}", oci.display()),
+            "--report-dir",
+            &report.display().to_string(),
+            "--json",
+        ]);
+        assert_eq!(run.code(), Some(0), "{}", run.explain());
+        docker(&["rmi", tag]).success();
+        let report = run.json();
+        assert_eq!(report["verification"]["passed"], true, "{report:#}");
+        let answers = |key: &Value| -> Vec<(String, String)> {
+            key.as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["probe"].as_str().unwrap().to_owned(),
+                        p["body"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect()
+        };
+        let traced = answers(&report["probes"]);
+        assert_eq!(traced, answers(&report["verification"]["probes"]));
+        traced
+    };
+
+    // The image's ENTRYPOINT, /usr/bin/jq, given the probe's words as arguments.
+    let dir = temp_dir();
+    let oci = dir.path().join("oci");
+    let got = build(
+        "image",
+        "-r .tags[] /usr/share/pare-test/sample.json",
+        &oci,
+        &dir.path().join("report"),
+    );
+    assert_eq!(
+        got[1],
+        (
+            "exec /usr/bin/jq -r '.tags[]' /usr/share/pare-test/sample.json".to_owned(),
+            "cli\njq\n".to_owned()
+        ),
+        "{got:#?}"
+    );
+
+    // A program of the user's choosing: a shell running a pipeline (the probe is
+    // split into words as any --exec is, so the script is quoted as one).
+    let dir = temp_dir();
+    let oci = dir.path().join("oci");
+    let got = build(
+        "/bin/sh -c",
+        "'jq -r .name /usr/share/pare-test/sample.json | tr a-z A-Z'",
+        &oci,
+        &dir.path().join("report"),
+    );
+    assert_eq!(
+        got[1],
+        (
+            "exec /bin/sh -c 'jq -r .name /usr/share/pare-test/sample.json | tr a-z A-Z'"
+                .to_owned(),
+            "PARE-TEST\n".to_owned()
+        ),
+        "{got:#?}"
+    );
+    let (_, paths) = slim_paths(&oci);
+    for program in ["/usr/bin/dash", "/usr/bin/tr"] {
+        assert!(
+            paths.contains(program),
+            "the exec probe ran {program}: kept"
+        );
+    }
+
+    // `image` for an image without ENTRYPOINT (duplayers has a CMD only), and the
+    // flag without any exec probe.
+    let dup = test_image("duplayers");
+    let run = pare(&[
+        "build",
+        &dup.image,
+        "--exec-entrypoint",
+        "image",
+        "--exec",
+        "true",
+    ])
+    .exits(2);
+    assert!(
+        run.stderr().contains("the image has no ENTRYPOINT"),
+        "{}",
+        run.explain()
+    );
+    let run = pare(&["build", &cli.image, "--exec-entrypoint", "image"]).exits(2);
+    assert!(
+        run.stderr().contains("no exec probe to run under it"),
+        "{}",
+        run.explain()
+    );
+    assert_nothing_left("after exec probes under an entrypoint", &before);
+}
+
 #[test]
 fn failing_probe_exits_2_and_leaves_nothing() {
     if support::skip_without_engine() {

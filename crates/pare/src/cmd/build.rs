@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use pare_image::ImageRef;
 use pare_minify::keep_set::KeepRules;
-use pare_minify::{BuildOptions, ContinueAfter, Output, Probe, RuntimeChoice};
+use pare_minify::{BuildOptions, ContinueAfter, ExecEntrypoint, Output, Probe, RuntimeChoice};
 
 use crate::output::{emit, pretty};
 use crate::render::build::summary;
@@ -67,9 +67,23 @@ pub struct BuildArgs {
     /// A command run inside the container as a probe, as the image's user (repeatable).
     /// In the original it is traced like the app; its output and exit code are compared.
     /// For a CLI image (no port, or --run-args), it is a run of the image of its own,
-    /// the command replacing ENTRYPOINT and CMD.
-    #[arg(long = "exec", value_name = "COMMAND", help_heading = "Probes")]
+    /// the command replacing ENTRYPOINT and CMD (see --exec-entrypoint). It may start
+    /// with `-` (arguments for --exec-entrypoint): `--exec '-r .name file.json'`.
+    #[arg(
+        long = "exec",
+        allow_hyphen_values = true,
+        value_name = "COMMAND",
+        help_heading = "Probes"
+    )]
     pub exec: Vec<String>,
+    /// What every exec probe's command (--exec, and --probe-file's exec entries) runs
+    /// under, as `docker run --entrypoint PROGRAM IMAGE COMMAND` runs it: PROGRAM (with
+    /// any first arguments, e.g. `'sh -c'`) then the command's words; `image` for the
+    /// image's own ENTRYPOINT, e.g. a docker-entrypoint.sh that sets up and runs its
+    /// arguments. Traced, compared and named in the report with it. In a service
+    /// image it prefixes the command run in the container the same way.
+    #[arg(long, value_name = "PROGRAM", help_heading = "Probes")]
+    pub exec_entrypoint: Option<String>,
     /// Send no HTTP request of pare's choosing (no default `GET /`, none of pare's own
     /// probes): for services that do not speak HTTP and are exercised by --exec probes
     /// or by hand.
@@ -327,10 +341,22 @@ impl BuildArgs {
         for command in &self.exec {
             exec_probes.push(split_words("--exec", command)?);
         }
+        let exec_entrypoint = match self.exec_entrypoint.as_deref() {
+            None => None,
+            Some(_) if exec_probes.is_empty() => {
+                bail!("--exec-entrypoint: there is no exec probe to run under it (give --exec)")
+            }
+            Some("image") => Some(ExecEntrypoint::Image),
+            Some(program) => Some(ExecEntrypoint::Program(split_words(
+                "--exec-entrypoint",
+                program,
+            )?)),
+        };
         let options = BuildOptions {
             image,
             probes,
             exec_probes,
+            exec_entrypoint,
             no_http: self.no_http,
             pare_probes: !self.no_pare_probes,
             ready_exec: self
