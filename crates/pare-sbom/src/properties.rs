@@ -4,9 +4,32 @@
 
 use proptest::prelude::*;
 
+use crate::catalog::testing::{evidence, run_cataloger};
 use crate::context::Context;
 use crate::purl::Parsed;
-use crate::{apk, dpkg, rfc822};
+use crate::{apk, dpkg, ndb, rfc822, rpm};
+use pare_image::testutil::TarItem;
+
+/// `original` with bytes put at up to eight places (offsets taken modulo its length).
+fn mutated(original: &[u8], changes: &[(usize, u8)]) -> Vec<u8> {
+    let mut bytes = original.to_vec();
+    for &(at, byte) in changes {
+        if !bytes.is_empty() {
+            let at = at % bytes.len();
+            bytes[at] = byte;
+        }
+    }
+    bytes
+}
+
+/// The rpm packages an image whose database at `path` holds `bytes` gives.
+fn rpm_packages(path: &str, bytes: &[u8]) -> usize {
+    let items = [
+        TarItem::file("etc/os-release", b"ID=rhel\nVERSION_ID=9.4\n", 0o644),
+        TarItem::file(path, bytes, 0o644),
+    ];
+    run_cataloger(&items, rpm::catalog).0.len()
+}
 
 /// Lines shaped like a control file's (fields, continuations, blank lines) and junk.
 fn control_text(field: &'static str) -> impl Strategy<Value = String> {
@@ -105,6 +128,27 @@ proptest! {
             let again = Parsed::parse(&printed)
                 .map_err(|e| TestCaseError::fail(format!("{text} printed as {printed}: {e}")))?;
             prop_assert_eq!(&again, &parsed, "{} printed as {}", text, printed);
+        }
+    }
+
+    /// rpm's databases are the image's: a real SQLite rpmdb and a real SUSE ndb
+    /// database changed at up to eight bytes, or any bytes at all, give at most as
+    /// many packages as the real one holds, with warnings, never a panic.
+    #[test]
+    fn rpm_databases_never_panic(
+        changes in prop::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+        junk in prop::collection::vec(any::<u8>(), 0..5000),
+    ) {
+        let sqlite = evidence("rpm/rpmdb.sqlite");
+        let path = "var/lib/rpm/rpmdb.sqlite";
+        prop_assert!(rpm_packages(path, &mutated(&sqlite, &changes)) <= 2);
+        let _ = rpm_packages(path, &junk);
+        let sle = evidence("rpm/sle15-bci-Packages.db");
+        let path = "usr/lib/sysimage/rpm/Packages.db";
+        prop_assert!(rpm_packages(path, &mutated(&sle, &changes)) <= 35);
+        let _ = rpm_packages(path, &junk);
+        if let Ok(blobs) = ndb::blobs(&junk) {
+            prop_assert!(blobs.len() <= junk.len() / 16);
         }
     }
 }
