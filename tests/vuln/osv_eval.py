@@ -15,7 +15,7 @@ Debian and Ubuntu, the `packaging` library (Debian's python3-packaging) for PEP 
 SemVer 2.0 precedence rules coded below for npm and Go, and apk's version rules (as
 apk-tools documents them: numbers, one letter, `_alpha`…`_p` suffixes, `-rN`) coded
 below for Alpine, Wolfi and Chainguard, and rpm's own `rpm.vercmp` (Debian's rpm, through
-`rpm --eval` and its Lua) for Red Hat, Rocky and AlmaLinux. The evaluation follows the
+`rpm --eval` and its Lua) for Red Hat, Rocky, AlmaLinux and SUSE. The evaluation follows the
 OSV schema's pseudo-code: a version is affected if it is listed in `versions` or a
 SEMVER/ECOSYSTEM range includes it; GIT ranges are ignored; withdrawn records and
 records failing the OSV schema (checked with the `jsonschema` module when present,
@@ -132,7 +132,7 @@ def key_function(ecosystem):
         return Deb
     if base in ("Alpine", "Wolfi", "Chainguard"):
         return apk_key
-    if base in ("Red Hat", "Rocky Linux", "AlmaLinux"):
+    if base in ("Red Hat", "Rocky Linux", "AlmaLinux", "SUSE", "openSUSE"):
         return Rpm
     if base == "PyPI":
         return Version

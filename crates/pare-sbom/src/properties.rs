@@ -143,7 +143,7 @@ proptest! {
         let path = "var/lib/rpm/rpmdb.sqlite";
         prop_assert!(rpm_packages(path, &mutated(&sqlite, &changes)) <= 2);
         let _ = rpm_packages(path, &junk);
-        let sle = evidence("rpm/sle15-bci-Packages.db");
+        let sle = evidence("../../images/base-sles/Packages.db");
         let path = "usr/lib/sysimage/rpm/Packages.db";
         prop_assert!(rpm_packages(path, &mutated(&sle, &changes)) <= 35);
         let _ = rpm_packages(path, &junk);

@@ -272,7 +272,7 @@ mod tests {
             ),
             TarItem::file(
                 "usr/lib/sysimage/rpm/Packages.db",
-                &evidence("rpm/sle15-bci-Packages.db"),
+                &evidence("../../images/base-sles/Packages.db"),
                 0o644,
             ),
         ];

@@ -30,8 +30,8 @@ pub struct Coordinates {
     /// The version advisories compare against (the source version for Debian).
     pub version: String,
     pub scheme: Scheme,
-    /// The ecosystems whose records apply: `ecosystem` itself, or for Red Hat the
-    /// repositories the release is filed under ([`red_hat_repositories`]).
+    /// The ecosystems whose records apply: `ecosystem` itself, or for Red Hat and
+    /// SUSE the repositories and modules the release is filed under ([`look_in`]).
     pub look_in: Vec<String>,
 }
 
@@ -84,6 +84,17 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
                 "rhel" | "centos" if !major.is_empty() => {
                     format!("Red Hat:enterprise_linux:{major}")
                 }
+                // VERSION_ID `15.3` is SUSE's "15 SP3"; `15` the first release.
+                "sles" if !major.is_empty() => {
+                    let sp = distro.version_id.split('.').nth(1).filter(|m| *m != "0");
+                    match sp {
+                        Some(sp) => format!("SUSE:Linux Enterprise Server {major} SP{sp}"),
+                        None => format!("SUSE:Linux Enterprise Server {major}"),
+                    }
+                }
+                "sle-micro" if !distro.version_id.is_empty() => {
+                    format!("SUSE:Linux Enterprise Micro {}", distro.version_id)
+                }
                 _ => return None,
             };
             (ecosystem, package.name.clone(), package.version.clone())
@@ -107,18 +118,39 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
         }
     };
     let scheme = Scheme::for_ecosystem(&ecosystem)?;
-    let look_in = if ecosystem.starts_with("Red Hat:") {
-        red_hat_repositories(&ecosystem)
-    } else {
-        vec![ecosystem.clone()]
-    };
     Some(Coordinates {
+        look_in: look_in(&ecosystem),
         name: normalize_name(&ecosystem, &name),
         ecosystem,
         version,
         scheme,
-        look_in,
     })
+}
+
+/// The OSV ecosystems whose records apply to a package of `ecosystem`: itself, and
+/// for the distributions that file records by repository or module, those.
+pub fn look_in(ecosystem: &str) -> Vec<String> {
+    if ecosystem.starts_with("Red Hat:") {
+        red_hat_repositories(ecosystem)
+    } else if let Some(release) = ecosystem.strip_prefix("SUSE:Linux Enterprise Server ") {
+        suse_modules(release)
+    } else {
+        vec![ecosystem.to_owned()]
+    }
+}
+
+/// SUSE files each record under the products that ship the package: the server
+/// (`SUSE:Linux Enterprise Server 15 SP3`) and the modules it is made of, most base
+/// packages under `SUSE:Linux Enterprise Module for Basesystem 15 SP3`, others under
+/// Server Applications. An SLES or BCI image has the base system and may have
+/// Server Applications; the other modules (Development Tools, Desktop, …) and the
+/// support phases sold apart (`-LTSS`, `-ESPOS`) are not looked in.
+fn suse_modules(release: &str) -> Vec<String> {
+    vec![
+        format!("SUSE:Linux Enterprise Server {release}"),
+        format!("SUSE:Linux Enterprise Module for Basesystem {release}"),
+        format!("SUSE:Linux Enterprise Module for Server Applications {release}"),
+    ]
 }
 
 /// Red Hat files each record under the repository (CPE) that ships the package:
@@ -130,7 +162,7 @@ pub fn coordinates(package: &Package, distro: Option<&Distro>) -> Option<Coordin
 /// with its single `rhel:9` namespace. The extended-support streams
 /// (`Red Hat:rhel_eus:9.2::…`, `rhel_e4s`, `rhel_aus`) are for subscriptions an image
 /// does not use, like Ubuntu Pro, and are not looked in.
-pub fn red_hat_repositories(release: &str) -> Vec<String> {
+fn red_hat_repositories(release: &str) -> Vec<String> {
     let mut all = vec![release.to_owned()];
     all.extend(["baseos", "appstream", "crb"].map(|r| format!("{release}::{r}")));
     all
@@ -165,18 +197,12 @@ pub fn uncovered_reason(package: &Package, distro: Option<&Distro>) -> Option<&'
     let id = distro?.id.as_str();
     Some(match (package.ecosystem, id) {
         (Ecosystem::Rpm, "rhel" | "centos") => "Red Hat: no release number in os-release",
-        (Ecosystem::Rpm, "ol" | "amzn" | "fedora" | "sles" | "sle-micro") => {
-            match id {
-                // SUSE files base packages under the module that ships them and a
-                // support-phase suffix (`-LTSS`) that os-release does not carry.
-                "sles" | "sle-micro" => {
-                    "SUSE Linux Enterprise: records are filed per module and support phase, which os-release does not name"
-                }
-                "ol" => "Oracle Linux: osv.dev has no feed",
-                "amzn" => "Amazon Linux: osv.dev has no feed",
-                _ => "Fedora: osv.dev has no feed",
-            }
-        }
+        (Ecosystem::Rpm, "sles" | "sle-micro") => "SUSE: no release number in os-release",
+        (Ecosystem::Rpm, "ol" | "amzn" | "fedora") => match id {
+            "ol" => "Oracle Linux: osv.dev has no feed",
+            "amzn" => "Amazon Linux: osv.dev has no feed",
+            _ => "Fedora: osv.dev has no feed",
+        },
         (Ecosystem::Deb, "ubuntu") => "Ubuntu: no release number in os-release",
         (Ecosystem::Deb, "debian") => "Debian: no release number in os-release (testing or sid)",
         (Ecosystem::Apk, "alpine") => "Alpine: no release number in os-release (edge)",
@@ -325,7 +351,21 @@ pub(crate) mod tests {
             ["Ubuntu:24.04:LTS"]
         );
         assert!(uncovered_reason(&rpm, Some(&os("rhel", "", None))).is_some());
-        for id in ["sles", "ol", "amzn"] {
+        let bci = coordinates(&rpm, Some(&os("sles", "15.3", None))).unwrap();
+        assert_eq!(bci.ecosystem, "SUSE:Linux Enterprise Server 15 SP3");
+        assert_eq!(
+            bci.look_in[1],
+            "SUSE:Linux Enterprise Module for Basesystem 15 SP3"
+        );
+        assert_eq!(
+            eco(&rpm, &os("sles", "15", None)).as_deref(),
+            Some("SUSE:Linux Enterprise Server 15")
+        );
+        assert_eq!(
+            eco(&rpm, &os("sle-micro", "5.5", None)).as_deref(),
+            Some("SUSE:Linux Enterprise Micro 5.5")
+        );
+        for id in ["ol", "amzn"] {
             let d = os(id, "9", None);
             assert_eq!(eco(&rpm, &d), None, "{id}");
             assert!(uncovered_reason(&rpm, Some(&d)).is_some(), "{id}");

@@ -94,13 +94,13 @@ impl ScanReport {
         let mut warnings = matches.warnings;
         warnings.extend(applied.warnings);
         // A package with no findings is only known clean if its ecosystem has data
-        // (for Red Hat, one of the release's repositories: `…:9::baseos`).
+        // (for Red Hat and SUSE, one of the release's repositories or modules).
         for (ecosystem, n) in &matches.looked_up {
-            let repository = format!("{ecosystem}::");
+            let look_in = pare_vuln::ecosystem::look_in(ecosystem);
             if !status
                 .ecosystems
                 .iter()
-                .any(|e| &e.ecosystem == ecosystem || e.ecosystem.starts_with(&repository))
+                .any(|e| look_in.contains(&e.ecosystem))
             {
                 warnings.push(format!(
                     "the advisory database has no records for {ecosystem}, so its {n} \
