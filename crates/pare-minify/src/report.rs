@@ -143,11 +143,16 @@ impl SuspectProbe {
         sent.iter()
             .zip(answers)
             .filter_map(|(probe, answer)| {
-                let Probe::Http { expect_status, .. } = probe else {
+                let Probe::Http {
+                    method,
+                    expect_status,
+                    ..
+                } = probe
+                else {
                     return None;
                 };
                 let status = answer.status?;
-                let why = suspicion(probe.origin(), status, *expect_status)?;
+                let why = suspicion(probe.origin(), method, status, *expect_status)?;
                 Some(SuspectProbe {
                     probe: answer.probe.clone(),
                     origin: probe.origin(),
@@ -159,16 +164,51 @@ impl SuspectProbe {
     }
 }
 
-fn suspicion(origin: Origin, status: u16, expected: Option<u16>) -> Option<String> {
+/// The reason phrase of the statuses a probe commonly gets wrong.
+fn reason(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        406 => "Not Acceptable",
+        411 => "Length Required",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        422 => "Unprocessable Content",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "",
+    }
+}
+
+fn suspicion(origin: Origin, method: &str, status: u16, expected: Option<u16>) -> Option<String> {
+    let named = format!("{status} {}", reason(status)).trim_end().to_owned();
+    // What a user can do about their own probe.
+    let fix = format!(
+        "fix it, or if {status} is the answer you test, say so with \"expect_status\": {status} in a --probe-file"
+    );
     match (origin, status) {
         // Said and got (any other status failed the build already).
         _ if expected.is_some() => None,
+        (Origin::User, 405) => Some(format!(
+            "the original answers {named}: the app does not take {method} there, so the slim image answering {status} too proves nothing of the route; the probe is probably wrong: {fix}"
+        )),
+        (Origin::User, 501) => Some(format!(
+            "the original answers {named}: its server does not implement {method} at all, so the slim image answering {status} too proves nothing of the app; the probe is probably wrong: {fix}"
+        )),
         (Origin::User, 400..=499) => Some(format!(
-            "the original answers {status} too: the probe is probably wrong, and the same {status} shows little of the slim image (if it is meant, say so with \"expect_status\": {status} in a --probe-file)"
+            "the original answers {named}: it refuses the request, so the slim image answering {status} too shows little of it; the probe is probably wrong: {fix}"
         )),
         (Origin::User, 500..=599) => Some(format!(
-            "the original fails it ({status}): the probe is probably wrong, and the same failure shows little of the slim image"
+            "the original fails it with {named}: the same failure shows little of the slim image; the probe is probably wrong: {fix}"
         )),
+        // How a server says it has no such method (pare's DELETE to http.server):
+        // nothing failed.
+        (Origin::Pare, 501) => None,
         (Origin::Pare, 500..=599) => Some(format!(
             "the original answers pare's own probe with {status}: its error handling fails already, before anything is removed"
         )),
@@ -182,6 +222,19 @@ fn suspicion(origin: Origin, status: u16, expected: Option<u16>) -> Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each probe answered with its status.
+    fn answered(sent: &[Probe], statuses: &[u16]) -> Vec<ProbeResult> {
+        statuses
+            .iter()
+            .zip(sent)
+            .map(|(status, probe)| ProbeResult {
+                probe: probe.label(),
+                status: Some(*status),
+                ..Default::default()
+            })
+            .collect()
+    }
 
     #[test]
     fn suspects_a_users_error_and_pares_own_5xx_only() {
@@ -201,16 +254,10 @@ mod tests {
             Probe::http("GET", "/broken-link").from(Origin::Crawl),
             Probe::http("GET", "/crash").from(Origin::Crawl),
         ];
-        let answers: Vec<ProbeResult> = [200, 400, 410, 404, 500, 404, 502]
-            .iter()
-            .zip(&sent)
-            .map(|(status, probe)| ProbeResult {
-                probe: probe.label(),
-                status: Some(*status),
-                ..Default::default()
-            })
-            .collect();
-        let found = SuspectProbe::find(&sent, &answers);
+        let found = SuspectProbe::find(
+            &sent,
+            &answered(&sent, &[200, 400, 410, 404, 500, 404, 502]),
+        );
         let said: Vec<(&str, u16)> = found.iter().map(|s| (s.probe.as_str(), s.status)).collect();
         assert_eq!(
             said,
@@ -218,5 +265,37 @@ mod tests {
         );
         assert!(found[0].why.contains("probably wrong"), "{}", found[0].why);
         assert!(found[1].why.contains("pare's own"), "{}", found[1].why);
+    }
+
+    #[test]
+    fn a_users_405_and_501_say_the_method_is_the_trouble() {
+        let sent = [
+            Probe::parse_http("DELETE /notes").unwrap(),
+            Probe::parse_http("POST / x=1").unwrap(),
+        ];
+        let found = SuspectProbe::find(&sent, &answered(&sent, &[405, 501]));
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found[0].why.starts_with(
+                "the original answers 405 Method Not Allowed: the app does not take DELETE there"
+            ),
+            "{}",
+            found[0].why
+        );
+        assert!(
+            found[1].why.starts_with(
+                "the original answers 501 Not Implemented: its server does not implement POST at all"
+            ),
+            "{}",
+            found[1].why
+        );
+        assert!(
+            found[1].why.contains("\"expect_status\": 501"),
+            "{}",
+            found[1].why
+        );
+        // pare's own DELETE answered 501 is a server without DELETE, not a failure.
+        let own = [Probe::http("DELETE", "/").from(Origin::Pare)];
+        assert_eq!(SuspectProbe::find(&own, &answered(&own, &[501])), []);
     }
 }

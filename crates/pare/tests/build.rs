@@ -1038,6 +1038,94 @@ fn every_run_args_and_exec_probe_of_a_cli_image_is_a_traced_and_compared_run() {
     assert_nothing_left("after a CLI image's several runs", &before);
 }
 
+/// A user's probe that the original answers with an error is called out in the
+/// summary, not passed as "the same": a 405 from the express app (DELETE on a route
+/// that takes GET and POST) and a 501 from Python's http.server (POST, which it does
+/// not implement) each get a Suspect line saying the method is the trouble, and the
+/// Verified line says that some of its "same" answers are suspect.
+#[test]
+fn a_users_probe_answered_405_or_501_is_called_out_in_the_summary() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    for (name, probe, line) in [
+        (
+            "lazy",
+            "DELETE /notes",
+            "Suspect      DELETE /notes: the original answers 405 Method Not Allowed: the app does not take DELETE there",
+        ),
+        (
+            "entrypoint",
+            "POST / x=1",
+            "Suspect      POST /: the original answers 501 Not Implemented: its server does not implement POST at all",
+        ),
+    ] {
+        let app = test_image(name);
+        let out = temp_dir();
+        let tag = format!("pare-test/{name}:suspect-test");
+        let reports = out.path().display().to_string();
+        let run = pare(&[
+            "build",
+            &app.image,
+            "--tag",
+            &tag,
+            "--probe",
+            "GET /",
+            "--probe",
+            probe,
+            "--report-dir",
+            &reports,
+        ]);
+        docker(&["rmi", &tag]).success();
+        assert_eq!(run.code(), Some(0), "{}", run.explain());
+        let stdout = run.stdout();
+        let suspect: Vec<&str> = stdout
+            .lines()
+            .filter(|l| l.starts_with("Suspect"))
+            .collect();
+        assert_eq!(suspect.len(), 1, "{name}: {stdout}");
+        assert!(suspect[0].starts_with(line), "{name}: {stdout}");
+        assert!(
+            suspect[0].contains("\"expect_status\""),
+            "{name}: says how to mean it: {stdout}"
+        );
+        let verified = stdout
+            .lines()
+            .find(|l| l.starts_with("Verified"))
+            .unwrap_or_default();
+        assert!(
+            verified.ends_with("; 1 of them is suspect, below"),
+            "{name}: {stdout}"
+        );
+    }
+    // A status other than the one the probe expects, from the original: no build.
+    let dir = temp_dir();
+    let probes = dir.path().join("probes.json");
+    std::fs::write(
+        &probes,
+        r#"[{"kind": "http", "method": "DELETE", "path": "/notes", "expect_status": 204}]"#,
+    )
+    .unwrap();
+    let lazy = test_image("lazy");
+    let run = pare(&[
+        "build",
+        &lazy.image,
+        "--tag",
+        "pare-test/lazy:suspect-test",
+        "--probe-file",
+        &probes.display().to_string(),
+    ])
+    .exits(2);
+    assert!(
+        run.stderr().contains("DELETE /notes") && run.stderr().contains("status 405, expected 204"),
+        "{}",
+        run.explain()
+    );
+    assert_nothing_left("after builds with suspect probes", &before);
+}
+
 /// `--exec-entrypoint` hands each exec probe's command to another program, as `docker
 /// run --entrypoint` does: `image` to the image's own ENTRYPOINT (jq here), a program
 /// (`sh -c`) to it. Each run is traced (what it ran is kept), verified, and named in

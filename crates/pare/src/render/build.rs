@@ -131,11 +131,12 @@ fn own_probes(out: &mut String, r: &BuildReport) {
     }
 }
 
-/// `Suspect      POST /note/ 400: the original answers 400 too: …`: probes whose
-/// answers on the original prove little ([`pare_minify::report::SuspectProbe`]).
+/// `Suspect      POST /note/: the original answers 400 Bad Request: …`: probes whose
+/// answers on the original prove little ([`pare_minify::report::SuspectProbe`]); the
+/// reason says the status.
 fn suspect_probes(out: &mut String, r: &BuildReport) {
     for s in &r.suspect_probes {
-        let _ = writeln!(out, "Suspect      {} {}: {}", s.probe, s.status, s.why);
+        let _ = writeln!(out, "Suspect      {}: {}", s.probe, s.why);
     }
 }
 
@@ -158,7 +159,17 @@ fn verification(out: &mut String, r: &BuildReport) {
             } else {
                 "without its seccomp profile".to_owned()
             };
-            let _ = writeln!(out, "Verified     the slim image {what} ({profile}{noise})");
+            // "The same" of an answer that was an error on the original too is not a
+            // proof: say so on this line, the Suspect lines below say which.
+            let suspect = match r.suspect_probes.len() {
+                0 => String::new(),
+                1 => "; 1 of them is suspect, below".to_owned(),
+                n => format!("; {n} of them are suspect, below"),
+            };
+            let _ = writeln!(
+                out,
+                "Verified     the slim image {what} ({profile}{noise}){suspect}"
+            );
         }
         Some(v) => {
             let probes: std::collections::BTreeSet<&str> =
@@ -561,7 +572,7 @@ mod tests {
             probe: "POST /note/".into(),
             origin: Origin::User,
             status: 400,
-            why: "the original answers 400 too: the probe is probably wrong".into(),
+            why: "the original answers 400 Bad Request: the probe is probably wrong".into(),
         }];
         let text = summary(&report, std::path::Path::new("report.json"));
         assert!(text.contains("Probes       GET / 200\n"), "{text}");
@@ -573,8 +584,12 @@ mod tests {
         );
         assert!(
             text.contains(
-                "Suspect      POST /note/ 400: the original answers 400 too: the probe is probably wrong\n"
+                "Suspect      POST /note/: the original answers 400 Bad Request: the probe is probably wrong\n"
             ),
+            "{text}"
+        );
+        assert!(
+            text.contains("families the app used); 1 of them is suspect, below\n"),
             "{text}"
         );
     }
