@@ -31,6 +31,19 @@ pub fn requires(source: &str) -> Vec<String> {
             }
         }
     }
+    // express requires the template engine named by `app.set("view engine", "pug")`
+    // itself, by that name, at the first render: `require(this.ext.slice(1))`.
+    for key in ["\"view engine\"", "'view engine'"] {
+        let mut rest = source;
+        while let Some(i) = rest.find(key) {
+            rest = &rest[i + key.len()..];
+            if let Some(after) = rest.trim_start().strip_prefix(',')
+                && let Some(name) = quoted(after.trim_start())
+            {
+                names.push(name);
+            }
+        }
+    }
     // `import x from "y"`, `export * from "y"`, `import "y"`.
     for line in source.lines() {
         let t = line.trim_start();
@@ -191,5 +204,14 @@ mod tests {
             super::requires(source),
             ["./lib/render", "marked", "lazy", "node:path", "../d.js"]
         );
+    }
+
+    #[test]
+    fn expresss_view_engine_is_a_require_by_name() {
+        let source = "app.set(\"views\", dir);\n\
+                      app.set(\"view engine\", \"ejs\");\n\
+                      app.set('view engine' , 'pug');\n\
+                      app.get('view engine');\n";
+        assert_eq!(super::requires(source), ["ejs", "pug"]);
     }
 }
