@@ -1,4 +1,6 @@
-//! Alpine packages: `/lib/apk/db/installed`, one `X:value` paragraph per package
+//! Alpine, Wolfi and Chainguard packages: `/lib/apk/db/installed` (on a merged-/usr
+//! image such as Wolfi `/lib` links to `usr/lib`, and without the link the database
+//! is looked for at `/usr/lib/apk/db/installed`), one `X:value` paragraph per package
 //! (`P` name, `V` version, `A` arch, `L` licence, `o` origin, `F` directory, `R` file in
 //! it, `Z` that file's checksum).
 
@@ -7,13 +9,18 @@ use crate::package::{Checksum, Ecosystem, Package, SourcePackage};
 use crate::purl::Purl;
 
 const INSTALLED: &str = "/lib/apk/db/installed";
+const INSTALLED_USR: &str = "/usr/lib/apk/db/installed";
 
 pub(crate) fn wants(path: &str) -> bool {
-    path == INSTALLED || path == "/usr/lib/apk/db/installed"
+    path == INSTALLED || path == INSTALLED_USR
 }
 
 pub(crate) fn catalog(cx: &mut Context) -> Vec<Package> {
-    let Some((real, _)) = cx.index.resolve(INSTALLED) else {
+    let Some((real, _)) = cx
+        .index
+        .resolve(INSTALLED)
+        .or_else(|| cx.index.resolve(INSTALLED_USR))
+    else {
         return Vec::new();
     };
     let Some(text) = cx.text(&real) else {
@@ -163,5 +170,28 @@ mod tests {
         let files: Vec<&str> = zlib.file_paths().collect();
         assert_eq!(files, ["/lib/libz.so.1", "/lib/libz.so.1.3.1"]);
         assert_eq!(zlib.files[1].checksum.as_ref().unwrap().algorithm, "SHA1");
+    }
+
+    /// Wolfi keeps the database under /usr; read there with or without /lib linking
+    /// to usr/lib.
+    #[test]
+    fn wolfi_database_under_usr() {
+        let db = evidence("apk/installed");
+        for link in [false, true] {
+            let mut items = vec![
+                TarItem::file("etc/os-release", b"ID=wolfi\nVERSION_ID=20230201\n", 0o644),
+                TarItem::file("usr/lib/apk/db/installed", &db, 0o644),
+            ];
+            if link {
+                items.push(TarItem::symlink("lib", "usr/lib"));
+            }
+            let index = index_of(&items);
+            let mut cx = Context::new(&index);
+            cx.distro = crate::distro::read(&mut cx);
+            let packages = catalog(&mut cx);
+            assert_eq!(packages.len(), 2, "link {link}");
+            assert_eq!(packages[0].found_in, "/usr/lib/apk/db/installed");
+            assert!(packages[1].purl.starts_with("pkg:apk/wolfi/zlib@1.3.1-r0?"));
+        }
     }
 }

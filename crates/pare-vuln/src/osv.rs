@@ -267,6 +267,8 @@ struct RawRecord {
     #[serde(default)]
     upstream: Option<Vec<String>>,
     #[serde(default)]
+    related: Option<Vec<String>>,
+    #[serde(default)]
     summary: Option<String>,
     #[serde(default)]
     details: Option<String>,
@@ -317,8 +319,22 @@ struct RawReference {
 
 impl RawRecord {
     fn into_advisory(self) -> Advisory {
+        // `related` names other vulnerabilities, not this one, except in Chainguard's
+        // and Wolfi's records (wolfictl), which list the record's own id there and
+        // with it the CVE and GHSA ids it is: those are read as aliases, so a VEX
+        // statement or an ignore line by CVE reaches the finding.
+        let same = self
+            .related
+            .filter(|r| r.iter().any(|id| *id == self.id))
+            .unwrap_or_default();
         let mut aliases: Vec<String> = Vec::new();
-        for alias in self.aliases.into_iter().chain(self.upstream).flatten() {
+        for alias in self
+            .aliases
+            .into_iter()
+            .chain(self.upstream)
+            .flatten()
+            .chain(same)
+        {
             if alias != self.id && !aliases.contains(&alias) {
                 aliases.push(alias);
             }
@@ -443,6 +459,20 @@ pub(crate) mod tests {
         match read_record(&bytes) {
             Record::Valid(a) => *a,
             other => panic!("{rel}: {other:?}"),
+        }
+    }
+
+    /// wolfictl's records list their own id in `related`, and with it the CVE and
+    /// GHSA ids: those become aliases. Elsewhere `related` is other vulnerabilities.
+    #[test]
+    fn chainguard_related_ids_are_aliases_only_when_the_record_is_among_them() {
+        let a = advisory("wolfi-osv/CGA-2p4x-8q6v-7m3c.json");
+        assert_eq!(a.aliases, ["CVE-2024-9143", "GHSA-8c3m-9xq2-5vr4"]);
+        let other = br#"{"id": "GHSA-aaaa-bbbb-cccc", "modified": "2024-01-01T00:00:00Z",
+            "related": ["CVE-2024-0001"], "affected": []}"#;
+        match read_record(other) {
+            Record::Valid(a) => assert!(a.aliases.is_empty(), "{:?}", a.aliases),
+            r => panic!("{r:?}"),
         }
     }
 

@@ -337,8 +337,13 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
                 .stdout();
             ("Debian:12", listing)
         }
-        "base-alpine" => {
-            let db = in_container(image, "/bin/cat", &["/lib/apk/db/installed"]).stdout();
+        "base-alpine" | "base-wolfi" => {
+            let (ecosystem, path) = if kind == "base-alpine" {
+                ("Alpine:v3.11", "/lib/apk/db/installed")
+            } else {
+                ("Wolfi", "/usr/lib/apk/db/installed")
+            };
+            let db = in_container(image, "/bin/cat", &[path]).stdout();
             let mut out = BTreeSet::new();
             for paragraph in db.split("\n\n").filter(|p| !p.trim().is_empty()) {
                 let field = |k: &str| {
@@ -349,7 +354,7 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
                 };
                 let version = field("V:").expect("V: line");
                 let origin = field("o:").or_else(|| field("P:")).expect("o: or P:");
-                out.insert(("Alpine:v3.11".to_owned(), origin, version));
+                out.insert((ecosystem.to_owned(), origin, version));
             }
             return out;
         }
@@ -408,14 +413,15 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
 
 /// Issue 22's first promise, for the distributions whose images the tests build
 /// (tests/images/base-*): Debian (dpkg and distroless's status.d), Ubuntu, Alpine,
-/// Red Hat UBI and SUSE (a real SLE 15 SP3 ndb database) images matched against
+/// Red Hat UBI, SUSE (a real SLE 15 SP3 ndb database) and Wolfi images matched against
 /// records in osv.dev's shape (Canonical's real CVE-2024-0727, whose other entries
 /// are for 18.04 Pro and 24.04 and must not match; Alpine's secdb for v3.10 and
 /// v3.11, of which only v3.11's may; Red Hat records for RHEL 9's repositories,
 /// RHEL 8, EUS and a withdrawn one; SUSE records for SP3's modules, SP2, LTSS and
-/// openSUSE Leap) give exactly the matches of the independent evaluation, which
-/// orders Debian and Ubuntu versions with `dpkg --compare-versions`, Alpine's by
-/// apk's rules and Red Hat's and SUSE's with rpm's own vercmp. Red Hat and SUSE
+/// openSUSE Leap; Wolfi records by origin and subpackage, a false positive
+/// (`fixed: 0`), a Chainguard-only one) give exactly the matches of the independent evaluation, which
+/// orders Debian and Ubuntu versions with `dpkg --compare-versions`, Alpine's and
+/// Wolfi's by apk's rules and Red Hat's and SUSE's with rpm's own vercmp. Red Hat and SUSE
 /// packages are evaluated in each repository or module of the release; what
 /// matches in any of them is the package's.
 #[test]
@@ -428,6 +434,7 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
     sets.push(data("dumps/Alpine-secdb-derived.zip"));
     sets.push(data("redhat-osv"));
     sets.push(data("suse-osv"));
+    sets.push(data("wolfi-osv"));
     let dir = temp_dir();
     let db = dir.path().join("advisories.sqlite");
     let inputs: Vec<&Path> = sets.iter().map(PathBuf::as_path).collect();
@@ -440,6 +447,7 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
         "base-alpine",
         "base-ubi",
         "base-sles",
+        "base-wolfi",
     ] {
         let image = test_image(kind);
         let packages = os_packages(kind, &image.image);
@@ -459,9 +467,9 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
         assert_eq!(got, expected, "{kind}");
         matched_somewhere += usize::from(!expected.is_empty());
     }
-    // The evaluation is not empty-handed: Ubuntu's openssl, Alpine's, UBI's and
-    // SLES's match.
-    assert!(matched_somewhere >= 4, "{matched_somewhere}");
+    // The evaluation is not empty-handed: Ubuntu's openssl, Alpine's, UBI's, SLES's
+    // and Wolfi's match.
+    assert!(matched_somewhere >= 5, "{matched_somewhere}");
 }
 
 #[test]
