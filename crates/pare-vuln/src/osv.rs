@@ -325,7 +325,7 @@ impl RawRecord {
         // statement or an ignore line by CVE reaches the finding.
         let same = self
             .related
-            .filter(|r| r.iter().any(|id| *id == self.id))
+            .filter(|r| r.contains(&self.id))
             .unwrap_or_default();
         let mut aliases: Vec<String> = Vec::new();
         for alias in self
