@@ -1128,9 +1128,10 @@ fn a_users_probe_answered_405_or_501_is_called_out_in_the_summary() {
 
 /// `--exec-entrypoint` hands each exec probe's command to another program, as `docker
 /// run --entrypoint` does: `image` to the image's own ENTRYPOINT (jq here), a program
-/// (`sh -c`) to it. Each run is traced (what it ran is kept), verified, and named in
-/// the report by the whole command line it ran; `image` with no ENTRYPOINT, or the flag
-/// with no exec probe, is a usage error.
+/// (`sh -c`) to it; in a service (kvstore) the command run in the container gets the
+/// program in front (`redis-cli -p 8094`). Each run is traced (what it ran is kept),
+/// verified, and named in the report by the whole command line it ran; `image` with no
+/// ENTRYPOINT, or the flag with no exec probe, is a usage error.
 #[test]
 fn exec_probes_run_under_the_entrypoint_asked_for() {
     if support::skip_without_engine() {
@@ -1221,6 +1222,44 @@ fn exec_probes_run_under_the_entrypoint_asked_for() {
             "the exec probe ran {program}: kept"
         );
     }
+
+    // A service: each probe runs in the running container under the program.
+    let kv = test_image("kvstore");
+    let dir = temp_dir();
+    let kv_tag = "pare-test/kvstore:exec-entrypoint-test";
+    let run = pare(&[
+        "build",
+        &kv.image,
+        "--tag",
+        kv_tag,
+        "--no-http",
+        "--exec-entrypoint",
+        "redis-cli -p 8094",
+        "--exec",
+        "SET a 1",
+        "--exec",
+        "GET a",
+        "--report-dir",
+        &dir.path().display().to_string(),
+        "--json",
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    docker(&["rmi", kv_tag]).success();
+    let report = run.json();
+    assert_eq!(report["verification"]["passed"], true, "{report:#}");
+    let got: Vec<(&str, &str)> = report["verification"]["probes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["probe"].as_str().unwrap(), p["body"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("exec redis-cli -p 8094 SET a 1", "OK\n"),
+            ("exec redis-cli -p 8094 GET a", "1\n")
+        ]
+    );
 
     // `image` for an image without ENTRYPOINT (duplayers has a CMD only), and the
     // flag without any exec probe.
