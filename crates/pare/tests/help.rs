@@ -42,6 +42,7 @@ fn build_help_groups_options_under_headings_with_global_ones_last() {
     // A few options under the heading a user would look for them in.
     for (heading, option) in [
         ("Probes", "--probe <PROBE>"),
+        ("Probes", "--exec-entrypoint <PROGRAM>"),
         ("What to keep", "--keep <KEEP>"),
         ("Verification", "--verify-ignore <PATTERN>"),
         ("Running and limits", "--max-memory <SIZE>"),
