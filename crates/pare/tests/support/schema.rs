@@ -8,8 +8,11 @@ pub fn schemas_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/schemas")
 }
 
-/// Resolves the schemas' references by file name to the copies in tests/data/schemas.
-struct LocalSchemas;
+/// Resolves a schema's references by file name to the copies beside it in
+/// tests/data/schemas (CycloneDX's `spdx.schema.json`, Kubernetes' `_definitions.json`).
+struct LocalSchemas {
+    dir: PathBuf,
+}
 
 impl jsonschema::Retrieve for LocalSchemas {
     fn retrieve(
@@ -18,7 +21,7 @@ impl jsonschema::Retrieve for LocalSchemas {
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let name = uri.as_str().rsplit('/').next().unwrap_or_default();
         let name = name.split('#').next().unwrap_or(name);
-        let path = schemas_dir().join("cyclonedx").join(name);
+        let path = self.dir.join(name);
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("{}: {e} (no network here)", path.display()))?;
         Ok(serde_json::from_str(&text)?)
@@ -41,8 +44,13 @@ pub fn validator(schema_file: &str) -> jsonschema::Validator {
             *language = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
         }
     }
+    let dir = schemas_dir()
+        .join(schema_file)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(schemas_dir);
     jsonschema::options()
-        .with_retriever(LocalSchemas)
+        .with_retriever(LocalSchemas { dir })
         .should_validate_formats(true)
         .build(&schema)
         .expect("schema compiles")

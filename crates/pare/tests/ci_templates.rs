@@ -1,0 +1,326 @@
+//! pare where images are built (issue 25): the GitHub Action (`action.yml`), the GitLab
+//! CI template (`ci/pare.gitlab-ci.yml`) and the Kubernetes nightly rescan
+//! (`deploy/kubernetes/rescan.yaml`) are valid against their platforms' own schemas
+//! (tests/data/schemas/ci, tests/data/schemas/kubernetes; provenance in the README
+//! there), and every `pare` command line in them uses flags pare has: a template that
+//! a platform rejects, or that calls a flag pare dropped, fails here instead of in a
+//! user's pipeline.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+use support::pare;
+use support::schema::validator;
+
+fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+/// Every YAML document of the file at `path` (from the repository root), as JSON.
+fn yaml_documents(path: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(repo_file(path)).expect(path);
+    serde_norway::Deserializer::from_str(&text)
+        .map(|document| {
+            Value::deserialize(document).unwrap_or_else(|e| panic!("{path}: not YAML: {e}"))
+        })
+        .collect()
+}
+
+/// The schema errors of `document`, at most ten, each with where it is.
+fn schema_errors(schema_file: &str, document: &Value) -> Vec<String> {
+    validator(schema_file)
+        .iter_errors(document)
+        .take(10)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
+
+fn assert_valid(schema_file: &str, what: &str, document: &Value) {
+    let errors = schema_errors(schema_file, document);
+    assert!(
+        errors.is_empty(),
+        "{what} against {schema_file}:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// The Kubernetes schema of a manifest's kind.
+fn kubernetes_schema(manifest: &Value) -> &'static str {
+    match (manifest["apiVersion"].as_str(), manifest["kind"].as_str()) {
+        (Some("v1"), Some("ConfigMap")) => "kubernetes/configmap-v1.json",
+        (Some("batch/v1"), Some("CronJob")) => "kubernetes/cronjob-batch-v1.json",
+        other => panic!("deploy/kubernetes/rescan.yaml: no schema here for {other:?}"),
+    }
+}
+
+#[test]
+fn the_github_action_is_valid_against_the_action_metadata_schema() {
+    let action = yaml_documents("action.yml");
+    assert_eq!(action.len(), 1);
+    assert_valid("ci/github-action.json", "action.yml", &action[0]);
+    let steps = action[0]["runs"]["steps"]
+        .as_array()
+        .expect("composite steps");
+    let uses: Vec<&str> = steps.iter().filter_map(|s| s["uses"].as_str()).collect();
+    assert!(
+        uses.iter()
+            .any(|u| u.starts_with("github/codeql-action/upload-sarif@")),
+        "the action uploads SARIF: {uses:?}"
+    );
+
+    // The schema is strict enough to catch a broken action: no `runs.using`, or a
+    // composite step without `shell`.
+    let mut broken = action[0].clone();
+    broken["runs"].as_object_mut().unwrap().remove("using");
+    assert!(!schema_errors("ci/github-action.json", &broken).is_empty());
+    let mut broken = action[0].clone();
+    let step = broken["runs"]["steps"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|s| s.get("run").is_some())
+        .unwrap();
+    step.as_object_mut().unwrap().remove("shell");
+    assert!(!schema_errors("ci/github-action.json", &broken).is_empty());
+}
+
+#[test]
+fn the_gitlab_template_is_valid_against_gitlabs_ci_schema() {
+    let documents = yaml_documents("ci/pare.gitlab-ci.yml");
+    assert_eq!(documents.len(), 2, "the spec header, then the jobs");
+    assert!(documents[0]["spec"]["inputs"]["image"].is_object());
+    for (n, document) in documents.iter().enumerate() {
+        assert_valid(
+            "ci/gitlab-ci.json",
+            &format!("ci/pare.gitlab-ci.yml document {}", n + 1),
+            document,
+        );
+    }
+    let reports = &documents[1]["pare-build-scan"]["artifacts"]["reports"];
+    assert!(reports["cyclonedx"].is_array(), "{reports}");
+
+    // A job the schema rejects: `when` takes only GitLab's words.
+    let mut broken = documents[1].clone();
+    broken["pare-lint"]["when"] = "sometimes".into();
+    assert!(!schema_errors("ci/gitlab-ci.json", &broken).is_empty());
+}
+
+#[test]
+fn the_kubernetes_rescan_is_valid_against_the_kubernetes_schemas() {
+    let manifests = yaml_documents("deploy/kubernetes/rescan.yaml");
+    let kinds: Vec<&str> = manifests
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(kinds, ["ConfigMap", "CronJob"]);
+    for manifest in &manifests {
+        assert_valid(
+            kubernetes_schema(manifest),
+            &format!("{} {}", manifest["kind"], manifest["metadata"]["name"]),
+            manifest,
+        );
+    }
+
+    // An Indexed Job, one index per repository of the ConfigMap.
+    let repositories = manifests[0]["data"]["repositories"].as_str().unwrap();
+    let job = &manifests[1]["spec"]["jobTemplate"]["spec"];
+    assert_eq!(job["completionMode"], "Indexed");
+    assert_eq!(job["completions"], repositories.lines().count());
+    // Every container says what it needs, as measured (docs/ci.md).
+    let pod = &job["template"]["spec"];
+    for container in pod["initContainers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(pod["containers"].as_array().unwrap())
+    {
+        let resources = &container["resources"];
+        assert!(
+            resources["requests"]["cpu"].is_string()
+                && resources["requests"]["memory"].is_string()
+                && resources["limits"]["memory"].is_string(),
+            "{}: {resources}",
+            container["name"]
+        );
+    }
+
+    // The strict schemas catch a misspelt field.
+    let mut broken = manifests[1].clone();
+    broken["spec"]["jobTemplate"]["spec"]["completion"] = 3.into();
+    assert!(!schema_errors("kubernetes/cronjob-batch-v1.json", &broken).is_empty());
+}
+
+/// The `pare VERB --flag` uses in `text`: each flag with the verb it was given to.
+fn pare_flags(text: &str) -> Vec<(String, String)> {
+    let mut uses = Vec::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for (at, word) in words.iter().enumerate() {
+            if *word != "pare" {
+                continue;
+            }
+            let mut verb = match words.get(at + 1) {
+                Some(v) if v.chars().all(|c| c.is_ascii_lowercase()) => (*v).to_owned(),
+                _ => continue,
+            };
+            if verb == "db" {
+                match words.get(at + 2) {
+                    Some(sub) => verb = format!("db {sub}"),
+                    None => continue,
+                }
+            }
+            for flag in words[at + 2..]
+                .iter()
+                .take_while(|w| !matches!(**w, "|" | "||" | "&&" | ";" | ">" | "2>&1"))
+                .filter(|w| w.starts_with("--"))
+            {
+                let flag = flag.split('=').next().unwrap_or(flag);
+                let flag = flag.trim_end_matches([',', ']', '"']);
+                uses.push((verb.clone(), flag.to_owned()));
+            }
+        }
+    }
+    uses
+}
+
+/// Every string in `value`, depth first.
+fn strings(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::String(s) => into.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| strings(v, into)),
+        Value::Object(map) => map.values().for_each(|v| strings(v, into)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_pare_command_line_in_the_templates_uses_flags_pare_has() {
+    let mut uses = Vec::new();
+    for path in [
+        "action.yml",
+        "ci/pare.gitlab-ci.yml",
+        "deploy/kubernetes/rescan.yaml",
+    ] {
+        let mut texts = Vec::new();
+        for document in yaml_documents(path) {
+            strings(&document, &mut texts);
+        }
+        // Kubernetes' `command: [pare, db, update, --db, …]` too, as one line.
+        for document in yaml_documents(path) {
+            collect_commands(&document, &mut texts);
+        }
+        for (verb, flag) in pare_flags(&texts.join("\n")) {
+            uses.push((path, verb, flag));
+        }
+    }
+    let verbs: BTreeMap<&str, ()> = uses.iter().map(|(_, v, _)| (v.as_str(), ())).collect();
+    for verb in ["lint", "build", "scan", "db update"] {
+        assert!(verbs.contains_key(verb), "no `pare {verb}` found: {uses:?}");
+    }
+    let mut help = BTreeMap::new();
+    for (path, verb, flag) in &uses {
+        let text = help.entry(verb.clone()).or_insert_with(|| {
+            let mut args: Vec<&str> = verb.split(' ').collect();
+            args.push("--help");
+            pare(&args).success().stdout()
+        });
+        let listed = text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .any(|w| {
+                w == flag
+                    || w.strip_prefix(flag.as_str())
+                        .is_some_and(|r| r.starts_with('['))
+            });
+        assert!(
+            listed,
+            "{path}: `pare {verb} {flag}` is not in `pare {verb} --help`"
+        );
+    }
+}
+
+/// Kubernetes `command`/`args` lists, joined into one command line each.
+fn collect_commands(value: &Value, into: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                if let ("command" | "args", Value::Array(words)) = (key.as_str(), v) {
+                    let line: Vec<&str> = words.iter().filter_map(Value::as_str).collect();
+                    into.push(line.join(" "));
+                }
+                collect_commands(v, into);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_commands(v, into)),
+        _ => {}
+    }
+}
+
+/// The fenced `yaml` blocks of a Markdown file, in order.
+fn yaml_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, "```yaml") => current = Some(String::new()),
+            (Some(block), "```") => {
+                blocks.push(std::mem::take(block));
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+#[test]
+fn the_examples_in_docs_ci_are_valid_workflows_and_pipelines() {
+    let text = std::fs::read_to_string(repo_file("docs/ci.md")).expect("docs/ci.md");
+    let blocks = yaml_blocks(&text);
+    assert_eq!(blocks.len(), 2, "a GitHub workflow, then a .gitlab-ci.yml");
+    let parse = |n: usize| -> Value {
+        serde_norway::from_str(&blocks[n])
+            .unwrap_or_else(|e| panic!("docs/ci.md yaml block {}: {e}", n + 1))
+    };
+    let workflow = parse(0);
+    assert_valid(
+        "ci/github-workflows.json",
+        "docs/ci.md's workflow",
+        &workflow,
+    );
+    let steps = workflow["jobs"]["image"]["steps"].as_array().unwrap();
+    let pare_step = steps
+        .iter()
+        .find(|s| s["uses"].as_str().is_some_and(|u| u.contains("/pare@")))
+        .expect("the workflow uses the action");
+    // Only inputs the action declares.
+    let action = &yaml_documents("action.yml")[0];
+    for input in pare_step["with"].as_object().unwrap().keys() {
+        assert!(
+            action["inputs"].get(input).is_some(),
+            "docs/ci.md passes `{input}`, which action.yml does not take"
+        );
+    }
+    let pipeline = parse(1);
+    assert_valid(
+        "ci/gitlab-ci.json",
+        "docs/ci.md's .gitlab-ci.yml",
+        &pipeline,
+    );
+    let template_inputs = &yaml_documents("ci/pare.gitlab-ci.yml")[0]["spec"]["inputs"];
+    for input in pipeline["include"][0]["inputs"].as_object().unwrap().keys() {
+        assert!(
+            template_inputs.get(input).is_some(),
+            "docs/ci.md passes `{input}`, which ci/pare.gitlab-ci.yml does not take"
+        );
+    }
+}
