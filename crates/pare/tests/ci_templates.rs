@@ -324,3 +324,109 @@ fn the_examples_in_docs_ci_are_valid_workflows_and_pipelines() {
         );
     }
 }
+
+/// The rescan's `scan.sh`, run as index 1 of the Indexed Job would run it, but on this
+/// host against a registry on loopback (`CONFIG_DIR`, `WORK_DIR`, `AUTH_FILE` in place
+/// of the pod's mounts): every tag of the repository is scanned pinned to its digest,
+/// a fallback tag of attached artifacts is not, and the results are valid SARIF and
+/// CycloneDX ready for `attach.sh`.
+#[test]
+fn the_rescan_script_scans_every_tag_of_its_repository_by_digest() {
+    let manifests = yaml_documents("deploy/kubernetes/rescan.yaml");
+    let script = manifests[0]["data"]["scan.sh"].as_str().unwrap();
+    let registry = support::registry::Registry::start(support::registry::Mode::Plain);
+    let vulnapp = support::test_image("vulnapp");
+    let flask = support::test_image("flask");
+    registry.push_with_skopeo(&vulnapp.archive_ref(), "team/app:1.0");
+    registry.push_with_skopeo(&flask.archive_ref(), "team/app:2.0");
+    let fallback = format!("sha256-{}", "0".repeat(64));
+    registry.push_with_skopeo(&flask.archive_ref(), &format!("team/app:{fallback}"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(config.join("registry"), &registry.host).unwrap();
+    std::fs::write(config.join("namespace"), "team").unwrap();
+    std::fs::write(config.join("repositories"), "web\napp\n").unwrap();
+    let auth = dir.path().join("config.json");
+    std::fs::write(&auth, "{}").unwrap();
+    let advisories = repo_file("tests/data/vuln/osv");
+    pare(&[
+        "db",
+        "import",
+        "--db",
+        work.join("advisories.sqlite").to_str().unwrap(),
+        advisories.to_str().unwrap(),
+    ])
+    .success();
+
+    let pare_dir = Path::new(env!("CARGO_BIN_EXE_pare")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        pare_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let ran = support::run(
+        "sh",
+        &["-c", script],
+        &[
+            ("PATH", &path),
+            ("JOB_COMPLETION_INDEX", "1"),
+            ("CONFIG_DIR", config.to_str().unwrap()),
+            ("WORK_DIR", work.to_str().unwrap()),
+            ("AUTH_FILE", auth.to_str().unwrap()),
+            ("PARE_CACHE_DIR", work.to_str().unwrap()),
+            // skopeo speaks plain HTTP only when told; pare does on loopback anyway.
+            ("REGISTRY_TLS_VERIFY", "false"),
+        ],
+    )
+    .success();
+    assert!(
+        ran.stdout()
+            .contains(&format!("index 1: {}/team/app", registry.host)),
+        "{}",
+        ran.explain()
+    );
+
+    let results = work.join("results/team/app");
+    let mut tags: Vec<String> = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    tags.sort();
+    assert_eq!(tags, ["1.0", "2.0"], "the fallback tag is not scanned");
+    let sarif_validator = validator("sarif-schema-2.1.0.json");
+    let mut findings = Vec::new();
+    for tag in &tags {
+        let out = results.join(tag);
+        let digest = registry
+            .skopeo_inspect(&format!("team/app:{tag}"), false)
+            .json()["Digest"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let subject = std::fs::read_to_string(out.join("subject")).unwrap();
+        assert_eq!(
+            subject.trim(),
+            format!("{}/team/app@{digest}", registry.host)
+        );
+        let sarif: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("scan.sarif")).unwrap())
+                .unwrap();
+        let errors: Vec<String> = sarif_validator
+            .iter_errors(&sarif)
+            .take(5)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{tag}: {errors:?}");
+        findings.push(sarif["runs"][0]["results"].as_array().unwrap().len());
+        let bom: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("scan.cdx.json")).unwrap())
+                .unwrap();
+        assert_valid("cyclonedx/bom-1.6.schema.json", tag, &bom);
+    }
+    // vulnapp (1.0) has the advisories' findings, flask (2.0) none of them.
+    assert!(findings[0] > 0 && findings[1] == 0, "{findings:?}");
+}
