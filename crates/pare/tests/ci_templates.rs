@@ -430,3 +430,162 @@ fn the_rescan_script_scans_every_tag_of_its_repository_by_digest() {
     // vulnapp (1.0) has the advisories' findings, flask (2.0) none of them.
     assert!(findings[0] > 0 && findings[1] == 0, "{findings:?}");
 }
+
+/// `${{ inputs.X }}` and `${{ steps.S.outputs.K }}` in `text`, as the runner puts them.
+fn expand(text: &str, inputs: &Value, outputs: &BTreeMap<String, String>) -> String {
+    let mut expanded = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        expanded.push_str(&rest[..start]);
+        let end = rest[start..].find("}}").expect("a closed expression") + start;
+        let expression = rest[start + 3..end].trim();
+        let value = if let Some(name) = expression.strip_prefix("inputs.") {
+            inputs[name]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| {
+                    let action = &yaml_documents("action.yml")[0];
+                    action["inputs"][name]["default"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default()
+        } else if let Some(path) = expression.strip_prefix("steps.") {
+            outputs.get(path).cloned().unwrap_or_default()
+        } else {
+            panic!("action.yml: expression {expression:?} not known to this test")
+        };
+        expanded.push_str(&value);
+        rest = &rest[end + 2..];
+    }
+    expanded.push_str(rest);
+    expanded
+}
+
+/// Runs the action's `run` step with `id` under bash as the runner would (its `env`
+/// expanded, `GITHUB_OUTPUT` a file), adding what it wrote to `outputs` as
+/// `ID.outputs.KEY`; returns the run.
+fn run_action_step(
+    id: &str,
+    inputs: &Value,
+    outputs: &mut BTreeMap<String, String>,
+    env: &[(&str, &str)],
+) -> support::Run {
+    let action = &yaml_documents("action.yml")[0];
+    let step = action["runs"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("action.yml has no step {id}"));
+    assert_eq!(step["shell"], "bash");
+    let output_file = tempfile::NamedTempFile::new().unwrap();
+    let mut vars: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    vars.push((
+        "GITHUB_OUTPUT".into(),
+        output_file.path().to_str().unwrap().into(),
+    ));
+    for (name, value) in step["env"].as_object().into_iter().flatten() {
+        vars.push((
+            name.clone(),
+            expand(value.as_str().unwrap(), inputs, outputs),
+        ));
+    }
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    // The runner's bash: `bash --noprofile --norc -eo pipefail {0}`.
+    let script = step["run"].as_str().unwrap();
+    let ran = support::run(
+        "bash",
+        &["--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        &vars,
+    );
+    for line in std::fs::read_to_string(output_file.path()).unwrap().lines() {
+        let (key, value) = line.split_once('=').expect("KEY=VALUE");
+        outputs.insert(format!("{id}.outputs.{key}"), value.to_owned());
+    }
+    ran
+}
+
+/// The Action's lint, build and scan steps, run for real on the vulnapp test image:
+/// lint passes its gate and writes SARIF, the build's report gives the slim image and
+/// its VEX, and the scan of the slim image writes valid SARIF and keeps a non-zero
+/// status for the final gate when vulnerabilities remain at or above `fail-on`.
+#[test]
+fn the_actions_steps_lint_build_and_scan_a_test_image() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let vulnapp = support::test_image("vulnapp");
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    pare(&[
+        "db",
+        "import",
+        "--db",
+        cache.join("advisories.sqlite").to_str().unwrap(),
+        repo_file("tests/data/vuln/osv").to_str().unwrap(),
+    ])
+    .success();
+    let slim_tag = format!("pare-test-action/vulnapp:{}", std::process::id());
+    struct Remove(String);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = support::docker(&["rmi", "-f", &self.0]);
+        }
+    }
+    let _remove = Remove(slim_tag.clone());
+    let report_dir = dir.path().join("pare-report");
+    let inputs = serde_json::json!({
+        "image": vulnapp.image,
+        "dockerfile": repo_file("tests/images/vulnapp/Dockerfile").to_str().unwrap(),
+        "build-args": format!("--tag {slim_tag}"),
+        "fail-on": "low",
+        "report-dir": report_dir.to_str().unwrap(),
+    });
+    let pare_dir = Path::new(env!("CARGO_BIN_EXE_pare")).parent().unwrap();
+    let path = format!(
+        "{}:{}",
+        pare_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let env = [
+        ("PATH", path.as_str()),
+        ("PARE_CACHE_DIR", cache.to_str().unwrap()),
+    ];
+    let mut outputs = BTreeMap::new();
+
+    run_action_step("lint", &inputs, &mut outputs, &env).success();
+    let lint_sarif = &outputs["lint.outputs.sarif"];
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(lint_sarif).unwrap()).unwrap();
+    assert_valid("sarif-schema-2.1.0.json", "lint.sarif", &sarif);
+
+    run_action_step("build", &inputs, &mut outputs, &env).success();
+    assert_eq!(
+        outputs["build.outputs.slim"],
+        format!("docker-daemon:{slim_tag}")
+    );
+    let vex = &outputs["build.outputs.vex"];
+    assert!(Path::new(vex).is_file(), "{outputs:?}");
+
+    // Vulnerabilities the app still uses stay in the slim image (old Flask wheels):
+    // the scan step succeeds, keeps status 1 for the gate, and its SARIF is valid.
+    run_action_step("scan", &inputs, &mut outputs, &env).success();
+    assert_eq!(outputs["scan.outputs.status"], "1", "{outputs:?}");
+    let scan_sarif = &outputs["scan.outputs.sarif"];
+    let sarif: Value = serde_json::from_str(&std::fs::read_to_string(scan_sarif).unwrap()).unwrap();
+    assert_valid("sarif-schema-2.1.0.json", "scan.sarif", &sarif);
+    assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
+
+    // With no gate the same scan leaves status 0.
+    let no_gate = serde_json::json!({
+        "fail-on": "",
+        "report-dir": report_dir.to_str().unwrap(),
+    });
+    let mut again = outputs.clone();
+    run_action_step("scan", &no_gate, &mut again, &env).success();
+    assert_eq!(again["scan.outputs.status"], "0");
+}
