@@ -16,6 +16,25 @@ use serde_json::Value;
 use support::pare;
 use support::schema::validator;
 
+/// `PATH` with the pare under test first, as the templates call it by name.
+fn path_with_pare() -> String {
+    let pare_dir = Path::new(env!("CARGO_BIN_EXE_pare")).parent().unwrap();
+    format!(
+        "{}:{}",
+        pare_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// An engine image a test makes, removed when the test ends, however it ends.
+struct RemoveImage(String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        let _ = support::docker(&["rmi", "-f", &self.0]);
+    }
+}
+
 fn repo_file(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -362,12 +381,7 @@ fn the_rescan_script_scans_every_tag_of_its_repository_by_digest() {
     ])
     .success();
 
-    let pare_dir = Path::new(env!("CARGO_BIN_EXE_pare")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        pare_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_pare();
     let ran = support::run(
         "sh",
         &["-c", script],
@@ -531,13 +545,7 @@ fn the_actions_steps_lint_build_and_scan_a_test_image() {
     ])
     .success();
     let slim_tag = format!("pare-test-action/vulnapp:{}", std::process::id());
-    struct Remove(String);
-    impl Drop for Remove {
-        fn drop(&mut self) {
-            let _ = support::docker(&["rmi", "-f", &self.0]);
-        }
-    }
-    let _remove = Remove(slim_tag.clone());
+    let _remove = RemoveImage(slim_tag.clone());
     let report_dir = dir.path().join("pare-report");
     let inputs = serde_json::json!({
         "image": vulnapp.image,
@@ -546,12 +554,7 @@ fn the_actions_steps_lint_build_and_scan_a_test_image() {
         "fail-on": "low",
         "report-dir": report_dir.to_str().unwrap(),
     });
-    let pare_dir = Path::new(env!("CARGO_BIN_EXE_pare")).parent().unwrap();
-    let path = format!(
-        "{}:{}",
-        pare_dir.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_pare();
     let env = [
         ("PATH", path.as_str()),
         ("PARE_CACHE_DIR", cache.to_str().unwrap()),
@@ -588,4 +591,123 @@ fn the_actions_steps_lint_build_and_scan_a_test_image() {
     let mut again = outputs.clone();
     run_action_step("scan", &no_gate, &mut again, &env).success();
     assert_eq!(again["scan.outputs.status"], "0");
+}
+
+/// The GitLab template's `script` of `job`, its `$[[ inputs.X ]]` filled in from
+/// `inputs` or the spec's defaults, as one bash script.
+fn gitlab_script(job: &str, inputs: &Value) -> String {
+    let documents = yaml_documents("ci/pare.gitlab-ci.yml");
+    let spec = &documents[0]["spec"]["inputs"];
+    let lines: Vec<&str> = documents[1][job]["script"]
+        .as_array()
+        .unwrap_or_else(|| panic!("ci/pare.gitlab-ci.yml: no script in {job}"))
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let mut script = lines.join("\n");
+    for (name, declared) in spec.as_object().unwrap() {
+        let value = inputs[name.as_str()]
+            .as_str()
+            .or_else(|| declared["default"].as_str())
+            .unwrap_or_default();
+        script = script.replace(&format!("$[[ inputs.{name} ]]"), value);
+    }
+    assert!(!script.contains("$[["), "an input left: {script}");
+    script
+}
+
+/// The GitLab template's two jobs' scripts, run for real with bash in a project
+/// directory as the runner runs them (inputs interpolated, the `.pare` variables set),
+/// on the vulnapp test image; `pare db update` reads a loopback bucket holding the
+/// real PyPA export. The lint job passes; the build-scan job writes the report, the
+/// CycloneDX report GitLab reads and valid SARIF, and fails its gate at `fail-on: low`.
+#[test]
+fn the_gitlab_jobs_lint_build_and_scan_a_test_image() {
+    if support::skip_without_engine() {
+        return;
+    }
+    use support::bucket::{Answer, Bucket};
+    let pypa = std::fs::read(repo_file(
+        "tests/data/vuln/dumps/PyPI-pypa-advisory-database-2024-10-10.zip",
+    ))
+    .unwrap();
+    let bucket = Bucket::serve(std::collections::HashMap::from([(
+        "/PyPI/all.zip".to_owned(),
+        Answer::File(pypa),
+    )]));
+    let vulnapp = support::test_image("vulnapp");
+    let project = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let cache = project.path().join(".pare-cache");
+    // The database the runner's cache brings back: PyPI, so `pare db update` renews it.
+    pare(&[
+        "db",
+        "update",
+        "--db",
+        cache.join("advisories.sqlite").to_str().unwrap(),
+        "--base-url",
+        &bucket.base,
+        "--ecosystem",
+        "PyPI",
+    ])
+    .success();
+    let slim_tag = format!("pare-test-gitlab/vulnapp:{}", std::process::id());
+    let _remove = RemoveImage(slim_tag.clone());
+    std::fs::copy(
+        repo_file("tests/images/vulnapp/Dockerfile"),
+        project.path().join("Dockerfile"),
+    )
+    .unwrap();
+    let inputs = serde_json::json!({
+        "image": vulnapp.image,
+        "build-args": format!("--tag {slim_tag}"),
+        "fail-on": "low",
+    });
+    let path = path_with_pare();
+    let job = |name: &str| {
+        let output = std::process::Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c"])
+            .arg(gitlab_script(name, &inputs))
+            .current_dir(project.path())
+            .env("PATH", &path)
+            .env("TMPDIR", work.path())
+            .env("PARE_CACHE_DIR", &cache)
+            .env("PARE_OSV_BASE", &bucket.base)
+            .output()
+            .expect("bash");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    let (code, stderr) = job("pare-lint");
+    assert_eq!(code, Some(0), "{stderr}");
+    let read = |file: &str| -> Value {
+        let text = std::fs::read_to_string(project.path().join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    };
+    assert_valid(
+        "sarif-schema-2.1.0.json",
+        "pare-lint.sarif",
+        &read("pare-lint.sarif"),
+    );
+
+    let (code, stderr) = job("pare-build-scan");
+    assert_eq!(code, Some(1), "the gate at fail-on low: {stderr}");
+    assert!(
+        stderr.contains("osv:PyPI: 2,644 advisories"),
+        "pare db update ran: {stderr}"
+    );
+    let report = read("pare-report/report.json");
+    assert_eq!(report["outputs"][0], format!("docker-daemon:{slim_tag}"));
+    let sarif = read("pare-report/scan.sarif");
+    assert_valid("sarif-schema-2.1.0.json", "scan.sarif", &sarif);
+    assert!(!sarif["runs"][0]["results"].as_array().unwrap().is_empty());
+    assert_valid(
+        "cyclonedx/bom-1.6.schema.json",
+        "scan.cdx.json",
+        &read("pare-report/scan.cdx.json"),
+    );
 }
