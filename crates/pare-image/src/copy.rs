@@ -196,6 +196,9 @@ pub struct Copied {
     pub blobs_present: usize,
     pub blobs_mounted: usize,
     pub bytes_written: u64,
+    /// Referrers copied along (`--all-referrers`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrers: Option<usize>,
 }
 
 /// Copies `source` to `destination`. `work` holds what must be spooled (an image

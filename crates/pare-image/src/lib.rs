@@ -14,6 +14,7 @@ pub mod layer;
 pub mod path;
 pub mod platform;
 pub mod reference;
+pub mod referrers;
 pub mod registry;
 pub mod source;
 pub mod staging;

@@ -72,7 +72,7 @@ pub fn push(target: &RegistryRef, parts: &Parts) -> Result<Pushed> {
     Ok(pushed)
 }
 
-fn blob_call<'a>(
+pub(crate) fn blob_call<'a>(
     method: http::Method,
     url: String,
     repository: &'a str,
@@ -84,7 +84,7 @@ fn blob_call<'a>(
 }
 
 /// `HEAD` of the blob: whether the repository has it.
-fn exists(client: &Client, repository: &str, digest: &Digest) -> Result<bool> {
+pub(crate) fn exists(client: &Client, repository: &str, digest: &Digest) -> Result<bool> {
     let call = blob_call(
         http::Method::HEAD,
         format!("/v2/{repository}/blobs/{digest}"),
@@ -118,7 +118,7 @@ fn mount(client: &Client, repository: &str, digest: &Digest, from: &str) -> Resu
 }
 
 /// Uploads one blob, starting over (a new upload) when the connection breaks.
-fn upload<'a>(
+pub(crate) fn upload<'a>(
     client: &Client,
     repository: &str,
     info: &BlobInfo,

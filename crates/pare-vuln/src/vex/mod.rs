@@ -72,8 +72,14 @@ pub fn read(path: &Path) -> Result<Vec<Statement>> {
         path: path.to_owned(),
         source,
     })?;
+    parse(&bytes, path)
+}
+
+/// Reads a VEX document already in memory (one attached to an image in its
+/// registry); `path` names where it came from in messages and statements.
+pub fn parse(bytes: &[u8], path: &Path) -> Result<Vec<Statement>> {
     let doc: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|source| Error::VexJson {
+        serde_json::from_slice(bytes).map_err(|source| Error::VexJson {
             path: path.to_owned(),
             source,
         })?;

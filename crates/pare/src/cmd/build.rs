@@ -245,6 +245,10 @@ pub struct BuildArgs {
     /// docker://REGISTRY/NAME[:TAG] (pushed once verified) (repeatable).
     #[arg(long = "output", value_name = "REF", help_heading = "Outputs")]
     pub outputs: Vec<String>,
+    /// Do not attach the evidence (SBOM, OpenVEX, seccomp profile, report, SLSA
+    /// provenance) to a slim image pushed to a registry as OCI referrers.
+    #[arg(long, help_heading = "Outputs")]
+    pub no_attach: bool,
     /// Where the report and the seccomp profile go (default: ./pare-build/NAME).
     #[arg(long, help_heading = "Outputs")]
     pub report_dir: Option<PathBuf>,
@@ -289,6 +293,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.html {
         crate::cmd::diff::build_page(&report, path)?;
+    }
+    if !args.no_attach {
+        super::evidence::attach_build_evidence(&args, &report, &report_path)?;
     }
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);
     Ok(if verified {
@@ -417,6 +424,29 @@ impl BuildArgs {
             options,
             _work: work,
             _on_interrupt: on_interrupt,
+        })
+    }
+
+    /// The options that decided what the slim image keeps, for the provenance's
+    /// external parameters (probes are listed from the report, as run).
+    pub(crate) fn provenance_options(&self) -> serde_json::Value {
+        serde_json::json!({
+            "keep": format!("{:?}", self.keep).to_lowercase(),
+            "seccomp": format!("{:?}", self.seccomp).to_lowercase(),
+            "includePaths": self.include_path,
+            "includePathFile": self.include_path_file,
+            "includeBins": self.include_bin,
+            "includeShell": self.include_shell,
+            "exclude": self.exclude,
+            "exec": self.exec,
+            "execEntrypoint": self.exec_entrypoint,
+            "runArgs": self.run_args,
+            "probeFile": self.probe_file,
+            "noHttp": self.no_http,
+            "noPareProbes": self.no_pare_probes,
+            "crawl": self.crawl.then_some(self.crawl_limit),
+            "verify": !self.no_verify,
+            "verifyIgnore": self.verify_ignore,
         })
     }
 

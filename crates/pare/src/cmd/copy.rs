@@ -35,6 +35,10 @@ pub struct CopyArgs {
     /// --tls-verify for the destination registry only.
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub dest_tls_verify: Option<bool>,
+    /// Also copy the image's referrers (attached SBOMs, VEX, provenance, signatures:
+    /// OCI 1.1 artifacts whose subject is the image), registry to registry.
+    #[arg(long)]
+    pub all_referrers: bool,
     /// Print what was copied as JSON.
     #[arg(long)]
     pub json: bool,
@@ -84,8 +88,30 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let done = pare_image::copy(&source, &destination, work.path())
+    let referrers = match (&source, &destination) {
+        (ImageRef::Registry { reference: from }, ImageRef::Registry { reference: to }) => {
+            Some((from.clone(), to.clone()))
+        }
+        _ if args.all_referrers => anyhow::bail!(
+            "--all-referrers: referrers live in registries; copy docker://… to docker://…"
+        ),
+        _ => None,
+    }
+    .filter(|_| args.all_referrers);
+    let mut done = pare_image::copy(&source, &destination, work.path())
         .with_context(|| format!("copying {source} to {destination}"))?;
+    if let Some((from, to)) = referrers {
+        let subject = done
+            .manifest_digest
+            .as_deref()
+            .map(pare_image::Digest::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?
+            .context("the copy gave no manifest digest")?;
+        let copied = pare_image::referrers::copy(&from, &to, &subject)
+            .with_context(|| format!("copying the referrers of {source} to {destination}"))?;
+        done.referrers = Some(copied);
+    }
     if args.json {
         emit(&pretty(&done)?, None)?;
     } else {

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod copy;
 pub mod db;
 pub mod diff;
+pub mod evidence;
 pub mod lint;
 pub mod registry;
 pub mod sbom;

@@ -40,9 +40,17 @@ pub struct SbomArgs {
     /// In the table, list the files each package owns.
     #[arg(long)]
     pub files: bool,
+    /// Print the SBOM attached to a docker:// image as an OCI referrer (by `pare build
+    /// --output docker://…`), as it was attached, instead of cataloguing the image:
+    /// SPDX for --format spdx, else CycloneDX.
+    #[arg(long)]
+    pub attached: bool,
 }
 
 pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
+    if args.attached {
+        return print_attached(&args);
+    }
     let sbom = read_sbom(&args.image)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
@@ -60,6 +68,36 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
         Format::Json => pretty(&serde_json::to_value(&sbom)?)?,
         Format::Table => table(&sbom, args.files),
     };
+    emit(&text, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--attached`: the newest attached SBOM of the format asked for, byte for byte.
+fn print_attached(args: &SbomArgs) -> anyhow::Result<ExitCode> {
+    use crate::cmd::evidence::{CYCLONEDX, SPDX, attached};
+    let (artifact_type, name) = match args.format {
+        Some(Format::Spdx) => (SPDX, "SPDX"),
+        Some(Format::Cyclonedx) | None => (CYCLONEDX, "CycloneDX"),
+        Some(other) => anyhow::bail!(
+            "--attached prints an attached SBOM as it is: --format spdx or cyclonedx, not {}",
+            format!("{other:?}").to_lowercase()
+        ),
+    };
+    let reference = ImageRef::parse(&args.image)?;
+    let Some(found) = attached(&reference)? else {
+        anyhow::bail!(
+            "--attached: {reference} is not in a registry (docker://…): nothing is attached to it"
+        );
+    };
+    let documents = found.documents(artifact_type)?;
+    let Some((referrer, bytes)) = documents.last() else {
+        anyhow::bail!(
+            "{reference}: no {name} SBOM is attached ({} referrer(s), none of type {artifact_type})",
+            found.referrers.len()
+        );
+    };
+    let text = String::from_utf8(bytes.clone())
+        .with_context(|| format!("{}: not UTF-8", found.place(referrer)))?;
     emit(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }

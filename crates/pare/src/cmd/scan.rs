@@ -54,6 +54,10 @@ pub struct ScanArgs {
     /// statements suppress their findings.
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+    /// Do not apply the OpenVEX documents attached to a docker:// image as OCI
+    /// referrers (by `pare build --output docker://…`, `oras attach`, …).
+    #[arg(long)]
+    pub no_attached_vex: bool,
     /// The advisory database [default: as `pare db`].
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
@@ -109,7 +113,10 @@ pub fn policy(ignore: &[PathBuf], vex: &[PathBuf], only_fixed: bool) -> anyhow::
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let settings = resolve(&args)?;
+    let mut settings = resolve(&args)?;
+    if !args.no_attached_vex {
+        settings.policy.vex.extend(attached_vex(&args.image)?);
+    }
     let db = open_database(&settings.db)?;
     let status = db.status()?;
     let sbom = read_sbom(&args.image)?;
@@ -139,4 +146,24 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         Some(threshold) if report.fails(threshold) => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The statements of the OpenVEX documents attached to a `docker://` image, each
+/// applied as `--vex` would apply it, and said so on standard error.
+fn attached_vex(image: &str) -> anyhow::Result<Vec<pare_vuln::vex::Statement>> {
+    let reference = pare_image::ImageRef::parse(image)?;
+    let Some(attached) = crate::cmd::evidence::attached(&reference)? else {
+        return Ok(Vec::new());
+    };
+    let mut statements = Vec::new();
+    for (referrer, bytes) in attached.documents(crate::cmd::evidence::OPENVEX)? {
+        let place = attached.place(&referrer);
+        let read = pare_vuln::vex::parse(&bytes, std::path::Path::new(&place))?;
+        say!(
+            "pare: applying the OpenVEX document attached to the image ({} statements, {place})",
+            read.len()
+        );
+        statements.extend(read);
+    }
+    Ok(statements)
 }

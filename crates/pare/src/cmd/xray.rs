@@ -48,14 +48,23 @@ pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
         let tree = pare_xray::tree::size_tree(&image.index, html::xray::TREE_BUDGET);
         emit(&html::xray::xray(&report, &tree)?, Some(path))?;
     }
+    let attached = crate::cmd::evidence::attached(&reference)?;
     if args.json {
-        emit(&pretty(&report)?, None)?;
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(a) = &attached {
+            value["attached"] = a.to_json();
+        }
+        emit(&pretty(&value)?, None)?;
     } else {
         let view = XrayView {
             top: args.top,
             find: args.find,
         };
-        emit(&xray(&report, &view), None)?;
+        let mut text = xray(&report, &view);
+        if let Some(a) = &attached {
+            text.push_str(&a.lines());
+        }
+        emit(&text, None)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -27,6 +27,9 @@ pub fn copied(c: &Copied) -> String {
         ));
     }
     text.push_str(&format!("  blobs: {}\n", blobs.join(", ")));
+    if let Some(n) = c.referrers {
+        text.push_str(&format!("  referrers: {n} copied\n"));
+    }
     text
 }
 
@@ -42,6 +45,7 @@ mod tests {
             blobs_present: 3,
             blobs_mounted: 1,
             bytes_written: 3 << 20,
+            referrers: None,
         };
         assert_eq!(
             super::copied(&c),

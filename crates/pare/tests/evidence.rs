@@ -1,0 +1,316 @@
+//! The slim image travels with its evidence: `pare build --output docker://…` attaches
+//! the SBOM, OpenVEX, seccomp profile, report and SLSA provenance as OCI 1.1
+//! referrers, and `scan`, `sbom --attached`, `xray` and `copy --all-referrers` find
+//! them again. Against Debian's docker-registry (distribution 2.8.2) on 127.0.0.1,
+//! which has no referrers API: the fallback tag `sha256-<hex>` is what holds them, and
+//! skopeo and the registry's own storage are the independent readers.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use support::advisories::Db;
+use support::registry::{Mode, Registry};
+use support::schema::validate;
+use support::{pare, test_image};
+
+/// Removes the engine tag the build makes, whatever the test's outcome.
+struct RemoveImage(String);
+
+impl Drop for RemoveImage {
+    fn drop(&mut self) {
+        support::docker(&["rmi", "-f", &self.0]);
+    }
+}
+
+/// The artifact types pare attaches, in the order it attaches them.
+const TYPES: [&str; 6] = [
+    "application/spdx+json",
+    "application/vnd.cyclonedx+json",
+    "application/openvex+json",
+    "application/vnd.pare.seccomp-profile.v1+json",
+    "application/vnd.pare.build-report.v2+json",
+    "application/vnd.in-toto+json",
+];
+
+fn raw_json(registry: &Registry, name: &str) -> Value {
+    let run = registry.skopeo_inspect(name, true).success();
+    serde_json::from_str(&run.stdout()).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The manifest digest skopeo reports for `name`.
+fn digest_of(registry: &Registry, name: &str) -> String {
+    registry.skopeo_inspect(name, false).success().json()["Digest"]
+        .as_str()
+        .expect("a digest")
+        .to_owned()
+}
+
+/// (id, package, version) of every finding of a `pare scan --format json`.
+fn findings(scan: &Value) -> BTreeSet<(String, String, String)> {
+    scan["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (
+                s(&f["id"]),
+                s(&f["package"]["name"]),
+                s(&f["package"]["version"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_pushed_slim_image_carries_its_evidence_and_every_verb_finds_it() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let vulnapp = test_image("vulnapp");
+    let registry = Registry::start(Mode::Plain);
+    registry.push_with_skopeo(&vulnapp.archive_ref(), "team/vulnapp:1");
+    let db = Db::new();
+    let reports = support::temp_dir();
+    let report_dir = reports.path().join("report");
+    let tag = format!("pare-test-evidence/vulnapp:{}", std::process::id());
+    let _remove = RemoveImage(tag.clone());
+    let build = {
+        let _lock = support::port_lock();
+        pare(&[
+            "build",
+            &registry.image("team/vulnapp:1"),
+            "--output",
+            &registry.image("team/vulnapp:1-slim"),
+            "--db",
+            db.arg(),
+            "--tag",
+            &tag,
+            "--report-dir",
+            report_dir.to_str().unwrap(),
+        ])
+    };
+    assert_eq!(build.code(), Some(0), "{}", build.explain());
+
+    // skopeo lists the referrers under the fallback tag: an OCI index of six artifact
+    // manifests, one of each type.
+    let slim = digest_of(&registry, "team/vulnapp:1-slim");
+    let hex = slim.trim_start_matches("sha256:");
+    let fallback = format!("team/vulnapp:sha256-{hex}");
+    assert!(
+        build
+            .stderr()
+            .contains(&format!("fallback tag sha256-{hex}")),
+        "{}",
+        build.explain()
+    );
+    let index = raw_json(&registry, &fallback);
+    assert_eq!(
+        index["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let listed = index["manifests"].as_array().expect("manifests");
+    let types: Vec<&str> = listed
+        .iter()
+        .map(|m| m["artifactType"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(types, TYPES);
+
+    // Each is an artifact manifest on the slim image; its one layer, read from the
+    // registry's storage, is the document, valid against its schema.
+    let mut documents = Vec::new();
+    for entry in listed {
+        let digest = entry["digest"].as_str().unwrap();
+        let manifest = raw_json(&registry, &format!("team/vulnapp@{digest}"));
+        assert_eq!(manifest["artifactType"], entry["artifactType"]);
+        assert_eq!(
+            manifest["config"]["mediaType"],
+            "application/vnd.oci.empty.v1+json"
+        );
+        assert_eq!(manifest["config"]["size"], 2);
+        assert_eq!(manifest["subject"]["digest"], slim.as_str());
+        let layers = manifest["layers"].as_array().expect("layers");
+        assert_eq!(layers.len(), 1, "{manifest}");
+        let bytes = std::fs::read(registry.blob_file(layers[0]["digest"].as_str().unwrap()))
+            .expect("the layer blob is in the registry");
+        documents.push((
+            bytes.clone(),
+            serde_json::from_slice::<Value>(&bytes).unwrap(),
+        ));
+    }
+    validate("spdx-2.3-schema.json", &documents[0].1);
+    validate("cyclonedx/bom-1.6.schema.json", &documents[1].1);
+    let vex = &documents[2].1;
+    validate("openvex_json_schema.json", vex);
+    // The VEX names the pushed image by its digest purl, its packages as subcomponents.
+    let image_purl = format!(
+        "pkg:oci/vulnapp@sha256%3A{hex}?repository_url={}/team/vulnapp",
+        registry.host
+    );
+    for statement in vex["statements"].as_array().unwrap() {
+        assert!(
+            statement["products"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["@id"] == image_purl.as_str() && p["subcomponents"].is_array()),
+            "{statement}"
+        );
+    }
+    assert_eq!(
+        documents[3].0,
+        std::fs::read(report_dir.join("seccomp.json")).unwrap()
+    );
+    assert_eq!(
+        documents[4].0,
+        std::fs::read(report_dir.join("report.json")).unwrap()
+    );
+    // No JSON schema of in-toto statements or SLSA provenance is published (both are
+    // protobuf definitions): the fields the specs require, checked by hand.
+    let provenance = &documents[5].1;
+    assert_eq!(provenance["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(
+        provenance["predicateType"],
+        "https://slsa.dev/provenance/v1"
+    );
+    assert_eq!(provenance["subject"][0]["digest"]["sha256"], hex);
+    let predicate = &provenance["predicate"];
+    assert!(
+        predicate["buildDefinition"]["buildType"]
+            .as_str()
+            .unwrap()
+            .contains(':')
+    );
+    assert!(predicate["buildDefinition"]["externalParameters"]["probes"].is_array());
+    let original = digest_of(&registry, "team/vulnapp:1");
+    let dependency = &predicate["buildDefinition"]["resolvedDependencies"][0];
+    assert_eq!(
+        dependency["digest"]["sha256"],
+        original.trim_start_matches("sha256:")
+    );
+    assert_eq!(
+        predicate["runDetails"]["builder"]["id"],
+        "urn:pare:builder:pare"
+    );
+    assert_eq!(
+        predicate["runDetails"]["builder"]["version"]["pare"],
+        env!("CARGO_PKG_VERSION")
+    );
+
+    // A scan of the pushed slim image applies the attached VEX, says so, and reports
+    // exactly what a scan of the original with the build's VEX reports.
+    let vex_file = report_dir.join("vex.openvex.json");
+    let scan_slim = db.scan(
+        &registry.image("team/vulnapp:1-slim"),
+        &["--format", "json"],
+    );
+    assert!(
+        scan_slim
+            .stderr()
+            .contains("applying the OpenVEX document attached to the image"),
+        "{}",
+        scan_slim.explain()
+    );
+    let scan_original = db.scan(
+        &registry.image("team/vulnapp:1"),
+        &["--format", "json", "--vex", vex_file.to_str().unwrap()],
+    );
+    let (slim_findings, original_findings) =
+        (findings(&scan_slim.json()), findings(&scan_original.json()));
+    assert!(!original_findings.is_empty());
+    assert_eq!(slim_findings, original_findings);
+    let suppressed = scan_original.json()["summary"]["suppressed"]
+        .as_u64()
+        .unwrap();
+    assert!(suppressed > 0);
+
+    // The attached VEX is what suppresses: attached to the original too (as `oras
+    // attach` would), a plain scan of it suppresses what --vex did.
+    let original_ref =
+        pare_image::registry::RegistryRef::parse(&format!("{}/team/vulnapp:1", registry.host))
+            .unwrap();
+    let subject = pare_image::referrers::subject(&original_ref).unwrap();
+    pare_image::referrers::attach(
+        &original_ref,
+        &subject,
+        &[pare_image::referrers::Artifact {
+            artifact_type: "application/openvex+json".into(),
+            media_type: "application/openvex+json".into(),
+            title: "vex.openvex.json".into(),
+            bytes: std::fs::read(&vex_file).unwrap(),
+        }],
+    )
+    .unwrap();
+    let plain = db.scan(&registry.image("team/vulnapp:1"), &["--format", "json"]);
+    assert_eq!(findings(&plain.json()), original_findings);
+    assert_eq!(plain.json()["summary"]["suppressed"], suppressed);
+    let unapplied = db.scan(
+        &registry.image("team/vulnapp:1"),
+        &["--format", "json", "--no-attached-vex"],
+    );
+    assert_eq!(unapplied.json()["summary"]["suppressed"], 0);
+    assert!(findings(&unapplied.json()).len() > original_findings.len());
+
+    // `pare copy --all-referrers` carries them to a second registry; skopeo sees the
+    // same index there. Without the flag, none go.
+    let second = Registry::start(Mode::Plain);
+    let copied = pare(&[
+        "copy",
+        "--all-referrers",
+        &registry.image("team/vulnapp:1-slim"),
+        &second.image("prod/vulnapp:1"),
+    ])
+    .success();
+    assert!(
+        copied.stdout().contains("referrers: 6 copied"),
+        "{}",
+        copied.explain()
+    );
+    let there = raw_json(&second, &format!("prod/vulnapp:sha256-{hex}"));
+    let digests = |index: &Value| -> Vec<String> {
+        index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["digest"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(digests(&there), digests(&index));
+    pare(&[
+        "copy",
+        &registry.image("team/vulnapp:1-slim"),
+        &second.image("bare/vulnapp:1"),
+    ])
+    .success();
+    second
+        .skopeo_inspect(&format!("bare/vulnapp:sha256-{hex}"), true)
+        .exits(1);
+
+    // xray lists them; sbom --attached prints the SBOM byte for byte.
+    let xray = pare(&["xray", "--json", &second.image("prod/vulnapp:1")])
+        .success()
+        .json();
+    let attached: Vec<&str> = xray["attached"]["referrers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["artifactType"].as_str().unwrap())
+        .collect();
+    assert_eq!(attached, TYPES);
+    assert_eq!(xray["attached"]["listing"], "fallback-tag");
+    let spdx = pare(&[
+        "sbom",
+        "--attached",
+        "--format",
+        "spdx",
+        &second.image("prod/vulnapp:1"),
+    ])
+    .success();
+    assert_eq!(
+        spdx.stdout().trim_end().as_bytes(),
+        documents[0].0.trim_ascii_end()
+    );
+    pare(&["sbom", "--attached", &second.image("bare/vulnapp:1")]).exits(2);
+}
