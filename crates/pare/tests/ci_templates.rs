@@ -242,8 +242,13 @@ fn every_pare_command_line_in_the_templates_uses_flags_pare_has() {
     for verb in ["lint", "build", "scan", "db update"] {
         assert!(verbs.contains_key(verb), "no `pare {verb}` found: {uses:?}");
     }
+    assert_flags_exist(&uses);
+}
+
+/// Asserts each `(where, verb, flag)` is listed by `pare VERB --help`.
+fn assert_flags_exist(uses: &[(&str, String, String)]) {
     let mut help = BTreeMap::new();
-    for (path, verb, flag) in &uses {
+    for (path, verb, flag) in uses {
         let text = help.entry(verb.clone()).or_insert_with(|| {
             let mut args: Vec<&str> = verb.split(' ').collect();
             args.push("--help");
@@ -301,6 +306,54 @@ fn yaml_blocks(markdown: &str) -> Vec<String> {
     blocks
 }
 
+/// Asserts `step` (a workflow step using pare's Action) passes only inputs the Action
+/// declares, and the required ones.
+fn assert_action_inputs(what: &str, step: &Value) {
+    let action = &yaml_documents("action.yml")[0];
+    let with = step["with"].as_object().expect("with:");
+    for input in with.keys() {
+        assert!(
+            action["inputs"].get(input).is_some(),
+            "{what} passes `{input}`, which action.yml does not take"
+        );
+    }
+    for (input, declared) in action["inputs"].as_object().unwrap() {
+        if declared["required"] == true {
+            assert!(with.contains_key(input), "{what} leaves out `{input}`");
+        }
+    }
+}
+
+/// pare's own image is made by pare's own Action (issue 25 point 4).
+#[test]
+fn pares_image_workflow_is_valid_and_uses_the_action() {
+    let workflow = &yaml_documents(".github/workflows/image.yml")[0];
+    assert_valid(
+        "ci/github-workflows.json",
+        ".github/workflows/image.yml",
+        workflow,
+    );
+    let steps = workflow["jobs"]["image"]["steps"].as_array().unwrap();
+    let pare_step = steps
+        .iter()
+        .find(|s| s["uses"] == "./")
+        .expect("the workflow uses this repository's action");
+    assert_action_inputs(".github/workflows/image.yml", pare_step);
+    assert!(
+        pare_step["with"]["push"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("docker://")),
+        "the slim image is pushed with its evidence"
+    );
+    let args = pare_step["with"]["build-args"].as_str().unwrap();
+    let uses: Vec<(&str, String, String)> = pare_flags(&format!("pare build {args}"))
+        .into_iter()
+        .map(|(verb, flag)| (".github/workflows/image.yml build-args", verb, flag))
+        .collect();
+    assert!(uses.len() >= 4, "{uses:?}");
+    assert_flags_exist(&uses);
+}
+
 #[test]
 fn the_examples_in_docs_ci_are_valid_workflows_and_pipelines() {
     let text = std::fs::read_to_string(repo_file("docs/ci.md")).expect("docs/ci.md");
@@ -321,14 +374,7 @@ fn the_examples_in_docs_ci_are_valid_workflows_and_pipelines() {
         .iter()
         .find(|s| s["uses"].as_str().is_some_and(|u| u.contains("/pare@")))
         .expect("the workflow uses the action");
-    // Only inputs the action declares.
-    let action = &yaml_documents("action.yml")[0];
-    for input in pare_step["with"].as_object().unwrap().keys() {
-        assert!(
-            action["inputs"].get(input).is_some(),
-            "docs/ci.md passes `{input}`, which action.yml does not take"
-        );
-    }
+    assert_action_inputs("docs/ci.md", pare_step);
     let pipeline = parse(1);
     assert_valid(
         "ci/gitlab-ci.json",
