@@ -314,3 +314,196 @@ fn a_pushed_slim_image_carries_its_evidence_and_every_verb_finds_it() {
     );
     pare(&["sbom", "--attached", &second.image("bare/vulnapp:1")]).exits(2);
 }
+
+/// A registry with the referrers API, for the path Debian's docker-registry 2.8.2 does
+/// not take: no registry that has it (zot, distribution 3, Harbor) can be installed
+/// here, so this puts the API in front of a real docker-registry. Every request is
+/// passed on; a manifest put with a `subject` is remembered and answered with
+/// `OCI-Subject`, as spec 1.1 has registries do, and `GET /v2/NAME/referrers/DIGEST`
+/// answers the index of what was remembered.
+fn with_referrers_api(behind: &Registry) -> support::fake_registry::Server {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use support::fake_registry::{Reply, Server};
+    let behind = behind.host.clone();
+    let known: Arc<Mutex<HashMap<String, Vec<Value>>>> = Arc::default();
+    Server::start(move |request| {
+        if let Some((_, subject)) = request.path().rsplit_once("/referrers/") {
+            let manifests = known
+                .lock()
+                .unwrap()
+                .get(subject)
+                .cloned()
+                .unwrap_or_default();
+            let index = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": manifests,
+            });
+            return Reply::ok(
+                index.to_string().as_bytes(),
+                "application/vnd.oci.image.index.v1+json",
+            );
+        }
+        let mut reply = forward(&behind, request);
+        let manifest: Option<Value> = (request.method == "PUT" && reply.status == 201)
+            .then(|| serde_json::from_slice(&request.body).ok())
+            .flatten();
+        if let Some(subject) = manifest
+            .as_ref()
+            .and_then(|m| m["subject"]["digest"].as_str())
+        {
+            let m = manifest.as_ref().unwrap();
+            known
+                .lock()
+                .unwrap()
+                .entry(subject.to_owned())
+                .or_default()
+                .push(serde_json::json!({
+                    "mediaType": m["mediaType"],
+                    "digest": format!("sha256:{}", sha256_hex(&request.body)),
+                    "size": request.body.len(),
+                    "artifactType": m["artifactType"],
+                    "annotations": m["annotations"],
+                }));
+            reply = reply.header("OCI-Subject", subject);
+        }
+        reply
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    pare_image::Digest::of(bytes).hex().to_owned()
+}
+
+/// Passes `request` on to `host` and brings its answer back.
+fn forward(host: &str, request: &support::fake_registry::Request) -> support::fake_registry::Reply {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(host).expect("the registry behind");
+    let mut head = format!("{} {} HTTP/1.1\r\n", request.method, request.target);
+    for (k, v) in &request.headers {
+        if !["connection", "content-length"].contains(&k.to_ascii_lowercase().as_str()) {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        request.body.len()
+    ));
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&request.body).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let end = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    let head = String::from_utf8_lossy(&answer[..end]).into_owned();
+    let mut body = answer[end + 4..].to_vec();
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("a status");
+    let mut reply = support::fake_registry::Reply::status(status);
+    let mut chunked = false;
+    for line in lines {
+        let Some((k, v)) = line.split_once(':') else {
+            continue;
+        };
+        let (k, v) = (k.trim(), v.trim());
+        match k.to_ascii_lowercase().as_str() {
+            "transfer-encoding" => chunked = v.eq_ignore_ascii_case("chunked"),
+            "content-length" | "connection" => {}
+            _ => reply = reply.header(k, v),
+        }
+    }
+    if chunked {
+        let mut plain = Vec::new();
+        let mut rest = &body[..];
+        while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(
+                String::from_utf8_lossy(&rest[..line_end])
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .trim(),
+                16,
+            )
+            .unwrap();
+            if size == 0 {
+                break;
+            }
+            plain.extend_from_slice(&rest[line_end + 2..line_end + 2 + size]);
+            rest = &rest[line_end + 2 + size + 2..];
+        }
+        body = plain;
+    }
+    reply.body(&body)
+}
+
+/// Where the registry has the referrers API, pare uses it and writes no fallback tag:
+/// `pare copy --all-referrers` from docker-registry (fallback tag) to a registry with
+/// the API, then `pare xray` reads them from the API.
+#[test]
+fn a_registry_with_the_referrers_api_is_used_and_gets_no_fallback_tag() {
+    use pare_image::referrers::{self, Artifact, Listing};
+    let cli = test_image("cli");
+    let plain = Registry::start(Mode::Plain);
+    plain.push_with_skopeo(&cli.archive_ref(), "app:1");
+    let behind = Registry::start(Mode::Plain);
+    let api = with_referrers_api(&behind);
+    let source =
+        pare_image::registry::RegistryRef::parse(&format!("{}/app:1", plain.host)).unwrap();
+    let subject = referrers::subject(&source).unwrap();
+    let artifacts: Vec<Artifact> = ["application/spdx+json", "application/openvex+json"]
+        .iter()
+        .map(|t| Artifact {
+            artifact_type: (*t).into(),
+            media_type: (*t).into(),
+            title: format!("doc-{}", t.len()),
+            bytes: format!("{{\"type\": \"{t}\"}}").into_bytes(),
+        })
+        .collect();
+    let (_, listing) = referrers::attach(&source, &subject, &artifacts).unwrap();
+    assert_eq!(listing, Listing::FallbackTag);
+
+    let destination = format!("docker://{}/team/app:1", api.host);
+    let copied = pare(&[
+        "copy",
+        "--all-referrers",
+        &plain.image("app:1"),
+        &destination,
+    ])
+    .success();
+    assert!(
+        copied.stdout().contains("referrers: 2 copied"),
+        "{}",
+        copied.explain()
+    );
+    let tag = format!("sha256-{}", subject.digest.hex());
+    assert!(
+        !api.requests()
+            .iter()
+            .any(|r| r.method == "PUT" && r.path().ends_with(&tag)),
+        "a fallback tag was written to a registry with the referrers API"
+    );
+    behind
+        .skopeo_inspect(&format!("team/app:{tag}"), true)
+        .exits(1);
+    let xray = pare(&["xray", "--json", &destination]).success().json();
+    assert_eq!(xray["attached"]["listing"], "referrers-api");
+    let types: Vec<&str> = xray["attached"]["referrers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["artifactType"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["application/spdx+json", "application/openvex+json"]);
+    assert!(
+        api.requests()
+            .iter()
+            .any(|r| r.method == "GET" && r.path().contains("/referrers/sha256:")),
+    );
+}
