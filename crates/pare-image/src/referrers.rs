@@ -233,13 +233,17 @@ pub fn list(image: &RegistryRef, subject: &Digest) -> Result<(Vec<Descriptor>, L
         format!("listing the referrers of {subject}"),
     );
     call.headers.push(("Accept", IMAGE_INDEX.into()));
-    let response = client.send(&call)?;
-    let is_index = response
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with(IMAGE_INDEX));
-    if response.status().as_u16() == 200 && is_index {
+    // Anything but 200 with an index (404, 401 or 405 for an endpoint the registry
+    // does not know, a refused connection) means no API: the fallback tag says.
+    let answer = client.send(&call).ok().filter(|response| {
+        response.status().as_u16() == 200
+            && response
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|t| t.starts_with(IMAGE_INDEX))
+    });
+    if let Some(response) = answer {
         let bytes = client.read_small(&call, response, MANIFEST_LIMIT)?;
         let place = format!(
             "docker://{}/{repository} referrers of {subject}",

@@ -241,6 +241,18 @@ pub fn attached(reference: &ImageRef) -> anyhow::Result<Option<Attached>> {
     }))
 }
 
+/// [`attached`] for verbs that read an image anyway (`scan`, `xray`): a registry that
+/// cannot list referrers is a warning, not a failure of the verb.
+pub fn attached_or_warn(reference: &ImageRef) -> Option<Attached> {
+    match attached(reference) {
+        Ok(found) => found,
+        Err(e) => {
+            say!("pare: warning: {e:#}; what is attached to the image was not read");
+            None
+        }
+    }
+}
+
 /// The referrers of one image.
 pub struct Attached {
     pub image: RegistryRef,

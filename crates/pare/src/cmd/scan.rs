@@ -152,11 +152,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 /// applied as `--vex` would apply it, and said so on standard error.
 fn attached_vex(image: &str) -> anyhow::Result<Vec<pare_vuln::vex::Statement>> {
     let reference = pare_image::ImageRef::parse(image)?;
-    let Some(attached) = crate::cmd::evidence::attached(&reference)? else {
+    let Some(attached) = crate::cmd::evidence::attached_or_warn(&reference) else {
         return Ok(Vec::new());
     };
     let mut statements = Vec::new();
-    for (referrer, bytes) in attached.documents(crate::cmd::evidence::OPENVEX)? {
+    let documents = match attached.documents(crate::cmd::evidence::OPENVEX) {
+        Ok(d) => d,
+        Err(e) => {
+            say!("pare: warning: {e:#}; the attached VEX was not applied");
+            return Ok(Vec::new());
+        }
+    };
+    for (referrer, bytes) in documents {
         let place = attached.place(&referrer);
         let read = pare_vuln::vex::parse(&bytes, std::path::Path::new(&place))?;
         say!(

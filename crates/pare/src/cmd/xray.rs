@@ -48,7 +48,9 @@ pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
         let tree = pare_xray::tree::size_tree(&image.index, html::xray::TREE_BUDGET);
         emit(&html::xray::xray(&report, &tree)?, Some(path))?;
     }
-    let attached = crate::cmd::evidence::attached(&reference)?;
+    // Only an image with referrers gets the section (and the JSON key).
+    let attached =
+        crate::cmd::evidence::attached_or_warn(&reference).filter(|a| !a.referrers.is_empty());
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Some(a) = &attached {
