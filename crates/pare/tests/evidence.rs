@@ -507,3 +507,39 @@ fn a_registry_with_the_referrers_api_is_used_and_gets_no_fallback_tag() {
             .any(|r| r.method == "GET" && r.path().contains("/referrers/sha256:")),
     );
 }
+
+/// A registry whose fallback tag holds a broken index (a descriptor without a digest):
+/// `pare sbom --attached` fails naming where, exit 2; `pare xray` and `pare scan`,
+/// which read the image anyway, warn and go on.
+#[test]
+fn a_broken_referrers_index_is_named_and_does_not_stop_xray() {
+    use support::fake_registry::{Reply, Server, TinyImage};
+    let image = TinyImage::new();
+    let fallback = format!("/manifests/{}", image.manifest_digest.replace(':', "-"));
+    let registry = Server::start(move |r| {
+        if r.path().contains("/referrers/") {
+            return Reply::status(404);
+        }
+        if r.path().ends_with(&fallback) {
+            return Reply::ok(
+                br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":10,"artifactType":"application/vnd.cyclonedx+json"}]}"#,
+                "application/vnd.oci.image.index.v1+json",
+            );
+        }
+        image.answer(r).unwrap_or(Reply::status(404))
+    });
+    let reference = format!("docker://{}/app:1", registry.host);
+    let refused = pare(&["sbom", "--attached", &reference]).exits(2);
+    assert!(
+        refused.stderr().contains(":sha256-") && refused.stderr().contains("without a digest"),
+        "{}",
+        refused.explain()
+    );
+    let xray = pare(&["xray", &reference]).success();
+    assert!(
+        xray.stderr().contains("warning") && xray.stderr().contains("without a digest"),
+        "{}",
+        xray.explain()
+    );
+    assert!(!xray.stdout().contains("Attached"), "{}", xray.explain());
+}
