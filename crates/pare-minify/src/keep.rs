@@ -115,6 +115,16 @@ fn rules_for(original: &Original, options: &BuildOptions) -> KeepRules {
 fn layout(original: &Original) -> crate::reach::AppLayout {
     crate::reach::AppLayout {
         copy_layers: crate::reach::copy_layers(&original.config.layer_history()),
+        system_files: original
+            .sbom
+            .packages
+            .iter()
+            .filter(|p| {
+                use pare_sbom::Ecosystem::{Apk, Deb, Rpm};
+                matches!(p.ecosystem, Deb | Apk | Rpm)
+            })
+            .flat_map(|p| p.file_paths().map(str::to_owned))
+            .collect(),
         app_files: crate::app_files::removed(original, &KeepSet::default()),
         app_dirs: crate::app_files::app_dirs(original),
         python_path: original.env_list("PYTHONPATH"),

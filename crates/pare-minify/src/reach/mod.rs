@@ -49,6 +49,10 @@ pub enum KeepMode {
 pub struct AppLayout {
     /// Layers made by COPY or ADD (0-based).
     pub copy_layers: BTreeSet<usize>,
+    /// Files a distribution package (deb, apk, rpm) owns: the operating system's,
+    /// even when a COPY or ADD layer put them there (the base image's own rootfs,
+    /// `ADD file:… in /` of ubuntu and alpine, `COPY --from=build / /`).
+    pub system_files: BTreeSet<String>,
     /// The app's own files in its directories that no package owns.
     pub app_files: Vec<String>,
     /// The app's directories (WORKDIR, the directories of its command line's files).
@@ -95,7 +99,11 @@ pub fn reachable(
         let dependency = crate::app_files::DEPENDENCY_DIRS
             .iter()
             .any(|d| path.contains(d));
-        if node.kind != EntryKind::Dir && !dependency && layout.copy_layers.contains(&node.layer) {
+        if node.kind != EntryKind::Dir
+            && !dependency
+            && layout.copy_layers.contains(&node.layer)
+            && !is_system_file(layout, path)
+        {
             add(&mut reached, path, Reason::AppFile);
         }
     }
@@ -315,6 +323,27 @@ pub(super) fn walk(
         }
     }
     reached
+}
+
+/// Package managers' own state: what a rootfs copied whole holds besides its
+/// packages' files, never the app's.
+const PACKAGE_STATE: [&str; 8] = [
+    "/var/lib/dpkg/",
+    "/var/lib/apt/",
+    "/var/cache/",
+    "/var/log/",
+    "/lib/apk/",
+    "/usr/lib/apk/",
+    "/var/lib/rpm/",
+    "/usr/lib/sysimage/",
+];
+
+/// Whether a file a COPY or ADD layer holds is the operating system's rather than
+/// the app's: a package owns it, or it is a package manager's state. Without this an
+/// image whose base is one ADDed rootfs (ubuntu, alpine, distroless-style `COPY / /`)
+/// would count the whole distribution as the app and keep all of it.
+fn is_system_file(layout: &AppLayout, path: &str) -> bool {
+    layout.system_files.contains(path) || PACKAGE_STATE.iter().any(|d| path.starts_with(d))
 }
 
 /// The layers of `history` (one entry per layer, as

@@ -169,6 +169,43 @@ fn copy_layers_are_the_apps_files() {
     assert_eq!(copy_layers(&refs), [1, 2].into());
 }
 
+/// A base image that is one copied rootfs (`ADD file:… in /`, `COPY / /`): its
+/// packages' files and the package manager's state are the system's, not the app's;
+/// what no package owns in that layer still is.
+#[test]
+fn a_copied_rootfs_is_the_system_not_the_app() {
+    let idx = index(&[
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/bin/"),
+        TarItem::file("usr/bin/bash", b"\x7fELF", 0o755),
+        TarItem::dir("var/"),
+        TarItem::dir("var/lib/"),
+        TarItem::dir("var/lib/dpkg/"),
+        TarItem::file("var/lib/dpkg/status", b"Package: bash\n", 0o644),
+        TarItem::dir("srv/"),
+        TarItem::file("srv/site.conf", b"listen 80", 0o644),
+    ]);
+    let layout = AppLayout {
+        copy_layers: [0].into(),
+        system_files: set(&["/usr/bin/bash"]),
+        ..AppLayout::default()
+    };
+    let reached = reachable(&idx, &layout, &BTreeSet::new());
+    assert_eq!(reached.get("/srv/site.conf"), Some(&Reason::AppFile));
+    assert!(!reached.contains_key("/usr/bin/bash"), "{reached:#?}");
+    assert!(
+        !reached.contains_key("/var/lib/dpkg/status"),
+        "{reached:#?}"
+    );
+    // Without the packages' files known, the whole layer would be the app's.
+    let everything = AppLayout {
+        copy_layers: [0].into(),
+        ..AppLayout::default()
+    };
+    let reached = reachable(&idx, &everything, &BTreeSet::new());
+    assert_eq!(reached.get("/usr/bin/bash"), Some(&Reason::AppFile));
+}
+
 #[test]
 fn a_dlopened_plugin_keeps_its_directory_and_a_zone_read_keeps_the_database() {
     let idx = index(&[
