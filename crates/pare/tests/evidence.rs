@@ -288,6 +288,33 @@ fn a_pushed_slim_image_carries_its_evidence_and_every_verb_finds_it() {
         .skopeo_inspect(&format!("bare/vulnapp:sha256-{hex}"), true)
         .exits(1);
 
+    // pare diff compares what is attached, by type: the copy has the same documents
+    // (nothing changed: exit 0); against the original (which now has only the VEX
+    // attached, unscoped) five are added and the VEX changed (exit 1).
+    let same = pare(&[
+        "diff",
+        "--format",
+        "json",
+        &registry.image("team/vulnapp:1-slim"),
+        &second.image("prod/vulnapp:1"),
+    ]);
+    assert_eq!(same.code(), Some(0), "{}", same.explain());
+    assert_eq!(same.json()["attached"]["same"].as_array().unwrap().len(), 6);
+    let changed = pare(&[
+        "diff",
+        "--format",
+        "json",
+        &registry.image("team/vulnapp:1"),
+        &registry.image("team/vulnapp:1-slim"),
+    ])
+    .exits(1)
+    .json();
+    assert_eq!(changed["attached"]["added"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        changed["attached"]["changed"],
+        serde_json::json!(["application/openvex+json"])
+    );
+
     // xray lists them; sbom --attached prints the SBOM byte for byte.
     let xray = pare(&["xray", "--json", &second.image("prod/vulnapp:1")])
         .success()

@@ -59,21 +59,33 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
             Format::Json
         },
     );
+    let attached = super::evidence::compare(
+        super::evidence::attached_or_warn(&before).as_ref(),
+        super::evidence::attached_or_warn(&after).as_ref(),
+    )?;
     let note = advisories.skipped.as_deref();
-    let text = match format {
-        Format::Table => render::diff::table(&d, args.top, note),
-        Format::Json => pretty(&d)?,
+    let text = match (format, &attached) {
+        (Format::Table, None) => render::diff::table(&d, args.top, note),
+        (Format::Table, Some(a)) => render::diff::table(&d, args.top, note) + &a.lines(),
+        (Format::Json, None) => pretty(&d)?,
+        (Format::Json, Some(a)) => {
+            let mut value = serde_json::to_value(&d)?;
+            value["attached"] = serde_json::to_value(a)?;
+            pretty(&value)?
+        }
     };
     if let Some(path) = &args.html {
         let page = render::html::diff::diff(&d, note.unwrap_or_default())?;
         emit(&page, Some(path))?;
     }
     emit(&text, args.output.as_deref())?;
-    Ok(if d.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if d.is_empty() && attached.as_ref().is_none_or(|a| a.is_empty()) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 /// Reads both images (each once) and compares them; warnings go to standard error.

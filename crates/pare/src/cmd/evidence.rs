@@ -5,6 +5,7 @@
 //! ([`pare_image::referrers`]); `scan`, `sbom --attached`, `xray` and `copy
 //! --all-referrers` read them back. Pushed images lose nothing the build proved.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context;
@@ -322,6 +323,90 @@ impl Attached {
                 r.digest,
                 r.size
             ));
+        }
+        out
+    }
+}
+
+/// `pare diff`'s comparison of what is attached to two `docker://` images, by artifact
+/// type: types only one side has, and for types both have, whether their documents
+/// (the first layer of each, by digest) are the same. `None` when neither side has
+/// referrers.
+pub fn compare(
+    before: Option<&Attached>,
+    after: Option<&Attached>,
+) -> anyhow::Result<Option<AttachedDiff>> {
+    let documents =
+        |side: Option<&Attached>| -> anyhow::Result<BTreeMap<String, BTreeSet<String>>> {
+            let mut by_type: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for found in side.into_iter() {
+                for referrer in &found.referrers {
+                    let fetched = referrers::fetch(&found.image, referrer)
+                        .with_context(|| format!("fetching {}", found.place(referrer)))?;
+                    let kind = referrer.artifact_type.clone().unwrap_or_default();
+                    let entry = by_type.entry(kind).or_default();
+                    for (layer, _) in &fetched.layers {
+                        entry.insert(layer.digest.to_string());
+                    }
+                }
+            }
+            Ok(by_type)
+        };
+    let (a, b) = (documents(before)?, documents(after)?);
+    if a.is_empty() && b.is_empty() {
+        return Ok(None);
+    }
+    let mut diff = AttachedDiff {
+        before: before.map_or(0, |f| f.referrers.len()),
+        after: after.map_or(0, |f| f.referrers.len()),
+        ..Default::default()
+    };
+    for kind in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+        match (a.get(kind), b.get(kind)) {
+            (Some(_), None) => diff.removed.push(kind.clone()),
+            (None, Some(_)) => diff.added.push(kind.clone()),
+            (Some(x), Some(y)) if x == y => diff.same.push(kind.clone()),
+            _ => diff.changed.push(kind.clone()),
+        }
+    }
+    Ok(Some(diff))
+}
+
+/// What [`compare`] found.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct AttachedDiff {
+    /// Referrers of each image.
+    pub before: usize,
+    pub after: usize,
+    /// Artifact types only the image after has, only the image before has, both have
+    /// with different documents, both have with the same.
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+    pub same: Vec<String>,
+}
+
+impl AttachedDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+
+    /// The table's lines.
+    pub fn lines(&self) -> String {
+        use crate::render::escape;
+        let mut out = format!(
+            "Attached     {} -> {} referrer(s)\n",
+            self.before, self.after
+        );
+        for (sign, kinds) in [
+            ("+", &self.added),
+            ("-", &self.removed),
+            ("~", &self.changed),
+            ("=", &self.same),
+        ] {
+            for kind in kinds {
+                out.push_str(&format!("  {sign} {}\n", escape(kind)));
+            }
         }
         out
     }
