@@ -570,3 +570,63 @@ fn a_broken_referrers_index_is_named_and_does_not_stop_xray() {
     );
     assert!(!xray.stdout().contains("Attached"), "{}", xray.explain());
 }
+
+/// An attached SBOM is printed as attached only when it is JSON without control
+/// characters a terminal could act on: one holding U+009B (a C1 CSI) is refused.
+#[test]
+fn an_attached_sbom_with_terminal_controls_is_not_printed() {
+    use support::fake_registry::{Reply, Server, TinyImage};
+    let image = TinyImage::new();
+    let layer = "{\"bomFormat\": \"CycloneDX\", \"x\": \"\u{9b}31m\"}"
+        .as_bytes()
+        .to_vec();
+    let layer_digest = format!("sha256:{}", sha256_hex(&layer));
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.cyclonedx+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": format!("sha256:{}", sha256_hex(b"{}")), "size": 2},
+        "layers": [{"mediaType": "application/vnd.cyclonedx+json", "digest": layer_digest, "size": layer.len()}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": image.manifest_digest, "size": image.manifest.len()},
+    })
+    .to_string()
+    .into_bytes();
+    let manifest_digest = format!("sha256:{}", sha256_hex(&manifest));
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_digest, "size": manifest.len(), "artifactType": "application/vnd.cyclonedx+json"}],
+    })
+    .to_string()
+    .into_bytes();
+    let fallback = format!("/manifests/{}", image.manifest_digest.replace(':', "-"));
+    let registry = Server::start(move |r| {
+        let path = r.path();
+        if path.contains("/referrers/") {
+            Reply::status(404)
+        } else if path.ends_with(&fallback) {
+            Reply::ok(&index, "application/vnd.oci.image.index.v1+json")
+        } else if path.ends_with(&format!("/manifests/{manifest_digest}")) {
+            Reply::ok(&manifest, "application/vnd.oci.image.manifest.v1+json")
+        } else if path.ends_with(&format!("/blobs/{layer_digest}")) {
+            Reply::ok(&layer, "application/octet-stream")
+        } else {
+            image.answer(r).unwrap_or(Reply::status(404))
+        }
+    });
+    let reference = format!("docker://{}/app:1", registry.host);
+    let refused = pare(&["sbom", "--attached", &reference]).exits(2);
+    assert!(refused.stdout().is_empty());
+    assert!(
+        refused.stderr().contains("control characters"),
+        "{}",
+        refused.explain()
+    );
+    // xray lists it, its type escaped like any text from the image.
+    let xray = pare(&["xray", &reference]).success();
+    assert!(
+        xray.stdout().contains("application/vnd.cyclonedx+json"),
+        "{}",
+        xray.explain()
+    );
+}

@@ -528,6 +528,7 @@ fn the_whole_build_from_registry_to_registry_with_no_engine() {
             "--report-dir",
             &report_dir,
             "--json",
+            "--no-attach",
         ],
         &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
     );
@@ -540,6 +541,12 @@ fn the_whole_build_from_registry_to_registry_with_no_engine() {
         report["verification"]["differences"]
     );
     assert_eq!(report["verification"]["passed"], true);
+    // --no-attach: the image alone, no referrers (no fallback tag; tests/evidence.rs
+    // has the build that attaches).
+    let slim_digest = manifest_digest(&registry, "app:1-slim");
+    registry
+        .skopeo_inspect(&format!("app:{}", slim_digest.replace(':', "-")), true)
+        .exits(1);
     assert!(
         report["outputs"]
             .as_array()

@@ -96,8 +96,15 @@ fn print_attached(args: &SbomArgs) -> anyhow::Result<ExitCode> {
             found.referrers.len()
         );
     };
-    let text = String::from_utf8(bytes.clone())
-        .with_context(|| format!("{}: not UTF-8", found.place(referrer)))?;
+    // Printed as attached, so it must be what it claims: JSON (which has no raw control
+    // characters but whitespace), and no C1 controls a terminal could take for escapes.
+    let place = found.place(referrer);
+    let text = String::from_utf8(bytes.clone()).with_context(|| format!("{place}: not UTF-8"))?;
+    serde_json::from_str::<serde_json::Value>(&text)
+        .with_context(|| format!("{place}: the attached {name} SBOM is not JSON"))?;
+    if text.chars().any(|c| ('\u{80}'..='\u{9f}').contains(&c)) {
+        anyhow::bail!("{place}: the attached {name} SBOM holds control characters; not printed");
+    }
     emit(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
 }
