@@ -46,6 +46,9 @@ pub struct Artifact {
     pub media_type: String,
     /// A file name for it, as the title annotation.
     pub title: String,
+    /// More annotations for the manifest and its descriptor (e.g.
+    /// `in-toto.io/predicate-type`, by which Trivy picks an attestation unread).
+    pub annotations: BTreeMap<String, String>,
     pub bytes: Vec<u8>,
 }
 
@@ -179,7 +182,7 @@ pub fn attach(
     for artifact in artifacts {
         put_blob(&client, repository, EMPTY, EMPTY_MEDIA_TYPE)?;
         let layer = put_blob(&client, repository, &artifact.bytes, &artifact.media_type)?;
-        let mut annotations = BTreeMap::new();
+        let mut annotations = artifact.annotations.clone();
         annotations.insert(TITLE.to_owned(), artifact.title.clone());
         let manifest = json!({
             "schemaVersion": 2,

@@ -169,6 +169,10 @@ fn a_pushed_slim_image_carries_its_evidence_and_every_verb_finds_it() {
     );
     // No JSON schema of in-toto statements or SLSA provenance is published (both are
     // protobuf definitions): the fields the specs require, checked by hand.
+    assert_eq!(
+        listed[5]["annotations"]["in-toto.io/predicate-type"],
+        "https://slsa.dev/provenance/v1"
+    );
     let provenance = &documents[5].1;
     assert_eq!(provenance["_type"], "https://in-toto.io/Statement/v1");
     assert_eq!(
@@ -239,6 +243,7 @@ fn a_pushed_slim_image_carries_its_evidence_and_every_verb_finds_it() {
             artifact_type: "application/openvex+json".into(),
             media_type: "application/openvex+json".into(),
             title: "vex.openvex.json".into(),
+            annotations: Default::default(),
             bytes: std::fs::read(&vex_file).unwrap(),
         }],
     )
@@ -490,6 +495,7 @@ fn a_registry_with_the_referrers_api_is_used_and_gets_no_fallback_tag() {
             artifact_type: (*t).into(),
             media_type: (*t).into(),
             title: format!("doc-{}", t.len()),
+            annotations: Default::default(),
             bytes: format!("{{\"type\": \"{t}\"}}").into_bytes(),
         })
         .collect();

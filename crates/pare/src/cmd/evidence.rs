@@ -89,6 +89,7 @@ fn build_artifacts(
         artifact_type: artifact_type.into(),
         media_type: artifact_type.into(),
         title: title.into(),
+        annotations: Default::default(),
         bytes,
     };
     let mut artifacts = vec![
@@ -118,11 +119,12 @@ fn build_artifacts(
         std::fs::read(report_path).with_context(|| format!("reading {}", report_path.display()))?;
     artifacts.push(artifact(BUILD_REPORT, "report.json", bytes));
     let statement = provenance(args, report, pushed, subject, &now)?;
-    artifacts.push(artifact(
-        IN_TOTO,
-        "provenance.intoto.json",
-        json(&statement),
-    ));
+    let mut provenance = artifact(IN_TOTO, "provenance.intoto.json", json(&statement));
+    // Attestation readers (Trivy) pick one by its predicate type without reading it.
+    provenance
+        .annotations
+        .insert("in-toto.io/predicate-type".into(), SLSA_PROVENANCE.into());
+    artifacts.push(provenance);
     Ok(artifacts)
 }
 
