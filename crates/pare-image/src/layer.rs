@@ -523,7 +523,7 @@ fn read_meta_string(entry: &mut impl Read, limit: u64, what: &str) -> io::Result
     while bytes.last() == Some(&0) {
         bytes.pop();
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(crate::path::name_from_bytes(&bytes).into_owned())
 }
 
 fn pax_value<'a>(pax: &'a [(String, Vec<u8>)], key: &str) -> Option<&'a [u8]> {
@@ -547,16 +547,16 @@ fn read_entry<R: Read>(
 ) -> io::Result<Option<LayerEntry>> {
     let header = entry.header();
     let raw_name = match (&meta.long_name, pax_value(&meta.pax, "path")) {
-        (_, Some(p)) => String::from_utf8_lossy(p).into_owned(),
+        (_, Some(p)) => crate::path::name_from_bytes(p).into_owned(),
         (Some(n), None) => n.clone(),
-        (None, None) => String::from_utf8_lossy(&header.path_bytes()).into_owned(),
+        (None, None) => crate::path::name_from_bytes(&header.path_bytes()).into_owned(),
     };
     let raw_link = match (&meta.long_link, pax_value(&meta.pax, "linkpath")) {
-        (_, Some(p)) => Some(String::from_utf8_lossy(p).into_owned()),
+        (_, Some(p)) => Some(crate::path::name_from_bytes(p).into_owned()),
         (Some(n), None) => Some(n.clone()),
         (None, None) => header
             .link_name_bytes()
-            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            .map(|b| crate::path::name_from_bytes(&b).into_owned()),
     };
     let flag = |problem: PathProblem, list: &mut Vec<UnsafeEntry>| {
         list.push(UnsafeEntry {

@@ -76,17 +76,23 @@ impl TarItem {
     }
 }
 
+/// A GNU header of root's, with the mtime every test tar has.
+fn header_of(kind: tar::EntryType, mode: u32, size: usize) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(kind);
+    header.set_mode(mode);
+    header.set_size(size as u64);
+    header.set_mtime(1_700_000_000);
+    header.set_uid(0);
+    header.set_gid(0);
+    header
+}
+
 /// A tar with the given entries, in order.
 pub fn tar_of(items: &[TarItem]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
     for item in items {
-        let mut header = tar::Header::new_gnu();
-        header.set_entry_type(item.kind);
-        header.set_mode(item.mode);
-        header.set_size(item.data.len() as u64);
-        header.set_mtime(1_700_000_000);
-        header.set_uid(0);
-        header.set_gid(0);
+        let mut header = header_of(item.kind, item.mode, item.data.len());
         let short = item.name.len() < 100 && item.link.as_ref().is_none_or(|l| l.len() < 100);
         if short {
             let gnu = header.as_gnu_mut().expect("gnu header");
@@ -105,6 +111,62 @@ pub fn tar_of(items: &[TarItem]) -> Vec<u8> {
                 .append_data(&mut header, &item.name, &item.data[..])
                 .expect("append data");
         }
+    }
+    builder.into_inner().expect("finish tar")
+}
+
+/// A tar entry named by raw bytes (invalid UTF-8, say), as a hostile layer spells it:
+/// the name and link target go into the header as they are (each under 100 bytes).
+pub struct RawItem<'a> {
+    pub name: &'a [u8],
+    pub kind: tar::EntryType,
+    pub mode: u32,
+    pub data: &'a [u8],
+    pub link: Option<&'a [u8]>,
+}
+
+impl<'a> RawItem<'a> {
+    pub fn dir(name: &'a [u8]) -> Self {
+        Self::new(name, tar::EntryType::Directory, 0o755, b"", None)
+    }
+    pub fn file(name: &'a [u8], data: &'a [u8], mode: u32) -> Self {
+        Self::new(name, tar::EntryType::Regular, mode, data, None)
+    }
+    pub fn symlink(name: &'a [u8], target: &'a [u8]) -> Self {
+        Self::new(name, tar::EntryType::Symlink, 0o777, b"", Some(target))
+    }
+    pub fn hardlink(name: &'a [u8], target: &'a [u8]) -> Self {
+        Self::new(name, tar::EntryType::Link, 0o644, b"", Some(target))
+    }
+    fn new(
+        name: &'a [u8],
+        kind: tar::EntryType,
+        mode: u32,
+        data: &'a [u8],
+        link: Option<&'a [u8]>,
+    ) -> Self {
+        RawItem {
+            name,
+            kind,
+            mode,
+            data,
+            link,
+        }
+    }
+}
+
+/// A tar with the given raw-named entries, in order.
+pub fn tar_of_raw(items: &[RawItem]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for item in items {
+        let mut header = header_of(item.kind, item.mode, item.data.len());
+        let gnu = header.as_gnu_mut().expect("gnu header");
+        gnu.name[..item.name.len()].copy_from_slice(item.name);
+        if let Some(link) = item.link {
+            gnu.linkname[..link.len()].copy_from_slice(link);
+        }
+        header.set_cksum();
+        builder.append(&header, item.data).expect("append");
     }
     builder.into_inner().expect("finish tar")
 }

@@ -140,7 +140,8 @@ fn materialize(index: &FileIndex, rootfs: &Path) -> Result<Unpacked> {
         .filter(|(_, n)| n.kind != EntryKind::Dir)
         .map(|(p, n)| (p.as_str(), n.kind))
         .collect();
-    let host = |path: &str| rootfs.join(path.trim_start_matches('/'));
+    // The bytes the layer named each path by, not the escaped text of the index.
+    let host = |path: &str| rootfs.join(crate::path::name_to_path(path.trim_start_matches('/')));
     // Hardlinks last, so that their targets are in place whatever their names.
     let (links, others): (Vec<_>, Vec<_>) = index
         .nodes
@@ -192,7 +193,7 @@ fn materialize(index: &FileIndex, rootfs: &Path) -> Result<Unpacked> {
             }
             EntryKind::Symlink => {
                 let link = node.link.as_deref().unwrap_or_default();
-                std::os::unix::fs::symlink(link, &target).map_err(io)?;
+                std::os::unix::fs::symlink(crate::path::name_to_path(link), &target).map_err(io)?;
             }
             EntryKind::Hardlink => {
                 let source = node.link.as_deref().unwrap_or_default();
@@ -391,5 +392,42 @@ mod tests {
         let skipped: Vec<&str> = done.skipped.iter().map(|(p, _)| p.as_str()).collect();
         assert!(skipped.contains(&"/evil/planted"), "{skipped:?}");
         assert!(skipped.contains(&"/dev/null"), "{skipped:?}");
+    }
+
+    /// The bundle the original image runs from holds the bytes the layer named each
+    /// file by: two names that differ only in invalid UTF-8 are two files, and a link
+    /// target in invalid UTF-8 points where the image points it.
+    #[test]
+    fn names_in_invalid_utf8_are_unpacked_as_their_bytes() {
+        use crate::testutil::{RawItem, tar_of_raw};
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let layout = dir.path().join("layout");
+        let tar = tar_of_raw(&[
+            RawItem::dir(b"bin/"),
+            RawItem::file(b"bin/x\xff", b"ff", 0o4755),
+            RawItem::file(b"bin/x\xfe", b"fe", 0o644),
+            RawItem::symlink(b"bin/y", b"x\xfe"),
+        ]);
+        write_layout(&layout, &[(gzip(&tar), tar)]);
+        let image = crate::open_image(
+            &ImageRef::parse(&format!("oci:{}", layout.display())).expect("reference"),
+            None,
+        )
+        .expect("open");
+        let rootfs = dir.path().join("rootfs");
+        unpack(&image, &rootfs, &dir.path().join("spool")).expect("unpack");
+        let raw = |name: &[u8]| rootfs.join("bin").join(std::ffi::OsStr::from_bytes(name));
+        assert_eq!(std::fs::read(raw(b"x\xff")).expect("x\\xff"), b"ff");
+        assert_eq!(std::fs::read(raw(b"x\xfe")).expect("x\\xfe"), b"fe");
+        let mode = std::fs::metadata(raw(b"x\xff")).expect("meta").mode();
+        assert_eq!(mode & 0o7777, 0o4755);
+        assert_eq!(
+            std::fs::read_link(raw(b"y"))
+                .expect("symlink")
+                .as_os_str()
+                .as_bytes(),
+            b"x\xfe"
+        );
     }
 }

@@ -211,7 +211,9 @@ impl LayerStore for EngineStorage {
                 .map_err(|e| ImageError::io(&files.diff, e))?
                 .into();
             let mut bytes = Vec::new();
-            open_beneath(&root, path.as_bytes())
+            // The bytes the layer names the file by, not the escaped text of the index.
+            let name = crate::path::name_to_bytes(path);
+            open_beneath(&root, &name)
                 .and_then(|mut file| file.read_to_end(&mut bytes))
                 .map_err(|e| ImageError::io(files.diff.join(path.trim_start_matches('/')), e))?;
             Ok(bytes)
@@ -322,7 +324,7 @@ impl Reassembled {
                     return Ok(Some(Part::File {
                         file,
                         left: entry.size,
-                        name: String::from_utf8_lossy(&name).into_owned(),
+                        name: crate::path::name_from_bytes(&name).into_owned(),
                     }));
                 }
                 other => {
