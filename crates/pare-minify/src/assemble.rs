@@ -84,7 +84,8 @@ pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, Assem
     let (links, others): (Vec<_>, Vec<_>) =
         ordered.partition(|(_, n)| n.kind == EntryKind::Hardlink);
     for (path, node) in others.into_iter().chain(links) {
-        let name = &path[1..];
+        // The bytes the original layer named it by, not the escaped text of the index.
+        let name = pare_image::path::name_to_path(&path[1..]);
         let mut header = tar::Header::new_gnu();
         header.set_mode(node.mode);
         header.set_uid(node.uid);
@@ -105,7 +106,7 @@ pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, Assem
                 directories += 1;
                 header.set_entry_type(tar::EntryType::Directory);
                 header.set_size(0);
-                builder.append_data(&mut header, name, std::io::empty())
+                builder.append_data(&mut header, &name, std::io::empty())
             }
             EntryKind::File => {
                 files += 1;
@@ -117,7 +118,7 @@ pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, Assem
                 content_bytes += bytes.len() as u64;
                 header.set_entry_type(tar::EntryType::Regular);
                 header.set_size(bytes.len() as u64);
-                builder.append_data(&mut header, name, bytes)
+                builder.append_data(&mut header, &name, bytes)
             }
             EntryKind::Symlink | EntryKind::Hardlink => {
                 files += 1;
@@ -134,12 +135,12 @@ pub fn build_layer(index: &FileIndex, keep: &KeepSet) -> Result<SlimLayer, Assem
                 } else {
                     target
                 };
-                builder.append_link(&mut header, name, target)
+                builder.append_link(&mut header, &name, pare_image::path::name_to_path(&target))
             }
             EntryKind::Fifo => {
                 header.set_entry_type(tar::EntryType::Fifo);
                 header.set_size(0);
-                builder.append_data(&mut header, name, std::io::empty())
+                builder.append_data(&mut header, &name, std::io::empty())
             }
             // Refused above: device nodes come from the runtime, never from a slim
             // image; whiteouts have no meaning in a single layer.
@@ -196,4 +197,83 @@ pub fn slim_config(
     run.labels = Some(labels);
     config.config = Some(run);
     config
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::io::Read;
+
+    use pare_image::testutil::{RawItem, tar_of_raw};
+
+    use super::*;
+    use crate::keep_set::Reason;
+
+    /// An entry of a tar as it is written: mode, raw link target, bytes.
+    type Written = (u32, Option<Vec<u8>>, Vec<u8>);
+
+    /// Each entry of a tar, by its raw name.
+    fn entries(tar: &[u8]) -> BTreeMap<Vec<u8>, Written> {
+        let mut archive = tar::Archive::new(tar);
+        let mut out = BTreeMap::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            // A directory's trailing `/` is the writer's spelling, not its name.
+            let mut name = entry.path_bytes().into_owned();
+            if name.len() > 1 && name.ends_with(b"/") {
+                name.pop();
+            }
+            let mode = entry.header().mode().unwrap();
+            let link = entry.link_name_bytes().map(|l| l.into_owned());
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            out.insert(name, (mode, link, bytes));
+        }
+        out
+    }
+
+    /// Names that differ only in invalid UTF-8 are two entries in the index and two in
+    /// the slim layer, each under the bytes the original named it by (links too).
+    #[test]
+    fn names_in_invalid_utf8_reach_the_slim_layer_as_their_bytes() {
+        let original = tar_of_raw(&[
+            RawItem::dir(b"usr/"),
+            RawItem::dir(b"usr/bin/"),
+            RawItem::file(b"usr/bin/backdoor\xff", b"setuid", 0o4755),
+            RawItem::file(b"usr/bin/backdoor\xfe", b"plain", 0o644),
+            RawItem::file(b"usr/bin/a\\x41", b"backslash", 0o644),
+            RawItem::hardlink(b"usr/bin/hard\xfd", b"usr/bin/backdoor\xff"),
+            RawItem::symlink(b"usr/bin/soft", b"backdoor\xfe"),
+        ]);
+        let options = pare_image::layer::ReadOptions {
+            keep_content: Some(std::sync::Arc::new(|_: &str, _| true)),
+            ..Default::default()
+        };
+        let parsed = pare_image::layer::read_layer(
+            &original[..],
+            "t",
+            &pare_image::layer::Expected::default(),
+            &options,
+        )
+        .unwrap();
+        let index = FileIndex::build([parsed]);
+        let keep = KeepSet {
+            paths: index
+                .nodes
+                .keys()
+                .map(|p| (p.clone(), Reason::Included))
+                .collect(),
+            ..Default::default()
+        };
+        assert!(index.nodes.contains_key("/usr/bin/backdoor\\xff"));
+        assert!(index.nodes.contains_key("/usr/bin/backdoor\\xfe"));
+
+        let slim = entries(&build_layer(&index, &keep).unwrap().tar);
+        let want = entries(&original);
+        assert_eq!(
+            slim.keys().collect::<Vec<_>>(),
+            want.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(slim, want);
+    }
 }

@@ -426,8 +426,9 @@ fn ld_conf_dirs(index: &FileIndex) -> Vec<String> {
         if path.ends_with(".conf")
             && let Some(bytes) = node.content.as_deref()
         {
+            // Spelt as the index spells names, so a directory with invalid UTF-8 matches.
             dirs.extend(
-                String::from_utf8_lossy(bytes)
+                pare_image::path::name_from_bytes(bytes)
                     .lines()
                     .map(str::trim)
                     .filter(|l| l.starts_with('/'))
