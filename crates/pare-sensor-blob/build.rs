@@ -22,6 +22,12 @@ fn main() {
             sensor_crate.join(watched).display()
         );
     }
+    for shared in ["../pare-names/src", "../pare-names/Cargo.toml"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            manifest_dir.join(shared).display()
+        );
+    }
     println!(
         "cargo:rerun-if-changed={}",
         manifest_dir.join("../../Cargo.lock").display()

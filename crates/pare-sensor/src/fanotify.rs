@@ -129,10 +129,14 @@ impl Watch {
                 else {
                     continue;
                 };
-                let Some(path) = target.to_str() else {
-                    continue;
+                let path = {
+                    use std::os::unix::ffi::OsStrExt;
+                    pare_names::name_from_bytes(target.as_os_str().as_bytes())
                 };
-                let seen = self.seen.entry(strip_deleted(path).to_owned()).or_default();
+                let seen = self
+                    .seen
+                    .entry(strip_deleted(&path).to_owned())
+                    .or_default();
                 for (flag, kind) in [
                     (MaskFlags::FAN_OPEN, FanEvent::Open),
                     (MaskFlags::FAN_OPEN_EXEC, FanEvent::Exec),

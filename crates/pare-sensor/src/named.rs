@@ -71,7 +71,9 @@ pub fn read(
             }
             continue;
         }
-        let text = String::from_utf8_lossy(&raw);
+        // Not lossy: a name in invalid UTF-8 is escaped as pare's index spells it,
+        // so the file the app opened is the one kept.
+        let text = pare_names::name_from_bytes(&raw);
         let base = if raw.starts_with(b"/") {
             String::new()
         } else {

@@ -69,13 +69,14 @@ fn to_path(parts: &[String]) -> String {
 /// The canonical path of `p` when it is a symlink, looked up in the sensor's own view
 /// of the filesystem (the container's, since the sensor is its PID 1).
 pub fn canonical_if_link(p: &str) -> Option<String> {
-    let meta = std::fs::symlink_metadata(p).ok()?;
+    use std::os::unix::ffi::OsStrExt;
+    let host = pare_names::name_to_path(p);
+    let meta = std::fs::symlink_metadata(&host).ok()?;
     if !meta.file_type().is_symlink() {
         return None;
     }
-    std::fs::canonicalize(p)
-        .ok()
-        .and_then(|c| c.into_os_string().into_string().ok())
+    let real = std::fs::canonicalize(&host).ok()?;
+    Some(pare_names::name_from_bytes(real.as_os_str().as_bytes()).into_owned())
 }
 
 /// Strips the ` (deleted)` the kernel appends to /proc links of removed files and dirs.

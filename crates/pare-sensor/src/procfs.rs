@@ -14,10 +14,11 @@ pub fn base_dir(pid: Pid, dirfd: Option<i32>) -> std::io::Result<String> {
         Some(fd) => format!("/proc/{pid}/fd/{fd}"),
     };
     let target = std::fs::read_link(&link)?;
-    let target = target
-        .to_str()
-        .ok_or_else(|| std::io::Error::other(format!("{link} is not UTF-8")))?;
-    Ok(strip_deleted(target).to_owned())
+    let target = {
+        use std::os::unix::ffi::OsStrExt;
+        pare_names::name_from_bytes(target.as_os_str().as_bytes())
+    };
+    Ok(strip_deleted(&target).to_owned())
 }
 
 /// The thread group (process) `tid` belongs to.

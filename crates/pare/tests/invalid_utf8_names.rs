@@ -103,3 +103,58 @@ fn diff_sees_the_setuid_file_go() {
         run.explain()
     );
 }
+
+/// The traced side: an app that opens a file whose name is not UTF-8. The sensor
+/// spells what the app opened as the index spells the image's names, so that file is
+/// kept (as its bytes) and its neighbour differing in one invalid byte is not.
+#[test]
+fn a_file_in_invalid_utf8_that_the_app_opens_is_kept() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let base = support::test_image("cli");
+    let context = temp_dir();
+    std::fs::write(
+        context.path().join("run.sh"),
+        "cat \"$(printf '/data/note\\377')\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nUSER root\nCOPY run.sh /run.sh\n\
+             RUN mkdir /data && printf 'the one read\\n' > \"$(printf '/data/note\\377')\" \
+             && printf 'the other\\n' > \"$(printf '/data/note\\376')\"\n\
+             ENTRYPOINT [\"/bin/sh\", \"/run.sh\"]\nCMD []\n",
+            base.image
+        ),
+    )
+    .unwrap();
+    let tag = "pare-test/utf8-names:test";
+    support::docker(&[
+        "build",
+        "-q",
+        "--network",
+        "none",
+        "-t",
+        tag,
+        context.path().to_str().unwrap(),
+    ])
+    .success();
+    let reports = temp_dir();
+    let reports_arg = reports.path().display().to_string();
+    let run = pare(&["build", tag, "--report-dir", &reports_arg, "--json"]);
+    support::docker(&["rmi", "-f", tag]);
+    let run = run.success();
+    let report = run.json();
+    assert_eq!(report["verification"]["passed"], true, "{}", run.explain());
+    let kept: Vec<&str> = report["kept_by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|paths| paths.as_array().unwrap())
+        .filter_map(|p| p.as_str())
+        .filter(|p| p.starts_with("/data/"))
+        .collect();
+    assert_eq!(kept, ["/data/note\\xff"], "{:#}", report["kept_by_reason"]);
+}
