@@ -12,9 +12,13 @@ macro_rules! say {
     };
 }
 
+mod advisories;
 mod cmd;
+mod evidence;
 mod output;
 mod progress;
+mod read;
+mod registry_args;
 mod render;
 mod units;
 
@@ -46,7 +50,7 @@ struct Cli {
     quiet: bool,
     /// Registry flags: every verb that reads or writes images takes them.
     #[command(flatten, next_help_heading = "Registries (global options)")]
-    registry: cmd::registry::RegistryArgs,
+    registry: registry_args::RegistryArgs,
 }
 
 #[derive(Subcommand)]

@@ -99,6 +99,38 @@ fn no_crate_has_a_new_module_cycle() {
     );
 }
 
+/// Issue 24: a command (`crates/pare/src/cmd/*`, one module per verb) uses no other
+/// command; what several share (advisory settings, attached evidence, registry flags,
+/// reading an image) lives beside them. Known and allowed: `build` rendering its
+/// `--html` page through `diff`'s comparison.
+#[test]
+fn no_command_uses_another() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let graph = module_graph(&src);
+    let known = [("cmd::build", "cmd::diff")];
+    let mut found = Vec::new();
+    for (from, uses) in &graph {
+        if !from.starts_with("cmd::") {
+            continue;
+        }
+        for to in uses {
+            let command = |m: &str| {
+                m.strip_prefix("cmd::")
+                    .map(|r| r.split("::").next().unwrap_or(r).to_owned())
+            };
+            let (Some(a), Some(b)) = (command(from), command(to)) else {
+                continue;
+            };
+            if a != b
+                && !known.contains(&(format!("cmd::{a}").as_str(), format!("cmd::{b}").as_str()))
+            {
+                found.push(format!("{from} -> {to}"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "commands using other commands: {found:?}");
+}
+
 /// The modules of one crate and, for each, the modules its `crate::`/`super::` paths
 /// name (itself and its ancestors left out: a child using its parent's items is not a
 /// cycle by itself).

@@ -295,7 +295,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         crate::cmd::diff::build_page(&report, path)?;
     }
     if !args.no_attach {
-        super::evidence::attach_build_evidence(&args, &report, &report_path)?;
+        crate::evidence::attach_build_evidence(&args.provenance_options(), &report, &report_path)?;
     }
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);
     Ok(if verified {
@@ -415,8 +415,8 @@ impl BuildArgs {
             advisory_db: self.db.clone(),
             limits: pare_runtime::Limits {
                 pids: self.max_pids,
-                memory: parse_size("--max-memory", &self.max_memory)?,
-                disk: parse_size("--max-disk", &self.max_disk)?,
+                memory: crate::units::parse_size("--max-memory", &self.max_memory)?,
+                disk: crate::units::parse_size("--max-disk", &self.max_disk)?,
             },
             runtime: self.runtime_choice(),
         };
@@ -489,27 +489,6 @@ fn split_words(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
     shlex::split(text)
         .filter(|v| !v.is_empty())
         .with_context(|| format!("{flag} {text:?}: cannot split into words"))
-}
-
-/// `512m`, `4g`, `100k`, or bytes (binary units, as Docker's `--memory`).
-pub(crate) fn parse_size(flag: &str, text: &str) -> anyhow::Result<u64> {
-    let lower = text.trim().to_ascii_lowercase();
-    let (number, shift) = match lower.trim_end_matches('b').chars().last() {
-        Some('k') => (&lower[..lower.find('k').unwrap_or(0)], 10),
-        Some('m') => (&lower[..lower.find('m').unwrap_or(0)], 20),
-        Some('g') => (&lower[..lower.find('g').unwrap_or(0)], 30),
-        Some('t') => (&lower[..lower.find('t').unwrap_or(0)], 40),
-        _ => (lower.trim_end_matches('b'), 0),
-    };
-    let value: u64 = number
-        .parse()
-        .ok()
-        .filter(|v| *v > 0)
-        .with_context(|| format!("{flag} {text:?}: expected a size such as 512m or 4g"))?;
-    value
-        .checked_shl(shift)
-        .filter(|v| v >> shift == value)
-        .with_context(|| format!("{flag} {text:?}: too large"))
 }
 
 fn parse_continue_after(text: &str) -> anyhow::Result<ContinueAfter> {
@@ -598,7 +577,7 @@ fn parse_output(text: &str, default_tag: &str) -> anyhow::Result<Output> {
 mod tests {
     #[test]
     fn sizes_read_like_dockers() {
-        let size = |t| super::parse_size("--max-disk", t).map_err(|e| e.to_string());
+        let size = |t| crate::units::parse_size("--max-disk", t).map_err(|e| e.to_string());
         assert_eq!(size("4g"), Ok(4 << 30));
         assert_eq!(size("512M"), Ok(512 << 20));
         assert_eq!(size("100kb"), Ok(100 << 10));

@@ -9,9 +9,9 @@ use pare_compare::summary::{Comparison, Outcome, Row, Summary};
 use pare_compare::updates::PackageIndex;
 use pare_image::ImageRef;
 
-use crate::cmd::advisories::AdvisoryArgs;
-use crate::cmd::diff::inspect;
+use crate::advisories::AdvisoryArgs;
 use crate::output::{emit, pretty};
+use crate::read::inspect;
 use crate::render;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

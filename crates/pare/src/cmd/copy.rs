@@ -64,7 +64,7 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         if let ImageRef::Registry { reference } = reference
             && (creds.is_some() || cert_dir.is_some() || tls_verify.is_some())
         {
-            let access = super::registry::access(creds.as_deref(), cert_dir, tls_verify)?;
+            let access = crate::registry_args::access(creds.as_deref(), cert_dir, tls_verify)?;
             pare_image::registry::set_access(&reference.registry, access);
         }
     }

@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 use pare_vuln::db::Database;
 
+use crate::advisories::{database_path, open_database};
 use crate::output::{emit, pretty};
 use crate::render;
 
@@ -186,27 +187,6 @@ fn remove_on_interrupt(temp: &Path) -> pare_runtime::cleanup::Registration {
         }
         .ok();
     })
-}
-
-/// The database file: `--db`, else the default under the user's cache folder.
-pub fn database_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    flag.or_else(pare_vuln::db::default_path).ok_or_else(|| {
-        anyhow!("no cache folder: set HOME, XDG_CACHE_HOME or PARE_CACHE_DIR, or give --db FILE")
-    })
-}
-
-/// Opens the database, saying how to get one when there is none.
-pub fn open_database(path: &Path) -> anyhow::Result<Database> {
-    match Database::open(path) {
-        Err(e @ pare_vuln::Error::NoDatabase { .. }) => Err(anyhow!(
-            "{e}\nhint: `pare db update` downloads the advisories from osv.dev; \
-             `pare db import PATH…` reads all.zip files or folders of OSV JSON offline"
-        )),
-        Err(e @ pare_vuln::Error::Schema { .. }) => Err(anyhow!(
-            "{e}\nhint: `pare db update` or `pare db import` rebuilds it"
-        )),
-        other => Ok(other?),
-    }
 }
 
 /// The ecosystems an update fetches when none are named: those downloaded before.

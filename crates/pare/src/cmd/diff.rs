@@ -7,12 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pare_compare::diff::ImageDiff;
-use pare_compare::{Inspected, Inspector};
 use pare_image::ImageRef;
 use pare_minify::BuildReport;
 
-use crate::cmd::advisories::{Advisories, AdvisoryArgs};
+use crate::advisories::{Advisories, AdvisoryArgs};
 use crate::output::{emit, pretty};
+use crate::read::inspect;
 use crate::render;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -59,9 +59,9 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
             Format::Json
         },
     );
-    let attached = super::evidence::compare(
-        super::evidence::attached_or_warn(&before).as_ref(),
-        super::evidence::attached_or_warn(&after).as_ref(),
+    let attached = crate::evidence::compare(
+        crate::evidence::attached_or_warn(&before).as_ref(),
+        crate::evidence::attached_or_warn(&after).as_ref(),
     )?;
     let note = advisories.skipped.as_deref();
     let text = match (format, &attached) {
@@ -94,19 +94,6 @@ fn diff(advisories: &Advisories, before: &ImageRef, after: &ImageRef) -> anyhow:
     let a = inspect(&inspector, before)?;
     let b = inspect(&inspector, after)?;
     Ok(pare_compare::diff::diff(&a, &b))
-}
-
-/// Reads and analyses one image as `pare xray`, `sbom` and `scan` read theirs (a bar of
-/// the bytes read on a terminal); what those would warn about goes to standard error,
-/// naming the image.
-pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<Inspected> {
-    let (options, bar) = crate::progress::reading(reference, Inspector::read_options());
-    let inspected = inspector.inspect(reference, &options)?;
-    drop(bar);
-    for w in &inspected.warnings {
-        say!("pare: warning: {}: {w}", inspected.name());
-    }
-    Ok(inspected)
 }
 
 /// `pare build --html FILE`: the build report over the diff of the original and the

@@ -1,14 +1,11 @@
 //! One module per verb: argument struct, call into the library, render.
 
-pub mod advisories;
 pub mod build;
 pub mod compare;
 pub mod copy;
 pub mod db;
 pub mod diff;
-pub mod evidence;
 pub mod lint;
-pub mod registry;
 pub mod sbom;
 pub mod scan;
 pub mod xray;

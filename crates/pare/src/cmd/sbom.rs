@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pare_image::ImageRef;
-use pare_sbom::Sbom;
 
 use crate::output::{emit, pretty};
 use crate::render::sbom::table;
@@ -51,7 +50,7 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
     if args.attached {
         return print_attached(&args);
     }
-    let sbom = read_sbom(&args.image)?;
+    let sbom = crate::read::read_sbom(&args.image)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -74,7 +73,7 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
 
 /// `--attached`: the newest attached SBOM of the format asked for, byte for byte.
 fn print_attached(args: &SbomArgs) -> anyhow::Result<ExitCode> {
-    use crate::cmd::evidence::{CYCLONEDX, SPDX, attached};
+    use crate::evidence::{CYCLONEDX, SPDX, attached};
     let (artifact_type, name) = match args.format {
         Some(Format::Spdx) => (SPDX, "SPDX"),
         Some(Format::Cyclonedx) | None => (CYCLONEDX, "CycloneDX"),
@@ -107,20 +106,4 @@ fn print_attached(args: &SbomArgs) -> anyhow::Result<ExitCode> {
     }
     emit(&text, args.output.as_deref())?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Reads the image `reference` (any transport) once and lists its packages; metadata
-/// that cannot be read is a warning on standard error, as `pare sbom` shows it.
-pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
-    let reference = ImageRef::parse(reference)?;
-    let (options, bar) = crate::progress::reading(&reference, pare_sbom::read_options());
-    let image = pare_image::read_image(&reference, &options)
-        .and_then(|image| pare_sbom::follow_links(image, &options))
-        .with_context(|| format!("reading {reference}"))?;
-    drop(bar);
-    let sbom = pare_sbom::catalog(&image);
-    for w in &sbom.warnings {
-        say!("pare: warning: {}: {}", w.path, w.message);
-    }
-    Ok(sbom)
 }

@@ -10,9 +10,10 @@ use anyhow::Context;
 use pare_vuln::policy::Policy;
 use pare_vuln::severity::Severity;
 
-use crate::cmd::db::{database_path, open_database};
-use crate::cmd::sbom::read_sbom;
+use crate::advisories::policy;
+use crate::advisories::{database_path, open_database};
 use crate::output::{emit, pretty};
+use crate::read::read_sbom;
 use crate::render::scan::{self, ScanReport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -95,23 +96,6 @@ fn resolve(args: &ScanArgs) -> anyhow::Result<Settings> {
     })
 }
 
-/// The policy of ignore files, VEX documents and `--only-fixed` (shared with `pare
-/// diff` and `pare compare`).
-pub fn policy(ignore: &[PathBuf], vex: &[PathBuf], only_fixed: bool) -> anyhow::Result<Policy> {
-    let mut policy = Policy {
-        only_fixed,
-        today: pare_vuln::ignore::today(),
-        ..Default::default()
-    };
-    for path in ignore {
-        policy.ignore.extend(pare_vuln::ignore::read(path)?);
-    }
-    for path in vex {
-        policy.vex.extend(pare_vuln::vex::read(path)?);
-    }
-    Ok(policy)
-}
-
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let mut settings = resolve(&args)?;
     if !args.no_attached_vex {
@@ -152,11 +136,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 /// applied as `--vex` would apply it, and said so on standard error.
 fn attached_vex(image: &str) -> anyhow::Result<Vec<pare_vuln::vex::Statement>> {
     let reference = pare_image::ImageRef::parse(image)?;
-    let Some(attached) = crate::cmd::evidence::attached_or_warn(&reference) else {
+    let Some(attached) = crate::evidence::attached_or_warn(&reference) else {
         return Ok(Vec::new());
     };
     let mut statements = Vec::new();
-    let documents = match attached.documents(crate::cmd::evidence::OPENVEX) {
+    let documents = match attached.documents(crate::evidence::OPENVEX) {
         Ok(d) => d,
         Err(e) => {
             say!("pare: warning: {e:#}; the attached VEX was not applied");

@@ -50,7 +50,7 @@ pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
     }
     // Only an image with referrers gets the section (and the JSON key).
     let attached =
-        crate::cmd::evidence::attached_or_warn(&reference).filter(|a| !a.referrers.is_empty());
+        crate::evidence::attached_or_warn(&reference).filter(|a| !a.referrers.is_empty());
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Some(a) = &attached {

@@ -15,8 +15,6 @@ use pare_image::registry::RegistryRef;
 use pare_minify::report::BuildReport;
 use serde_json::{Value, json};
 
-use super::build::BuildArgs;
-
 pub const SPDX: &str = "application/spdx+json";
 pub const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
 pub const OPENVEX: &str = "application/openvex+json";
@@ -33,8 +31,11 @@ const BUILD_TYPE: &str = "urn:pare:build-type:build:v1";
 const BUILDER_ID: &str = "urn:pare:builder:pare";
 
 /// Attaches the build's evidence to every registry the slim image was pushed to.
+/// `options` are the build's options as the provenance records them
+/// (`BuildArgs::provenance_options`): taken as a value, so this module needs nothing
+/// of `pare build`'s and `build` can call it without a cycle.
 pub fn attach_build_evidence(
-    args: &BuildArgs,
+    options: &Value,
     report: &BuildReport,
     report_path: &Path,
 ) -> anyhow::Result<()> {
@@ -44,7 +45,7 @@ pub fn attach_build_evidence(
         };
         let subject = referrers::subject(&reference)
             .with_context(|| format!("finding the pushed image {output}"))?;
-        let artifacts = build_artifacts(args, report, report_path, &reference, &subject)?;
+        let artifacts = build_artifacts(options, report, report_path, &reference, &subject)?;
         let (attached, listing) = referrers::attach(&reference, &subject, &artifacts)
             .with_context(|| format!("attaching the build's evidence to {output}"))?;
         let place = match listing {
@@ -72,7 +73,7 @@ pub fn attach_build_evidence(
 
 /// The documents to attach to the slim image `pushed` (manifest `subject`).
 fn build_artifacts(
-    args: &BuildArgs,
+    options: &Value,
     report: &BuildReport,
     report_path: &Path,
     pushed: &RegistryRef,
@@ -82,7 +83,7 @@ fn build_artifacts(
         "docker://{}/{}@{}",
         pushed.registry, pushed.repository, subject.digest
     );
-    let sbom = super::sbom::read_sbom(&by_digest)?;
+    let sbom = crate::read::read_sbom(&by_digest)?;
     let now = pare_sbom::now_rfc3339();
     let json = |v: &Value| serde_json::to_vec_pretty(v).unwrap_or_default();
     let artifact = |artifact_type: &str, title: &str, bytes: Vec<u8>| Artifact {
@@ -118,7 +119,7 @@ fn build_artifacts(
     let bytes =
         std::fs::read(report_path).with_context(|| format!("reading {}", report_path.display()))?;
     artifacts.push(artifact(BUILD_REPORT, "report.json", bytes));
-    let statement = provenance(args, report, pushed, subject, &now)?;
+    let statement = provenance(options, report, pushed, subject, &now)?;
     let mut provenance = artifact(IN_TOTO, "provenance.intoto.json", json(&statement));
     // Attestation readers (Trivy) pick one by its predicate type without reading it.
     provenance
@@ -169,7 +170,7 @@ fn scope_vex_to_image(document: &mut Value, image_purl: &str) {
 /// subject, the original by digest as the resolved dependency, the probes and options
 /// that decided what was kept as external parameters, pare and its version as builder.
 fn provenance(
-    args: &BuildArgs,
+    options: &Value,
     report: &BuildReport,
     pushed: &RegistryRef,
     subject: &Descriptor,
@@ -195,7 +196,7 @@ fn provenance(
                 "externalParameters": {
                     "image": report.source,
                     "probes": probes,
-                    "options": args.provenance_options(),
+                    "options": options,
                 },
                 "internalParameters": {
                     "runtime": report.runtime,

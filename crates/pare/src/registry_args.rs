@@ -76,7 +76,7 @@ impl RegistryArgs {
             .replace("iB", "");
         let min_rate = match rate.as_str() {
             "0" => 0,
-            rate => super::build::parse_size("--registry-min-rate", rate)?,
+            rate => crate::units::parse_size("--registry-min-rate", rate)?,
         };
         Ok(Timeouts { deadline, min_rate })
     }

@@ -2,13 +2,12 @@
 //! (`--db`, `--vex`, `--ignore`): without a database they still run, and say that
 //! vulnerabilities were not checked.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
 
 use pare_vuln::db::Database;
 use pare_vuln::policy::Policy;
-
-use crate::cmd::db::{database_path, open_database};
-use crate::cmd::scan::policy;
 
 #[derive(clap::Args)]
 pub struct AdvisoryArgs {
@@ -89,5 +88,43 @@ impl Advisories {
         self.database
             .as_ref()
             .map(|d| d.path().display().to_string())
+    }
+}
+
+/// The policy of ignore files, VEX documents and `--only-fixed` (shared with `pare
+/// diff` and `pare compare`).
+pub fn policy(ignore: &[PathBuf], vex: &[PathBuf], only_fixed: bool) -> anyhow::Result<Policy> {
+    let mut policy = Policy {
+        only_fixed,
+        today: pare_vuln::ignore::today(),
+        ..Default::default()
+    };
+    for path in ignore {
+        policy.ignore.extend(pare_vuln::ignore::read(path)?);
+    }
+    for path in vex {
+        policy.vex.extend(pare_vuln::vex::read(path)?);
+    }
+    Ok(policy)
+}
+
+/// The database file: `--db`, else the default under the user's cache folder.
+pub fn database_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    flag.or_else(pare_vuln::db::default_path).ok_or_else(|| {
+        anyhow!("no cache folder: set HOME, XDG_CACHE_HOME or PARE_CACHE_DIR, or give --db FILE")
+    })
+}
+
+/// Opens the database, saying how to get one when there is none.
+pub fn open_database(path: &Path) -> anyhow::Result<Database> {
+    match Database::open(path) {
+        Err(e @ pare_vuln::Error::NoDatabase { .. }) => Err(anyhow!(
+            "{e}\nhint: `pare db update` downloads the advisories from osv.dev; \
+             `pare db import PATH…` reads all.zip files or folders of OSV JSON offline"
+        )),
+        Err(e @ pare_vuln::Error::Schema { .. }) => Err(anyhow!(
+            "{e}\nhint: `pare db update` or `pare db import` rebuilds it"
+        )),
+        other => Ok(other?),
     }
 }
