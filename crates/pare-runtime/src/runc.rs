@@ -13,7 +13,8 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use oci_spec::runtime as oci;
+use serde_json::Value;
 
 use crate::limits::{DiskUse, Limits, Watch};
 use crate::{ExecOutput, LimitHit, Network, Reach, Result, Running, RuntimeError, cleanup};
@@ -125,7 +126,7 @@ impl OciRuntime {
         let root = writable
             .as_ref()
             .map_or_else(|| spec.rootfs.clone(), |w| w.merged.clone());
-        let config = bundle_config(spec, &root, uid, gid, &groups);
+        let config = bundle_config(spec, &root, uid, gid, &groups)?;
         let config_path = bundle.join("config.json");
         std::fs::write(
             &config_path,
@@ -467,8 +468,18 @@ fn oci_error(what: &str, message: &str) -> RuntimeError {
 
 /// The OCI runtime config (runtime-spec 1.0) for one container: runc's own `runc spec`
 /// defaults, with Docker's capabilities (less CAP_NET_RAW), a network namespace of its
-/// own unless the host's is asked for, and pare's mounts.
-fn bundle_config(spec: &BundleSpec, root: &Path, uid: u32, gid: u32, groups: &[u32]) -> Value {
+/// own unless the host's is asked for, and pare's mounts. Built from oci-spec's types,
+/// with every optional part oci-spec's defaults would add (rlimits, an inheritable and
+/// ambient set, annotations) left out, as `runc spec` leaves them out.
+fn bundle_config(
+    spec: &BundleSpec,
+    root: &Path,
+    uid: u32,
+    gid: u32,
+    groups: &[u32],
+) -> Result<oci::Spec> {
+    let invalid =
+        |what: &str, e: &dyn std::fmt::Display| oci_error("config.json", &format!("{what}: {e}"));
     let mut caps: Vec<String> = crate::seccomp::app_caps();
     for extra in &spec.cap_add {
         let name = format!("CAP_{}", extra.trim_start_matches("CAP_"));
@@ -476,75 +487,172 @@ fn bundle_config(spec: &BundleSpec, root: &Path, uid: u32, gid: u32, groups: &[u
             caps.push(name);
         }
     }
+    let caps: oci::Capabilities = caps
+        .iter()
+        .map(|name| {
+            serde_json::from_value::<oci::Capability>(Value::String(name.clone()))
+                .map_err(|_| invalid("capability", &format!("{name} is not one Linux has")))
+        })
+        .collect::<Result<_>>()?;
+    let mount = |destination: &str, typ: &str, source: &str, options: &[&str]| {
+        let mut m = oci::Mount::default();
+        m.set_destination(destination.into());
+        m.set_typ(Some(typ.into()));
+        m.set_source(Some(source.into()));
+        m.set_options(
+            (!options.is_empty()).then(|| options.iter().map(|o| (*o).to_owned()).collect()),
+        );
+        m
+    };
     let mut mounts = vec![
-        json!({"destination": "/proc", "type": "proc", "source": "proc"}),
-        json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
-               "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
-        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-               "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]}),
-        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-               "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}),
-        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
-               "options": ["nosuid", "noexec", "nodev"]}),
-        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
-               "options": ["nosuid", "noexec", "nodev", "ro"]}),
+        mount("/proc", "proc", "proc", &[]),
+        mount(
+            "/dev",
+            "tmpfs",
+            "tmpfs",
+            &["nosuid", "strictatime", "mode=755", "size=65536k"],
+        ),
+        mount(
+            "/dev/pts",
+            "devpts",
+            "devpts",
+            &[
+                "nosuid",
+                "noexec",
+                "newinstance",
+                "ptmxmode=0666",
+                "mode=0620",
+            ],
+        ),
+        mount(
+            "/dev/shm",
+            "tmpfs",
+            "shm",
+            &["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        ),
+        mount(
+            "/dev/mqueue",
+            "mqueue",
+            "mqueue",
+            &["nosuid", "noexec", "nodev"],
+        ),
+        mount(
+            "/sys",
+            "sysfs",
+            "sysfs",
+            &["nosuid", "noexec", "nodev", "ro"],
+        ),
     ];
     for (host, inside, readonly) in &spec.binds {
         let mut options = vec!["rbind", "nosuid", "nodev"];
         if *readonly {
             options.push("ro");
         }
-        mounts.push(json!({"destination": inside, "type": "bind",
-                           "source": host, "options": options}));
+        let mut bind = mount(inside, "bind", "", &options);
+        bind.set_source(Some(host.clone()));
+        mounts.push(bind);
     }
     let mut env = spec.env.clone();
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.push("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into());
     }
     let mut namespaces = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "uts"}),
-        json!({"type": "mount"}),
+        oci::LinuxNamespaceType::Pid,
+        oci::LinuxNamespaceType::Ipc,
+        oci::LinuxNamespaceType::Uts,
+        oci::LinuxNamespaceType::Mount,
     ];
     if spec.network == Network::Private {
-        namespaces.push(json!({"type": "network"}));
+        namespaces.push(oci::LinuxNamespaceType::Network);
     }
-    let mut resources = json!({"devices": [{"allow": false, "access": "rwm"}]});
+    let namespaces = namespaces
+        .into_iter()
+        .map(|typ| {
+            let mut ns = oci::LinuxNamespace::default();
+            ns.set_typ(typ);
+            ns
+        })
+        .collect::<Vec<_>>();
+    let mut deny_devices = oci::LinuxDeviceCgroup::default();
+    deny_devices.set_allow(false);
+    deny_devices.set_access(Some("rwm".into()));
+    let mut resources = oci::LinuxResources::default();
+    resources.set_devices(Some(vec![deny_devices]));
     // Without root there are no cgroups to limit with (pare says so in its report);
     // the disk limit, a tmpfs, holds all the same.
     if let Some(limits) = spec.limits.filter(|_| !crate::userns::rootless()) {
-        resources["pids"] = json!({"limit": limits.pids});
-        resources["memory"] = json!({"limit": limits.memory, "swap": limits.memory});
+        let mut pids = oci::LinuxPids::default();
+        pids.set_limit(i64::from(limits.pids));
+        resources.set_pids(Some(pids));
+        let memory = i64::try_from(limits.memory).unwrap_or(i64::MAX);
+        let mut mem = oci::LinuxMemory::default();
+        mem.set_limit(Some(memory));
+        mem.set_swap(Some(memory));
+        resources.set_memory(Some(mem));
     }
-    let mut linux = json!({
-        "namespaces": namespaces,
-        "resources": resources,
-        "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
-                        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-                        "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-                          "/proc/sysrq-trigger"],
-    });
+    let strings = |list: &[&str]| list.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>();
+    let mut linux = oci::Linux::default();
+    linux.set_namespaces(Some(namespaces));
+    linux.set_resources(Some(resources));
+    linux.set_masked_paths(Some(strings(&[
+        "/proc/acpi",
+        "/proc/asound",
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/latency_stats",
+        "/proc/timer_list",
+        "/proc/timer_stats",
+        "/proc/sched_debug",
+        "/sys/firmware",
+        "/proc/scsi",
+    ])));
+    linux.set_readonly_paths(Some(strings(&[
+        "/proc/bus",
+        "/proc/fs",
+        "/proc/irq",
+        "/proc/sys",
+        "/proc/sysrq-trigger",
+    ])));
     if let Some(profile) = &spec.seccomp {
-        linux["seccomp"] = profile.clone();
+        let seccomp: oci::LinuxSeccomp = serde_json::from_value(profile.clone())
+            .map_err(|e| invalid("the seccomp profile", &e))?;
+        linux.set_seccomp(Some(seccomp));
     }
-    json!({
-        "ociVersion": "1.0.2",
-        "process": {
-            "terminal": false,
-            "user": {"uid": uid, "gid": gid, "additionalGids": groups},
-            "args": spec.args,
-            "env": env,
-            "cwd": if spec.cwd.is_empty() { "/" } else { spec.cwd.as_str() },
-            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
-            "noNewPrivileges": false
-        },
-        "root": {"path": root, "readonly": false},
-        "hostname": "pare",
-        "mounts": mounts,
-        "linux": linux,
-    })
+    let mut user = oci::User::default();
+    user.set_uid(uid);
+    user.set_gid(gid);
+    user.set_additional_gids(Some(groups.to_vec()));
+    let mut capabilities = oci::LinuxCapabilities::default();
+    capabilities.set_bounding(Some(caps.clone()));
+    capabilities.set_effective(Some(caps.clone()));
+    capabilities.set_permitted(Some(caps));
+    capabilities.set_inheritable(None);
+    capabilities.set_ambient(None);
+    let mut process = oci::Process::default();
+    process.set_terminal(Some(false));
+    process.set_user(user);
+    process.set_args(Some(spec.args.clone()));
+    process.set_env(Some(env));
+    process.set_cwd(if spec.cwd.is_empty() {
+        "/".into()
+    } else {
+        spec.cwd.clone().into()
+    });
+    process.set_capabilities(Some(capabilities));
+    process.set_no_new_privileges(Some(false));
+    process.set_rlimits(None);
+    let mut root_fs = oci::Root::default();
+    root_fs.set_path(root.to_owned());
+    root_fs.set_readonly(Some(false));
+    let mut config = oci::Spec::default();
+    config.set_version("1.0.2".into());
+    config.set_process(Some(process));
+    config.set_root(Some(root_fs));
+    config.set_hostname(Some("pare".into()));
+    config.set_mounts(Some(mounts));
+    config.set_linux(Some(linux));
+    config.set_annotations(None);
+    Ok(config)
 }
 
 /// `USER` resolved like Docker does, against the rootfs's /etc/passwd and /etc/group:
@@ -651,6 +759,67 @@ mod tests {
         assert_eq!(r("1000:1000"), Ok((1000, 1000, vec![])));
         assert_eq!(r("nobody:adm"), Ok((65534, 4, vec![])));
         assert!(r("ghost").unwrap_err().contains("\"ghost\""));
+    }
+
+    #[test]
+    fn the_config_carries_the_namespaces_capabilities_and_profile_asked_for() {
+        let profile = crate::seccomp::Profile::docker_default(
+            &crate::seccomp::app_caps(),
+            &crate::seccomp::Host {
+                arch: "amd64",
+                kernel: (6, 1),
+            },
+        )
+        .to_oci();
+        let spec = BundleSpec {
+            args: vec!["app".into()],
+            binds: vec![("/host/out".into(), "/out".into(), true)],
+            cap_add: vec!["SYS_PTRACE".into()],
+            seccomp: Some(profile.clone()),
+            network: Network::Private,
+            ..Default::default()
+        };
+        let config = bundle_config(&spec, Path::new("/bundle/rootfs"), 33, 33, &[4]).unwrap();
+        let json = serde_json::to_value(&config).unwrap();
+        assert_eq!(json["linux"]["seccomp"], profile, "the profile, whole");
+        let namespaces = json["linux"]["namespaces"].to_string();
+        assert!(namespaces.contains("network"), "{namespaces}");
+        for set in ["bounding", "effective", "permitted"] {
+            let caps = json["process"]["capabilities"][set].to_string();
+            assert!(
+                caps.contains("CAP_SYS_PTRACE") && !caps.contains("CAP_NET_RAW"),
+                "{caps}"
+            );
+        }
+        assert!(
+            json["process"].get("rlimits").is_none(),
+            "no limits runc spec would not set"
+        );
+        assert_eq!(
+            json["process"]["user"]["additionalGids"],
+            serde_json::json!([4])
+        );
+        assert_eq!(
+            json["mounts"][6]["options"],
+            serde_json::json!(["rbind", "nosuid", "nodev", "ro"])
+        );
+
+        let host = BundleSpec {
+            network: Network::Host,
+            cap_add: vec!["NOT_A_CAPABILITY".into()],
+            ..spec
+        };
+        let refused = bundle_config(&host, Path::new("/r"), 0, 0, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("CAP_NOT_A_CAPABILITY"), "{refused}");
+        let host = BundleSpec {
+            cap_add: Vec::new(),
+            ..host
+        };
+        let json = serde_json::to_value(bundle_config(&host, Path::new("/r"), 0, 0, &[]).unwrap())
+            .unwrap();
+        assert!(!json["linux"]["namespaces"].to_string().contains("network"));
     }
 
     #[test]
