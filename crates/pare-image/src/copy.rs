@@ -5,8 +5,6 @@
 use std::io::Read;
 use std::path::Path;
 
-use serde_json::json;
-
 use crate::OpenImage;
 use crate::digest::{CheckedReader, Digest, HashingReader};
 use crate::error::{ImageError, Result};
@@ -21,6 +19,17 @@ pub struct BlobInfo {
     pub digest: Digest,
     pub size: u64,
     pub media_type: String,
+}
+
+impl BlobInfo {
+    /// The descriptor a manifest lists the blob by.
+    pub fn descriptor(&self) -> oci_spec::image::Descriptor {
+        oci_spec::image::Descriptor::new(
+            self.media_type.as_str().into(),
+            self.size,
+            self.digest.to_oci(),
+        )
+    }
 }
 
 /// Where the layer bytes of [`Parts`] come from.
@@ -118,17 +127,19 @@ impl<'a> Parts<'a> {
     }
 
     /// The parts of an image held in memory (`pare build`'s slim image): its config
-    /// and compressed layers, with an OCI manifest.
-    pub fn in_memory(config: Vec<u8>, layers: Vec<(&'a [u8], &str)>) -> Self {
+    /// and layers as stored, each with its media type and the digest the caller
+    /// already has (the bytes are checked against it as they are read), with an OCI
+    /// manifest.
+    pub fn in_memory(config: Vec<u8>, layers: Vec<(&'a [u8], &str, Digest)>) -> Self {
         let infos = layers
             .iter()
-            .map(|(bytes, media_type)| BlobInfo {
-                digest: Digest::of(bytes),
+            .map(|(bytes, media_type, digest)| BlobInfo {
+                digest: digest.clone(),
                 size: bytes.len() as u64,
                 media_type: (*media_type).to_owned(),
             })
             .collect();
-        let bytes = layers.into_iter().map(|(b, _)| b).collect();
+        let bytes = layers.into_iter().map(|(b, _, _)| b).collect();
         Parts::with_oci_manifest(config, infos, None, Layers::Memory(bytes))
     }
 
@@ -143,14 +154,14 @@ impl<'a> Parts<'a> {
             size: config.len() as u64,
             media_type: "application/vnd.oci.image.config.v1+json".into(),
         };
-        let descriptor = |b: &BlobInfo| json!({"mediaType": b.media_type, "digest": b.digest.to_string(), "size": b.size});
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": descriptor(&config_info),
-            "layers": layers.iter().map(descriptor).collect::<Vec<_>>(),
-        });
-        let bytes = manifest.to_string().into_bytes();
+        let manifest = oci_spec::image::ImageManifestBuilder::default()
+            .schema_version(2u32)
+            .media_type(oci_spec::image::MediaType::ImageManifest)
+            .config(config_info.descriptor())
+            .layers(layers.iter().map(BlobInfo::descriptor).collect::<Vec<_>>())
+            .build()
+            .expect("a manifest with its schema version, config and layers set builds");
+        let bytes = serde_json::to_vec(&manifest).expect("a manifest always serialises");
         Parts {
             manifest_digest: Digest::of(&bytes),
             manifest: RawManifest {

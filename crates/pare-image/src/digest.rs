@@ -44,6 +44,12 @@ impl Digest {
         }
     }
 
+    /// As oci-spec's digest, for the manifests and indexes pare writes.
+    pub fn to_oci(&self) -> oci_spec::image::Digest {
+        oci_spec::image::Digest::try_from(self.to_string())
+            .expect("sha256: and 64 lowercase hex digits is a valid OCI digest")
+    }
+
     /// The hex part, as used for blob file names.
     pub fn hex(&self) -> &str {
         &self.hex

@@ -119,10 +119,11 @@ impl StagedDir {
         StagedDir::make(dest, Kind::Dir)
     }
 
-    /// As [`StagedDir::create`], for a destination whose directory of ours, if there
-    /// is one, is replaced whole (`pare build`'s OCI layout output).
-    pub fn create_replacing(dest: &Path) -> Result<Self> {
-        StagedDir::make(dest, Kind::ReplacedDir)
+    /// A staging directory beside `dest`, an existing directory of ours (an OCI
+    /// layout an image is added to): what is staged is moved in with
+    /// [`StagedDir::move_into`], and the staging directory goes when dropped.
+    pub fn create_beside(dest: &Path) -> Result<Self> {
+        StagedDir::make(dest, Kind::ExistingDir)
     }
 
     fn make(dest: &Path, kind: Kind) -> Result<Self> {
@@ -153,19 +154,20 @@ impl StagedDir {
         &self.path
     }
 
+    /// Moves `rel` (a file) from the staging directory to the same place in `into`,
+    /// its directories made as needed; neither side is walked through a link.
+    pub fn move_into(&self, rel: &str, into: &Dir) -> io::Result<()> {
+        self.root.move_into(rel, into)
+    }
+
     /// Renames the finished directory over the destination (an empty directory there
-    /// is replaced in the same step).
+    /// is replaced in the same step). A staging directory beside an existing one
+    /// ([`StagedDir::create_beside`]) has nothing to rename: it is removed.
     pub fn commit(mut self) -> Result<()> {
-        check_destination(&self.dest, self.kind)?;
-        let replacing = self.kind == Kind::ReplacedDir && self.dest.symlink_metadata().is_ok();
-        if replacing && exchange(&self.path, &self.dest).is_ok() {
-            // The old directory now has the staging name, and goes with it on drop.
+        if self.kind == Kind::ExistingDir {
             return Ok(());
         }
-        if replacing {
-            // A file system without RENAME_EXCHANGE: the old one goes first.
-            std::fs::remove_dir_all(&self.dest).map_err(|e| ImageError::io(&self.dest, e))?;
-        }
+        check_destination(&self.dest, self.kind)?;
         std::fs::rename(&self.path, &self.dest).map_err(|e| ImageError::io(&self.dest, e))?;
         self.committed = true;
         Ok(())
@@ -401,6 +403,27 @@ impl Dir {
         }
     }
 
+    /// Moves the file `rel` to the same place under `into` (its directories made as
+    /// needed), by `renameat` between the two directories' handles.
+    pub fn move_into(&self, rel: &str, into: &Dir) -> io::Result<()> {
+        let (from, name) = self.walk(rel, false)?;
+        let (to, _) = into.walk(rel, true)?;
+        let c = cstring(name)?;
+        // SAFETY: valid fds and a NUL-terminated name.
+        let r = unsafe {
+            libc::renameat(
+                from.fd.as_raw_fd(),
+                c.as_ptr(),
+                to.fd.as_raw_fd(),
+                c.as_ptr(),
+            )
+        };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
     fn rename_at(&self, from: impl AsRef<OsStr>, to: impl AsRef<OsStr>) -> io::Result<()> {
         let (from, to) = (cstring(from)?, cstring(to)?);
         let fd = self.fd.as_raw_fd();
@@ -467,8 +490,8 @@ enum Kind {
     File,
     /// A new directory, or an empty one of ours.
     Dir,
-    /// A directory of ours, replaced whole.
-    ReplacedDir,
+    /// An existing directory of ours (a layout added to).
+    ExistingDir,
 }
 
 /// Refuses a destination that is a symbolic link or belongs to another user, and a
@@ -499,7 +522,7 @@ fn check_destination(dest: &Path, kind: Kind) -> Result<()> {
     }
     match kind {
         Kind::File if meta.is_dir() => refuse("it is a directory".into()),
-        Kind::Dir | Kind::ReplacedDir if !meta.is_dir() => {
+        Kind::Dir | Kind::ExistingDir if !meta.is_dir() => {
             refuse("it exists and is not a directory".into())
         }
         Kind::Dir
@@ -513,25 +536,6 @@ fn check_destination(dest: &Path, kind: Kind) -> Result<()> {
         }
         _ => Ok(()),
     }
-}
-
-/// Swaps two directories in one step (`renameat2(RENAME_EXCHANGE)`).
-fn exchange(a: &Path, b: &Path) -> io::Result<()> {
-    let (a, b) = (cstring(a)?, cstring(b)?);
-    // SAFETY: NUL-terminated paths; AT_FDCWD resolves them as paths.
-    let r = unsafe {
-        libc::renameat2(
-            libc::AT_FDCWD,
-            a.as_ptr(),
-            libc::AT_FDCWD,
-            b.as_ptr(),
-            libc::RENAME_EXCHANGE,
-        )
-    };
-    if r != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 /// Opens an existing directory destination (an OCI layout images are added to),

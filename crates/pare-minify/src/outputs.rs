@@ -1,20 +1,28 @@
-//! Writing the slim image where the user asked: the Docker engine, a `docker save`
-//! archive, an OCI layout. Files are written under unpredictable staging names beside
-//! their destination, never through a link, and renamed into place
-//! ([`pare_image::staging`]), so a failure leaves no half-written image.
+//! Where the slim image goes: the Docker engine, a `docker save` archive, an OCI
+//! layout, a registry. This module decides the places and the order; the writing is
+//! [`pare_image::write`]'s, as for `pare copy`: files under unpredictable staging
+//! names beside their destination, never through a link, renamed into place once the
+//! image is verified, so a failure leaves no half-written image; an existing OCI
+//! layout gets the slim image added under its tag.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use pare_image::staging::{Dir, Leftovers, StagedDir, StagedFile};
-use pare_image::{Digest, ImageConfig};
+use pare_image::staging::{Leftovers, StagedFile};
+use pare_image::write::StagedImage;
+use pare_image::{ImageRef, Parts};
 use pare_runtime::Engine;
-use serde_json::json;
 
-use crate::assemble::{Slim, SlimLayer, io};
+use crate::assemble::Slim;
 use crate::backend::Backend;
-use crate::error::{AssembleError, BuildError};
+use crate::error::BuildError;
 use crate::options::{BuildOptions, Output};
+
+/// The media types of the slim layer: compressed for OCI layouts and registries; as
+/// the tar it is for a `docker save` archive and the engine, which store layers
+/// uncompressed (nothing to decompress on load).
+const GZIP_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+const TAR_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
 
 /// Where the slim image goes: as asked, except that with no engine an engine tag
 /// becomes an OCI layout in the report directory under the same tag.
@@ -41,15 +49,16 @@ pub(crate) struct Staged<'e> {
     /// The temporary tag verification runs, when there is an engine.
     pub verify_tag: Option<String>,
     /// Each file output, staged (removed when dropped uncommitted).
-    files: Vec<StagedOutput>,
+    files: Vec<StagedImage>,
     /// Directories that did not exist before staging made them (the report dir an
     /// OCI layout output goes in), deepest first: removed, when empty, with the rest.
     made_dirs: Vec<PathBuf>,
     /// The user's tags in the engine.
     engine_tags: Vec<String>,
-    /// Registries to push to, and the config and compressed layer pushed.
+    /// Registries to push to, and the config and compressed layer (with its digest)
+    /// pushed.
     pushes: Vec<pare_image::registry::RegistryRef>,
-    slim_blobs: Option<(Vec<u8>, Vec<u8>)>,
+    slim_blobs: Option<(Vec<u8>, Vec<u8>, pare_image::Digest)>,
     committed: bool,
     _on_interrupt: Vec<pare_runtime::cleanup::Registration>,
 }
@@ -61,7 +70,16 @@ pub(crate) fn stage<'e>(
     outputs: &[Output],
     slim: &Slim,
 ) -> Result<Staged<'e>, BuildError> {
-    let (config, layer) = (&slim.config, &slim.layer);
+    let config = serde_json::to_vec(&slim.config).expect("a config always serialises");
+    let layer = &slim.layer;
+    let compressed = Parts::in_memory(
+        config.clone(),
+        vec![(&layer.gzip, GZIP_LAYER, layer.blob_digest.clone())],
+    );
+    let uncompressed = Parts::in_memory(
+        config.clone(),
+        vec![(&layer.tar, TAR_LAYER, layer.diff_id.clone())],
+    );
     let mut staged = Staged {
         engine,
         verify_tag: None,
@@ -74,41 +92,48 @@ pub(crate) fn stage<'e>(
         _on_interrupt: Vec::new(),
     };
     for output in outputs {
-        match output {
-            Output::Engine { tag } => staged.engine_tags.push(tag.clone()),
-            Output::DockerArchive { path, tag } => {
-                staged.track(path)?;
-                let bytes = docker_archive(tag, config, layer)?;
-                let mut file = StagedFile::create(path)?;
-                file.file().write_all(&bytes).map_err(io(path))?;
-                staged.files.push(StagedOutput::File(file));
-            }
-            Output::Oci { dir, tag } => {
-                staged.track(dir)?;
-                let layout = StagedDir::create_replacing(dir)?;
-                write_oci_layout(layout.root(), dir, tag, config, layer)?;
-                staged.files.push(StagedOutput::Dir(layout));
+        let destination = match output {
+            Output::Engine { tag } => {
+                staged.engine_tags.push(tag.clone());
+                continue;
             }
             Output::Registry { reference } => {
                 staged.pushes.push(reference.clone());
-                let config = serde_json::to_vec(config).expect("a config always serialises");
-                staged.slim_blobs = Some((config, layer.gzip.clone()));
+                staged.slim_blobs = Some((
+                    config.clone(),
+                    layer.gzip.clone(),
+                    layer.blob_digest.clone(),
+                ));
+                continue;
             }
-        }
+            Output::DockerArchive { path, tag } => ImageRef::DockerArchive {
+                path: path.clone(),
+                name: Some(tag.clone()),
+            },
+            Output::Oci { dir, tag } => ImageRef::OciLayout {
+                dir: dir.clone(),
+                tag: Some(tag.clone()),
+            },
+        };
+        let (path, parts) = match &destination {
+            ImageRef::DockerArchive { path, .. } => (path, &uncompressed),
+            ImageRef::OciLayout { dir, .. } => (dir, &compressed),
+            _ => continue,
+        };
+        staged.track(path)?;
+        staged
+            .files
+            .push(pare_image::write::stage(parts, &destination)?);
     }
     if let Some(engine) = engine {
         let tag = format!("pare-verify/{}:slim", std::process::id());
         staged._on_interrupt.push(engine.remove_on_interrupt(&tag));
         staged.verify_tag = Some(tag.clone());
-        engine.load(bytes::Bytes::from(docker_archive(&tag, config, layer)?))?;
+        let mut archive = Vec::new();
+        pare_image::write::docker_archive(&mut archive, Some(&tag), &uncompressed)?;
+        engine.load(bytes::Bytes::from(archive))?;
     }
     Ok(staged)
-}
-
-/// A file output staged beside its destination.
-enum StagedOutput {
-    File(StagedFile),
-    Dir(StagedDir),
 }
 
 impl Staged<'_> {
@@ -139,30 +164,22 @@ impl Staged<'_> {
     /// renamed over their destinations, the engine's copy tagged with the user's tags
     /// (its temporary tag goes).
     pub fn commit(mut self) -> Result<(), BuildError> {
-        if let Some((config, layer)) = &self.slim_blobs {
-            let parts = pare_image::Parts::in_memory(
+        if let Some((config, layer, digest)) = &self.slim_blobs {
+            let parts = Parts::in_memory(
                 config.clone(),
-                vec![(
-                    layer.as_slice(),
-                    "application/vnd.oci.image.layer.v1.tar+gzip",
-                )],
+                vec![(layer.as_slice(), GZIP_LAYER, digest.clone())],
             );
             for reference in &self.pushes {
                 pare_image::write::write(
                     &parts,
-                    &pare_image::ImageRef::Registry {
+                    &ImageRef::Registry {
                         reference: reference.clone(),
                     },
                 )?;
             }
         }
         for output in std::mem::take(&mut self.files) {
-            match output {
-                StagedOutput::File(file) => {
-                    file.commit()?;
-                }
-                StagedOutput::Dir(dir) => dir.commit()?,
-            }
+            output.commit()?;
         }
         if let (Some(engine), Some(temporary)) = (self.engine, &self.verify_tag) {
             for tag in &self.engine_tags {
@@ -221,81 +238,10 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     Ok(())
 }
 
-/// Writes an OCI image layout into `root` (a new directory, to become `dest`) with
-/// the image tagged `tag`.
-fn write_oci_layout(
-    root: &Dir,
-    dest: &Path,
-    tag: &str,
-    config: &ImageConfig,
-    layer: &SlimLayer,
-) -> Result<(), AssembleError> {
-    let write = |name: &str, bytes: &[u8]| -> Result<(), AssembleError> {
-        root.write(name, &mut &bytes[..])
-            .map(|_| ())
-            .map_err(io(dest.join(name)))
-    };
-    let put = |bytes: &[u8]| -> Result<Digest, AssembleError> {
-        let digest = Digest::of(bytes);
-        write(&format!("blobs/sha256/{}", digest.hex()), bytes)?;
-        Ok(digest)
-    };
-    let config_bytes = serde_json::to_vec(config).expect("a config always serialises");
-    let config_digest = put(&config_bytes)?;
-    put(&layer.gzip)?;
-    let manifest = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_digest.to_string(), "size": config_bytes.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": layer.blob_digest.to_string(), "size": layer.gzip.len()}]
-    });
-    let manifest_bytes = serde_json::to_vec(&manifest).expect("json");
-    let manifest_digest = put(&manifest_bytes)?;
-    let index = json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.index.v1+json",
-        "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "digest": manifest_digest.to_string(), "size": manifest_bytes.len(),
-            "annotations": {"org.opencontainers.image.ref.name": tag}
-        }]
-    });
-    write("oci-layout", br#"{"imageLayoutVersion":"1.0.0"}"#)?;
-    write("index.json", &serde_json::to_vec(&index).expect("json"))
-}
-
-/// A `docker save` style archive holding the image as `repo_tag`.
-pub fn docker_archive(
-    repo_tag: &str,
-    config: &ImageConfig,
-    layer: &SlimLayer,
-) -> Result<Vec<u8>, AssembleError> {
-    let config_bytes = serde_json::to_vec(config).expect("a config always serialises");
-    let config_name = format!("{}.json", Digest::of(&config_bytes).hex());
-    let layer_name = format!("{}/layer.tar", layer.diff_id.hex());
-    let manifest = json!([{"Config": config_name, "RepoTags": [repo_tag], "Layers": [layer_name]}]);
-    let mut builder = tar::Builder::new(Vec::new());
-    let mut add = |name: &str, bytes: &[u8]| -> Result<(), AssembleError> {
-        let mut header = tar::Header::new_gnu();
-        header.set_mode(0o644);
-        header.set_size(bytes.len() as u64);
-        header.set_entry_type(tar::EntryType::Regular);
-        builder
-            .append_data(&mut header, name, bytes)
-            .map_err(io(name))
-    };
-    add(&config_name, &config_bytes)?;
-    add(&layer_name, &layer.tar)?;
-    add(
-        "manifest.json",
-        &serde_json::to_vec(&manifest).expect("json"),
-    )?;
-    builder.into_inner().map_err(io("docker archive"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pare_image::ImageConfig;
 
     #[test]
     fn a_failed_build_leaves_no_directory_its_outputs_made_and_a_committed_one_stays() {
@@ -374,5 +320,69 @@ mod tests {
         let refused = stage(None, &outputs[..1], &slim).err().unwrap().to_string();
         assert!(refused.contains("symbolic link"), "{refused}");
         assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "secret");
+    }
+
+    #[test]
+    fn a_slim_image_is_added_to_an_existing_layout_under_its_tag() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = dir.path().join("layout");
+        let slim = |user: &str| {
+            let layer = crate::assemble::build_layer(
+                &pare_image::FileIndex::default(),
+                &crate::keep_set::KeepSet::default(),
+            )
+            .unwrap();
+            let mut config = ImageConfig {
+                author: Some(user.into()),
+                ..ImageConfig::default()
+            };
+            config.rootfs.kind = "layers".into();
+            config.rootfs.diff_ids = vec![layer.diff_id.to_string()];
+            Slim {
+                layer,
+                config,
+                profile: crate::seccomp::profile(&Default::default(), Default::default()),
+            }
+        };
+        let output = |tag: &str| Output::Oci {
+            dir: layout.clone(),
+            tag: tag.into(),
+        };
+        for (tag, image) in [("base", "a"), ("slim", "b"), ("slim", "c")] {
+            let staged = stage(None, &[output(tag)], &slim(image)).unwrap();
+            staged.commit().unwrap();
+        }
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+        let names: Vec<&str> = index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                m["annotations"]["org.opencontainers.image.ref.name"]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            ["base", "slim"],
+            "the other tag stays, the same tag is replaced"
+        );
+        let read = |tag: &str| {
+            pare_image::open_image(
+                &ImageRef::OciLayout {
+                    dir: layout.clone(),
+                    tag: Some(tag.into()),
+                },
+                None,
+            )
+            .unwrap()
+            .resolved
+            .config
+            .author
+        };
+        assert_eq!(read("base").as_deref(), Some("a"));
+        assert_eq!(read("slim").as_deref(), Some("c"));
     }
 }
