@@ -796,12 +796,12 @@ mod tests {
             "no limits runc spec would not set"
         );
         assert_eq!(
-            json["process"]["user"]["additionalGids"],
-            serde_json::json!([4])
+            config.process().as_ref().unwrap().user().additional_gids(),
+            &Some(vec![4])
         );
         assert_eq!(
-            json["mounts"][6]["options"],
-            serde_json::json!(["rbind", "nosuid", "nodev", "ro"])
+            json["mounts"][6]["options"].to_string(),
+            r#"["rbind","nosuid","nodev","ro"]"#
         );
 
         let host = BundleSpec {
