@@ -128,7 +128,7 @@ impl<'a> Parts<'a> {
 
     /// The parts of an image held in memory (`pare build`'s slim image): its config
     /// and layers as stored, each with its media type and the digest the caller
-    /// already has (the bytes are checked against it as they are read), with an OCI
+    /// computed from those bytes (trusted: they are not hashed again), with an OCI
     /// manifest.
     pub fn in_memory(config: Vec<u8>, layers: Vec<(&'a [u8], &str, Digest)>) -> Self {
         let infos = layers
@@ -176,20 +176,21 @@ impl<'a> Parts<'a> {
         }
     }
 
-    /// Layer `i`'s stored bytes, checked against its digest and size as they pass:
-    /// the last read fails when they do not match.
+    /// Layer `i`'s stored bytes; those read from a store are checked against their
+    /// digest and size as they pass (the last read fails when they do not match).
     pub fn open_layer(&self, i: usize) -> Result<Box<dyn Read + Send + '_>> {
         let info = &self.layers[i];
-        let place = format!("blob {}", info.digest);
-        let inner: Box<dyn Read + Send + '_> = match &self.source {
+        let inner = match &self.source {
             Layers::Image(image) => image.layer_blob(i)?.0,
-            Layers::Memory(bytes) => Box::new(bytes[i]),
+            // Bytes this process made and hashed itself (`pare build`'s slim layer): a
+            // second pass over them would only cost time.
+            Layers::Memory(bytes) => return Ok(Box::new(bytes[i])),
         };
         Ok(Box::new(CheckedReader::new(
             inner,
             info.digest.clone(),
             Some(info.size),
-            place,
+            format!("blob {}", info.digest),
         )))
     }
 }
