@@ -29,6 +29,7 @@ pub mod reach;
 pub mod read;
 pub mod reference;
 pub mod report;
+pub mod same_process;
 pub mod seccomp;
 pub mod sensor_report;
 pub mod trace;

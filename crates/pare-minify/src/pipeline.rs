@@ -144,7 +144,7 @@ fn verify(
     original: &Original,
     traced: &Traced,
     options: &BuildOptions,
-    references: &[Vec<crate::probe::ProbeResult>],
+    references: &[crate::same_process::RunAnswers],
 ) -> Result<Verification, BuildError> {
     let run = match (backend, verify_tag) {
         (Backend::Engine(engine), Some(tag)) => SlimRun::Engine(engine, tag),

@@ -9,9 +9,9 @@ use crate::backend::{Backend, Launch};
 use crate::error::BuildError;
 use crate::exercise::{self, Exec, Exercised, HttpPlan, Readiness, Run, Which};
 use crate::options::{BuildOptions, ContinueAfter};
-use crate::probe::ProbeResult;
 use crate::progress::{Phase, Reporter, Silent};
 use crate::read::Original;
+use crate::same_process::RunAnswers;
 use crate::trace::Source;
 
 /// Reference answers are taken at least this far apart, so that a time with
@@ -19,7 +19,7 @@ use crate::trace::Source;
 const SPACING: Duration = Duration::from_millis(1100);
 
 /// Runs the original `runs` times without the tracer; each run's answers, in the order
-/// the traced run's were.
+/// the traced run's were, and its processes when they were in.
 pub(crate) fn run<'b>(
     backend: &'b Backend,
     source: &Source<'b>,
@@ -28,7 +28,7 @@ pub(crate) fn run<'b>(
     traced: &Exercised,
     runs: usize,
     reporter: &dyn Reporter,
-) -> Result<Vec<Vec<ProbeResult>>, BuildError> {
+) -> Result<Vec<RunAnswers>, BuildError> {
     let options = BuildOptions {
         continue_after: ContinueAfter::Probes,
         crawl: None,
@@ -72,6 +72,7 @@ pub(crate) fn run<'b>(
         )?;
         // Its answers are in: it need not be stopped gracefully.
         container.kill();
+        let processes = exercised.processes;
         let mut results = exercised.results;
         results.extend(exercise::more_runs(
             original,
@@ -79,7 +80,7 @@ pub(crate) fn run<'b>(
             Which::Reference,
             start,
         )?);
-        answers.push(results);
+        answers.push(RunAnswers { results, processes });
     }
     Ok(answers)
 }

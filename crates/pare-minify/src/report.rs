@@ -104,6 +104,13 @@ pub struct Verification {
     /// The first reference run's answers, which the slim image's are compared with.
     #[serde(default)]
     pub reference_probes: Vec<ProbeResult>,
+    /// The processes of the first reference run and of the slim run when their
+    /// answers were in, pids as the app sees them: a pid in an answer is accepted
+    /// only as the pid of the same process ([`crate::same_process`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference_processes: Vec<pare_runtime::Process>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<pare_runtime::Process>,
     pub seccomp_applied: bool,
     pub passed: bool,
 }

@@ -16,6 +16,11 @@ use crate::probe::ProbeResult;
 use crate::progress::Silent;
 use crate::read::Original;
 use crate::report::{Difference, Verification};
+use crate::same_process::{self, RunAnswers};
+
+/// How long the slim run's processes may take to become those every reference run
+/// had, once its answers are in.
+const PROCESS_SETTLE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Where the slim image runs for verification.
 pub(crate) enum SlimRun<'b> {
@@ -34,19 +39,27 @@ pub(crate) fn verify(
     options: &BuildOptions,
     profile: &pare_runtime::seccomp::Profile,
     traced: &Exercised,
-    references: &[Vec<ProbeResult>],
+    references: &[RunAnswers],
 ) -> Result<Verification, BuildError> {
-    let answers = run_slim(slim, original, options, profile, traced)?;
-    let standing_in = [traced.results.clone()];
+    let RunAnswers {
+        results: answers,
+        processes,
+    } = run_slim(slim, original, options, profile, traced, references)?;
+    // The traced run's processes include the sensor's: not a reference for them.
+    let standing_in = [RunAnswers {
+        results: traced.results.clone(),
+        processes: Vec::new(),
+    }];
     let references = if references.is_empty() {
         &standing_in[..]
     } else {
         references
     };
-    let reference = &references[0];
+    let reference = &references[0].results;
     let mut verification = Verification {
         references: references.len(),
         reference_probes: reference.clone(),
+        reference_processes: references[0].processes.clone(),
         seccomp_applied: true,
         ..Default::default()
     };
@@ -77,9 +90,15 @@ pub(crate) fn verify(
         });
     } else {
         for (i, (expected, got)) in reference.iter().zip(&answers).enumerate() {
-            let runs: Vec<&ProbeResult> = references.iter().filter_map(|r| r.get(i)).collect();
+            let runs: Vec<&ProbeResult> =
+                references.iter().filter_map(|r| r.results.get(i)).collect();
             let learned = noise::learn(&runs);
-            let compared = noise::compare(expected, got, &learned, &options.verify_ignore);
+            let mut compared = noise::compare(expected, got, &learned, &options.verify_ignore);
+            same_process::accept_same_process_pids(
+                &mut compared,
+                &references[0].processes,
+                &processes,
+            );
             let named = |d: noise::FieldDiff| Difference {
                 probe: expected.probe.clone(),
                 place: d.place,
@@ -95,19 +114,34 @@ pub(crate) fn verify(
                 .extend(compared.ignored.into_iter().map(named));
         }
     }
+    // A process the original always ran and the slim image does not: the slim image
+    // could not start it (a helper exec'd from a removed shell, say), whether or not
+    // an answer shows it.
+    for command in same_process::not_started(references, &processes) {
+        verification.differences.push(Difference {
+            probe: "processes".into(),
+            place: "process".into(),
+            original: command,
+            slim: "(not running)".into(),
+            accept_with: None,
+        });
+    }
     verification.passed = verification.differences.is_empty();
     verification.probes = answers;
+    verification.processes = processes;
     Ok(verification)
 }
 
-/// The slim image's answers, or one failed "start" when it never got to answer.
+/// The slim image's answers (and its processes when they were in), or one failed
+/// "start" when it never got to answer.
 fn run_slim(
     slim: SlimRun<'_>,
     original: &Original,
     options: &BuildOptions,
     profile: &pare_runtime::seccomp::Profile,
     traced: &Exercised,
-) -> Result<Vec<ProbeResult>, BuildError> {
+    references: &[RunAnswers],
+) -> Result<RunAnswers, BuildError> {
     // The image's own user and command (CMD replaced by --run-args, as when traced).
     let start = |argv: &[String]| {
         let launch = Launch::plain(argv, profile.clone(), options, "verify".into());
@@ -145,6 +179,19 @@ fn run_slim(
             &Silent,
         )
     });
+    // A process the references ran may just not have started yet (gunicorn forks its
+    // second worker while the first answers): it gets a moment before it counts as
+    // one the slim image could not start.
+    let answered = answered.map(|mut exercised| {
+        let deadline = std::time::Instant::now() + PROCESS_SETTLE;
+        while !same_process::not_started(references, &exercised.processes).is_empty()
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            exercised.processes = container.processes();
+        }
+        exercised
+    });
     // Its answers are in: it need not be stopped gracefully.
     container.kill();
     drop(container);
@@ -157,19 +204,25 @@ fn run_slim(
             Which::Slim,
             start,
         )?);
-        Ok(results)
+        Ok(RunAnswers {
+            results,
+            processes: exercised.processes,
+        })
     });
     match answered {
-        Ok(results) => Ok(results),
+        Ok(answers) => Ok(answers),
         Err(e @ (BuildError::Runtime(_) | BuildError::Io { .. })) => Err(e),
         // The slim image did not start, or its app died: that is the answer.
-        Err(failure) => Ok(vec![ProbeResult {
-            probe: "start".into(),
-            error: Some(match failure {
-                BuildError::AppDied { .. } => failure.to_string(),
-                _ => format!("{} did not start: {failure}", Which::Slim.name()),
-            }),
-            ..Default::default()
-        }]),
+        Err(failure) => Ok(RunAnswers {
+            processes: Vec::new(),
+            results: vec![ProbeResult {
+                probe: "start".into(),
+                error: Some(match failure {
+                    BuildError::AppDied { .. } => failure.to_string(),
+                    _ => format!("{} did not start: {failure}", Which::Slim.name()),
+                }),
+                ..Default::default()
+            }],
+        }),
     }
 }

@@ -173,6 +173,7 @@ impl Engine {
             id,
             reach: Reach::Host,
             watch: None,
+            host_pid: None,
             _registration: registration,
         };
         self.rt
@@ -185,6 +186,12 @@ impl Engine {
         if spec.network == Network::Private {
             container.reach = namespace(&info)?;
         }
+        container.host_pid = info
+            .state
+            .as_ref()
+            .and_then(|s| s.pid)
+            .filter(|&pid| pid > 0)
+            .and_then(|pid| i32::try_from(pid).ok());
         if let (Some(limits), Some(pid)) = (spec.limits, info.state.as_ref().and_then(|s| s.pid))
             && pid > 0
         {
@@ -325,6 +332,8 @@ pub struct Container<'e> {
     id: String,
     reach: Reach,
     watch: Option<Watch>,
+    /// Its init's pid on the engine's host, as the engine reported it at start.
+    host_pid: Option<i32>,
     _registration: cleanup::Registration,
 }
 
@@ -392,6 +401,15 @@ impl crate::Running for Container<'_> {
 
     fn limit_hits(&self) -> Vec<LimitHit> {
         self.watch.as_ref().map(Watch::hits).unwrap_or_default()
+    }
+
+    /// Read from this host's `/proc`: with a remote engine (or one in a VM) that pid
+    /// is not a container's here, and the list is empty.
+    fn processes(&self) -> Vec<crate::Process> {
+        let Some(pid) = self.host_pid else {
+            return Vec::new();
+        };
+        crate::processes::of_container(pid)
     }
 
     fn state(&self) -> Result<(bool, Option<i64>)> {

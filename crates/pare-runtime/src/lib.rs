@@ -9,6 +9,7 @@ pub mod cleanup;
 mod engine;
 pub mod limits;
 pub mod network;
+mod processes;
 mod program;
 pub mod runc;
 pub mod seccomp;
@@ -19,6 +20,7 @@ use std::time::Duration;
 pub use engine::{Container, ContainerSpec, Engine, ExecOutput};
 pub use limits::{LimitHit, Limits};
 pub use network::{Network, Reach};
+pub use processes::Process;
 pub use runc::{BundleSpec, OciContainer, OciRuntime};
 
 /// A started container, whichever runs it: what probing and tracing need of it.
@@ -44,6 +46,9 @@ pub trait Running {
     fn reach(&self) -> &Reach;
     /// The limits the container ran into so far.
     fn limit_hits(&self) -> Vec<LimitHit>;
+    /// Its processes now, with their pids inside ([`processes`] says why); empty
+    /// when this host cannot see them (a remote engine).
+    fn processes(&self) -> Vec<Process>;
 }
 
 /// What can go wrong talking to the engine.

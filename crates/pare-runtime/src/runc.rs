@@ -363,6 +363,13 @@ impl Running for OciContainer<'_> {
         self.watch.as_ref().map(Watch::hits).unwrap_or_default()
     }
 
+    fn processes(&self) -> Vec<crate::Process> {
+        if self.reap().is_some() {
+            return Vec::new();
+        }
+        crate::processes::of_container(self.pid)
+    }
+
     fn state(&self) -> Result<(bool, Option<i64>)> {
         let code = self.reap();
         Ok((code.is_none(), code))

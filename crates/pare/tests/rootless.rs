@@ -277,6 +277,12 @@ fn an_ordinary_user_builds_with_runc_and_the_slim_layer_is_a_root_builds() {
             "{notes:?}"
         );
 
+        if name == "flask" {
+            // pare saw the app's processes inside the user's container, as the app
+            // sees them: gunicorn as pid 1 and its two workers.
+            assert_gunicorn_processes(&report);
+        }
+
         let root_dir = root_reports.path().join(name);
         let root_dir_text = root_dir.display().to_string();
         let archive = format!("docker-archive:{}", image.archive.display());
@@ -399,6 +405,30 @@ fn assert_verified(report: &Value) {
             < report["original"]["uncompressed_bytes"].as_u64(),
         "{report:#}"
     );
+}
+
+/// The slim run's processes in the report: the flask image's gunicorn master as the
+/// container's init and its two workers under it, each with a pid of the container's.
+fn assert_gunicorn_processes(report: &Value) {
+    let verification = &report["verification"];
+    for key in ["reference_processes", "processes"] {
+        let processes = verification[key].as_array().cloned().unwrap_or_default();
+        let gunicorn = |p: &Value| p["command"].as_str().unwrap_or("").contains("gunicorn");
+        assert!(
+            processes
+                .first()
+                .is_some_and(|p| p["pid"] == 1 && p["parent"] == 0 && gunicorn(p)),
+            "{key}: {processes:?}"
+        );
+        let workers: Vec<&Value> = processes.iter().filter(|p| p["parent"] == 1).collect();
+        assert_eq!(workers.len(), 2, "{key}: {processes:?}");
+        assert!(
+            workers
+                .iter()
+                .all(|p| gunicorn(p) && p["pid"].as_u64() > Some(1)),
+            "{key}: {processes:?}"
+        );
+    }
 }
 
 fn notes(report: &Value) -> Vec<String> {
