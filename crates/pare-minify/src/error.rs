@@ -140,6 +140,11 @@ pub enum BuildError {
 
     #[error("the keep-set did not settle after {rounds} rounds of library closure")]
     KeepSetUnsettled { rounds: usize },
+
+    /// The reference runs' thread panicked: a bug in pare, said as one rather than
+    /// verifying against no reference at all.
+    #[error("the reference runs of the original failed inside pare (a bug in pare): {0}")]
+    ReferencePanicked(String),
 }
 
 impl BuildError {

@@ -67,9 +67,19 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
             let staged = crate::outputs::stage(backend.engine(), &outputs, &slim)?;
             Ok::<_, BuildError>((plan, slim, staged))
         });
+        // A panic there is pare's bug: an error, not a verification with no reference.
         let references = references.map(|h| {
-            h.join()
-                .unwrap_or_else(|_| (Ok(Vec::new()), std::time::Duration::ZERO))
+            h.join().unwrap_or_else(|panic| {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                    .unwrap_or_default();
+                (
+                    Err(BuildError::ReferencePanicked(what)),
+                    std::time::Duration::ZERO,
+                )
+            })
         });
         (assembled, references)
     });
