@@ -279,7 +279,7 @@ fn an_ordinary_user_builds_with_runc_and_the_slim_layer_is_a_root_builds() {
 
         if name == "flask" {
             // pare saw the app's processes inside the user's container, as the app
-            // sees them: gunicorn as pid 1 and its two workers.
+            // sees them: gunicorn as pid 1 and its workers.
             assert_gunicorn_processes(&report);
         }
 
@@ -407,8 +407,8 @@ fn assert_verified(report: &Value) {
     );
 }
 
-/// The slim run's processes in the report: the flask image's gunicorn master as the
-/// container's init and its two workers under it, each with a pid of the container's.
+/// The processes in the report: the flask image's gunicorn master as the container's
+/// init and its workers under it, each with a pid of the container's.
 fn assert_gunicorn_processes(report: &Value) {
     let verification = &report["verification"];
     for key in ["reference_processes", "processes"] {
@@ -420,8 +420,10 @@ fn assert_gunicorn_processes(report: &Value) {
                 .is_some_and(|p| p["pid"] == 1 && p["parent"] == 0 && gunicorn(p)),
             "{key}: {processes:?}"
         );
+        // gunicorn forks its second worker while the first answers: when the answers
+        // are in, one or both run.
         let workers: Vec<&Value> = processes.iter().filter(|p| p["parent"] == 1).collect();
-        assert_eq!(workers.len(), 2, "{key}: {processes:?}");
+        assert!((1..=2).contains(&workers.len()), "{key}: {processes:?}");
         assert!(
             workers
                 .iter()
