@@ -195,8 +195,6 @@ pub struct Exercised {
     /// The HTTP requests sent, in order (the probes, the pages the crawl found,
     /// pare's own probes): what the reference runs and verification send.
     pub http_sent: Vec<Probe>,
-    /// The app's processes when its answers were in ([`crate::same_process`]).
-    pub processes: Vec<pare_runtime::Process>,
     /// What the user should know about how the app was exercised.
     pub notes: Vec<String>,
 }
@@ -407,7 +405,6 @@ fn exercise_unchecked(
                 app_log: result.body.clone(),
                 results: vec![result],
                 http_sent: Vec::new(),
-                processes: Vec::new(),
                 notes: Vec::new(),
             });
         }
@@ -515,7 +512,6 @@ fn exercise_unchecked(
         results,
         app_log: run.log_tail(),
         http_sent: sent,
-        processes: container.processes(),
         notes,
     })
 }

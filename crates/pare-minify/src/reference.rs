@@ -70,9 +70,10 @@ pub(crate) fn run<'b>(
             HttpPlan::Exactly(&traced.http_sent),
             &Silent,
         )?;
+        // What ran when its answers were in ([`crate::same_process`]).
+        let processes = container.processes();
         // Its answers are in: it need not be stopped gracefully.
         container.kill();
-        let processes = exercised.processes;
         let mut results = exercised.results;
         results.extend(exercise::more_runs(
             original,

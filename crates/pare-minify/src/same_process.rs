@@ -14,6 +14,8 @@
 //! reference run had that the slim image does not run is a difference of its own,
 //! named by its command.
 
+use std::collections::BTreeSet;
+
 use pare_runtime::Process;
 use serde_json::Value;
 
@@ -61,50 +63,65 @@ pub(crate) fn accept_same_process_pids(
         Ok(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
         _ => None,
     };
-    let (same, other): (Vec<FieldDiff>, Vec<FieldDiff>) =
-        compared.differences.drain(..).partition(|d| {
-            d.place.starts_with('$')
-                && match (as_pid(&d.reference), as_pid(&d.slim)) {
-                    (Some(a), Some(b)) => match (place_of(reference, a), place_of(slim, b)) {
-                        (Some(x), Some(y)) => x == y,
-                        _ => false,
-                    },
-                    _ => false,
-                }
-        });
-    compared.differences = other;
-    compared.ignored.extend(same.into_iter().map(|mut d| {
-        let command = as_pid(&d.reference)
-            .and_then(|pid| place_of(reference, pid))
-            .and_then(|chain| chain.last().map(|c| (*c).to_owned()))
-            .unwrap_or_default();
-        d.slim = format!("{} (the pid of the same process, `{command}`)", d.slim);
-        d
-    }));
+    // The command of the process both numbers name, when they name one in the same
+    // place of their trees.
+    let same_process = |d: &FieldDiff| -> Option<String> {
+        if !d.place.starts_with('$') {
+            return None;
+        }
+        let ours = place_of(reference, as_pid(&d.reference)?)?;
+        (place_of(slim, as_pid(&d.slim)?)? == ours)
+            .then(|| ours.last().copied().unwrap_or("").to_owned())
+    };
+    for mut d in std::mem::take(&mut compared.differences) {
+        match same_process(&d) {
+            Some(command) => {
+                d.slim = format!("{} (the pid of the same process, `{command}`)", d.slim);
+                compared.ignored.push(d);
+            }
+            None => compared.differences.push(d),
+        }
+    }
 }
 
-/// The commands of processes every reference run had (in the same place of its
-/// process tree) that the slim run does not have: what the slim image could not
-/// start. Nothing when any run's processes are unknown.
-pub(crate) fn not_started(references: &[RunAnswers], slim: &[Process]) -> Vec<String> {
+/// Places of process trees ([`place_of`]), each a chain of commands from the init down.
+pub(crate) type Places = BTreeSet<Vec<String>>;
+
+fn places(processes: &[Process]) -> Places {
+    processes
+        .iter()
+        .filter_map(|p| place_of(processes, p.pid))
+        .map(|chain| chain.into_iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// The places every reference run had a process in; none when any run's processes
+/// are unknown (then nothing can be said to be missing).
+pub(crate) fn always_running(references: &[RunAnswers]) -> Places {
     let Some((first, others)) = references.split_first() else {
-        return Vec::new();
+        return Places::new();
     };
-    if slim.is_empty() || references.iter().any(|r| r.processes.is_empty()) {
+    if references.iter().any(|r| r.processes.is_empty()) {
+        return Places::new();
+    }
+    let mut common = places(&first.processes);
+    for other in others {
+        let theirs = places(&other.processes);
+        common.retain(|place| theirs.contains(place));
+    }
+    common
+}
+
+/// The commands of the `always_running` places the slim run has no process in: what
+/// the slim image could not start. Nothing when the slim run's processes are unknown.
+pub(crate) fn not_started(always_running: &Places, slim: &[Process]) -> Vec<String> {
+    if slim.is_empty() {
         return Vec::new();
     }
-    let places = |processes: &[Process]| -> std::collections::BTreeSet<Vec<String>> {
-        processes
-            .iter()
-            .filter_map(|p| place_of(processes, p.pid))
-            .map(|chain| chain.into_iter().map(str::to_owned).collect())
-            .collect()
-    };
     let in_slim = places(slim);
-    let mut missing: Vec<String> = places(&first.processes)
-        .into_iter()
-        .filter(|place| others.iter().all(|o| places(&o.processes).contains(place)))
-        .filter(|place| !in_slim.contains(place))
+    let mut missing: Vec<String> = always_running
+        .iter()
+        .filter(|place| !in_slim.contains(*place))
         .filter_map(|place| place.last().cloned())
         .collect();
     missing.dedup();
@@ -185,16 +202,17 @@ mod tests {
                 processes: with_helper,
             },
         ];
-        assert_eq!(
-            not_started(&references, &gunicorn(6)),
-            ["/usr/sbin/cron -f"]
-        );
+        let always = always_running(&references);
+        assert_eq!(not_started(&always, &gunicorn(6)), ["/usr/sbin/cron -f"]);
         let mut slim = gunicorn(6);
         slim.push(process(4, 1, "/usr/sbin/cron -f"));
-        assert!(not_started(&references, &slim).is_empty());
+        assert!(not_started(&always, &slim).is_empty());
         // One reference without it: it is not something the original always runs.
         let mut partial = references.to_vec();
         partial[1].processes = gunicorn(8);
-        assert!(not_started(&partial, &gunicorn(6)).is_empty());
+        assert!(not_started(&always_running(&partial), &gunicorn(6)).is_empty());
+        // A reference whose processes are unknown: nothing is concluded.
+        partial[1].processes = Vec::new();
+        assert!(not_started(&always_running(&partial), &gunicorn(6)).is_empty());
     }
 }

@@ -41,10 +41,11 @@ pub(crate) fn verify(
     traced: &Exercised,
     references: &[RunAnswers],
 ) -> Result<Verification, BuildError> {
+    let always_running = same_process::always_running(references);
     let RunAnswers {
         results: answers,
         processes,
-    } = run_slim(slim, original, options, profile, traced, references)?;
+    } = run_slim(slim, original, options, profile, traced, &always_running)?;
     // The traced run's processes include the sensor's: not a reference for them.
     let standing_in = [RunAnswers {
         results: traced.results.clone(),
@@ -117,7 +118,7 @@ pub(crate) fn verify(
     // A process the original always ran and the slim image does not: the slim image
     // could not start it (a helper exec'd from a removed shell, say), whether or not
     // an answer shows it.
-    for command in same_process::not_started(references, &processes) {
+    for command in same_process::not_started(&always_running, &processes) {
         verification.differences.push(Difference {
             probe: "processes".into(),
             place: "process".into(),
@@ -140,7 +141,7 @@ fn run_slim(
     options: &BuildOptions,
     profile: &pare_runtime::seccomp::Profile,
     traced: &Exercised,
-    references: &[RunAnswers],
+    always_running: &same_process::Places,
 ) -> Result<RunAnswers, BuildError> {
     // The image's own user and command (CMD replaced by --run-args, as when traced).
     let start = |argv: &[String]| {
@@ -182,21 +183,22 @@ fn run_slim(
     // A process the references ran may just not have started yet (gunicorn forks its
     // second worker while the first answers): it gets a moment before it counts as
     // one the slim image could not start.
-    let answered = answered.map(|mut exercised| {
+    let answered = answered.map(|exercised| {
         let deadline = std::time::Instant::now() + PROCESS_SETTLE;
-        while !same_process::not_started(references, &exercised.processes).is_empty()
+        let mut processes = container.processes();
+        while !same_process::not_started(always_running, &processes).is_empty()
             && std::time::Instant::now() < deadline
         {
             std::thread::sleep(std::time::Duration::from_millis(100));
-            exercised.processes = container.processes();
+            processes = container.processes();
         }
-        exercised
+        (exercised, processes)
     });
     // Its answers are in: it need not be stopped gracefully.
     container.kill();
     drop(container);
     // A CLI image's further runs, each in a slim container of its own.
-    let answered = answered.and_then(|exercised| {
+    let answered = answered.and_then(|(exercised, processes)| {
         let mut results = exercised.results;
         results.extend(exercise::more_runs(
             original,
@@ -204,10 +206,7 @@ fn run_slim(
             Which::Slim,
             start,
         )?);
-        Ok(RunAnswers {
-            results,
-            processes: exercised.processes,
-        })
+        Ok(RunAnswers { results, processes })
     });
     match answered {
         Ok(answers) => Ok(answers),
