@@ -137,6 +137,9 @@ pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original,
         finished.store(true, Ordering::Relaxed);
         read
     })?;
+    // Package metadata behind links (a symlinked /var/lib/dpkg) is read as dpkg
+    // reads it: the image is read once more only when such links exist.
+    let first = pare_sbom::follow_links_with(first, &read_options, |again| opened.read(again))?;
     let config = opened.resolved.config.clone();
     let run = config.run();
     let first_args = options.run_args.first().map(Vec::as_slice);

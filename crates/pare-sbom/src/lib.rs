@@ -92,6 +92,20 @@ pub fn read_options() -> ReadOptions {
 /// the packages as dpkg, apk or rpm would. An image without such links is returned
 /// as it is, unread.
 pub fn follow_links(image: ImageRead, options: &ReadOptions) -> pare_image::Result<ImageRead> {
+    let reference = image.reference.clone();
+    follow_links_with(image, options, |again| {
+        pare_image::read_image(&reference, again)
+    })
+}
+
+/// [`follow_links`] for a caller that holds the image open already (`pare build`
+/// reads it from the engine's storage or its own spool): `read_again` reads it once
+/// more with the options given, only when links call for it.
+pub fn follow_links_with(
+    image: ImageRead,
+    options: &ReadOptions,
+    read_again: impl FnOnce(&ReadOptions) -> pare_image::Result<ImageRead>,
+) -> pare_image::Result<ImageRead> {
     let unread = links::Links::find(&image.index).unread(&image.index);
     if unread.is_empty() {
         return Ok(image);
@@ -100,11 +114,8 @@ pub fn follow_links(image: ImageRead, options: &ReadOptions) -> pare_image::Resu
     let keep = move |path: &str, size: u64| {
         unread.contains(path) || first.as_ref().is_some_and(|wants| wants(path, size))
     };
-    pare_image::read_image(
-        &image.reference,
-        &ReadOptions {
-            keep_content: Some(Arc::new(keep)),
-            ..options.clone()
-        },
-    )
+    read_again(&ReadOptions {
+        keep_content: Some(Arc::new(keep)),
+        ..options.clone()
+    })
 }

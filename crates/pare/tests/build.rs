@@ -749,6 +749,70 @@ fn hostile_layers_cannot_write_outside_the_bundle() {
     assert_nothing_left("after a hostile image", &before);
 }
 
+/// A dpkg database whose status is a symlink (to a file elsewhere in the image) is read
+/// as dpkg reads it, so the summary's packages are those of the image, not none: jq's
+/// packages are kept, the others removed, and the link is said as a warning.
+#[test]
+fn packages_behind_a_symlinked_dpkg_status_are_sorted_out() {
+    if support::skip_without_engine() {
+        return;
+    }
+    use pare_image::testutil::{TarItem, tar_of};
+    let cli = test_image("cli");
+    let status = support::in_container(&cli.image, "/bin/cat", &["/var/lib/dpkg/status"]);
+    let layer = tar_of(&[
+        TarItem::dir("opt/"),
+        TarItem::file("opt/dpkg-status", status.stdout().as_bytes(), 0o644),
+        TarItem::dir("var/"),
+        TarItem::dir("var/lib/"),
+        TarItem::dir("var/lib/dpkg/"),
+        TarItem::symlink("var/lib/dpkg/status", "/opt/dpkg-status"),
+    ]);
+    let dir = temp_dir();
+    let layout = dir.path().join("oci");
+    add_layer(&cli.oci, &layout, &layer);
+    let _port = port_lock();
+    let reports = dir.path().join("report").display().to_string();
+    let reference = format!("oci:{}:latest", layout.display());
+    let slim = format!("oci:{}", dir.path().join("slim").display());
+    let run = pare(&[
+        "build",
+        "--runtime",
+        "oci",
+        &reference,
+        "--output",
+        &slim,
+        "--report-dir",
+        &reports,
+        "--json",
+    ]);
+    assert_eq!(run.code(), Some(0), "{}", run.explain());
+    let report = run.json();
+    let names = |side: &str| -> BTreeSet<String> {
+        report["packages"][side]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let (kept, removed) = (names("kept"), names("removed"));
+    assert!(
+        kept.contains("jq") && kept.contains("libjq1"),
+        "kept {kept:?}\n{:#}",
+        report["packages"]
+    );
+    assert!(
+        removed.contains("bash") || removed.contains("dash"),
+        "{removed:?}"
+    );
+    let warnings = report["packages"]["warnings"].to_string();
+    assert!(
+        warnings.contains("/var/lib/dpkg/status: a symlink to /opt/dpkg-status"),
+        "{warnings}"
+    );
+}
+
 /// Writes to `to` an OCI layout of the image in the layout `from` with `layer` (an
 /// uncompressed tar) added on top; blobs are hardlinked (or copied).
 fn add_layer(from: &Path, to: &Path, layer: &[u8]) {
