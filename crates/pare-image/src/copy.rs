@@ -90,7 +90,7 @@ impl<'a> Parts<'a> {
             let place = format!("{}: layer {i}", image.reference);
             let (mut blob, size) = image.layer_blob(i)?;
             let mut head = [0u8; 4];
-            let got = crate::layer::read_up_to(&mut blob, &mut head)
+            let got = crate::digest::read_up_to(&mut blob, &mut head)
                 .map_err(|e| ImageError::io(&place, e))?;
             let compression = Compression::sniff(&head[..got]);
             let digest = match (

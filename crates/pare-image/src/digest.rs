@@ -217,7 +217,7 @@ impl<R: Read> AsideHashingReader<R> {
             let Some(buf) = Arc::get_mut(&mut self.chunks[i]) else {
                 continue;
             };
-            let n = crate::layer::read_up_to(&mut self.inner, buf)?;
+            let n = read_up_to(&mut self.inner, buf)?;
             (self.current, self.pos, self.len) = (i, 0, n);
             if n > 0 {
                 self.count += n as u64;
@@ -330,6 +330,19 @@ pub fn unwrap_io_error(e: io::Error, place: &str) -> crate::error::ImageError {
         Some(Ok(image_error)) => *image_error,
         _ => crate::error::ImageError::io(place, io::Error::from(kind)),
     }
+}
+
+/// Reads until `buf` is full or the stream ends; returns how much was read (the
+/// hashing reader fills whole chunks; layers sniff their first bytes with it).
+pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match r.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use xxhash_rust::xxh3::Xxh3;
 
-use crate::digest::{Digest, Hashing};
+use crate::digest::{Digest, Hashing, read_up_to};
 use crate::error::{ImageError, Result};
 use crate::path::{self, ImagePath, PathProblem};
 
@@ -352,18 +352,6 @@ pub fn verify(layer: &ParsedLayer, expected: &Expected, place: &str) -> Result<(
         });
     }
     Ok(())
-}
-
-/// Reads until `buf` is full or the stream ends; returns how much was read.
-pub(crate) fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match r.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
 }
 
 fn bad_layer(place: &str, reason: impl Into<String>) -> ImageError {

@@ -13,13 +13,11 @@ use std::io::Read;
 
 use flate2::{Decompress, FlushDecompress};
 use pare_image::ContentReducer;
-use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
 use crate::java;
+use crate::summary::{MAGIC, Summary, encode};
 
-/// Marks a node's content as a summary rather than the file's bytes.
-const MAGIC: &[u8] = b"pare-sbom:binary:v1\n";
 const ELF_MAGIC: &[u8] = b"\x7fELF";
 const GO_MAGIC: &[u8] = b"\xff Go buildinf:";
 const AUDIT_PREFIX: &[u8] = b"{\"packages\":[";
@@ -31,24 +29,6 @@ const AUDIT_CAPTURE: usize = 1 << 20;
 const AUDIT_LOOKAHEAD: usize = 2048;
 /// The largest decompressed `cargo auditable` document accepted.
 const AUDIT_MAX_JSON: u64 = 16 << 20;
-
-/// What pare learnt about one binary or archive.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub(crate) struct Summary {
-    pub elf: bool,
-    /// Why the file could not be read as what it looks like.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-    /// Go's build info blob, from the magic on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub go_buildinfo: Option<Vec<u8>>,
-    /// `cargo auditable`'s JSON document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cargo_audit: Option<String>,
-    /// What a jar (and the jars inside it) declare.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub jar: Vec<java::Archive>,
-}
 
 /// Chooses what to summarise: jars by name, and files with an execute bit or a shared
 /// library's name.
@@ -67,13 +47,6 @@ pub(crate) fn is_library_name(path: &str) -> bool {
         || name
             .split_once(".so.")
             .is_some_and(|(_, v)| v.starts_with(|c: char| c.is_ascii_digit()))
-}
-
-/// Encodes a summary as node content.
-pub(crate) fn encode(summary: &Summary) -> Vec<u8> {
-    let mut out = MAGIC.to_vec();
-    out.extend(serde_json::to_vec(summary).unwrap_or_default());
-    out
 }
 
 /// Every summary in the index, by path.

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::binary::Summary;
 use crate::context::Context;
 use crate::package::{Ecosystem, OwnedFile, Package};
 use crate::purl::Purl;
+use crate::summary::Summary;
 
 /// The build info of one binary.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

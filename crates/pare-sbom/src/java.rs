@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use pare_image::ContentReducer;
-use serde::{Deserialize, Serialize};
 
-use crate::binary::{Summary, encode};
 use crate::context::Context;
 use crate::package::{Ecosystem, OwnedFile, Package};
 use crate::purl::Purl;
+use crate::summary::{Archive, Pom, Summary, encode};
 
 /// Jars larger than this are not read (and said so).
 pub const JAR_LIMIT: u64 = 128 << 20;
@@ -28,24 +27,6 @@ const MANIFEST_KEYS: [&str; 6] = [
     "Bundle-Version",
     "Bundle-License",
 ];
-
-/// What one archive (the file, or a jar inside it) declares.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub(crate) struct Archive {
-    /// `""` for the file itself, else the path inside it (`BOOT-INF/lib/x.jar`, nested
-    /// levels joined with `!/`).
-    pub inner: String,
-    pub manifest: BTreeMap<String, String>,
-    pub poms: Vec<Pom>,
-}
-
-/// `pom.properties`: the Maven coordinates.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub(crate) struct Pom {
-    pub group_id: String,
-    pub artifact_id: String,
-    pub version: String,
-}
 
 pub(crate) fn is_archive(path: &str) -> bool {
     [".jar", ".war", ".ear", ".jpi", ".hpi"]

@@ -41,6 +41,7 @@ mod rpm;
 mod rust_audit;
 pub mod spdx;
 mod sqlite;
+mod summary;
 mod time;
 mod unowned;
 

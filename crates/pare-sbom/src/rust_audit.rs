@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::binary::Summary;
 use crate::context::Context;
 use crate::package::{Ecosystem, OwnedFile, Package};
 use crate::purl::Purl;
+use crate::summary::Summary;
 
 #[derive(Deserialize)]
 struct Audit {

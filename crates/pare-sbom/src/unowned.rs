@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use pare_image::EntryKind;
 
-use crate::binary::{Summary, is_library_name};
+use crate::binary::is_library_name;
 use crate::context::Context;
 use crate::package::{UnownedFile, UnownedKind};
+use crate::summary::Summary;
 
 /// ELF objects (executables and shared libraries; scripts and package-manager
 /// hooks are left out) that are not in `owned`, in path order.

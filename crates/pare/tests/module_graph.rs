@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 /// cycle); a cycle found is allowed when all its modules are in one entry of its
 /// crate. Shrink an entry when a cycle is broken.
 const KNOWN_CYCLES: &[(&str, &[&str])] = &[
-    // digest checks a layer's blob while layer streams it, and layer names digests.
-    ("pare-image", &["digest", "layer"]),
     // The copy use case holds `Parts`, which write and registry::push take; the
     // registry module reaches copy through push (one writer, issue 24 point 1).
     (
@@ -46,9 +44,6 @@ const KNOWN_CYCLES: &[(&str, &[&str])] = &[
             "vex",
         ],
     ),
-    // binary's Summary holds java::Archive and picks java's reducer; java builds a
-    // Summary and encodes it with binary::encode.
-    ("pare-sbom", &["binary", "java"]),
 ];
 
 #[test]
