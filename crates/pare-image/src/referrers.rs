@@ -23,8 +23,8 @@ use ureq::http;
 
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
+use crate::push::{blob_call, exists, upload};
 use crate::registry::client::{Call, MANIFEST_ACCEPT, MANIFEST_LIMIT, Payload};
-use crate::registry::push::{blob_call, exists, upload};
 use crate::registry::{Client, RegistryRef, client_for};
 
 /// The empty descriptor's media type and content: an artifact has no config.
@@ -477,7 +477,7 @@ fn get_blob(client: &Client, repository: &str, descriptor: &Descriptor) -> Resul
 
 /// Uploads `bytes` unless the repository has them; returns their digest.
 fn put_blob(client: &Client, repository: &str, bytes: &[u8], media_type: &str) -> Result<Digest> {
-    let info = crate::copy::BlobInfo {
+    let info = crate::parts::BlobInfo {
         digest: Digest::of(bytes),
         size: bytes.len() as u64,
         media_type: media_type.to_owned(),

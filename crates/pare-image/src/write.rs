@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use oci_spec::image::{Descriptor, ImageIndex, ImageIndexBuilder, MediaType};
 use serde::Serialize;
 
-use crate::copy::{Copied, Parts};
 use crate::digest::unwrap_io_error;
 use crate::error::{ImageError, Result};
+use crate::parts::{Copied, Parts};
 use crate::reference::ImageRef;
 use crate::staging::{Dir, StagedDir, StagedFile};
 
@@ -41,7 +41,7 @@ pub fn write(parts: &Parts, destination: &ImageRef) -> Result<Copied> {
     };
     match destination {
         ImageRef::Registry { reference } => {
-            let pushed = crate::registry::push::push(reference, parts)?;
+            let pushed = crate::push::push(reference, parts)?;
             copied.blobs_written = pushed.uploaded;
             copied.blobs_present = pushed.present;
             copied.blobs_mounted = pushed.mounted;

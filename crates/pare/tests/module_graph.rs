@@ -13,19 +13,6 @@ use std::path::{Path, PathBuf};
 /// cycle); a cycle found is allowed when all its modules are in one entry of its
 /// crate. Shrink an entry when a cycle is broken.
 const KNOWN_CYCLES: &[(&str, &[&str])] = &[
-    // The copy use case holds `Parts`, which write and registry::push take; the
-    // registry module reaches copy through push (one writer, issue 24 point 1).
-    (
-        "pare-image",
-        &[
-            "copy",
-            "reference",
-            "registry",
-            "registry::push",
-            "source",
-            "write",
-        ],
-    ),
     // The build pipeline's report types and outputs::create_dir are used by every
     // phase, and outputs and report use the phases back (issue 24 point 4).
     (

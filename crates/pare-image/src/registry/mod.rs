@@ -14,14 +14,14 @@
 //! - [`client`]: connection (HTTPS, or plain HTTP for loopback), tokens, retries,
 //!   redirects, size limits, deadlines.
 //! - [`pace`]: the minimum transfer rate of a blob's body.
-//! - [`push`]: blobs first (skipping those the registry has, mounting across
-//!   repositories), the manifest last.
+//!
+//! Pushing an image's [`crate::parts`] (blobs first, the manifest last) is
+//! [`crate::push`], beside the other writers.
 
 pub mod auth;
 pub mod client;
 pub mod name;
 pub(crate) mod pace;
-pub mod push;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -8,11 +8,11 @@ use std::io::Read;
 
 use ureq::http;
 
-use super::client::{Call, Client, Payload};
-use super::{RegistryRef, client_for};
-use crate::copy::{BlobInfo, Parts};
 use crate::digest::Digest;
 use crate::error::{ImageError, Result};
+use crate::parts::{BlobInfo, Parts};
+use crate::registry::client::{Call, Client, Payload};
+use crate::registry::{RegistryRef, client_for};
 
 /// Blobs up to this size are read (and checked) whole and go in one `PUT`; larger
 /// ones are streamed in `PATCH` chunks of this size, so neither memory nor any one
@@ -208,7 +208,7 @@ fn location(client: &Client, call: &Call, response: &http::Response<ureq::Body>)
         .headers()
         .get(http::header::LOCATION)
         .and_then(|v| v.to_str().ok())
-        .map(|l| super::client::resolve_location(&client.url(&call.url), l))
+        .map(|l| crate::registry::client::resolve_location(&client.url(&call.url), l))
         .ok_or_else(|| {
             ImageError::manifest(
                 format!("{}/{}", client.registry(), call.repository),
@@ -220,7 +220,7 @@ fn location(client: &Client, call: &Call, response: &http::Response<ureq::Body>)
 /// Upload failures worth starting over: a connection that broke, a token that expired.
 fn retryable(e: &ImageError) -> bool {
     match e {
-        ImageError::Registry { source, .. } => super::client::transient(source),
+        ImageError::Registry { source, .. } => crate::registry::client::transient(source),
         ImageError::Unauthorized { .. } => true,
         ImageError::RegistryStatus { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
         _ => false,
