@@ -22,7 +22,12 @@ fn main() {
             sensor_crate.join(watched).display()
         );
     }
-    for shared in ["../pare-names/src", "../pare-names/Cargo.toml"] {
+    for shared in [
+        "../pare-names/src",
+        "../pare-names/Cargo.toml",
+        "../pare-users/src",
+        "../pare-users/Cargo.toml",
+    ] {
         println!(
             "cargo:rerun-if-changed={}",
             manifest_dir.join(shared).display()

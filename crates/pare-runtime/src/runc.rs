@@ -662,64 +662,20 @@ fn bundle_config(
     Ok(config)
 }
 
-/// `USER` resolved like Docker does, against the rootfs's /etc/passwd and /etc/group:
-/// numeric ids stay as they are; a name must be in the file. Returns uid, gid and the
-/// supplementary groups the user is listed in.
+/// `USER` resolved like Docker does (see [`pare_users`], which the sensor inside the
+/// container uses too), against the rootfs's /etc/passwd and /etc/group: numeric ids
+/// need no entry (an unknown uid runs with gid 0); a name must be in the file.
+/// Returns uid, gid and the supplementary groups the user is listed in.
 pub fn resolve_user(rootfs: &Path, user: &str) -> Result<(u32, u32, Vec<u32>)> {
-    let (name, group) = match user.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (user, None),
-    };
     let passwd = read_in_root(rootfs, "etc/passwd");
-    let groups_file = read_in_root(rootfs, "etc/group");
-    let unknown = |what: &str| {
+    let group = read_in_root(rootfs, "etc/group");
+    let identity = pare_users::resolve(user, &passwd, &group).map_err(|e| {
         oci_error(
             "resolve USER",
-            &format!("{what} is not in the image's /etc/passwd or /etc/group"),
+            &format!("{e} (the image's /etc/passwd and /etc/group)"),
         )
-    };
-    let (uid, mut gid, user_name) = if name.is_empty() {
-        (0, 0, "root".to_owned())
-    } else if let Ok(uid) = name.parse::<u32>() {
-        let entry = passwd
-            .lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .find(|f| f.len() > 3 && f[2] == name);
-        let gid = entry
-            .as_ref()
-            .and_then(|f| f[3].parse().ok())
-            .unwrap_or(uid);
-        let user_name = entry.map(|f| f[0].to_owned()).unwrap_or_default();
-        (uid, gid, user_name)
-    } else {
-        let f: Vec<&str> = passwd
-            .lines()
-            .map(|l| l.split(':').collect::<Vec<_>>())
-            .find(|f| f.len() > 3 && f[0] == name)
-            .ok_or_else(|| unknown(&format!("user {name:?}")))?;
-        let uid = f[2]
-            .parse()
-            .map_err(|_| unknown(&format!("user {name:?}")))?;
-        (uid, f[3].parse().unwrap_or(uid), name.to_owned())
-    };
-    if let Some(group) = group.filter(|g| !g.is_empty()) {
-        gid = match group.parse::<u32>() {
-            Ok(g) => g,
-            Err(_) => groups_file
-                .lines()
-                .map(|l| l.split(':').collect::<Vec<_>>())
-                .find(|f| f.len() > 2 && f[0] == group)
-                .and_then(|f| f[2].parse().ok())
-                .ok_or_else(|| unknown(&format!("group {group:?}")))?,
-        };
-    }
-    let supplementary = groups_file
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .filter(|f| f.len() > 3 && f[3].split(',').any(|m| !m.is_empty() && m == user_name))
-        .filter_map(|f| f[2].parse().ok())
-        .collect();
-    Ok((uid, gid, supplementary))
+    })?;
+    Ok((identity.uid, identity.gid, identity.groups))
 }
 
 /// A small file of the rootfs, read only when it really is inside it (the image may
@@ -765,7 +721,13 @@ mod tests {
         assert_eq!(r("33"), Ok((33, 33, vec![4])));
         assert_eq!(r("1000:1000"), Ok((1000, 1000, vec![])));
         assert_eq!(r("nobody:adm"), Ok((65534, 4, vec![])));
-        assert!(r("ghost").unwrap_err().contains("\"ghost\""));
+        assert!(
+            r("ghost")
+                .unwrap_err()
+                .contains("unable to find user ghost")
+        );
+        // Docker runs an unknown uid with gid 0 (this resolver gave it gid = uid).
+        assert_eq!(r("4242"), Ok((4242, 0, vec![])));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::ffi::{CString, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::user::Identity;
+use pare_users::Identity;
 
 /// `KEY=VALUE` strings for execve.
 pub fn app_env(

@@ -29,7 +29,6 @@ mod spawn;
 mod stdio;
 mod supervisor;
 mod tracer;
-mod user;
 
 fn main() {
     let options = match cli::parse(std::env::args_os().skip(1)) {

@@ -10,7 +10,7 @@
 use nix::errno::Errno;
 use nix::unistd::{Gid, Uid};
 
-use crate::user::Identity;
+use pare_users::Identity;
 
 pub const CAP_SETPCAP: u32 = 8;
 pub const CAP_SYS_PTRACE: u32 = 19;

@@ -16,8 +16,8 @@ use crate::privileges::{self, CAP_SETPCAP, CAP_SYS_ADMIN, Plan};
 use crate::session::{Session, lock};
 use crate::spawn::{self, Launch};
 use crate::tracer::Tracer;
-use crate::user;
 use crate::{affinity, control, environment, fanotify, path, program, ptrace, seccomp, signals};
+use pare_users as user;
 
 /// Exit status when the sensor itself cannot start the app (Docker uses 125 for its own
 /// failures, 126/127 for a program that cannot run or is missing).

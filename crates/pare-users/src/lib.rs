@@ -1,6 +1,9 @@
-//! Resolving `--user` against the container's `/etc/passwd` and `/etc/group`, with the
-//! same rules as Docker (runc's `GetExecUser`), so the app runs with the uid, gid and
-//! supplementary groups it would have had without the sensor.
+//! An image's `USER` (or `--user`) resolved against the container's `/etc/passwd` and
+//! `/etc/group` with the same rules as Docker (runc's `GetExecUser`), so the app runs
+//! with the uid, gid and supplementary groups it would have had under `docker run`.
+//! One place for both who resolve it: pare-runtime, when it writes a runc bundle's
+//! process user, and the sensor inside the container, when it starts the traced app.
+//! Kept free of dependencies: the sensor is a static binary built apart.
 
 use std::fmt;
 
