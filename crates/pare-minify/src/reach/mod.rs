@@ -9,7 +9,7 @@
 //!   there, the files of the app's directories no package owns, and the directories
 //!   an app server is configured to serve ([`served`]);
 //! - the static import closure of kept interpreted code ([`Reason::Imported`]):
-//!   [`python`], [`node`], [`ruby`];
+//!   [`python`], [`node`], [`ruby`], [`php`];
 //! - resource sets of which one member was used ([`Reason::ResourceSet`],
 //!   [`resources`]);
 //! - the directories the app may write its state into ([`Reason::StateDir`],
@@ -20,6 +20,7 @@
 
 pub mod converters;
 pub mod node;
+pub mod php;
 pub mod python;
 pub mod resources;
 pub mod ruby;
@@ -70,9 +71,10 @@ pub struct AppLayout {
 
 /// Whether the first read must load this file's bytes for [`reachable`].
 pub fn wants_content(path: &str, size: u64) -> bool {
-    let source = [".py", ".js", ".cjs", ".mjs", ".rb", ".php"]
+    let source = [".py", ".js", ".cjs", ".mjs", ".rb"]
         .iter()
-        .any(|e| path.ends_with(e));
+        .any(|e| path.ends_with(e))
+        || php::is_source(path);
     let requirements = pare_image::path::file_name(path).starts_with("requirements")
         && path.ends_with(".txt")
         && size < 64 * 1024;
@@ -110,8 +112,9 @@ pub fn reachable(
     for path in &layout.app_files {
         add(&mut reached, path, Reason::AppFile);
     }
-    for dir in served::directories(index) {
-        for (path, node) in index.descendants(&dir) {
+    let served = served::directories(index);
+    for dir in &served {
+        for (path, node) in index.descendants(dir) {
             if node.kind != EntryKind::Dir {
                 add(&mut reached, path, Reason::AppFile);
             }
@@ -140,6 +143,14 @@ pub fn reachable(
         ]
         .concat(),
     );
+
+    // A PHP script runs in the app's directory or a served one (php-fpm's `chdir`).
+    let php_work_dirs: Vec<String> = layout
+        .app_dirs
+        .iter()
+        .cloned()
+        .chain(served.iter().cloned())
+        .collect();
 
     // Closures and sets feed each other (a set's modules import more; an imported
     // package has templates): repeat until nothing new, a few rounds at most.
@@ -179,6 +190,11 @@ pub fn reachable(
         let ruby_start: BTreeSet<String> =
             all.iter().filter(|p| p.ends_with(".rb")).cloned().collect();
         for path in ruby::closure(index, &ruby_roots, &ruby_start) {
+            add(&mut reached, &path, Reason::Imported);
+        }
+        let php_start: BTreeSet<String> =
+            all.iter().filter(|p| php::is_source(p)).cloned().collect();
+        for path in php::closure(index, &php_work_dirs, &php_start) {
             add(&mut reached, &path, Reason::Imported);
         }
         let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();

@@ -645,3 +645,77 @@ fn imports_that_never_run_are_not_followed() {
         assert!(!reached.contains_key(path), "{path}: {reached:#?}");
     }
 }
+
+/// An image of `files` (path, content) and the directories that hold them.
+fn image_of(files: &[(&str, &[u8])]) -> FileIndex {
+    let mut dirs: BTreeSet<String> = BTreeSet::new();
+    for (path, _) in files {
+        let mut dir = pare_image::path::parent(&format!("/{path}")).to_owned();
+        while dir != "/" {
+            dirs.insert(format!("{}/", &dir[1..]));
+            dir = pare_image::path::parent(&dir).to_owned();
+        }
+    }
+    let mut items: Vec<TarItem> = dirs.iter().map(|d| TarItem::dir(d)).collect();
+    items.extend(files.iter().map(|(p, c)| TarItem::file(p, c, 0o644)));
+    index(&items)
+}
+
+/// Each of `paths` was reached for `reason`.
+fn assert_reached(reached: &BTreeMap<String, Reason>, paths: &[&str], reason: Reason) {
+    for path in paths {
+        assert_eq!(reached.get(*path), Some(&reason), "{path}: {reached:#?}");
+    }
+}
+
+/// A PHP site served by nginx from `/srv/site/public`, its libraries beside the
+/// document root, a PEAR-style library from Debian in `/usr/share/php`.
+#[test]
+fn php_includes_are_followed_out_of_the_document_root_and_into_usr_share_php() {
+    let idx = image_of(&[
+        ("etc/nginx/nginx.conf", b"server {\n  root /srv/site/public;\n}\n"),
+        (
+            "srv/site/public/index.php",
+            b"<?php\nrequire_once __DIR__ . '/../lib/layout.php';\n// include __DIR__ . '/../lib/old.php';\ninclude $page . '.php';\ninclude __DIR__ . '/../lib/' . $name;\n?>\n<p>include '../lib/text.php';</p>\n",
+        ),
+        (
+            "srv/site/public/contact.php",
+            b"<?php\nif ($_POST) {\n    require_once dirname(__FILE__) . \"/../lib/Mailer.php\";\n}\n",
+        ),
+        ("srv/site/lib/layout.php", b"<?php require_once('Mail/mime.php');\n"),
+        ("srv/site/lib/Mailer.php", b"<?php\n"),
+        ("srv/site/lib/old.php", b"<?php\n"),
+        ("srv/site/lib/page.php", b"<?php\n"),
+        ("srv/site/lib/text.php", b"<?php\n"),
+        ("usr/share/php/Mail/mime.php", b"<?php\nrequire_once 'PEAR.php';\n"),
+        ("usr/share/php/PEAR.php", b"<?php\n"),
+        ("usr/share/php/Unused.php", b"<?php\n"),
+    ]);
+    // The probes ran index.php only; contact.php is a served page no probe asked for.
+    let kept = set(&["/srv/site/public/index.php"]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    assert_reached(&reached, &["/srv/site/public/contact.php"], Reason::AppFile);
+    assert_reached(
+        &reached,
+        &[
+            // `__DIR__ . '/../lib/layout.php'`: outside the document root.
+            "/srv/site/lib/layout.php",
+            // A served page's include on a branch no probe took.
+            "/srv/site/lib/Mailer.php",
+            // `require_once('Mail/mime.php')` found in include_path, and what it
+            // requires.
+            "/usr/share/php/Mail/mime.php",
+            "/usr/share/php/PEAR.php",
+        ],
+        Reason::Imported,
+    );
+    for path in [
+        // Commented out, a run-time name, page text, never included.
+        "/srv/site/lib/old.php",
+        "/srv/site/lib/page.php",
+        "/srv/site/lib/text.php",
+        "/usr/share/php/Unused.php",
+    ] {
+        assert!(!reached.contains_key(path), "{path}: {reached:#?}");
+    }
+}
