@@ -51,12 +51,20 @@ pub fn plan(
     // What the loaded machine code calls shows once its bytes are read; what was
     // only kept unseen (a plugin directory's other members) calls nothing yet.
     if options.keep == crate::reach::KeepMode::Reachable {
-        let loaded = keep
+        let loaded: Vec<&String> = keep
             .paths
             .iter()
             .filter(|(_, r)| !r.unseen())
-            .map(|(p, _)| p);
-        let more = crate::reach::converters::reachable(&index, loaded);
+            .map(|(p, _)| p)
+            .collect();
+        let mut more = crate::reach::converters::reachable(&index, loaded.iter().copied());
+        more.extend(crate::reach::go::reachable(
+            &index,
+            loaded.iter().copied(),
+            layout.tz_env,
+        ));
+        // What another rule or the trace kept already needs no second settling.
+        more.retain(|p, _| !keep.paths.contains_key(p) && !rules.reached.contains_key(p));
         if !more.is_empty() {
             rules.reached.extend(more);
             (index, keep) = settle(original, trace, &rules)?;

@@ -89,6 +89,69 @@ fn goweb_keeps_working_beyond_its_probes() {
     assert_nothing_left("after the goweb builds", &before);
 }
 
+/// goweb with `TZ=` set empty: Go then takes UTC for local time without reading
+/// /etc/localtime, so its log's time stamps read no zone file and the trace of a
+/// probe that asks for UTC (a zone Go knows without a file) shows none. Only the
+/// binary says that zones are loaded by name: the slim image must keep the zone
+/// database for `/tz?zone=Asia/Tokyo`, which no probe made.
+#[test]
+fn a_go_program_that_loads_zones_by_name_keeps_the_zone_database_unseen() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let app = test_image("goweb");
+    let _port = port_lock();
+    let before = pare_work_dirs();
+    let context = support::temp_dir();
+    std::fs::write(
+        context.path().join("Dockerfile"),
+        format!("FROM {}\nENV TZ=\n", app.image),
+    )
+    .expect("write the Dockerfile");
+    let image = "pare-test/goweb-utc:beyond";
+    support::build_image(image, context.path());
+    let build = Build::new(
+        image,
+        "pare-test/goweb-utc:slim",
+        &["--probe", "GET /tz?zone=UTC"],
+    );
+    let checks = [
+        Check::get("/tz?zone=Asia/Tokyo"),
+        Check::get("/tz?zone=Europe/Paris"),
+        Check::get("/zones"),
+        Check::get("/tz?zone=Mars/Olympus"),
+    ];
+    let outcome = (build.report()["verification"]["passed"] == true).then(|| {
+        compare_service(image, &build.tag, 8092, &build.seccomp(), &checks, &|s| {
+            s.to_owned()
+        })
+    });
+    let report = build.report();
+    drop(build);
+    support::docker(&["rmi", "-f", image]);
+    assert_eq!(report["verification"]["passed"], true, "{report:#}");
+    let traced: Vec<&str> = report["kept_by_reason"]
+        .as_object()
+        .expect("kept_by_reason")
+        .iter()
+        // Directories are kept as the parents of kept files.
+        .filter(|(reason, _)| !["resource_set", "parent"].contains(&reason.as_str()))
+        .flat_map(|(_, paths)| paths.as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .filter(|p| p.contains("zoneinfo") || *p == "/etc/localtime")
+        .collect();
+    assert!(traced.is_empty(), "the trace saw a zone file: {traced:?}");
+    let sets = &report["kept_by_reason"]["resource_set"];
+    assert!(
+        sets.as_array()
+            .is_some_and(|a| a.iter().any(|p| p == "/usr/share/zoneinfo/Asia/Tokyo")),
+        "{sets}"
+    );
+    let outcome = outcome.expect("verified");
+    assert_only_known(&outcome, &[], "goweb with TZ=");
+    assert_nothing_left("after the goweb TZ= build", &before);
+}
+
 /// A 1x1 PNG: what an avatar upload sends.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x02\0\0\0\x90wS\xde\0\0\0\x0cIDATx\x9cc\xf8\xcf\xc0\0\0\x03\x01\x01\0\xc9\xfe\x92\xef\0\0\0\0IEND\xaeB`\x82";
 

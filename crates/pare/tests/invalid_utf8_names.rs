@@ -131,16 +131,7 @@ fn a_file_in_invalid_utf8_that_the_app_opens_is_kept() {
     )
     .unwrap();
     let tag = "pare-test/utf8-names:test";
-    support::docker(&[
-        "build",
-        "-q",
-        "--network",
-        "none",
-        "-t",
-        tag,
-        context.path().to_str().unwrap(),
-    ])
-    .success();
+    support::build_image(tag, context.path());
     let reports = temp_dir();
     let reports_arg = reports.path().display().to_string();
     let run = pare(&["build", tag, "--report-dir", &reports_arg, "--json"]);

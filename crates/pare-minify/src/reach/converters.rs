@@ -26,13 +26,8 @@ pub fn reachable<'a>(
     loaded: impl IntoIterator<Item = &'a String>,
 ) -> BTreeMap<String, Reason> {
     let kept: BTreeSet<&String> = loaded.into_iter().collect();
-    let converts = kept.iter().filter(|p| !in_system_dir(p)).any(|path| {
-        index
-            .nodes
-            .get(path.as_str())
-            .and_then(|n| n.content.as_deref())
-            .is_some_and(imports_iconv)
-    });
+    let apps = kept.iter().copied().filter(|p| !in_system_dir(p));
+    let converts = super::any_bytes(index, apps, imports_iconv);
     if !converts {
         return BTreeMap::new();
     }

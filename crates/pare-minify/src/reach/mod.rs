@@ -15,10 +15,12 @@
 //! - the directories the app may write its state into ([`Reason::StateDir`],
 //!   [`state`]).
 //!
-//! glibc's converters ([`converters`]) are a resource set found from what the kept
-//! machine code imports, once the keep-set has settled and its bytes are loaded.
+//! glibc's converters ([`converters`]) and the time zone database of a Go program
+//! that loads zones by name ([`go`]) are resource sets found from what the kept
+//! machine code holds, once the keep-set has settled and its bytes are loaded.
 
 pub mod converters;
+pub mod go;
 pub mod node;
 pub mod php;
 pub mod python;
@@ -202,21 +204,8 @@ pub fn reachable(
             if !done_sets.insert(set.dir.clone()) {
                 continue;
             }
-            for (path, node) in index.descendants(&set.dir) {
-                // Compiled Python beside its source is a cache, rebuilt in memory
-                // when absent: the source is the member of the set.
-                let cache = path.contains("/__pycache__/");
-                // `zoneinfo/right/` is the same zones counting leap seconds, named
-                // only by a `TZ=right/…`.
-                let leap = set.dir.ends_with("/zoneinfo")
-                    && path.contains("/zoneinfo/right/")
-                    && !layout.tz_env;
-                let deeper = set.shallow && pare_image::path::parent(path) != set.dir;
-                // gettext reads a catalogue's compiled `.mo`, never its `.po` source.
-                let po = set.dir.ends_with("/locale") && path.ends_with(".po");
-                if node.kind != EntryKind::Dir && !cache && !leap && !deeper && !po {
-                    add(&mut reached, path, Reason::ResourceSet);
-                }
+            for path in members(index, &set, layout.tz_env) {
+                add(&mut reached, &path, Reason::ResourceSet);
             }
         }
         if reached.len() == before {
@@ -224,6 +213,27 @@ pub fn reachable(
         }
     }
     reached
+}
+
+/// The files of a resource set that are kept with it. `tz_env`: the image sets `TZ`.
+pub(super) fn members(index: &FileIndex, set: &resources::Set, tz_env: bool) -> Vec<String> {
+    index
+        .descendants(&set.dir)
+        .filter(|(path, node)| {
+            // Compiled Python beside its source is a cache, rebuilt in memory when
+            // absent: the source is the member of the set.
+            let cache = path.contains("/__pycache__/");
+            // `zoneinfo/right/` is the same zones counting leap seconds, named only
+            // by a `TZ=right/…`.
+            let leap =
+                set.dir.ends_with("/zoneinfo") && path.contains("/zoneinfo/right/") && !tz_env;
+            let deeper = set.shallow && pare_image::path::parent(path) != set.dir;
+            // gettext reads a catalogue's compiled `.mo`, never its `.po` source.
+            let po = set.dir.ends_with("/locale") && path.ends_with(".po");
+            node.kind != EntryKind::Dir && !cache && !leap && !deeper && !po
+        })
+        .map(|(path, _)| path.clone())
+        .collect()
 }
 
 /// How far the probes reached, and what was kept without them: what "Verified"
@@ -290,6 +300,22 @@ fn is_module(path: &str) -> bool {
     [".py", ".js", ".cjs", ".mjs", ".rb", ".php"]
         .iter()
         .any(|e| path.ends_with(e))
+}
+
+/// Whether the loaded bytes of any of `paths` pass `test` (a file whose bytes were
+/// not loaded does not).
+pub(super) fn any_bytes<'a>(
+    index: &FileIndex,
+    paths: impl IntoIterator<Item = &'a String>,
+    test: impl Fn(&[u8]) -> bool,
+) -> bool {
+    paths.into_iter().any(|path| {
+        index
+            .nodes
+            .get(path.as_str())
+            .and_then(|n| n.content.as_deref())
+            .is_some_and(&test)
+    })
 }
 
 /// Whether `path`, as the image resolves it (symlinks followed inside the image), is

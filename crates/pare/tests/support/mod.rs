@@ -164,6 +164,13 @@ pub fn docker(args: &[&str]) -> Run {
     run("docker", args, &[])
 }
 
+/// Builds the image `tag` from the Dockerfile in `context` with no network (a test's
+/// variant of a test image); it must succeed.
+pub fn build_image(tag: &str, context: &Path) -> Run {
+    let context = context.to_str().expect("a UTF-8 build context");
+    docker(&["build", "-q", "--network", "none", "-t", tag, context]).success()
+}
+
 /// Runs `entrypoint args…` in a throwaway container of `image` with no network;
 /// it must succeed.
 pub fn in_container(image: &str, entrypoint: &str, args: &[&str]) -> Run {
