@@ -13,7 +13,6 @@ use crate::package::{Package, Sbom, UnownedKind};
 
 /// The document, with `timestamp` as its creation time (RFC 3339).
 pub fn document(sbom: &Sbom, timestamp: &str) -> Value {
-    let mut refs = HashSet::new();
     let mut components: Vec<Value> = Vec::new();
     if let Some(d) = &sbom.distro {
         components.push(json!({
@@ -24,8 +23,8 @@ pub fn document(sbom: &Sbom, timestamp: &str) -> Value {
             "description": d.pretty_name.clone().unwrap_or_default(),
         }));
     }
-    for p in &sbom.packages {
-        components.push(component(p, &mut refs));
+    for (p, bom_ref) in sbom.packages.iter().zip(bom_refs(&sbom.packages)) {
+        components.push(component(p, bom_ref));
     }
     for u in &sbom.unowned {
         let kind = match u.kind {
@@ -71,12 +70,35 @@ pub fn document(sbom: &Sbom, timestamp: &str) -> Value {
     })
 }
 
-fn component(p: &Package, refs: &mut HashSet<String>) -> Value {
-    let mut bom_ref = p.purl.clone();
-    if !refs.insert(bom_ref.clone()) {
-        bom_ref = format!("{}#{}", p.purl, p.found_in);
-        refs.insert(bom_ref.clone());
+/// A package component's `bom-ref`: what a CycloneDX document's `vulnerabilities`
+/// (pare scan's) point at, so it is made here, once, for both.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BomRef(String);
+
+impl BomRef {
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
+}
+
+/// The bom-ref of each of `packages`, in order: its purl, or `purl#found_in` when an
+/// earlier package has that purl (the same package installed twice).
+pub fn bom_refs(packages: &[Package]) -> Vec<BomRef> {
+    let mut taken = HashSet::new();
+    packages
+        .iter()
+        .map(|p| {
+            let mut bom_ref = p.purl.clone();
+            if !taken.insert(bom_ref.clone()) {
+                bom_ref = format!("{}#{}", p.purl, p.found_in);
+                taken.insert(bom_ref.clone());
+            }
+            BomRef(bom_ref)
+        })
+        .collect()
+}
+
+fn component(p: &Package, bom_ref: BomRef) -> Value {
     let mut properties = vec![
         prop("pare:ecosystem", p.ecosystem.name()),
         prop("pare:found-in", &p.found_in),
@@ -90,7 +112,7 @@ fn component(p: &Package, refs: &mut HashSet<String>) -> Value {
     }
     let mut c = json!({
         "type": "library",
-        "bom-ref": bom_ref,
+        "bom-ref": bom_ref.0,
         "name": p.name,
         "version": p.version,
         "purl": p.purl,

@@ -9,6 +9,8 @@
 //!   `all.zip` exports and folders of records, replaced atomically.
 //! - [`matcher`]: packages in, [`matcher::Finding`]s out; [`severity`] rates them.
 //! - [`policy`], [`ignore`], [`vex`]: what the user leaves out, and why.
+//! - [`report`]: the scan use case ([`report::Report::generate`]: match, apply the
+//!   policy, count) and its SARIF and CycloneDX writers.
 //! - [`absence`]: the OpenVEX document `pare build` writes for what slimming removed.
 //!
 //! # Scanning
@@ -67,6 +69,7 @@ pub mod matcher;
 pub mod osv;
 pub mod policy;
 pub mod range;
+pub mod report;
 pub mod severity;
 pub mod source;
 #[cfg(test)]

@@ -8,13 +8,14 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use pare_vuln::policy::Policy;
+use pare_vuln::report::{self, Report};
 use pare_vuln::severity::Severity;
 
 use crate::advisories::policy;
 use crate::advisories::{database_path, open_database};
 use crate::output::{emit, pretty};
 use crate::read::read_sbom;
-use crate::render::scan::{self, ScanReport};
+use crate::render::scan::table;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -97,19 +98,16 @@ fn resolve(args: &ScanArgs) -> anyhow::Result<Settings> {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let mut settings = resolve(&args)?;
+    let settings = resolve(&args)?;
+    let mut policy = settings.policy;
     if !args.no_attached_vex {
-        settings.policy.vex.extend(attached_vex(&args.image)?);
+        policy.vex.extend(attached_vex(&args.image)?);
     }
     let db = open_database(&settings.db)?;
-    let status = db.status()?;
     let sbom = read_sbom(&args.image)?;
-    let matches = pare_vuln::matcher::match_packages(&db, &sbom.packages, sbom.distro.as_ref())
-        .with_context(|| format!("matching the packages of {}", args.image))?;
-    let findings = matches.findings.clone();
-    let applied = pare_vuln::policy::apply(findings, &settings.policy);
     let now = SystemTime::now();
-    let report = ScanReport::new(&sbom, &status, matches, applied, now);
+    let report = Report::generate(&db, &sbom, &report::Settings { policy, now })
+        .with_context(|| format!("matching the packages of {}", args.image))?;
     if report.database.stale {
         say!(
             "pare: warning: the advisory data is {} days old; run `pare db update` for current data",
@@ -120,10 +118,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         say!("pare: warning: {w}");
     }
     let text = match settings.format {
-        Format::Table => scan::table(&report, args.files, now),
+        Format::Table => table(&report, args.files, now),
         Format::Json => pretty(&report)?,
-        Format::Sarif => pretty(&scan::sarif(&report))?,
-        Format::Cyclonedx => pretty(&scan::cyclonedx(&sbom, &report, &pare_sbom::now_rfc3339()))?,
+        Format::Sarif => pretty(&report::sarif::document(&report))?,
+        Format::Cyclonedx => pretty(&report::cyclonedx::document(
+            &sbom,
+            &report,
+            &pare_sbom::now_rfc3339(),
+        ))?,
     };
     emit(&text, args.output.as_deref())?;
     Ok(match args.fail_on {

@@ -1,144 +1,19 @@
-//! `pare scan`'s report and its renderings: the table people read, pare's JSON
-//! (docs/scan.md), SARIF 2.1.0 for code-scanning dashboards, and a CycloneDX 1.6 BOM
-//! with vulnerabilities. All pure functions of the report (and, for CycloneDX, the
-//! SBOM the findings refer to).
+//! The table people read of `pare scan`'s report. The report itself, its JSON shape
+//! and its SARIF and CycloneDX writers are pare-vuln's ([`pare_vuln::report`]); the
+//! table is here because it is for a terminal (widths, escaping, `1,234`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
-use pare_sbom::Sbom;
-use pare_vuln::db::{SourceStatus, Status};
-use pare_vuln::matcher::{Finding, Matches};
-use pare_vuln::policy::{Applied, Reason, Suppressed};
-use pare_vuln::severity::{Counts, RatingSource, Severity};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use pare_vuln::matcher::Finding;
+use pare_vuln::policy::{Reason, Suppressed};
+pub use pare_vuln::report::STALE_AFTER;
+use pare_vuln::report::{Report, Summary};
+use pare_vuln::severity::Severity;
 
 use super::column_width;
 use crate::units::count;
-
-/// Advisory data older than this gets a warning.
-pub const STALE_AFTER: Duration = Duration::from_secs(7 * 24 * 3600);
-
-/// Everything `pare scan` found, as `--format json` writes it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ScanReport {
-    pub image: ImageSummary,
-    pub database: DatabaseSummary,
-    pub summary: Summary,
-    /// Worst first.
-    pub findings: Vec<Finding>,
-    /// Left out by `--ignore`, `--vex` or `--only-fixed`, each with the reason.
-    pub suppressed: Vec<Suppressed>,
-    pub warnings: Vec<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ImageSummary {
-    pub reference: String,
-    pub name: String,
-    pub config_digest: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub distro: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DatabaseSummary {
-    pub path: String,
-    pub advisories: u64,
-    pub sources: Vec<SourceStatus>,
-    /// Whole days since the oldest source was fetched.
-    pub age_days: u64,
-    /// Older than a week.
-    pub stale: bool,
-}
-
-/// The counts people compare images by.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    pub vulnerabilities: usize,
-    #[serde(flatten)]
-    pub by_severity: Counts,
-    pub suppressed: usize,
-    pub packages: usize,
-    pub packages_checked: usize,
-    /// Packages no advisory source covers, by ecosystem.
-    pub not_covered: BTreeMap<String, usize>,
-}
-
-impl Summary {
-    pub fn count(&self, s: Severity) -> usize {
-        self.by_severity.at(s)
-    }
-}
-
-impl ScanReport {
-    /// Puts together what the commands found. `now` decides how old the data is.
-    pub fn new(
-        sbom: &Sbom,
-        status: &Status,
-        matches: Matches,
-        applied: Applied,
-        now: SystemTime,
-    ) -> Self {
-        let age = status.age(now).unwrap_or_default();
-        let summary = Summary {
-            vulnerabilities: applied.findings.len(),
-            by_severity: Counts::of(applied.findings.iter().map(|f| f.severity)),
-            suppressed: applied.suppressed.len(),
-            packages: sbom.packages.len(),
-            packages_checked: matches.packages_checked,
-            not_covered: matches.not_covered,
-        };
-        let mut warnings = matches.warnings;
-        warnings.extend(applied.warnings);
-        // A package with no findings is only known clean if its ecosystem has data
-        // (for Red Hat and SUSE, one of the release's repositories or modules).
-        for (ecosystem, n) in &matches.looked_up {
-            let look_in = pare_vuln::ecosystem::look_in(ecosystem);
-            if !status
-                .ecosystems
-                .iter()
-                .any(|e| look_in.contains(&e.ecosystem))
-            {
-                warnings.push(format!(
-                    "the advisory database has no records for {ecosystem}, so its {n} \
-                     package(s) could not be checked; `pare db update --ecosystem {}` fetches them",
-                    pare_vuln::ecosystem::base(ecosystem)
-                ));
-            }
-        }
-        ScanReport {
-            image: ImageSummary {
-                reference: sbom.image.reference.clone(),
-                name: sbom.image.display_name().to_owned(),
-                config_digest: sbom.image.config_digest.clone(),
-                distro: sbom.distro.as_ref().map(|d| {
-                    d.pretty_name
-                        .clone()
-                        .unwrap_or_else(|| format!("{} {}", d.id, d.version_id))
-                }),
-            },
-            database: DatabaseSummary {
-                path: status.path.display().to_string(),
-                advisories: status.advisories,
-                sources: status.sources.clone(),
-                age_days: age.as_secs() / 86_400,
-                stale: age > STALE_AFTER,
-            },
-            summary,
-            findings: applied.findings,
-            suppressed: applied.suppressed,
-            warnings,
-        }
-    }
-
-    /// Whether a finding is at or above `threshold` (for `--fail-on`).
-    pub fn fails(&self, threshold: Severity) -> bool {
-        self.findings.iter().any(|f| f.severity >= threshold)
-    }
-}
 
 /// `3 critical, 12 high, 20 medium, 5 low`: the levels with findings, worst first.
 pub fn counts_line(s: &Summary) -> String {
@@ -168,7 +43,7 @@ pub fn age(d: Duration) -> String {
 
 /// The table: the counts first, then one line per finding (its files below it with
 /// `files`), then what was left out.
-pub fn table(r: &ScanReport, files: bool, now: SystemTime) -> String {
+pub fn table(r: &Report, files: bool, now: SystemTime) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Image            {}", super::escape(&r.image.name));
     if let Some(d) = &r.image.distro {
@@ -296,233 +171,12 @@ fn findings_table(out: &mut String, findings: &[Finding], files: bool) {
     }
 }
 
-/// SARIF 2.1.0: one rule per advisory, one result per finding, located at the
-/// metadata file (or binary) the package was found in.
-pub fn sarif(r: &ScanReport) -> Value {
-    let mut ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
-    ids.sort();
-    ids.dedup();
-    let rules: Vec<Value> = ids
-        .iter()
-        .filter_map(|id| r.findings.iter().find(|f| f.id == *id))
-        .map(|f| {
-            let mut properties = json!({
-                "tags": ["security", "vulnerability", f.package.ecosystem],
-                "aliases": f.aliases,
-            });
-            if let Some(score) = f.rating.score {
-                // GitHub code scanning ranks alerts by this (a string, per its docs).
-                properties["security-severity"] = json!(format!("{score:.1}"));
-            }
-            json!({
-                "id": f.id,
-                "name": f.id,
-                "shortDescription": { "text": f.summary.clone().unwrap_or_else(|| f.id.clone()) },
-                "helpUri": f.url,
-                "help": { "text": format!("{}\n{}", f.summary.as_deref().unwrap_or(&f.id), f.url) },
-                "defaultConfiguration": { "level": level(f.severity) },
-                "properties": properties,
-            })
-        })
-        .collect();
-    let results: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| {
-            json!({
-                "ruleId": f.id,
-                "ruleIndex": ids.iter().position(|i| *i == f.id).unwrap_or(0),
-                "level": level(f.severity),
-                "message": { "text": format!(
-                    "{} {} ({}) is affected by {}{}; {}",
-                    f.package.name,
-                    f.package.version,
-                    f.package.ecosystem,
-                    f.id,
-                    if f.aliases.is_empty() { String::new() } else { format!(" ({})", f.aliases.join(", ")) },
-                    match &f.fixed { Some(v) => format!("fixed in {v}"), None => "no fix yet".into() },
-                ) },
-                "locations": [{
-                    // An image path, relative (SARIF wants a URI reference).
-                    "physicalLocation": { "artifactLocation": {
-                        "uri": pare_lint::format::sarif::uri(f.package.found_in.trim_start_matches('/')),
-                    } },
-                    "logicalLocations": [{
-                        "name": f.package.name,
-                        "fullyQualifiedName": f.package.purl,
-                        "kind": "package",
-                    }],
-                }],
-                "properties": { "severity": f.severity.name(), "purl": f.package.purl },
-            })
-        })
-        .collect();
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": { "driver": {
-                "name": "pare",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://osv.dev",
-                "rules": rules,
-            }},
-            "invocations": [{ "executionSuccessful": true }],
-            "properties": { "image": r.image.name, "configDigest": r.image.config_digest },
-            "results": results,
-        }]
-    })
-}
-
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical | Severity::High => "error",
-        Severity::Medium => "warning",
-        Severity::Low | Severity::Negligible | Severity::Unknown => "note",
-    }
-}
-
-/// A CycloneDX 1.6 BOM of the image (pare sbom's) with `vulnerabilities`: the
-/// findings, and those a VEX statement suppressed with their analysis.
-pub fn cyclonedx(sbom: &Sbom, r: &ScanReport, timestamp: &str) -> Value {
-    let mut doc = pare_sbom::cyclonedx::document(sbom, timestamp);
-    doc["serialNumber"] = json!(format!(
-        "urn:uuid:{}",
-        pare_sbom::cyclonedx::uuid_from(&[&sbom.image.config_digest, timestamp, "scan"])
-    ));
-    // Components are keyed by purl and where they were found; their bom-refs are
-    // what vulnerabilities point at.
-    let mut refs: HashMap<(String, String), String> = HashMap::new();
-    for c in doc["components"].as_array().into_iter().flatten() {
-        let found_in = c["properties"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|p| p["name"] == "pare:found-in")
-            .and_then(|p| p["value"].as_str());
-        if let (Some(purl), Some(found_in), Some(bom_ref)) =
-            (c["purl"].as_str(), found_in, c["bom-ref"].as_str())
-        {
-            refs.insert((purl.to_owned(), found_in.to_owned()), bom_ref.to_owned());
-        }
-    }
-    let bom_ref = |f: &Finding| {
-        refs.get(&(f.package.purl.clone(), f.package.found_in.clone()))
-            .cloned()
-            .unwrap_or_else(|| f.package.purl.clone())
-    };
-    let mut vulnerabilities: Vec<Value> = r
-        .findings
-        .iter()
-        .map(|f| vulnerability(f, &bom_ref(f), None))
-        .collect();
-    for s in &r.suppressed {
-        if let Reason::Vex { .. } = s.reason {
-            vulnerabilities.push(vulnerability(
-                &s.finding,
-                &bom_ref(&s.finding),
-                Some(&s.reason),
-            ));
-        }
-    }
-    doc["vulnerabilities"] = Value::Array(vulnerabilities);
-    doc
-}
-
-fn vulnerability(f: &Finding, bom_ref: &str, vex: Option<&Reason>) -> Value {
-    let (source, url) = source_of(&f.id, &f.url);
-    let mut v = json!({
-        "bom-ref": format!("{}@{bom_ref}", f.id),
-        "id": f.id,
-        "source": { "name": source, "url": url },
-        "references": f.aliases.iter().map(|a| {
-            let (name, url) = source_of(a, "");
-            json!({ "id": a, "source": { "name": name, "url": url } })
-        }).collect::<Vec<_>>(),
-        "ratings": [rating(f)],
-        "affects": [{ "ref": bom_ref, "versions": [{ "version": f.package.version, "status": "affected" }] }],
-    });
-    if let Some(summary) = &f.summary {
-        v["description"] = json!(summary);
-    }
-    if let Some(fixed) = &f.fixed {
-        v["recommendation"] = json!(format!("Upgrade {} to {fixed} or later", f.package.name));
-    }
-    if let Some(Reason::Vex {
-        status,
-        justification,
-        ..
-    }) = vex
-    {
-        let state = if status.name() == "fixed" {
-            "resolved"
-        } else {
-            "not_affected"
-        };
-        let mut analysis = json!({ "state": state });
-        if let Some(j) = justification.as_deref().and_then(cdx_justification) {
-            analysis["justification"] = json!(j);
-        }
-        v["analysis"] = analysis;
-        v["affects"][0]["versions"][0]["status"] = json!("unaffected");
-    }
-    v
-}
-
-fn rating(f: &Finding) -> Value {
-    let method = match (f.rating.source, f.rating.vector.as_deref()) {
-        (RatingSource::CvssV3, Some(v)) if v.starts_with("CVSS:3.1") => "CVSSv31",
-        (RatingSource::CvssV3, _) => "CVSSv3",
-        (RatingSource::CvssV4, _) => "CVSSv4",
-        _ => "other",
-    };
-    let severity = match f.severity {
-        Severity::Negligible => "info",
-        s => s.name(),
-    };
-    let mut r = json!({ "severity": severity, "method": method });
-    if matches!(f.rating.source, RatingSource::CvssV3 | RatingSource::CvssV4) {
-        r["score"] = json!(f.rating.score);
-        r["vector"] = json!(f.rating.vector);
-    }
-    r
-}
-
-/// OpenVEX justifications in CycloneDX's words.
-fn cdx_justification(openvex: &str) -> Option<&'static str> {
-    Some(match openvex {
-        "component_not_present" | "vulnerable_code_not_present" => "code_not_present",
-        "vulnerable_code_not_in_execute_path" => "code_not_reachable",
-        "vulnerable_code_cannot_be_controlled_by_adversary" => "requires_environment",
-        "inline_mitigations_already_exist" => "protected_by_mitigating_control",
-        _ => return None,
-    })
-}
-
-/// Which database an id belongs to, and where to read it.
-fn source_of(id: &str, url: &str) -> (&'static str, String) {
-    let or = |fallback: String| {
-        if url.is_empty() {
-            fallback
-        } else {
-            url.to_owned()
-        }
-    };
-    match id.split('-').next().unwrap_or("") {
-        "CVE" => ("NVD", or(format!("https://nvd.nist.gov/vuln/detail/{id}"))),
-        "GHSA" => ("GitHub", or(format!("https://github.com/advisories/{id}"))),
-        "GO" => ("Go", or(format!("https://pkg.go.dev/vuln/{id}"))),
-        "DEBIAN" | "DSA" | "DLA" => ("Debian", or(format!("https://osv.dev/vulnerability/{id}"))),
-        "PYSEC" => ("PyPA", or(format!("https://osv.dev/vulnerability/{id}"))),
-        _ => ("OSV", or(format!("https://osv.dev/vulnerability/{id}"))),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pare_vuln::severity::Counts;
 
-    fn fixture() -> ScanReport {
+    fn fixture() -> Report {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../tests/data/vuln/scan-report-vulnapp.json"
