@@ -7,6 +7,7 @@ use pare_sbom::Sbom;
 use pare_vuln::db::Database;
 use pare_vuln::matcher::Finding;
 use pare_vuln::policy::Policy;
+use pare_vuln::report::{Report, Settings};
 use pare_xray::{XrayOptions, XrayReport};
 
 use crate::error::{CompareError, Result};
@@ -19,7 +20,8 @@ pub struct Inspected {
     /// Findings kept by the policy; `None` when no advisory database was given.
     pub vulnerabilities: Option<Vec<Finding>>,
     /// Metadata that could not be read, versions that could not be ordered, expired
-    /// ignore rules: what `pare sbom` and `pare scan` would warn about.
+    /// ignore rules, ecosystems the database has no records for: what `pare sbom`
+    /// and `pare scan` would warn about.
     pub warnings: Vec<String>,
 }
 
@@ -60,16 +62,18 @@ impl Inspector<'_> {
         let vulnerabilities = match self.database {
             None => None,
             Some(db) => {
-                let matches =
-                    pare_vuln::matcher::match_packages(db, &sbom.packages, sbom.distro.as_ref())
-                        .map_err(|source| CompareError::Match {
-                            reference: reference.to_string(),
-                            source: Box::new(source),
-                        })?;
-                warnings.extend(matches.warnings);
-                let applied = pare_vuln::policy::apply(matches.findings, &self.policy);
-                warnings.extend(applied.warnings);
-                Some(applied.findings)
+                let settings = Settings {
+                    policy: self.policy.clone(),
+                    now: std::time::SystemTime::now(),
+                };
+                let report = Report::generate(db, &sbom, &settings).map_err(|source| {
+                    CompareError::Match {
+                        reference: reference.to_string(),
+                        source: Box::new(source),
+                    }
+                })?;
+                warnings.extend(report.warnings);
+                Some(report.findings)
             }
         };
         Ok(Inspected {
