@@ -50,12 +50,16 @@ pub fn prove(original: &Original, plan: &KeepPlan, database: Option<&PathBuf>) -
         }
         Err(e) => return Outcome::Skipped(format!("{e}: no VEX written")),
     };
-    let sbom = &original.sbom;
-    let matches =
-        match pare_vuln::matcher::match_packages(&db, &sbom.packages, sbom.distro.as_ref()) {
-            Ok(m) => m,
-            Err(e) => return Outcome::Skipped(format!("matching advisories: {e}: no VEX written")),
-        };
+    // No policy: the proof covers every finding of the original, whatever a later
+    // scan chooses to leave out.
+    let settings = pare_vuln::report::Settings {
+        policy: pare_vuln::policy::Policy::default(),
+        now: std::time::SystemTime::now(),
+    };
+    let report = match pare_vuln::report::Report::generate(&db, &original.sbom, &settings) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Skipped(format!("matching advisories: {e}: no VEX written")),
+    };
     let kept: BTreeSet<String> = plan.keep.paths.keys().cloned().collect();
     let info = pare_vuln::absence::DocumentInfo {
         author: "pare build".into(),
@@ -63,7 +67,7 @@ pub fn prove(original: &Original, plan: &KeepPlan, database: Option<&PathBuf>) -
         tooling: Some(format!("pare {}", env!("CARGO_PKG_VERSION"))),
     };
     let absence = pare_vuln::absence::prove_absent(
-        &matches.findings,
+        &report.findings,
         &|package| pare_vuln::absence::keeps_any_file(package, &kept),
         &kept,
         &info,
