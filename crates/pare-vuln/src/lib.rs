@@ -19,8 +19,12 @@
 //! # fn main() -> pare_vuln::Result<()> {
 //! # let sbom: pare_sbom::Sbom = unimplemented!();
 //! let db = pare_vuln::db::Database::open(&pare_vuln::db::default_path().unwrap())?;
-//! let matches = pare_vuln::matcher::match_packages(&db, &sbom.packages, sbom.distro.as_ref())?;
-//! for f in &matches.findings {
+//! let settings = pare_vuln::report::Settings {
+//!     policy: pare_vuln::policy::Policy::default(),
+//!     now: std::time::SystemTime::now(),
+//! };
+//! let report = pare_vuln::report::Report::generate(&db, &sbom, &settings)?;
+//! for f in &report.findings {
 //!     println!("{} {} {} {}", f.severity, f.id, f.package.name, f.package.version);
 //! }
 //! # Ok(()) }

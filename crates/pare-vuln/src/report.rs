@@ -158,3 +158,108 @@ impl Report {
         self.findings.iter().any(|f| f.severity >= threshold)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ecosystem::tests::package;
+    use crate::ignore::IgnoreRule;
+    use crate::policy::Reason;
+    use pare_sbom::{Ecosystem, ImageInfo};
+
+    fn flask_image() -> Sbom {
+        Sbom {
+            image: ImageInfo {
+                reference: "docker-archive:/flask.tar".into(),
+                repo_tags: vec!["flask:1".into()],
+                config_digest: "sha256:00".into(),
+                manifest_digest: None,
+                os: "linux".into(),
+                architecture: "amd64".into(),
+            },
+            distro: None,
+            packages: vec![package(Ecosystem::Python, "Flask", "2.2.2")],
+            unowned: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The real GHSA record of CVE-2023-30861 (tests/data/vuln/osv) affects Flask
+    /// 2.2.2: counted when nothing leaves it out, suppressed (and counted as such)
+    /// when an ignore rule names its CVE alias; week-old data is stale.
+    #[test]
+    fn generate_matches_applies_the_policy_and_counts() {
+        let (_dir, db) = crate::testing::database(&["osv", "debian-osv-derived"]);
+        let sbom = flask_image();
+        let now = SystemTime::now();
+        let plain = Settings {
+            policy: Policy::default(),
+            now,
+        };
+        let r = Report::generate(&db, &sbom, &plain).unwrap();
+        assert_eq!(r.image.name, "flask:1");
+        assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+        assert_eq!(r.findings[0].id, "GHSA-m2qf-hxjv-5gpq");
+        assert_eq!(
+            (r.summary.vulnerabilities, r.summary.count(Severity::High)),
+            (1, 1)
+        );
+        assert_eq!((r.summary.packages, r.summary.packages_checked), (1, 1));
+        assert!(r.fails(Severity::High) && !r.fails(Severity::Critical));
+        assert!(!r.database.stale && r.database.advisories > 0);
+
+        let ignoring = Settings {
+            policy: Policy {
+                ignore: vec![IgnoreRule {
+                    id: "CVE-2023-30861".into(),
+                    expires: None,
+                    file: ".pareignore".into(),
+                    line: 3,
+                }],
+                ..Policy::default()
+            },
+            now: now + Duration::from_secs(8 * 86_400),
+        };
+        let r = Report::generate(&db, &sbom, &ignoring).unwrap();
+        assert!(r.findings.is_empty(), "{:#?}", r.findings);
+        assert_eq!((r.summary.vulnerabilities, r.summary.suppressed), (0, 1));
+        assert!(matches!(
+            r.suppressed[0].reason,
+            Reason::Ignored { line: 3, .. }
+        ));
+        assert!(r.database.stale && r.database.age_days >= 7);
+    }
+
+    /// The same package found twice (two virtualenvs): each finding's `affects` points
+    /// at its own component, by the bom-ref pare-sbom gave that component.
+    #[test]
+    fn cyclonedx_vulnerabilities_point_at_their_own_component() {
+        let (_dir, db) = crate::testing::database(&["osv", "debian-osv-derived"]);
+        let mut sbom = flask_image();
+        let mut second = sbom.packages[0].clone();
+        second.found_in = "/venv/b".into();
+        sbom.packages.push(second);
+        let settings = Settings {
+            policy: Policy::default(),
+            now: SystemTime::now(),
+        };
+        let r = Report::generate(&db, &sbom, &settings).unwrap();
+        let doc = cyclonedx::document(&sbom, &r, "2026-12-05T00:00:00Z");
+        let components: Vec<&str> = doc["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["bom-ref"].as_str())
+            .collect();
+        let mut affected: Vec<&str> = doc["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["affects"][0]["ref"].as_str().unwrap())
+            .collect();
+        affected.sort();
+        let purl = sbom.packages[0].purl.clone();
+        assert_eq!(affected, [purl.clone(), format!("{purl}#/venv/b")]);
+        assert!(affected.iter().all(|a| components.contains(a)), "{doc:#}");
+    }
+}
