@@ -96,6 +96,72 @@ fn is_go(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// Builds the Go program `source` with the machine's Go toolchain (Debian's
+    /// golang-go, tests/setup installs it) and `args` for `go build`; `None` when
+    /// there is no `go` outside CI, where its absence fails the test instead.
+    fn go_build(dir: &std::path::Path, name: &str, source: &str, args: &[&str]) -> Option<Vec<u8>> {
+        let go_found = std::process::Command::new("go")
+            .arg("version")
+            .output()
+            .is_ok();
+        if !go_found {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "no Go toolchain: run tests/setup"
+            );
+            eprintln!("skipped: no `go` on PATH (tests/setup installs golang-go)");
+            return None;
+        }
+        let file = dir.join(format!("{name}.go"));
+        std::fs::write(&file, source).expect("write the program");
+        let out = dir.join(name);
+        let run = std::process::Command::new("go")
+            .arg("build")
+            .args(args)
+            .arg("-o")
+            .arg(&out)
+            .arg(&file)
+            .env("GOCACHE", dir.join("cache"))
+            .env("GOPATH", dir.join("gopath"))
+            .env("GOPROXY", "off")
+            .output()
+            .expect("run go build");
+        assert!(
+            run.status.success(),
+            "go build {name}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        Some(std::fs::read(out).expect("read the program"))
+    }
+
+    /// Real Go programs: one that loads a zone by name (stripped or not), one that
+    /// only formats local time and serves HTTP, one that embeds the database by
+    /// import and one by build tag.
+    #[test]
+    fn a_go_program_loads_zones_from_files_when_it_calls_load_location_without_tzdata() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let by_name = "package main\nimport (\"fmt\"\n\"os\"\n\"time\")\nfunc main() { fmt.Println(time.LoadLocation(os.Args[1])) }\n";
+        let local = "package main\nimport (\"fmt\"\n\"net/http\"\n\"time\")\nfunc main() { fmt.Println(time.Now().Local()); _ = http.ListenAndServe }\n";
+        let embedded = "package main\nimport (\"fmt\"\n\"os\"\n\"time\"\n_ \"time/tzdata\")\nfunc main() { fmt.Println(time.LoadLocation(os.Args[1])) }\n";
+        let Some(plain) = go_build(dir.path(), "byname", by_name, &[]) else {
+            return;
+        };
+        assert!(super::is_go(&plain));
+        assert!(super::loads_zones_from_files(&plain));
+        let stripped = go_build(dir.path(), "stripped", by_name, &["-ldflags=-s -w"]).unwrap();
+        assert!(super::loads_zones_from_files(&stripped), "stripped");
+        let local = go_build(dir.path(), "local", local, &[]).unwrap();
+        assert!(super::is_go(&local));
+        assert!(!super::loads_zones_from_files(&local), "no LoadLocation");
+        let embedded = go_build(dir.path(), "embedded", embedded, &[]).unwrap();
+        assert!(
+            !super::loads_zones_from_files(&embedded),
+            "import time/tzdata"
+        );
+        let tagged = go_build(dir.path(), "tagged", by_name, &["-tags", "timetzdata"]).unwrap();
+        assert!(!super::loads_zones_from_files(&tagged), "-tags timetzdata");
+    }
+
     #[test]
     fn what_is_not_a_go_program_never_loads_zones() {
         // This test binary's own bytes: an ELF with no Go sections, though the
