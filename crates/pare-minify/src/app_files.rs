@@ -28,13 +28,7 @@ const SYSTEM_DIRS: [&str; 9] = [
     "/etc",
 ];
 
-/// Where dependencies are installed, inside an app's directory or not.
-pub(crate) const DEPENDENCY_DIRS: [&str; 4] = [
-    "/node_modules/",
-    "/site-packages/",
-    "/dist-packages/",
-    "/vendor/",
-];
+use crate::keep_set::DEPENDENCY_DIRS;
 
 /// Python virtual environments (a directory with `pyvenv.cfg`): installed
 /// dependencies, however close to the entrypoint (`/opt/venv/bin/gunicorn`).

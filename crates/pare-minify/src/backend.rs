@@ -203,7 +203,7 @@ impl Backend {
 /// Unpacks the original image as the root filesystem of a bundle in `work_dir`.
 pub(crate) fn unpack_original(image: &OpenImage, work_dir: &Path) -> Result<PathBuf, BuildError> {
     let bundle = work_dir.join("original");
-    crate::outputs::create_dir(&bundle)?;
+    crate::error::create_dir(&bundle)?;
     let rootfs = bundle.join("rootfs");
     pare_image::unpack::unpack(image, &rootfs, &work_dir.join("unpack-spool"))?;
     Ok(rootfs)

@@ -6,7 +6,7 @@
 //! This module imports nothing else of the crate, so every module can use it without
 //! a cycle through the pipeline.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why a build could not finish. Every variant is exit code 2 (a slim image that
 /// answers differently is not an error: it is a failed [`crate::Verification`]).
@@ -220,4 +220,14 @@ fn answer_text(answer: &str) -> String {
 fn exit_code_text(code: Option<i64>) -> String {
     code.map(|c| format!(" (exit code {c})"))
         .unwrap_or_default()
+}
+
+/// Creates a directory of pare's own (and its parents). Here, beside the error it
+/// makes, because every phase makes its directories.
+pub(crate) fn create_dir(dir: &Path) -> Result<(), BuildError> {
+    std::fs::create_dir_all(dir).map_err(|source| BuildError::Io {
+        action: "creating",
+        path: dir.to_owned(),
+        source,
+    })
 }

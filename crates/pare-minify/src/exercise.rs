@@ -99,7 +99,7 @@ impl SensorExec {
     fn wrap(&self, command: &[String]) -> Result<Vec<String>, BuildError> {
         let n = self.next.fetch_add(1, Ordering::SeqCst);
         let name = format!("exec-{n}");
-        crate::outputs::create_dir(&self.host_out.join(&name))?;
+        crate::error::create_dir(&self.host_out.join(&name))?;
         let mut argv: Vec<String> = [
             "/.pare/sensor",
             "--out",
@@ -146,7 +146,7 @@ impl Run<'_> {
             Exec::Traced(sensor) => self.container.exec(&sensor.wrap(command)?, Some("0"))?,
         };
         Ok(ProbeResult {
-            probe: exec_label(command),
+            probe: crate::probe::exec_label(command),
             origin: crate::probe::Origin::User,
             headers: Vec::new(),
             status: out.exit_code.map(|c| c.clamp(0, u16::MAX as i64) as u16),
@@ -163,15 +163,6 @@ impl Run<'_> {
     fn log_tail(&self) -> String {
         self.container.logs_tail(20)
     }
-}
-
-/// `exec psql -c 'select 1'`: the command as a shell would read it back.
-pub(crate) fn exec_label(command: &[String]) -> String {
-    let words = command.iter().map(String::as_str);
-    format!(
-        "exec {}",
-        shlex::try_join(words).unwrap_or_else(|_| command.join(" "))
-    )
 }
 
 /// Which HTTP requests a run sends.

@@ -12,6 +12,15 @@ use pare_image::{EntryKind, FileIndex};
 
 use crate::elf;
 
+/// Where dependencies are installed, inside an app's directory or not (the app's
+/// own files are told from them; the import closures look in them).
+pub(crate) const DEPENDENCY_DIRS: [&str; 4] = [
+    "/node_modules/",
+    "/site-packages/",
+    "/dist-packages/",
+    "/vendor/",
+];
+
 /// What the sensor saw the app do.
 #[derive(Clone, Debug, Default)]
 pub struct Trace {

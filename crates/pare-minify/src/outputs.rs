@@ -148,7 +148,7 @@ impl Staged<'_> {
             .collect();
         self.made_dirs.extend(made.iter().cloned());
         if let Some(parent) = made.first() {
-            create_dir(parent)?;
+            crate::error::create_dir(parent)?;
         }
         let dest = dest.to_owned();
         self._on_interrupt
@@ -212,19 +212,10 @@ fn remove_empty(dirs: &[PathBuf]) {
     }
 }
 
-/// Creates a directory of pare's own (and its parents).
-pub(crate) fn create_dir(dir: &Path) -> Result<(), BuildError> {
-    std::fs::create_dir_all(dir).map_err(|source| BuildError::Io {
-        action: "creating",
-        path: dir.to_owned(),
-        source,
-    })
-}
-
 /// Writes `bytes` to `path` (pare's own report files), through a staging name.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     if let Some(dir) = path.parent() {
-        create_dir(dir)?;
+        crate::error::create_dir(dir)?;
     }
     let mut file = StagedFile::create(path)?;
     file.file()

@@ -499,6 +499,15 @@ pub fn crawl(
     sent
 }
 
+/// `exec psql -c 'select 1'`: the command as a shell would read it back.
+pub(crate) fn exec_label(command: &[String]) -> String {
+    let words = command.iter().map(String::as_str);
+    format!(
+        "exec {}",
+        shlex::try_join(words).unwrap_or_else(|_| command.join(" "))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

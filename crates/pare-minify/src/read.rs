@@ -10,7 +10,6 @@ use pare_image::{EntryKind, ImageConfig, ImageRead, OpenImage, ReadOptions, RunC
 use crate::error::BuildError;
 use crate::options::{BuildOptions, ExecEntrypoint};
 use crate::progress::{Phase, Reporter};
-use crate::report::ImageSize;
 
 /// The original image, read once.
 pub struct Original {
@@ -53,7 +52,7 @@ impl Original {
             })
         });
         let execs = options.exec_probes.iter().map(|command| CliRun {
-            label: crate::exercise::exec_label(command),
+            label: crate::probe::exec_label(command),
             argv: command.clone(),
         });
         with_args.chain(execs).collect()
@@ -101,10 +100,20 @@ impl Original {
     }
 }
 
+/// An image's size as the report gives it, the original's (measured while it is
+/// read) and the slim one's.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct ImageSize {
+    pub uncompressed_bytes: u64,
+    pub compressed_bytes: u64,
+    pub files: u64,
+    pub layers: usize,
+}
+
 /// Reads the image. An image in the engine is exported once into the work dir's spool.
 pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original, BuildError> {
     let spool = options.work_dir.join("spool");
-    crate::outputs::create_dir(&spool)?;
+    crate::error::create_dir(&spool)?;
     // One pass serves the keep-set (ld.so's configuration) and the catalogers that
     // tell which packages the slim image keeps; an image in the engine is spooled
     // while it is indexed. The bytes read so far are told to the reporter.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+pub use crate::read::ImageSize;
 use serde::{Deserialize, Serialize};
 
 use crate::keep_set::Reason;
@@ -75,14 +76,6 @@ pub struct BuildReport {
 pub struct LeftOut {
     pub path: String,
     pub reason: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct ImageSize {
-    pub uncompressed_bytes: u64,
-    pub compressed_bytes: u64,
-    pub files: u64,
-    pub layers: usize,
 }
 
 /// How the slim image answered, compared with untraced reference runs of the

@@ -112,7 +112,7 @@ pub(crate) fn start<'b>(
     check_port_free(options, service_port)?;
     write_executable(&sensor_path(options), options.sensor)?;
     let out_dir = options.work_dir.join("out");
-    crate::outputs::create_dir(&out_dir)?;
+    crate::error::create_dir(&out_dir)?;
     let deny = crate::seccomp::containment().deny_for_app.join(",");
     let launch = traced_launch(original, options, &original.argv, &out_dir, "trace");
     reporter.status(Phase::Trace, "starting the app under the sensor");
@@ -220,7 +220,7 @@ pub(crate) fn probe<'b>(
     for (n, more) in original.more_runs(options).iter().enumerate() {
         reporter.status(Phase::Probe, &format!("tracing {}", more.label));
         let out_dir = options.work_dir.join(format!("out-run-{}", n + 1));
-        crate::outputs::create_dir(&out_dir)?;
+        crate::error::create_dir(&out_dir)?;
         let launch = traced_launch(original, options, &more.argv, &out_dir, "trace");
         let container = source.start(backend, original, &launch)?;
         let run = Run {

@@ -100,7 +100,7 @@ pub fn reachable(
     for (path, node) in &index.nodes {
         // A copied `node_modules` or `site-packages` holds dependencies, not the
         // app: what of them the app uses the import closures find.
-        let dependency = crate::app_files::DEPENDENCY_DIRS
+        let dependency = crate::keep_set::DEPENDENCY_DIRS
             .iter()
             .any(|d| path.contains(d));
         if node.kind != EntryKind::Dir
