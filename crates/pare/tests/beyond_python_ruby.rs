@@ -350,3 +350,61 @@ fn a_sinatra_app_with_views_answers_beyond_the_probes() {
     assert!(old.outcome.same <= now.outcome.same);
     assert_nothing_left("after the rubyweb builds", &before);
 }
+
+/// The flask test image's API, slimmed with the two probes a user writes first, then
+/// asked the rest: its 404s, a wrong method, JSON posts good and bad, a HEAD, and
+/// `/api/versions`, which reads four distributions' versions with
+/// `importlib.metadata` — one of them (`requests`) installed but never imported, so
+/// only its metadata answers. A second command reads another distribution's.
+#[test]
+fn a_flask_api_answers_beyond_the_probes_with_its_dependencies_versions() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let _lock = port_lock();
+    let before = pare_work_dirs();
+    let json = "application/json";
+    let checks = vec![
+        Check::get("/health"),
+        Check::get("/api/items/2"),
+        Check::get("/api/items/999"),
+        Check::get("/no/such/page"),
+        Check::request("DELETE", "/api/items", &[], b""),
+        Check::request("HEAD", "/", &[], b""),
+        Check::send(
+            "POST",
+            "/api/items",
+            json,
+            br#"{"name": "gamma", "qty": 2}"#,
+        ),
+        Check::send("POST", "/api/items", json, br#"{"name": 7}"#),
+        Check::send("POST", "/api/items", json, b"{not json"),
+        Check::get("/api/versions"),
+        // The interpreter gunicorn's `#!` names (the venv's other aliases are
+        // links nothing ran).
+        Check::exec(&[
+            "/opt/venv/bin/python3",
+            "-c",
+            "from importlib.metadata import version; print(version('certifi'))",
+        ]),
+    ];
+    let app = test_image("flask");
+    let port = app.port.expect("flask has a PORT");
+    let tag = "pare-test/flask:beyond-test";
+    let slimmed = slim_and_check(
+        &app.image,
+        tag,
+        port,
+        &["GET /", "GET /api/items"],
+        &[],
+        &checks,
+        &|text: &str| text.to_owned(),
+    );
+    for (label, a, b) in &slimmed.outcome.different {
+        eprintln!("  {label}\n    original: {a}\n    slim:     {b}");
+    }
+    slimmed
+        .outcome
+        .assert_at_least(1.0, "flask, --keep reachable");
+    assert_nothing_left("after the flask build", &before);
+}

@@ -230,7 +230,9 @@ pub(super) fn members(index: &FileIndex, set: &resources::Set, tz_env: bool) -> 
             let deeper = set.shallow && pare_image::path::parent(path) != set.dir;
             // gettext reads a catalogue's compiled `.mo`, never its `.po` source.
             let po = set.dir.ends_with("/locale") && path.ends_with(".po");
-            node.kind != EntryKind::Dir && !cache && !leap && !deeper && !po
+            let unread_metadata = resources::is_distribution_metadata(&set.dir)
+                && !resources::METADATA_READ_BY_NAME.contains(&pare_image::path::file_name(path));
+            node.kind != EntryKind::Dir && !cache && !leap && !deeper && !po && !unread_metadata
         })
         .map(|(path, _)| path.clone())
         .collect()

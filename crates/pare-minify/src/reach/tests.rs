@@ -719,3 +719,83 @@ fn php_includes_are_followed_out_of_the_document_root_and_into_usr_share_php() {
         assert!(!reached.contains_key(path), "{path}: {reached:#?}");
     }
 }
+
+/// An app that reports its dependencies' versions through `importlib.metadata`:
+/// every installed distribution's metadata is kept, its code only when imported.
+#[test]
+fn importlib_metadata_keeps_every_distributions_metadata() {
+    let site = "opt/venv/lib/python3.11/site-packages";
+    let files: Vec<(String, &[u8])> = vec![
+        (
+            "app/app.py".into(),
+            b"from importlib import metadata\nimport flask\n",
+        ),
+        (
+            "usr/lib/python3.11/importlib/metadata/__init__.py".into(),
+            b"import email\n",
+        ),
+        ("usr/lib/python3.11/email.py".into(), b"x = 1\n"),
+        ("usr/lib/python3.11/os.py".into(), b"x = 1\n"),
+        (format!("{site}/flask/__init__.py"), b"x = 1\n"),
+        (
+            format!("{site}/flask-3.0.3.dist-info/METADATA"),
+            b"Name: Flask\n",
+        ),
+        (format!("{site}/requests/__init__.py"), b"x = 1\n"),
+        (
+            format!("{site}/requests-2.32.3.dist-info/METADATA"),
+            b"Name: requests\nVersion: 2.32.3\n",
+        ),
+        (
+            format!("{site}/requests-2.32.3.dist-info/RECORD"),
+            b"requests/__init__.py,,\n",
+        ),
+        (
+            format!("{site}/PyYAML-6.0.2.egg-info/PKG-INFO"),
+            b"Name: PyYAML\n",
+        ),
+    ];
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+    let idx = image_of(&refs);
+    let layout = AppLayout {
+        app_dirs: vec!["/app".into()],
+        ..Default::default()
+    };
+    let venv = format!("/{site}");
+    let kept = set(&["/app/app.py", &format!("{venv}/flask/__init__.py")]);
+    let reached = reachable(&idx, &layout, &kept);
+    assert_reached(
+        &reached,
+        &[
+            &format!("{venv}/requests-2.32.3.dist-info/METADATA"),
+            &format!("{venv}/flask-3.0.3.dist-info/METADATA"),
+            &format!("{venv}/PyYAML-6.0.2.egg-info/PKG-INFO"),
+        ],
+        Reason::ResourceSet,
+    );
+    // Its code stays out, and so does the list of its files.
+    for path in [
+        format!("{venv}/requests/__init__.py"),
+        format!("{venv}/requests-2.32.3.dist-info/RECORD"),
+    ] {
+        assert!(!reached.contains_key(&path), "{path}: {reached:#?}");
+    }
+
+    // Without a reader of metadata, no metadata is kept beyond what ran.
+    let files: Vec<(&str, &[u8])> = refs
+        .iter()
+        .map(|(p, c)| {
+            if *p == "app/app.py" {
+                (*p, &b"import flask\n"[..])
+            } else {
+                (*p, *c)
+            }
+        })
+        .collect();
+    let idx = image_of(&files);
+    let reached = reachable(&idx, &layout, &kept);
+    assert!(
+        !reached.keys().any(|p| p.contains(".dist-info/")),
+        "{reached:#?}"
+    );
+}
