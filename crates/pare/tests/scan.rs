@@ -290,8 +290,10 @@ fn evaluate_in_repositories(
 /// (OSV ecosystem, source name, source version) of an image's distribution packages
 /// as the distribution's own tools read them: dpkg-query inside the container for
 /// Debian and Ubuntu; for distroless (no shell, no dpkg database) the host's
-/// dpkg-query over a status file made of the image's status.d paragraphs; for Alpine
-/// the P:/V:/o: lines of apk's database, read with the image's busybox.
+/// dpkg-query over a status file made of the image's status.d paragraphs; for Alpine,
+/// Wolfi and Chainguard the P:/V:/o: lines of apk's database, read with the image's
+/// busybox; for UBI and openSUSE the host's rpm over a copy of the image's database;
+/// for SLES (ndb, which the host's rpm cannot read) the real image's `rpm -qa`.
 fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
     let dpkg_format = "${source:Package}\t${source:Version}\n";
     let (ecosystem, listing) = match kind {
@@ -337,11 +339,11 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
                 .stdout();
             ("Debian:12", listing)
         }
-        "base-alpine" | "base-wolfi" => {
-            let (ecosystem, path) = if kind == "base-alpine" {
-                ("Alpine:v3.11", "/lib/apk/db/installed")
-            } else {
-                ("Wolfi", "/usr/lib/apk/db/installed")
+        "base-alpine" | "base-wolfi" | "base-chainguard" => {
+            let (ecosystem, path) = match kind {
+                "base-alpine" => ("Alpine:v3.11", "/lib/apk/db/installed"),
+                "base-wolfi" => ("Wolfi", "/usr/lib/apk/db/installed"),
+                _ => ("Chainguard", "/usr/lib/apk/db/installed"),
             };
             let db = in_container(image, "/bin/cat", &[path]).stdout();
             let mut out = BTreeSet::new();
@@ -358,38 +360,15 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
             }
             return out;
         }
-        "base-ubi" => {
-            // The host's rpm reads the image's own database; pare writes an epoch
-            // only where the package has one, as rpm -q does.
-            let dir = temp_dir();
-            let id = support::docker(&["create", image])
-                .success()
-                .stdout()
-                .trim()
-                .to_owned();
-            let cp = support::docker(&[
-                "cp",
-                &format!("{id}:/var/lib/rpm"),
-                dir.path().to_str().unwrap(),
-            ]);
-            support::docker(&["rm", &id]);
-            cp.success();
-            let dbpath = dir.path().join("rpm");
-            let listing = support::run(
-                "rpm",
-                &[
-                    "--dbpath",
-                    dbpath.to_str().unwrap(),
-                    "-qa",
-                    "--qf",
-                    "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n",
-                ],
-                &[],
-            )
-            .success()
-            .stdout();
-            ("Red Hat:enterprise_linux:9", listing)
-        }
+        "base-ubi" => (
+            "Red Hat:enterprise_linux:9",
+            host_rpm_listing(image, "/var/lib/rpm"),
+        ),
+        // Tumbleweed's database is under /usr/lib/sysimage (/var/lib/rpm links there).
+        "base-opensuse" => (
+            "openSUSE:Tumbleweed",
+            host_rpm_listing(image, "/usr/lib/sysimage/rpm"),
+        ),
         "base-sles" => {
             // The real image's `rpm -qa` (the host's rpm cannot read ndb): kept beside
             // the database it lists.
@@ -411,19 +390,55 @@ fn os_packages(kind: &str, image: &str) -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// `NAME\t[EPOCH:]VERSION-RELEASE` lines of the rpm database in `dir` of `image`, as
+/// the host's rpm reads a copy of it; pare writes an epoch only where the package has
+/// one, as rpm -q does.
+fn host_rpm_listing(image: &str, dir: &str) -> String {
+    let copy = temp_dir();
+    let id = support::docker(&["create", image])
+        .success()
+        .stdout()
+        .trim()
+        .to_owned();
+    let cp = support::docker(&[
+        "cp",
+        &format!("{id}:{dir}/."),
+        copy.path().to_str().unwrap(),
+    ]);
+    support::docker(&["rm", &id]);
+    cp.success();
+    support::run(
+        "rpm",
+        &[
+            "--dbpath",
+            copy.path().to_str().unwrap(),
+            "-qa",
+            "--qf",
+            "%{NAME}\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\n",
+        ],
+        &[],
+    )
+    .success()
+    .stdout()
+}
+
 /// Issue 22's first promise, for the distributions whose images the tests build
 /// (tests/images/base-*): Debian (dpkg and distroless's status.d), Ubuntu, Alpine,
-/// Red Hat UBI, SUSE (a real SLE 15 SP3 ndb database) and Wolfi images matched against
-/// records in osv.dev's shape (Canonical's real CVE-2024-0727, whose other entries
-/// are for 18.04 Pro and 24.04 and must not match; Alpine's secdb for v3.10 and
-/// v3.11, of which only v3.11's may; Red Hat records for RHEL 9's repositories,
-/// RHEL 8, EUS and a withdrawn one; SUSE records for SP3's modules, SP2, LTSS and
-/// openSUSE Leap; Wolfi records by origin and subpackage, a false positive
-/// (`fixed: 0`), a Chainguard-only one) give exactly the matches of the independent evaluation, which
-/// orders Debian and Ubuntu versions with `dpkg --compare-versions`, Alpine's and
-/// Wolfi's by apk's rules and Red Hat's and SUSE's with rpm's own vercmp. Red Hat and SUSE
-/// packages are evaluated in each repository or module of the release; what
-/// matches in any of them is the package's.
+/// Red Hat UBI, SUSE (a real SLE 15 SP3 ndb database), openSUSE Tumbleweed (SQLite
+/// under /usr/lib/sysimage), Wolfi and Chainguard images matched against records in
+/// osv.dev's shape (Canonical's real CVE-2024-0727, whose other entries are for 18.04
+/// Pro and 24.04 and must not match; Alpine's secdb for v3.10 and v3.11, of which only
+/// v3.11's may; Red Hat records for RHEL 9's repositories, RHEL 8, EUS and a withdrawn
+/// one; SUSE records for SP3's modules, SP2, LTSS and openSUSE Leap; Tumbleweed
+/// records with rpm's tilde both ways, a fix one build below the installed one, a
+/// withdrawn one, and Leap 15.6 and SLE 15 SP6 builds that sort above Tumbleweed's;
+/// Wolfi and Chainguard records by origin and subpackage, a false positive
+/// (`fixed: 0`), Chainguard-only, Wolfi-only and withdrawn ones) give exactly the
+/// matches of the independent evaluation, which orders Debian and Ubuntu versions
+/// with `dpkg --compare-versions`, Alpine's, Wolfi's and Chainguard's by apk's rules
+/// and Red Hat's, SUSE's and openSUSE's with rpm's own vercmp. Red Hat and SUSE
+/// packages are evaluated in each repository or module of the release; what matches
+/// in any of them is the package's.
 #[test]
 fn os_packages_of_every_base_match_an_independent_evaluation() {
     if support::skip_without_engine() {
@@ -447,7 +462,9 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
         "base-alpine",
         "base-ubi",
         "base-sles",
+        "base-opensuse",
         "base-wolfi",
+        "base-chainguard",
     ] {
         let image = test_image(kind);
         let packages = os_packages(kind, &image.image);
@@ -467,9 +484,9 @@ fn os_packages_of_every_base_match_an_independent_evaluation() {
         assert_eq!(got, expected, "{kind}");
         matched_somewhere += usize::from(!expected.is_empty());
     }
-    // The evaluation is not empty-handed: Ubuntu's openssl, Alpine's, UBI's, SLES's
-    // and Wolfi's match.
-    assert!(matched_somewhere >= 5, "{matched_somewhere}");
+    // The evaluation is not empty-handed: Ubuntu's openssl, Alpine's, UBI's, SLES's,
+    // Tumbleweed's, Wolfi's and Chainguard's match.
+    assert!(matched_somewhere >= 7, "{matched_somewhere}");
 }
 
 #[test]
