@@ -35,3 +35,17 @@ pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<In
     }
     Ok(inspected)
 }
+
+/// Reads both images (each once) and compares them, as `pare diff` does and `pare
+/// build --html` does of the original and the slim image; warnings go to standard
+/// error.
+pub fn diff(
+    advisories: &crate::advisories::Advisories,
+    before: &ImageRef,
+    after: &ImageRef,
+) -> anyhow::Result<pare_compare::diff::ImageDiff> {
+    let inspector = advisories.inspector();
+    let a = inspect(&inspector, before)?;
+    let b = inspect(&inspector, after)?;
+    Ok(pare_compare::diff::diff(&a, &b))
+}

@@ -64,13 +64,11 @@ fn no_crate_has_a_new_module_cycle() {
 
 /// Issue 24: a command (`crates/pare/src/cmd/*`, one module per verb) uses no other
 /// command; what several share (advisory settings, attached evidence, registry flags,
-/// reading an image) lives beside them. Known and allowed: `build` rendering its
-/// `--html` page through `diff`'s comparison.
+/// reading and comparing images) lives beside them.
 #[test]
 fn no_command_uses_another() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let graph = module_graph(&src);
-    let known = [("cmd::build", "cmd::diff")];
     let mut found = Vec::new();
     for (from, uses) in &graph {
         if !from.starts_with("cmd::") {
@@ -84,9 +82,7 @@ fn no_command_uses_another() {
             let (Some(a), Some(b)) = (command(from), command(to)) else {
                 continue;
             };
-            if a != b
-                && !known.contains(&(format!("cmd::{a}").as_str(), format!("cmd::{b}").as_str()))
-            {
+            if a != b {
                 found.push(format!("{from} -> {to}"));
             }
         }

@@ -292,7 +292,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         emit(&summary(&report, &report_path), None)?;
     }
     if let Some(path) = &args.html {
-        crate::cmd::diff::build_page(&report, path)?;
+        build_page(&report, path)?;
     }
     if !args.no_attach {
         crate::evidence::attach_build_evidence(&args.provenance_options(), &report, &report_path)?;
@@ -571,6 +571,22 @@ fn parse_output(text: &str, default_tag: &str) -> anyhow::Result<Output> {
             "--output {other}: expected docker-archive:PATH, oci:DIR[:TAG] or docker://REGISTRY/NAME[:TAG]"
         ),
     }
+}
+
+/// `pare build --html FILE`: the build report over the diff of the original and the
+/// slim image (each read again, once).
+fn build_page(report: &pare_minify::BuildReport, html: &std::path::Path) -> anyhow::Result<()> {
+    let slim = report
+        .outputs
+        .first()
+        .context("the build wrote no slim image to compare with")?;
+    let d = crate::read::diff(
+        &crate::advisories::Advisories::none(),
+        &pare_image::ImageRef::parse(&report.source)?,
+        &pare_image::ImageRef::parse(slim)?,
+    )
+    .context("comparing the original and the slim image for the HTML report")?;
+    emit(&crate::render::html::build::build(report, &d)?, Some(html))
 }
 
 #[cfg(test)]

@@ -2,17 +2,13 @@
 //! something did (as `diff` does, for CI), 2 on error.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use pare_compare::diff::ImageDiff;
 use pare_image::ImageRef;
-use pare_minify::BuildReport;
 
-use crate::advisories::{Advisories, AdvisoryArgs};
+use crate::advisories::AdvisoryArgs;
 use crate::output::{emit, pretty};
-use crate::read::inspect;
 use crate::render;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -51,7 +47,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let before = ImageRef::parse(&args.before)?;
     let after = ImageRef::parse(&args.after)?;
     let advisories = args.advisories.resolve()?;
-    let d = diff(&advisories, &before, &after)?;
+    let d = crate::read::diff(&advisories, &before, &after)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -86,28 +82,4 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         },
     )
-}
-
-/// Reads both images (each once) and compares them; warnings go to standard error.
-fn diff(advisories: &Advisories, before: &ImageRef, after: &ImageRef) -> anyhow::Result<ImageDiff> {
-    let inspector = advisories.inspector();
-    let a = inspect(&inspector, before)?;
-    let b = inspect(&inspector, after)?;
-    Ok(pare_compare::diff::diff(&a, &b))
-}
-
-/// `pare build --html FILE`: the build report over the diff of the original and the
-/// slim image (each read again, once).
-pub fn build_page(report: &BuildReport, html: &Path) -> anyhow::Result<()> {
-    let slim = report
-        .outputs
-        .first()
-        .context("the build wrote no slim image to compare with")?;
-    let d = diff(
-        &Advisories::none(),
-        &ImageRef::parse(&report.source)?,
-        &ImageRef::parse(slim)?,
-    )
-    .context("comparing the original and the slim image for the HTML report")?;
-    emit(&render::html::build::build(report, &d)?, Some(html))
 }
