@@ -39,6 +39,15 @@ pub enum BuildError {
         message: String,
     },
 
+    /// A build option's value that means nothing (`--continue-after soon`, an
+    /// `--output` of a kind pare does not write).
+    #[error("{flag} {value}: expected {expected}")]
+    BadOption {
+        flag: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+
     #[error("the image has no ENTRYPOINT or CMD: nothing to run")]
     NothingToRun,
 

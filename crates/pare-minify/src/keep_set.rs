@@ -11,6 +11,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 use pare_image::{EntryKind, FileIndex};
 
 use crate::elf;
+use crate::error::BuildError;
 
 /// Where dependencies are installed, inside an app's directory or not (the app's
 /// own files are told from them; the import closures look in them).
@@ -57,6 +58,24 @@ pub struct KeepRules {
     pub always: Vec<String>,
     /// What the app can reach beyond the trace ([`crate::reach`]), with the reason.
     pub reached: BTreeMap<String, Reason>,
+}
+
+impl KeepRules {
+    /// The paths of an `--include-path-file`: one a line, blank lines and `#`
+    /// comments left out.
+    pub fn read_include_path_file(path: &std::path::Path) -> Result<Vec<String>, BuildError> {
+        let text = std::fs::read_to_string(path).map_err(|source| BuildError::Io {
+            action: "reading",
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect())
+    }
 }
 
 /// Why a path is kept (the first reason found).

@@ -1,11 +1,14 @@
 //! What `pare build` is asked to do: plain data, resolved from the command line by the
-//! CLI in one place and trusted by every phase.
+//! CLI in one place and trusted by every phase, and the rules that resolve the values
+//! the command line gives as text (outputs, when the traced run ends, the default
+//! names), so that every front end resolves them alike.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use pare_image::ImageRef;
 
+use crate::error::BuildError;
 use crate::keep_set::KeepRules;
 use crate::probe::Probe;
 
@@ -103,6 +106,39 @@ impl std::fmt::Display for Output {
     }
 }
 
+impl Output {
+    /// An `--output` (`docker-archive:PATH`, `oci:DIR[:TAG]`, `docker-daemon:NAME`,
+    /// `docker://REGISTRY/NAME[:TAG]`); what names no tag gets `default_tag`'s (or,
+    /// for a layout or a registry, its tag part).
+    pub fn parse(text: &str, default_tag: &str) -> Result<Output, BuildError> {
+        let tag = default_tag.rsplit(':').next().unwrap_or("slim").to_owned();
+        match ImageRef::parse(text)? {
+            ImageRef::DockerArchive { path, name } => Ok(Output::DockerArchive {
+                path,
+                tag: name.unwrap_or_else(|| default_tag.to_owned()),
+            }),
+            ImageRef::OciLayout { dir, tag: t } => Ok(Output::Oci {
+                dir,
+                tag: t.unwrap_or(tag),
+            }),
+            ImageRef::DockerDaemon { name } => Ok(Output::Engine { tag: name }),
+            ImageRef::Registry { reference }
+                if reference.tag.is_none() && reference.digest.is_none() =>
+            {
+                Ok(Output::Registry {
+                    reference: reference.with_tag(&tag),
+                })
+            }
+            ImageRef::Registry { reference } => Ok(Output::Registry { reference }),
+            other => Err(BuildError::BadOption {
+                flag: "--output",
+                value: other.to_string(),
+                expected: "docker-archive:PATH, oci:DIR[:TAG] or docker://REGISTRY/NAME[:TAG]",
+            }),
+        }
+    }
+}
+
 /// When the traced run ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContinueAfter {
@@ -117,6 +153,24 @@ pub enum ContinueAfter {
     Signal,
 }
 
+impl ContinueAfter {
+    /// `--continue-after`: `probes`, `enter`, `signal` or a number of seconds.
+    pub fn parse(text: &str) -> Result<ContinueAfter, BuildError> {
+        Ok(match text {
+            "probes" => ContinueAfter::Probes,
+            "enter" => ContinueAfter::Enter,
+            "signal" => ContinueAfter::Signal,
+            secs => ContinueAfter::Timeout(Duration::from_secs(secs.parse().map_err(|_| {
+                BuildError::BadOption {
+                    flag: "--continue-after",
+                    value: format!("{secs:?}"),
+                    expected: "probes, enter, signal or seconds",
+                }
+            })?)),
+        })
+    }
+}
+
 /// What the user asked for with `--runtime`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RuntimeChoice {
@@ -125,4 +179,127 @@ pub enum RuntimeChoice {
     Auto,
     Docker,
     Oci,
+}
+
+/// What to call the image in the default slim tag and report directory: its name in
+/// the engine; for an archive or layout, the first tag it records (`docker save`'s
+/// RepoTags, an OCI `:TAG`), else the file or directory name.
+pub fn display_name(image: &ImageRef) -> Result<String, BuildError> {
+    let (path, tag) = match image {
+        ImageRef::DockerDaemon { name } => return Ok(name.clone()),
+        ImageRef::DockerArchive { path, name } => (path, name.clone()),
+        ImageRef::OciArchive { path, tag } => (path, tag.clone()),
+        ImageRef::OciLayout { dir, tag } => (dir, tag.clone()),
+        ImageRef::Registry { reference } => {
+            let tag = reference.tag.as_deref().unwrap_or("latest");
+            return Ok(format!(
+                "{}/{}:{tag}",
+                reference.registry, reference.repository
+            ));
+        }
+        ImageRef::ContainersStorage { name, .. } => return Ok(name.clone()),
+    };
+    let opened = pare_image::open_image(image, None)?;
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_else(|| "image".into());
+    // An OCI ref name may be a whole reference or only a tag.
+    let recorded = opened.resolved.repo_tags.first().cloned().or(tag);
+    Ok(match recorded {
+        Some(t) if t.contains(':') => t,
+        Some(t) => format!("{stem}:{}", t.to_lowercase()),
+        None => format!("{stem}:latest"),
+    })
+}
+
+/// The slim image's tag when none is given: the image's [`display_name`] with
+/// `-slim`.
+pub fn default_tag(name: &str) -> String {
+    format!("{name}-slim")
+}
+
+/// Where the report goes when no directory is given: `pare-build/` and the image's
+/// [`display_name`] as a directory name (letters, digits and `-`, the rest `_`).
+pub fn default_report_dir(name: &str) -> PathBuf {
+    let slug: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from("pare-build").join(slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outputs_take_the_default_tag_where_they_name_none() {
+        let tag = "pare-test/flask:latest-slim";
+        assert_eq!(
+            Output::parse("docker-archive:/tmp/slim.tar", tag).unwrap(),
+            Output::DockerArchive {
+                path: "/tmp/slim.tar".into(),
+                tag: tag.into()
+            }
+        );
+        assert_eq!(
+            Output::parse("oci:/tmp/layout", tag).unwrap(),
+            Output::Oci {
+                dir: "/tmp/layout".into(),
+                tag: "latest-slim".into()
+            }
+        );
+        let Output::Registry { reference } =
+            Output::parse("docker://127.0.0.1:5000/flask", tag).unwrap()
+        else {
+            panic!("a registry output");
+        };
+        assert_eq!(reference.tag.as_deref(), Some("latest-slim"));
+        let refused = Output::parse("oci-archive:/tmp/x.tar", tag).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("--output oci-archive:/tmp/x.tar: expected"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn continue_after_reads_its_four_forms() {
+        assert_eq!(
+            ContinueAfter::parse("probes").unwrap(),
+            ContinueAfter::Probes
+        );
+        assert_eq!(
+            ContinueAfter::parse("signal").unwrap(),
+            ContinueAfter::Signal
+        );
+        assert_eq!(
+            ContinueAfter::parse("90").unwrap(),
+            ContinueAfter::Timeout(Duration::from_secs(90))
+        );
+        assert_eq!(
+            ContinueAfter::parse("soon").unwrap_err().to_string(),
+            "--continue-after \"soon\": expected probes, enter, signal or seconds"
+        );
+    }
+
+    #[test]
+    fn default_names_come_from_the_images_name() {
+        assert_eq!(
+            default_tag("pare-test/flask:latest"),
+            "pare-test/flask:latest-slim"
+        );
+        assert_eq!(
+            default_report_dir("127.0.0.1:5000/app:1.0"),
+            PathBuf::from("pare-build/127_0_0_1_5000_app_1_0")
+        );
+    }
 }

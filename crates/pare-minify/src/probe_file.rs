@@ -34,6 +34,16 @@ pub struct ProbeFile {
     pub exec: Vec<Vec<String>>,
 }
 
+/// Reads and parses the probe file at `path`.
+pub fn read(path: &Path) -> Result<ProbeFile, BuildError> {
+    let text = std::fs::read_to_string(path).map_err(|source| BuildError::Io {
+        action: "reading",
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
 /// Reads the probe file at `path` whose text is `text`.
 pub fn parse(path: &Path, text: &str) -> Result<ProbeFile, BuildError> {
     // Where `line` and `column` of the text at `offset` are in the file. serde_json

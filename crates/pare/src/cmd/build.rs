@@ -333,11 +333,15 @@ impl BuildArgs {
     /// the default tag and report directory chosen, the work directory made.
     fn resolve(&self) -> anyhow::Result<Resolved> {
         let image = ImageRef::parse(&self.image)?;
-        let name = &display_name(&image)?;
-        let tag = self.tag.clone().unwrap_or_else(|| format!("{name}-slim"));
+        let name = &pare_minify::options::display_name(&image)
+            .with_context(|| format!("reading {image}"))?;
+        let tag = self
+            .tag
+            .clone()
+            .unwrap_or_else(|| pare_minify::options::default_tag(name));
         let mut outputs = vec![Output::Engine { tag: tag.clone() }];
         for text in &self.outputs {
-            outputs.push(parse_output(text, &tag)?);
+            outputs.push(Output::parse(text, &tag)?);
         }
         let work = tempfile::Builder::new()
             .prefix("pare-build-")
@@ -378,7 +382,7 @@ impl BuildArgs {
                 .collect::<anyhow::Result<_>>()?,
             port: self.port,
             start_timeout: Duration::from_secs(self.timeout),
-            continue_after: parse_continue_after(&self.continue_after)?,
+            continue_after: ContinueAfter::parse(&self.continue_after)?,
             rules: KeepRules {
                 include_paths: self.include_paths()?,
                 include_bins: self.include_bin.clone(),
@@ -403,7 +407,7 @@ impl BuildArgs {
             report_dir: self
                 .report_dir
                 .clone()
-                .unwrap_or_else(|| PathBuf::from("pare-build").join(slug(name))),
+                .unwrap_or_else(|| pare_minify::options::default_report_dir(name)),
             work_dir: work.path().to_owned(),
             sensor: pare_sensor_blob::sensor_bytes(),
             crawl: self.crawl.then_some(self.crawl_limit),
@@ -459,9 +463,7 @@ impl BuildArgs {
             probes.push(Probe::parse_http(p).map_err(anyhow::Error::msg)?);
         }
         if let Some(file) = &self.probe_file {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let listed = pare_minify::probe_file::parse(file, &text)?;
+            let listed = pare_minify::probe_file::read(file)?;
             probes.extend(listed.http);
             exec.extend(listed.exec);
         }
@@ -472,14 +474,7 @@ impl BuildArgs {
     fn include_paths(&self) -> anyhow::Result<Vec<String>> {
         let mut paths = self.include_path.clone();
         if let Some(file) = &self.include_path_file {
-            let text = std::fs::read_to_string(file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            paths.extend(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                    .map(str::to_owned),
-            );
+            paths.extend(KeepRules::read_include_path_file(file)?);
         }
         Ok(paths)
     }
@@ -489,88 +484,6 @@ fn split_words(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
     shlex::split(text)
         .filter(|v| !v.is_empty())
         .with_context(|| format!("{flag} {text:?}: cannot split into words"))
-}
-
-fn parse_continue_after(text: &str) -> anyhow::Result<ContinueAfter> {
-    Ok(match text {
-        "probes" => ContinueAfter::Probes,
-        "enter" => ContinueAfter::Enter,
-        "signal" => ContinueAfter::Signal,
-        secs => ContinueAfter::Timeout(Duration::from_secs(secs.parse().with_context(|| {
-            format!("--continue-after {secs:?}: expected probes, enter, signal or seconds")
-        })?)),
-    })
-}
-
-/// A name as a directory name: letters, digits and `-`, the rest `_`.
-fn slug(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// What to call the image in the default slim tag and report directory: its name in
-/// the engine; for an archive or layout, the first tag it records (`docker save`'s
-/// RepoTags, an OCI `:TAG`), else the file or directory name.
-fn display_name(image: &ImageRef) -> anyhow::Result<String> {
-    let (path, tag) = match image {
-        ImageRef::DockerDaemon { name } => return Ok(name.clone()),
-        ImageRef::DockerArchive { path, name } => (path, name.clone()),
-        ImageRef::OciArchive { path, tag } => (path, tag.clone()),
-        ImageRef::OciLayout { dir, tag } => (dir, tag.clone()),
-        ImageRef::Registry { reference } => {
-            let tag = reference.tag.as_deref().unwrap_or("latest");
-            return Ok(format!(
-                "{}/{}:{tag}",
-                reference.registry, reference.repository
-            ));
-        }
-        ImageRef::ContainersStorage { name, .. } => return Ok(name.clone()),
-    };
-    let opened = pare_image::open_image(image, None).with_context(|| format!("reading {image}"))?;
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_lowercase())
-        .unwrap_or_else(|| "image".into());
-    // An OCI ref name may be a whole reference or only a tag.
-    let recorded = opened.resolved.repo_tags.first().cloned().or(tag);
-    Ok(match recorded {
-        Some(t) if t.contains(':') => t,
-        Some(t) => format!("{stem}:{}", t.to_lowercase()),
-        None => format!("{stem}:latest"),
-    })
-}
-
-fn parse_output(text: &str, default_tag: &str) -> anyhow::Result<Output> {
-    let tag = default_tag.rsplit(':').next().unwrap_or("slim").to_owned();
-    match ImageRef::parse(text)? {
-        ImageRef::DockerArchive { path, name } => Ok(Output::DockerArchive {
-            path,
-            tag: name.unwrap_or_else(|| default_tag.to_owned()),
-        }),
-        ImageRef::OciLayout { dir, tag: t } => Ok(Output::Oci {
-            dir,
-            tag: t.unwrap_or(tag),
-        }),
-        ImageRef::DockerDaemon { name } => Ok(Output::Engine { tag: name }),
-        ImageRef::Registry { reference }
-            if reference.tag.is_none() && reference.digest.is_none() =>
-        {
-            Ok(Output::Registry {
-                reference: reference.with_tag(&tag),
-            })
-        }
-        ImageRef::Registry { reference } => Ok(Output::Registry { reference }),
-        other => bail!(
-            "--output {other}: expected docker-archive:PATH, oci:DIR[:TAG] or docker://REGISTRY/NAME[:TAG]"
-        ),
-    }
 }
 
 /// `pare build --html FILE`: the build report over the diff of the original and the
