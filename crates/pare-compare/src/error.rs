@@ -30,4 +30,7 @@ pub enum CompareError {
     },
 }
 
+/// Each variant's cause is in the chain, and says what to do about itself.
+impl pare_hint::Hint for CompareError {}
+
 pub type Result<T, E = CompareError> = std::result::Result<T, E>;

@@ -57,8 +57,9 @@ pub enum ImageError {
     #[error("{}: not an OCI layout: no oci-layout file", dir.display())]
     NotAnOciLayout { dir: PathBuf },
 
-    #[error("image {name:?} not found{hint}")]
-    NotFound { name: String, hint: String },
+    /// `looked_in` says where (" in the Docker engine", " in registry R").
+    #[error("image {name:?} not found{looked_in}")]
+    NotFound { name: String, looked_in: String },
 
     #[error("Docker engine: {0}")]
     Engine(String),
@@ -116,9 +117,8 @@ pub enum ImageError {
     Command { command: String, reason: String },
 }
 
-impl ImageError {
-    /// What the user can do about it, when there is something.
-    pub fn hint(&self) -> Option<String> {
+impl pare_hint::Hint for ImageError {
+    fn hint(&self) -> Option<String> {
         match self {
             ImageError::LayerTooLarge { .. } => Some(
                 "if the image is genuine, raise the limit: --max-layer-expansion RATIO (default 100)"
@@ -170,7 +170,9 @@ impl ImageError {
             _ => None,
         }
     }
+}
 
+impl ImageError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ImageError::Io {
             path: path.into(),

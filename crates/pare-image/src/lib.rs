@@ -138,7 +138,7 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
             if !dir.is_dir() {
                 return Err(ImageError::NotFound {
                     name: dir.display().to_string(),
-                    hint: ": no such OCI layout directory".into(),
+                    looked_in: ": no such OCI layout directory".into(),
                 });
             }
             (

@@ -157,7 +157,7 @@ pub fn subject(image: &RegistryRef) -> Result<Descriptor> {
     let (bytes, media_type) =
         get_manifest(&client, &image.repository, &wanted)?.ok_or_else(|| ImageError::NotFound {
             name: format!("{}:{wanted}", image.repository),
-            hint: format!(" in registry {}", image.registry),
+            looked_in: format!(" in registry {}", image.registry),
         })?;
     Ok(Descriptor {
         media_type,
@@ -307,7 +307,7 @@ fn referrer_manifest(
     let (manifest, media_type) = get_manifest(client, repository, &referrer.digest.to_string())?
         .ok_or_else(|| ImageError::NotFound {
             name: format!("{repository}@{}", referrer.digest),
-            hint: format!(" in registry {}", image.registry),
+            looked_in: format!(" in registry {}", image.registry),
         })?;
     if Digest::of(&manifest) != referrer.digest {
         return Err(ImageError::DigestMismatch {

@@ -89,6 +89,8 @@ pub enum ConfigError {
     },
 }
 
+impl pare_hint::Hint for ConfigError {}
+
 /// True when `key` can name a rule.
 pub fn is_rule_key(key: &str) -> bool {
     let upper = key.to_ascii_uppercase();

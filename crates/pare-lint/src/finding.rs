@@ -45,6 +45,8 @@ impl std::fmt::Display for Severity {
 #[error("unknown severity {0:?}: use error, warning, info or style")]
 pub struct BadSeverity(pub String);
 
+impl pare_hint::Hint for BadSeverity {}
+
 impl FromStr for Severity {
     type Err = BadSeverity;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -119,6 +119,18 @@ pub enum ShellcheckError {
     Io(#[from] std::io::Error),
 }
 
+impl pare_hint::Hint for ShellcheckError {
+    fn hint(&self) -> Option<String> {
+        match self {
+            ShellcheckError::Spawn { .. } => Some(
+                "apt-get install shellcheck, or pass --no-shellcheck to skip its findings knowingly"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct Report {
     comments: Vec<Located>,

@@ -1,12 +1,14 @@
 //! The errors of `pare build`, one enum for the crate. Each variant names the step
 //! that failed and the thing it failed on; a message never repeats its `#[source]`
-//! (the CLI prints the cause chain once), and [`BuildError::hint`] says what the user
-//! can do about it where there is something to do.
+//! (the CLI prints the cause chain once), and its [`Hint`] says what the user can do
+//! about it where there is something to do.
 //!
 //! This module imports nothing else of the crate, so every module can use it without
 //! a cycle through the pipeline.
 
 use std::path::{Path, PathBuf};
+
+use pare_hint::Hint;
 
 /// Why a build could not finish. Every variant is exit code 2 (a slim image that
 /// answers differently is not an error: it is a failed [`crate::Verification`]).
@@ -156,9 +158,8 @@ pub enum BuildError {
     ReferencePanicked(String),
 }
 
-impl BuildError {
-    /// What the user can do about it, when there is something.
-    pub fn hint(&self) -> Option<String> {
+impl Hint for BuildError {
+    fn hint(&self) -> Option<String> {
         match self {
             BuildError::PortNeverOpened { .. } => Some(
                 "give the port the app listens on with --port, or more time with --timeout".into(),
@@ -190,12 +191,16 @@ impl BuildError {
             BuildError::AppDied { .. } => Some(
                 "if it died on one of pare's own probes (a missing path, a wrong method, a malformed body: the last ones sent), --no-pare-probes leaves them out".into(),
             ),
+            // Transparent: the chain goes on at their causes, so they are asked here.
             BuildError::Image(e) => e.hint(),
             BuildError::Runtime(e) => e.hint(),
+            BuildError::Assemble(e) => e.hint(),
             _ => None,
         }
     }
 }
+
+impl Hint for AssembleError {}
 
 /// What can go wrong writing the slim image.
 #[derive(Debug, thiserror::Error)]

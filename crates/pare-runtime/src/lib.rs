@@ -74,9 +74,8 @@ pub enum RuntimeError {
     Rootless(String),
 }
 
-impl RuntimeError {
-    /// What the user can do about it, when there is something.
-    pub fn hint(&self) -> Option<String> {
+impl pare_hint::Hint for RuntimeError {
+    fn hint(&self) -> Option<String> {
         match self {
             RuntimeError::NoSubordinateIds { user, .. } => Some(format!(
                 "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user} (any free range of 65536), or build through a rootless engine (DOCKER_HOST)"

@@ -119,5 +119,19 @@ pub enum Error {
     VexFormat { path: PathBuf, message: String },
 }
 
+impl pare_hint::Hint for Error {
+    fn hint(&self) -> Option<String> {
+        match self {
+            Error::NoDatabase { .. } => Some(
+                "`pare db update` downloads the advisories from osv.dev; \
+                 `pare db import PATH…` reads all.zip files or folders of OSV JSON offline"
+                    .into(),
+            ),
+            Error::Schema { .. } => Some("`pare db update` or `pare db import` rebuilds it".into()),
+            _ => None,
+        }
+    }
+}
+
 /// pare-vuln's results.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

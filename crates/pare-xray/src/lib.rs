@@ -166,6 +166,16 @@ pub struct PatternError {
     pub reason: String,
 }
 
+impl pare_hint::Hint for PatternError {
+    fn hint(&self) -> Option<String> {
+        Some(
+            "--find takes a glob: a name (`libssl*`) matches anywhere, a path with `/` \
+             (`/usr/lib/**/*.so`) from the root"
+                .into(),
+        )
+    }
+}
+
 /// Analyses an image that has been read.
 pub fn analyse(image: &ImageRead, options: &XrayOptions) -> Result<XrayReport, PatternError> {
     let found = find(image, &options.find)?;

@@ -115,16 +115,7 @@ pub fn database_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     })
 }
 
-/// Opens the database, saying how to get one when there is none.
+/// Opens the database; when there is none, the error's hint says how to get one.
 pub fn open_database(path: &Path) -> anyhow::Result<Database> {
-    match Database::open(path) {
-        Err(e @ pare_vuln::Error::NoDatabase { .. }) => Err(anyhow!(
-            "{e}\nhint: `pare db update` downloads the advisories from osv.dev; \
-             `pare db import PATH…` reads all.zip files or folders of OSV JSON offline"
-        )),
-        Err(e @ pare_vuln::Error::Schema { .. }) => Err(anyhow!(
-            "{e}\nhint: `pare db update` or `pare db import` rebuilds it"
-        )),
-        other => Ok(other?),
-    }
+    Ok(Database::open(path)?)
 }

@@ -132,19 +132,26 @@ fn error_text(e: &anyhow::Error) -> String {
     text
 }
 
+/// Every error type of pare's crates, each asked for its [`pare_hint::Hint`] in turn.
+const HINTED: [fn(&(dyn std::error::Error + 'static)) -> Option<String>; 11] = [
+    pare_hint::of::<pare_minify::BuildError>,
+    pare_hint::of::<pare_minify::AssembleError>,
+    pare_hint::of::<pare_image::ImageError>,
+    pare_hint::of::<pare_runtime::RuntimeError>,
+    pare_hint::of::<pare_vuln::Error>,
+    pare_hint::of::<pare_compare::CompareError>,
+    pare_hint::of::<pare_lint::config::ConfigError>,
+    pare_hint::of::<pare_lint::shellcheck::ShellcheckError>,
+    pare_hint::of::<pare_lint::finding::BadSeverity>,
+    pare_hint::of::<pare_lint::SyntaxError>,
+    pare_hint::of::<pare_xray::PatternError>,
+];
+
 /// The hints of every error in the chain that has one.
 fn hints(e: &anyhow::Error) -> Vec<String> {
     let mut hints: Vec<String> = Vec::new();
     for cause in e.chain() {
-        let hint = if let Some(b) = cause.downcast_ref::<pare_minify::BuildError>() {
-            b.hint()
-        } else if let Some(i) = cause.downcast_ref::<pare_image::ImageError>() {
-            i.hint()
-        } else if let Some(r) = cause.downcast_ref::<pare_runtime::RuntimeError>() {
-            r.hint()
-        } else {
-            None
-        };
+        let hint = HINTED.iter().find_map(|hint_of| hint_of(cause));
         if let Some(hint) = hint.filter(|h| !hints.contains(h)) {
             hints.push(hint);
         }

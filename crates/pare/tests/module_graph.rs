@@ -597,3 +597,69 @@ fn a_cycle_is_found_and_comments_strings_and_tests_are_not_uses() {
     assert!(graph["c"].is_empty(), "{graph:?}");
     assert!(!graph.contains_key("testing"), "{graph:?}");
 }
+
+/// Issue 24: one hint mechanism. What the user can do about an error is said by the
+/// error type's `pare_hint::Hint` and printed by the CLI on a `hint:` line; no
+/// library pastes a `hint:` into a message, and every error enum or struct of a
+/// library crate implements `Hint` (pare-sensor's run inside the container and reach
+/// the user as the sensor's report, not as errors).
+#[test]
+fn every_library_error_offers_its_hint_through_the_trait() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut pasted = Vec::new();
+    let mut errors = BTreeSet::new();
+    let mut hinted = BTreeSet::new();
+    for entry in std::fs::read_dir(&crates).expect("the crates directory") {
+        let dir = entry.expect("a crates entry").path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if ["pare", "pare-sensor", "pare-hint"].contains(&name.as_str()) {
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&dir.join("src"), &mut files);
+        for path in files {
+            {
+                let text = std::fs::read_to_string(&path).expect("a source file");
+                for (i, line) in text.lines().enumerate() {
+                    let code = line.trim_start();
+                    if !code.starts_with("//") && code.contains("\\nhint:") {
+                        pasted.push(format!("{}:{}", path.display(), i + 1));
+                    }
+                    for kind in ["pub enum ", "pub struct "] {
+                        if let Some(rest) = code.strip_prefix(kind) {
+                            let ty: String = rest
+                                .chars()
+                                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                                .collect();
+                            let is_error = ty.ends_with("Error") || ty == "BadSeverity";
+                            let derived = text
+                                .lines()
+                                .nth(i.saturating_sub(1))
+                                .is_some_and(|l| l.contains("thiserror::Error"))
+                                || text
+                                    .lines()
+                                    .nth(i.saturating_sub(2))
+                                    .is_some_and(|l| l.contains("thiserror::Error"));
+                            if is_error && derived {
+                                errors.insert(format!("{name}::{ty}"));
+                            }
+                        }
+                    }
+                    if let Some(rest) = code.split("Hint for ").nth(1)
+                        && code.starts_with("impl")
+                    {
+                        let ty: String = rest
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        hinted.insert(format!("{name}::{ty}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(pasted.is_empty(), "hints pasted into messages: {pasted:?}");
+    assert!(errors.len() >= 8, "{errors:?}");
+    let missing: Vec<&String> = errors.difference(&hinted).collect();
+    assert!(missing.is_empty(), "error types without Hint: {missing:?}");
+}

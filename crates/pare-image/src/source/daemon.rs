@@ -27,7 +27,7 @@ pub fn engine_error(name: &str, e: bollard::errors::Error) -> ImageError {
             status_code: 404, ..
         } => ImageError::NotFound {
             name: name.to_owned(),
-            hint: " in the Docker engine".into(),
+            looked_in: " in the Docker engine".into(),
         },
         E::SocketNotFoundError(path) => ImageError::Engine(format!(
             "no Docker engine answers at {path}: start dockerd, or read the image with docker-archive:PATH or oci:DIR"

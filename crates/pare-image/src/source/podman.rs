@@ -58,7 +58,7 @@ fn finish(child: Child, what: &str, name: &str) -> Result<()> {
     if said.contains("image not known") || said.contains("no such image") {
         return Err(ImageError::NotFound {
             name: name.to_owned(),
-            hint: " in Podman's store (containers-storage)".into(),
+            looked_in: " in Podman's store (containers-storage)".into(),
         });
     }
     Err(ImageError::Command {

@@ -57,7 +57,7 @@ impl RegistryStore {
                 };
                 return Err(ImageError::NotFound {
                     name: format!("{repository}{separator}{wanted}"),
-                    hint: format!(" in registry {}", self.reference.registry),
+                    looked_in: format!(" in registry {}", self.reference.registry),
                 });
             }
             status => return Err(self.client.status_error(&call, status, response)),

@@ -24,6 +24,8 @@ pub struct SyntaxError {
     pub message: String,
 }
 
+impl pare_hint::Hint for SyntaxError {}
+
 impl SyntaxError {
     pub fn new(pos: Pos, message: impl Into<String>) -> Self {
         SyntaxError {
