@@ -61,8 +61,22 @@ pub enum ImageError {
     #[error("image {name:?} not found{looked_in}")]
     NotFound { name: String, looked_in: String },
 
+    /// The engine said something went wrong, in its own words (or pare's, for what
+    /// pare's side of the exchange got wrong).
     #[error("Docker engine: {0}")]
     Engine(String),
+
+    /// No Docker engine answers where it is looked for (`at`, when known).
+    #[error("no Docker engine answers{}", at.as_ref().map(|s| format!(" at {s}")).unwrap_or_default())]
+    NoEngine {
+        at: Option<String>,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A call to the engine that failed on its way.
+    #[error("Docker engine")]
+    EngineCall(#[source] bollard::errors::Error),
 
     /// A request to a registry that got no answer (or a broken one); the cause says why.
     #[error("registry {registry}: {action}")]
@@ -120,6 +134,9 @@ pub enum ImageError {
 impl pare_hint::Hint for ImageError {
     fn hint(&self) -> Option<String> {
         match self {
+            ImageError::NoEngine { .. } => Some(
+                "start dockerd, or read the image with docker-archive:PATH or oci:DIR".into(),
+            ),
             ImageError::LayerTooLarge { .. } => Some(
                 "if the image is genuine, raise the limit: --max-layer-expansion RATIO (default 100)"
                     .into(),

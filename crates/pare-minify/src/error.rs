@@ -56,7 +56,8 @@ pub enum BuildError {
     #[error("--exec-entrypoint image: the image has no ENTRYPOINT to run the exec probes under")]
     NoEntrypointForExec,
 
-    #[error("no Docker engine answers ({engine}), and no OCI runtime was found ({oci})")]
+    /// Neither backend can run the app: each failure with its causes.
+    #[error("{engine}, and {oci}")]
     NoBackend { engine: String, oci: String },
 
     #[error(

@@ -24,9 +24,9 @@ fn profiles_as_files(options: &[String]) -> Result<(Vec<String>, Vec<tempfile::N
     for option in options {
         match option.strip_prefix("seccomp=") {
             Some(profile) if profile.starts_with('{') => {
-                let io = |e: std::io::Error| RuntimeError::Engine {
-                    what: "write the seccomp profile for Podman".into(),
-                    message: e.to_string(),
+                let io = |source| RuntimeError::Io {
+                    what: "writing the seccomp profile for Podman".into(),
+                    source,
                 };
                 let mut file = tempfile::Builder::new()
                     .prefix("pare-seccomp-")
@@ -90,7 +90,7 @@ impl Engine {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| RuntimeError::NoEngine(format!("cannot start a runtime: {e}")))?;
+            .map_err(|e| RuntimeError::NoEngine(Box::new(e)))?;
         rt.block_on(docker.ping())
             .map_err(|e| engine_error("ping", e))?;
         let podman = rt
@@ -366,12 +366,8 @@ fn namespace(info: &bollard::models::ContainerInspectResponse) -> Result<Reach> 
             what: "network namespace".into(),
             message: "the engine gave no sandbox key for the container".into(),
         })?;
-    Reach::namespace(std::path::Path::new(&key)).map_err(|e| RuntimeError::Engine {
-        what: "network namespace".into(),
-        message: format!(
-            "cannot open {key} ({e}): run pare as root on the engine's host, or use --network host"
-        ),
-    })
+    Reach::namespace(std::path::Path::new(&key))
+        .map_err(|source| RuntimeError::Namespace { key, source })
 }
 
 /// Watches the container's cgroup and its writable layer (overlay2's upper

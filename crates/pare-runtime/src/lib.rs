@@ -54,29 +54,71 @@ pub trait Running {
 /// What can go wrong talking to the engine.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("no Docker engine answers ({0}): start dockerd (pare build needs one to run the app)")]
-    NoEngine(String),
+    /// No socket where the engine is looked for (`DOCKER_HOST`, else the local one).
+    #[error("no Docker engine answers at {socket}")]
+    NoSocket { socket: String },
+    /// The socket is there, but nothing answers on it (or the client cannot start).
+    #[error("no Docker engine answers")]
+    NoEngine(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("image {0:?} not found in the Docker engine")]
     ImageNotFound(String),
+    /// The engine refused a request; `message` is the engine's own words.
     #[error("Docker engine: {what}: {message}")]
     Engine { what: String, message: String },
-    #[error(
-        "no OCI runtime found ({0} on PATH): install runc (Debian's runc package) or start a Docker engine"
-    )]
+    /// A request to the engine that failed on its way, or its answer did.
+    #[error("Docker engine: {what}")]
+    EngineCall {
+        what: String,
+        #[source]
+        source: bollard::errors::Error,
+    },
+    #[error("no OCI runtime found ({0} on PATH)")]
     NoRuntime(String),
+    /// The OCI runtime refused; `message` is its own words.
     #[error("OCI runtime: {what}: {message}")]
     Oci { what: String, message: String },
+    /// A step pare takes on this host for the container (a profile file, a flag of
+    /// its own process).
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The container's network namespace, entered to reach the app, cannot be opened.
+    #[error("cannot open the container's network namespace {key}")]
+    Namespace {
+        key: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(
         "building without root needs subordinate ids for {user}, and {file} has none (or fewer than 65536)"
     )]
     NoSubordinateIds { user: String, file: String },
     #[error("building without root: {0}")]
     Rootless(String),
+    /// A step of building without root that failed on this host.
+    #[error("building without root: {what}")]
+    RootlessIo {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl pare_hint::Hint for RuntimeError {
     fn hint(&self) -> Option<String> {
         match self {
+            RuntimeError::NoSocket { .. } | RuntimeError::NoEngine(_) => {
+                Some("start dockerd (pare build needs one to run the app)".into())
+            }
+            RuntimeError::NoRuntime(_) => {
+                Some("install runc (Debian's runc package) or start a Docker engine".into())
+            }
+            RuntimeError::Namespace { .. } => {
+                Some("run pare as root on the engine's host, or use --network host".into())
+            }
             RuntimeError::NoSubordinateIds { user, .. } => Some(format!(
                 "as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user} (any free range of 65536), or build through a rootless engine (DOCKER_HOST)"
             )),
@@ -90,15 +132,15 @@ pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
 pub(crate) fn engine_error(what: &str, e: bollard::errors::Error) -> RuntimeError {
     use bollard::errors::Error as E;
     match e {
-        E::SocketNotFoundError(path) => RuntimeError::NoEngine(format!("no socket at {path}")),
-        E::HyperLegacyError { .. } | E::IOError { .. } => RuntimeError::NoEngine(e.to_string()),
+        E::SocketNotFoundError(socket) => RuntimeError::NoSocket { socket },
+        E::HyperLegacyError { .. } | E::IOError { .. } => RuntimeError::NoEngine(Box::new(e)),
         E::DockerResponseServerError { message, .. } => RuntimeError::Engine {
             what: what.to_owned(),
             message,
         },
-        other => RuntimeError::Engine {
+        source => RuntimeError::EngineCall {
             what: what.to_owned(),
-            message: other.to_string(),
+            source,
         },
     }
 }

@@ -80,9 +80,9 @@ impl OciRuntime {
             .ok_or_else(|| RuntimeError::NoRuntime(names.join(" or ")))?;
         // SAFETY: prctl with PR_SET_CHILD_SUBREAPER only sets a flag of this process.
         if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
-            return Err(RuntimeError::Oci {
-                what: "become a child subreaper".into(),
-                message: std::io::Error::last_os_error().to_string(),
+            return Err(RuntimeError::Io {
+                what: "becoming a child subreaper".into(),
+                source: std::io::Error::last_os_error(),
             });
         }
         let state_root = crate::userns::state_root();

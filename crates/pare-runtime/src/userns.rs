@@ -61,8 +61,10 @@ pub fn reexec() -> Result<std::convert::Infallible, RuntimeError> {
             "newuidmap and newgidmap are not installed (Debian's uidmap package)".into(),
         ));
     }
-    let exe = std::env::current_exe()
-        .map_err(|e| RuntimeError::Rootless(format!("cannot find pare's own binary: {e}")))?;
+    let exe = std::env::current_exe().map_err(|source| RuntimeError::RootlessIo {
+        what: "finding pare's own binary",
+        source,
+    })?;
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let error = std::process::Command::new("unshare")
         .args([
@@ -78,9 +80,10 @@ pub fn reexec() -> Result<std::convert::Infallible, RuntimeError> {
         .args(args)
         .env(MARKER, "1")
         .exec();
-    Err(RuntimeError::Rootless(format!(
-        "cannot run unshare (util-linux 2.38 or later): {error}"
-    )))
+    Err(RuntimeError::RootlessIo {
+        what: "running unshare (util-linux 2.38 or later)",
+        source: error,
+    })
 }
 
 /// Where runc keeps its state for pare: root's `/run/pare-oci`, or in the user's

@@ -29,13 +29,15 @@ pub fn engine_error(name: &str, e: bollard::errors::Error) -> ImageError {
             name: name.to_owned(),
             looked_in: " in the Docker engine".into(),
         },
-        E::SocketNotFoundError(path) => ImageError::Engine(format!(
-            "no Docker engine answers at {path}: start dockerd, or read the image with docker-archive:PATH or oci:DIR"
-        )),
-        E::HyperLegacyError { .. } | E::IOError { .. } => ImageError::Engine(format!(
-            "no Docker engine answers ({e}): start dockerd, or read the image with docker-archive:PATH or oci:DIR"
-        )),
-        other => ImageError::Engine(other.to_string()),
+        E::SocketNotFoundError(path) => ImageError::NoEngine {
+            at: Some(path),
+            source: None,
+        },
+        E::HyperLegacyError { .. } | E::IOError { .. } => ImageError::NoEngine {
+            at: None,
+            source: Some(Box::new(e)),
+        },
+        other => ImageError::EngineCall(other),
     }
 }
 
@@ -44,7 +46,10 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| ImageError::Engine(format!("cannot start an async runtime: {e}")))
+        .map_err(|e| ImageError::NoEngine {
+            at: None,
+            source: Some(Box::new(e)),
+        })
 }
 
 /// Reads an image from the engine: resolves it, and parses its layers on the way.
