@@ -108,6 +108,9 @@ pub enum Reason {
     /// A directory the app may write its state into (a session store, a data
     /// directory of its user), empty until it does.
     StateDir,
+    /// Another name a kept program is run by: a link in a `bin` or `sbin` directory
+    /// that leads to it (a venv's `python` for the `python3` its scripts name).
+    Alias,
 }
 
 impl Reason {
@@ -115,7 +118,11 @@ impl Reason {
     pub fn unseen(self) -> bool {
         matches!(
             self,
-            Reason::AppFile | Reason::Imported | Reason::ResourceSet | Reason::StateDir
+            Reason::AppFile
+                | Reason::Imported
+                | Reason::ResourceSet
+                | Reason::StateDir
+                | Reason::Alias
         )
     }
 }

@@ -355,7 +355,8 @@ fn a_sinatra_app_with_views_answers_beyond_the_probes() {
 /// asked the rest: its 404s, a wrong method, JSON posts good and bad, a HEAD, and
 /// `/api/versions`, which reads four distributions' versions with
 /// `importlib.metadata` — one of them (`requests`) installed but never imported, so
-/// only its metadata answers. A second command reads another distribution's.
+/// only its metadata answers. A second command, run by the venv's `python`, reads
+/// another distribution's.
 #[test]
 fn a_flask_api_answers_beyond_the_probes_with_its_dependencies_versions() {
     if support::skip_without_engine() {
@@ -380,10 +381,9 @@ fn a_flask_api_answers_beyond_the_probes_with_its_dependencies_versions() {
         Check::send("POST", "/api/items", json, br#"{"name": 7}"#),
         Check::send("POST", "/api/items", json, b"{not json"),
         Check::get("/api/versions"),
-        // The interpreter gunicorn's `#!` names (the venv's other aliases are
-        // links nothing ran).
+        // The venv's `python`, a link nothing ran (gunicorn's `#!` names `python3`).
         Check::exec(&[
-            "/opt/venv/bin/python3",
+            "/opt/venv/bin/python",
             "-c",
             "from importlib.metadata import version; print(version('certifi'))",
         ]),

@@ -13,7 +13,10 @@
 //! - resource sets of which one member was used ([`Reason::ResourceSet`],
 //!   [`resources`]);
 //! - the directories the app may write its state into ([`Reason::StateDir`],
-//!   [`state`]).
+//!   [`state`]);
+//! - the other names of kept programs ([`Reason::Alias`]): the links in `bin` and
+//!   `sbin` directories that lead to one, so that a second command (`docker exec …
+//!   python`) finds the interpreter the app ran as `python3`.
 //!
 //! glibc's converters ([`converters`]) and the time zone database of a Go program
 //! that loads zones by name ([`go`]) are resource sets found from what the kept
@@ -212,7 +215,29 @@ pub fn reachable(
             break;
         }
     }
+    for path in aliases(index, |p| kept.contains(p) || reached.contains_key(p)) {
+        add(&mut reached, &path, Reason::Alias);
+    }
     reached
+}
+
+/// The links in `bin` and `sbin` directories that lead to a program `kept` holds:
+/// the names it is also run by. Links to programs not kept are left out with them.
+fn aliases(index: &FileIndex, kept: impl Fn(&str) -> bool) -> Vec<String> {
+    index
+        .nodes
+        .iter()
+        .filter(|(path, node)| {
+            let dir = pare_image::path::file_name(pare_image::path::parent(path));
+            node.kind == EntryKind::Symlink && (dir == "bin" || dir == "sbin") && !kept(path)
+        })
+        .filter(|(path, _)| {
+            index.resolve(path).is_some_and(|(target, node)| {
+                node.kind == EntryKind::File && node.mode & 0o111 != 0 && kept(&target)
+            })
+        })
+        .map(|(path, _)| path.clone())
+        .collect()
 }
 
 /// The files of a resource set that are kept with it. `tz_env`: the image sets `TZ`.

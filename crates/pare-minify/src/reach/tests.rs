@@ -799,3 +799,45 @@ fn importlib_metadata_keeps_every_distributions_metadata() {
         "{reached:#?}"
     );
 }
+
+/// A venv's scripts name `python3`; `docker exec … python` needs the venv's other
+/// name for it too. Links to programs that were not kept, and links outside `bin`
+/// directories, stay out.
+#[test]
+fn other_names_of_a_kept_program_are_kept() {
+    let idx = index(&[
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/bin/"),
+        TarItem::file("usr/bin/python3.11", b"\x7fELF", 0o755),
+        TarItem::symlink("usr/bin/python3", "python3.11"),
+        TarItem::file("usr/bin/pydoc3.11", b"#!/usr/bin/python3.11\n", 0o755),
+        TarItem::symlink("usr/bin/pydoc3", "pydoc3.11"),
+        TarItem::dir("usr/lib/"),
+        TarItem::file("usr/lib/libx.so.1", b"\x7fELF", 0o755),
+        TarItem::symlink("usr/lib/libx.so", "libx.so.1"),
+        TarItem::dir("opt/"),
+        TarItem::dir("opt/venv/"),
+        TarItem::dir("opt/venv/bin/"),
+        TarItem::symlink("opt/venv/bin/python3", "/usr/bin/python3.11"),
+        TarItem::symlink("opt/venv/bin/python", "python3"),
+        TarItem::symlink("opt/venv/bin/python3.11", "python3"),
+    ]);
+    let kept = set(&[
+        "/usr/bin/python3.11",
+        "/opt/venv/bin/python3",
+        "/usr/lib/libx.so.1",
+    ]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    assert_reached(
+        &reached,
+        &[
+            "/opt/venv/bin/python",
+            "/opt/venv/bin/python3.11",
+            "/usr/bin/python3",
+        ],
+        Reason::Alias,
+    );
+    for path in ["/usr/bin/pydoc3", "/usr/lib/libx.so"] {
+        assert!(!reached.contains_key(path), "{path}: {reached:#?}");
+    }
+}

@@ -240,6 +240,8 @@ fn reach(out: &mut String, f: &pare_minify::reach::Figures) {
                 pare_minify::keep_set::Reason::ResourceSet => "in resource sets",
                 pare_minify::keep_set::Reason::StateDir if one => "writable directory",
                 pare_minify::keep_set::Reason::StateDir => "writable directories",
+                pare_minify::keep_set::Reason::Alias if one => "other name of a kept program",
+                pare_minify::keep_set::Reason::Alias => "other names of kept programs",
                 _ => "other",
             };
             format!("{} {what}", count(t.files))
