@@ -87,9 +87,8 @@ pub struct History {
 impl ImageConfig {
     /// Parses a config blob; `place` names it in the error.
     pub fn parse(bytes: &[u8], place: &str) -> crate::Result<Self> {
-        serde_json::from_slice(bytes).map_err(|e| {
-            crate::ImageError::manifest(place, format!("config is not valid JSON: {e}"))
-        })
+        serde_json::from_slice(bytes)
+            .map_err(|e| crate::ImageError::json(place, "config is not valid JSON", e))
     }
 
     /// The run settings, or empty ones.

@@ -20,6 +20,16 @@ pub enum ImageError {
     #[error("{place}: {reason}")]
     BadManifest { place: String, reason: String },
 
+    /// A manifest, index, config or other JSON document that does not parse as
+    /// `what` says it should.
+    #[error("{place}: {what}")]
+    BadJson {
+        place: String,
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+
     #[error("{place}: missing blob {digest}")]
     MissingBlob { place: String, digest: String },
 
@@ -126,6 +136,15 @@ pub enum ImageError {
     #[error("credential helper {helper}: {reason}")]
     CredentialHelper { helper: String, reason: String },
 
+    /// A credential helper that could not be run or read.
+    #[error("credential helper {helper}: {what}")]
+    CredentialHelperIo {
+        helper: String,
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     /// An external program pare asks for an image (`podman image save`).
     #[error("`{command}` failed: {reason}")]
     Command { command: String, reason: String },
@@ -193,6 +212,19 @@ impl ImageError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         ImageError::Io {
             path: path.into(),
+            source,
+        }
+    }
+
+    /// A JSON document at `place` that is not the `what` it should be.
+    pub(crate) fn json(
+        place: impl Into<String>,
+        what: &'static str,
+        source: serde_json::Error,
+    ) -> Self {
+        ImageError::BadJson {
+            place: place.into(),
+            what,
             source,
         }
     }

@@ -106,12 +106,8 @@ pub fn stored_credentials(registry: &str) -> Result<Option<Credentials>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(ImageError::io(path, e)),
     };
-    let config: DockerConfig = serde_json::from_slice(&bytes).map_err(|e| {
-        ImageError::manifest(
-            path.display().to_string(),
-            format!("not a Docker config: {e}"),
-        )
-    })?;
+    let config: DockerConfig = serde_json::from_slice(&bytes)
+        .map_err(|e| ImageError::json(path.display().to_string(), "not a Docker config", e))?;
     lookup(&config, registry, &path)
 }
 
@@ -206,13 +202,21 @@ fn from_helper(helper: &str, server: &str) -> Result<Option<Credentials>> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| failed(format!("cannot run it: {e}")))?;
+        .map_err(|e| ImageError::CredentialHelperIo {
+            helper: program.clone(),
+            what: "cannot run it",
+            source: Box::new(e),
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(server.as_bytes());
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| failed(format!("cannot read its answer: {e}")))?;
+        .map_err(|e| ImageError::CredentialHelperIo {
+            helper: program.clone(),
+            what: "cannot read its answer",
+            source: Box::new(e),
+        })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         if stdout.contains("credentials not found") || stdout.trim().is_empty() {
@@ -220,8 +224,12 @@ fn from_helper(helper: &str, server: &str) -> Result<Option<Credentials>> {
         }
         return Err(failed(format!("{}: {}", out.status, stdout.trim())));
     }
-    let answer: HelperAnswer = serde_json::from_slice(&out.stdout)
-        .map_err(|e| failed(format!("answered something that is not its JSON: {e}")))?;
+    let answer: HelperAnswer =
+        serde_json::from_slice(&out.stdout).map_err(|e| ImageError::CredentialHelperIo {
+            helper: program.clone(),
+            what: "answered something that is not its JSON",
+            source: Box::new(e),
+        })?;
     Ok(Some(if answer.username == "<token>" {
         Credentials::IdentityToken(answer.secret)
     } else {
