@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pare_image::ImageRef;
+use pare_image::{ImageRef, ReadContext};
 
 use crate::keep_set::KeepRules;
 use crate::probe::Probe;
@@ -13,6 +13,9 @@ use crate::probe::Probe;
 #[derive(Clone)]
 pub struct BuildOptions {
     pub image: ImageRef,
+    /// How the image is read (layer limit, platform) and registries are reached,
+    /// for the original and the pushed slim image alike.
+    pub context: ReadContext,
     pub probes: Vec<Probe>,
     pub exec_probes: Vec<Vec<String>>,
     /// What every exec probe's command runs under (`--exec-entrypoint`); none: the

@@ -81,27 +81,31 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
     progress::set_quiet(cli.quiet);
-    if let Err(e) = cli.registry.apply() {
-        say!("{}", error_text(&e).trim_end());
-        return ExitCode::from(2);
-    }
+    // How every image of the command is read and every registry reached: made once
+    // from the flags and handed to each reader.
+    let context = match cli.registry.read_context(cli.max_layer_expansion) {
+        Ok(context) => context,
+        Err(e) => {
+            say!("{}", error_text(&e).trim_end());
+            return ExitCode::from(2);
+        }
+    };
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) on SIGINT/SIGTERM/SIGHUP, then exit 130.
     if let Err(e) = pare_runtime::cleanup::on_interrupt(interrupted_notice) {
         say!("pare: warning: cannot catch Ctrl-C ({e}): an interrupt would leave what pare made");
     }
     let result = match cli.command {
-        Command::Xray(args) => cmd::xray::run(args),
-        Command::Lint(args) => cmd::lint::run(args),
-        Command::Build(args) => cmd::build::run(*args),
-        Command::Sbom(args) => cmd::sbom::run(args),
-        Command::Scan(args) => cmd::scan::run(args),
+        Command::Xray(args) => cmd::xray::run(args, &context),
+        Command::Lint(args) => cmd::lint::run(args, &context),
+        Command::Build(args) => cmd::build::run(*args, &context),
+        Command::Sbom(args) => cmd::sbom::run(args, &context),
+        Command::Scan(args) => cmd::scan::run(args, &context),
         Command::Db(args) => cmd::db::run(args),
-        Command::Copy(args) => cmd::copy::run(args),
-        Command::Diff(args) => cmd::diff::run(*args),
-        Command::Compare(args) => cmd::compare::run(args),
+        Command::Copy(args) => cmd::copy::run(args, &context),
+        Command::Diff(args) => cmd::diff::run(*args, &context),
+        Command::Compare(args) => cmd::compare::run(args, &context),
     };
     // Interrupted meanwhile: what pare made is removed and the process ends (130)
     // here or in the interrupt's thread, never printing the error the interrupt

@@ -153,13 +153,14 @@ impl Drop for Terminal {
 /// `scan` on big images): `options` with a progress callback that feeds it, and the
 /// bar, cleared when dropped.
 pub fn reading(
+    context: &pare_image::ReadContext,
     reference: &pare_image::ImageRef,
     options: pare_image::ReadOptions,
 ) -> (pare_image::ReadOptions, ReadBar) {
     if Show::choose(false) != Show::Bars {
         return (options, ReadBar(None));
     }
-    let total = pare_image::expected_read_size(reference);
+    let total = pare_image::expected_read_size(context, reference);
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("  reading [{bar:30}] {bytes}/{total_bytes} {elapsed:>4}")

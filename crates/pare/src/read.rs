@@ -4,16 +4,16 @@
 
 use anyhow::Context;
 use pare_compare::{Inspected, Inspector};
-use pare_image::ImageRef;
+use pare_image::{ImageRef, ReadContext};
 use pare_sbom::Sbom;
 
 /// Reads the image `reference` (any transport) once and lists its packages; metadata
 /// that cannot be read is a warning on standard error, as `pare sbom` shows it.
-pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
+pub fn read_sbom(context: &ReadContext, reference: &str) -> anyhow::Result<Sbom> {
     let reference = ImageRef::parse(reference)?;
-    let (options, bar) = crate::progress::reading(&reference, pare_sbom::read_options());
-    let image = pare_image::read_image(&reference, &options)
-        .and_then(|image| pare_sbom::follow_links(image, &options))
+    let (options, bar) = crate::progress::reading(context, &reference, pare_sbom::read_options());
+    let image = pare_image::read_image(context, &reference, &options)
+        .and_then(|image| pare_sbom::follow_links(context, image, &options))
         .with_context(|| format!("reading {reference}"))?;
     drop(bar);
     let sbom = pare_sbom::catalog(&image);
@@ -26,9 +26,13 @@ pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
 /// Reads and analyses one image as `pare xray`, `sbom` and `scan` read theirs (a bar of
 /// the bytes read on a terminal); what those would warn about goes to standard error,
 /// naming the image.
-pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<Inspected> {
-    let (options, bar) = crate::progress::reading(reference, Inspector::read_options());
-    let inspected = inspector.inspect(reference, &options)?;
+pub fn inspect(
+    context: &ReadContext,
+    inspector: &Inspector,
+    reference: &ImageRef,
+) -> anyhow::Result<Inspected> {
+    let (options, bar) = crate::progress::reading(context, reference, Inspector::read_options());
+    let inspected = inspector.inspect(context, reference, &options)?;
     drop(bar);
     for w in &inspected.warnings {
         say!("pare: warning: {}: {w}", inspected.name());

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use pare_image::ImageRef;
+use pare_image::{ImageRef, ReadContext};
 use pare_minify::keep_set::KeepRules;
 use pare_minify::{BuildOptions, ContinueAfter, ExecEntrypoint, Output, Probe, RuntimeChoice};
 
@@ -265,7 +265,7 @@ pub struct BuildArgs {
     pub html: Option<PathBuf>,
 }
 
-pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: BuildArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
     let quiet = args.json;
     // Without root, runc runs in a user namespace of pare's own: pare starts again in
     // it before it makes anything.
@@ -275,7 +275,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         pare_runtime::userns::reexec()
             .with_context(|| format!("building a slim image of {}", args.image))?;
     }
-    let options = args.resolve()?;
+    let options = args.resolve(context)?;
     let image = options.image.clone();
     let report_dir = options.report_dir.clone();
     let reporter = crate::progress::Terminal::new(crate::progress::Show::choose(quiet));
@@ -292,10 +292,15 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         emit(&summary(&report, &report_path), None)?;
     }
     if let Some(path) = &args.html {
-        crate::cmd::diff::build_page(&report, path)?;
+        crate::cmd::diff::build_page(context, &report, path)?;
     }
     if !args.no_attach {
-        crate::evidence::attach_build_evidence(&args.provenance_options(), &report, &report_path)?;
+        crate::evidence::attach_build_evidence(
+            context,
+            &args.provenance_options(),
+            &report,
+            &report_path,
+        )?;
     }
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);
     Ok(if verified {
@@ -331,9 +336,9 @@ impl BuildArgs {
 
     /// Turns the command line into checked build options: probes parsed, files read,
     /// the default tag and report directory chosen, the work directory made.
-    fn resolve(&self) -> anyhow::Result<Resolved> {
+    fn resolve(&self, context: &ReadContext) -> anyhow::Result<Resolved> {
         let image = ImageRef::parse(&self.image)?;
-        let name = &display_name(&image)?;
+        let name = &display_name(context, &image)?;
         let tag = self.tag.clone().unwrap_or_else(|| format!("{name}-slim"));
         let mut outputs = vec![Output::Engine { tag: tag.clone() }];
         for text in &self.outputs {
@@ -361,6 +366,7 @@ impl BuildArgs {
         };
         let options = BuildOptions {
             image,
+            context: context.clone(),
             probes,
             exec_probes,
             exec_entrypoint,
@@ -518,7 +524,7 @@ fn slug(name: &str) -> String {
 /// What to call the image in the default slim tag and report directory: its name in
 /// the engine; for an archive or layout, the first tag it records (`docker save`'s
 /// RepoTags, an OCI `:TAG`), else the file or directory name.
-fn display_name(image: &ImageRef) -> anyhow::Result<String> {
+fn display_name(context: &ReadContext, image: &ImageRef) -> anyhow::Result<String> {
     let (path, tag) = match image {
         ImageRef::DockerDaemon { name } => return Ok(name.clone()),
         ImageRef::DockerArchive { path, name } => (path, name.clone()),
@@ -533,7 +539,8 @@ fn display_name(image: &ImageRef) -> anyhow::Result<String> {
         }
         ImageRef::ContainersStorage { name, .. } => return Ok(name.clone()),
     };
-    let opened = pare_image::open_image(image, None).with_context(|| format!("reading {image}"))?;
+    let opened =
+        pare_image::open_image(context, image, None).with_context(|| format!("reading {image}"))?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())

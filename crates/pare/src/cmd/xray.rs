@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pare_image::{ImageRef, ReadOptions};
+use pare_image::{ImageRef, ReadContext, ReadOptions};
 use pare_xray::XrayOptions;
 
 use crate::output::{emit, pretty};
@@ -32,10 +32,10 @@ pub struct XrayArgs {
     pub html: Option<PathBuf>,
 }
 
-pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: XrayArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
     let reference = ImageRef::parse(&args.image)?;
-    let (options, bar) = crate::progress::reading(&reference, ReadOptions::default());
-    let image = pare_image::read_image(&reference, &options)
+    let (options, bar) = crate::progress::reading(context, &reference, ReadOptions::default());
+    let image = pare_image::read_image(context, &reference, &options)
         .with_context(|| format!("reading {reference}"))?;
     drop(bar);
     let report = pare_xray::analyse(
@@ -50,7 +50,7 @@ pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
     }
     // Only an image with referrers gets the section (and the JSON key).
     let attached =
-        crate::evidence::attached_or_warn(&reference).filter(|a| !a.referrers.is_empty());
+        crate::evidence::attached_or_warn(context, &reference).filter(|a| !a.referrers.is_empty());
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Some(a) = &attached {
