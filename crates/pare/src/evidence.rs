@@ -15,6 +15,8 @@ use pare_image::{ImageRef, ReadContext};
 use pare_minify::report::BuildReport;
 use serde_json::{Value, json};
 
+use crate::globals::Globals;
+
 pub const SPDX: &str = "application/spdx+json";
 pub const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
 pub const OPENVEX: &str = "application/openvex+json";
@@ -35,7 +37,7 @@ const BUILDER_ID: &str = "urn:pare:builder:pare";
 /// (`BuildArgs::provenance_options`): taken as a value, so this module needs nothing
 /// of `pare build`'s and `build` can call it without a cycle.
 pub fn attach_build_evidence(
-    context: &ReadContext,
+    globals: &Globals,
     options: &Value,
     report: &BuildReport,
     report_path: &Path,
@@ -44,12 +46,13 @@ pub fn attach_build_evidence(
         let Ok(ImageRef::Registry { reference }) = ImageRef::parse(output) else {
             continue;
         };
-        let subject = referrers::subject(context.registries(), &reference)
+        let registries = globals.read.registries();
+        let subject = referrers::subject(registries, &reference)
             .with_context(|| format!("finding the pushed image {output}"))?;
         let artifacts =
-            build_artifacts(context, options, report, report_path, &reference, &subject)?;
+            build_artifacts(globals, options, report, report_path, &reference, &subject)?;
         let (attached, listing) =
-            referrers::attach(context.registries(), &reference, &subject, &artifacts)
+            referrers::attach(registries, &reference, &subject, &artifacts)
                 .with_context(|| format!("attaching the build's evidence to {output}"))?;
         let place = match listing {
             Listing::ReferrersApi => "listed by the registry's referrers API".to_owned(),
@@ -76,7 +79,7 @@ pub fn attach_build_evidence(
 
 /// The documents to attach to the slim image `pushed` (manifest `subject`).
 fn build_artifacts(
-    context: &ReadContext,
+    globals: &Globals,
     options: &Value,
     report: &BuildReport,
     report_path: &Path,
@@ -87,7 +90,7 @@ fn build_artifacts(
         "docker://{}/{}@{}",
         pushed.registry, pushed.repository, subject.digest
     );
-    let sbom = crate::read::read_sbom(context, &by_digest)?;
+    let sbom = crate::read::read_sbom(globals, &by_digest)?;
     let now = pare_sbom::now_rfc3339();
     let json = |v: &Value| serde_json::to_vec_pretty(v).unwrap_or_default();
     let artifact = |artifact_type: &str, title: &str, bytes: Vec<u8>| Artifact {
@@ -123,7 +126,7 @@ fn build_artifacts(
     let bytes =
         std::fs::read(report_path).with_context(|| format!("reading {}", report_path.display()))?;
     artifacts.push(artifact(BUILD_REPORT, "report.json", bytes));
-    let statement = provenance(context, options, report, pushed, subject, &now)?;
+    let statement = provenance(&globals.read, options, report, pushed, subject, &now)?;
     let mut provenance = artifact(IN_TOTO, "provenance.intoto.json", json(&statement));
     // Attestation readers (Trivy) pick one by its predicate type without reading it.
     provenance

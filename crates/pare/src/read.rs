@@ -4,14 +4,17 @@
 
 use anyhow::Context;
 use pare_compare::{Inspected, Inspector};
-use pare_image::{ImageRef, ReadContext};
+use pare_image::ImageRef;
 use pare_sbom::Sbom;
+
+use crate::globals::Globals;
 
 /// Reads the image `reference` (any transport) once and lists its packages; metadata
 /// that cannot be read is a warning on standard error, as `pare sbom` shows it.
-pub fn read_sbom(context: &ReadContext, reference: &str) -> anyhow::Result<Sbom> {
+pub fn read_sbom(globals: &Globals, reference: &str) -> anyhow::Result<Sbom> {
+    let context = &globals.read;
     let reference = ImageRef::parse(reference)?;
-    let (options, bar) = crate::progress::reading(context, &reference, pare_sbom::read_options());
+    let (options, bar) = crate::progress::reading(globals, &reference, pare_sbom::read_options());
     let image = pare_image::read_image(context, &reference, &options)
         .and_then(|image| pare_sbom::follow_links(context, image, &options))
         .with_context(|| format!("reading {reference}"))?;
@@ -27,12 +30,12 @@ pub fn read_sbom(context: &ReadContext, reference: &str) -> anyhow::Result<Sbom>
 /// the bytes read on a terminal); what those would warn about goes to standard error,
 /// naming the image.
 pub fn inspect(
-    context: &ReadContext,
+    globals: &Globals,
     inspector: &Inspector,
     reference: &ImageRef,
 ) -> anyhow::Result<Inspected> {
-    let (options, bar) = crate::progress::reading(context, reference, Inspector::read_options());
-    let inspected = inspector.inspect(context, reference, &options)?;
+    let (options, bar) = crate::progress::reading(globals, reference, Inspector::read_options());
+    let inspected = inspector.inspect(&globals.read, reference, &options)?;
     drop(bar);
     for w in &inspected.warnings {
         say!("pare: warning: {}: {w}", inspected.name());

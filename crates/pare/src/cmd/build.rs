@@ -10,6 +10,7 @@ use pare_image::{ImageRef, ReadContext};
 use pare_minify::keep_set::KeepRules;
 use pare_minify::{BuildOptions, ContinueAfter, ExecEntrypoint, Output, Probe, RuntimeChoice};
 
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::render::build::summary;
 
@@ -265,8 +266,9 @@ pub struct BuildArgs {
     pub html: Option<PathBuf>,
 }
 
-pub fn run(args: BuildArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
-    let quiet = args.json;
+pub fn run(args: BuildArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
+    let context = &globals.read;
+    let quiet = args.json || globals.quiet;
     // Without root, runc runs in a user namespace of pare's own: pare starts again in
     // it before it makes anything.
     if pare_runtime::userns::needed()
@@ -292,11 +294,11 @@ pub fn run(args: BuildArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
         emit(&summary(&report, &report_path), None)?;
     }
     if let Some(path) = &args.html {
-        crate::cmd::diff::build_page(context, &report, path)?;
+        crate::cmd::diff::build_page(globals, &report, path)?;
     }
     if !args.no_attach {
         crate::evidence::attach_build_evidence(
-            context,
+            globals,
             &args.provenance_options(),
             &report,
             &report_path,

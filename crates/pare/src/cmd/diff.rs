@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use pare_compare::diff::ImageDiff;
-use pare_image::{ImageRef, ReadContext};
+use pare_image::ImageRef;
 use pare_minify::BuildReport;
 
 use crate::advisories::{Advisories, AdvisoryArgs};
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::read::inspect;
 use crate::render;
@@ -47,11 +48,11 @@ pub struct DiffArgs {
     pub advisories: AdvisoryArgs,
 }
 
-pub fn run(args: DiffArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
+pub fn run(args: DiffArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
     let before = ImageRef::parse(&args.before)?;
     let after = ImageRef::parse(&args.after)?;
     let advisories = args.advisories.resolve()?;
-    let d = diff(context, &advisories, &before, &after)?;
+    let d = diff(globals, &advisories, &before, &after)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -60,8 +61,8 @@ pub fn run(args: DiffArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
         },
     );
     let attached = crate::evidence::compare(
-        crate::evidence::attached_or_warn(context, &before).as_ref(),
-        crate::evidence::attached_or_warn(context, &after).as_ref(),
+        crate::evidence::attached_or_warn(&globals.read, &before).as_ref(),
+        crate::evidence::attached_or_warn(&globals.read, &after).as_ref(),
     )?;
     let note = advisories.skipped.as_deref();
     let text = match (format, &attached) {
@@ -90,26 +91,26 @@ pub fn run(args: DiffArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
 
 /// Reads both images (each once) and compares them; warnings go to standard error.
 fn diff(
-    context: &ReadContext,
+    globals: &Globals,
     advisories: &Advisories,
     before: &ImageRef,
     after: &ImageRef,
 ) -> anyhow::Result<ImageDiff> {
     let inspector = advisories.inspector();
-    let a = inspect(context, &inspector, before)?;
-    let b = inspect(context, &inspector, after)?;
+    let a = inspect(globals, &inspector, before)?;
+    let b = inspect(globals, &inspector, after)?;
     Ok(pare_compare::diff::diff(&a, &b))
 }
 
 /// `pare build --html FILE`: the build report over the diff of the original and the
 /// slim image (each read again, once).
-pub fn build_page(context: &ReadContext, report: &BuildReport, html: &Path) -> anyhow::Result<()> {
+pub fn build_page(globals: &Globals, report: &BuildReport, html: &Path) -> anyhow::Result<()> {
     let slim = report
         .outputs
         .first()
         .context("the build wrote no slim image to compare with")?;
     let d = diff(
-        context,
+        globals,
         &Advisories::none(),
         &ImageRef::parse(&report.source)?,
         &ImageRef::parse(slim)?,

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use pare_image::{ImageRef, ReadContext};
 
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::render::sbom::table;
 
@@ -46,11 +47,11 @@ pub struct SbomArgs {
     pub attached: bool,
 }
 
-pub fn run(args: SbomArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
+pub fn run(args: SbomArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
     if args.attached {
-        return print_attached(context, &args);
+        return print_attached(&globals.read, &args);
     }
-    let sbom = crate::read::read_sbom(context, &args.image)?;
+    let sbom = crate::read::read_sbom(globals, &args.image)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table

@@ -14,6 +14,7 @@ use pare_vuln::severity::Severity;
 
 use crate::advisories::policy;
 use crate::advisories::{database_path, open_database};
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::read::read_sbom;
 use crate::render::scan::table;
@@ -98,14 +99,14 @@ fn resolve(args: &ScanArgs) -> anyhow::Result<Settings> {
     })
 }
 
-pub fn run(args: ScanArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
+pub fn run(args: ScanArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
     let settings = resolve(&args)?;
     let mut policy = settings.policy;
     if !args.no_attached_vex {
-        policy.vex.extend(attached_vex(context, &args.image)?);
+        policy.vex.extend(attached_vex(&globals.read, &args.image)?);
     }
     let db = open_database(&settings.db)?;
-    let sbom = read_sbom(context, &args.image)?;
+    let sbom = read_sbom(globals, &args.image)?;
     let now = SystemTime::now();
     let report = Report::generate(&db, &sbom, &report::Settings { policy, now })
         .with_context(|| format!("matching the packages of {}", args.image))?;

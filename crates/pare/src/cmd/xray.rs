@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pare_image::{ImageRef, ReadContext, ReadOptions};
+use pare_image::{ImageRef, ReadOptions};
 use pare_xray::XrayOptions;
 
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::render::html;
 use crate::render::xray::{XrayView, xray};
@@ -32,9 +33,10 @@ pub struct XrayArgs {
     pub html: Option<PathBuf>,
 }
 
-pub fn run(args: XrayArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
+pub fn run(args: XrayArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
+    let context = &globals.read;
     let reference = ImageRef::parse(&args.image)?;
-    let (options, bar) = crate::progress::reading(context, &reference, ReadOptions::default());
+    let (options, bar) = crate::progress::reading(globals, &reference, ReadOptions::default());
     let image = pare_image::read_image(context, &reference, &options)
         .with_context(|| format!("reading {reference}"))?;
     drop(bar);
