@@ -2,7 +2,10 @@
 //!
 //! `read_image` resolves a reference, checks every digest, streams each layer once
 //! (decompressing several at a time where the store allows), and folds the layers into
-//! a [`FileIndex`]. Nothing from an image is written to disk.
+//! a [`FileIndex`]. Nothing from an image is written to disk. Every reader takes a
+//! [`ReadContext`] (layer expansion limit, platform, registry access): the settings of
+//! one command, passed rather than set for the whole process, so one process can read
+//! two images two ways.
 
 pub mod config;
 pub mod context;
