@@ -2,7 +2,7 @@
 //! (pare-image), the xray analysis, the SBOM, and, with an advisory database, the
 //! vulnerabilities after the user's ignore files and VEX documents.
 
-use pare_image::{ImageRead, ImageRef, ReadOptions};
+use pare_image::{ImageRead, ImageRef, ReadContext, ReadOptions};
 use pare_sbom::Sbom;
 use pare_vuln::db::Database;
 use pare_vuln::matcher::Finding;
@@ -40,11 +40,16 @@ impl Inspector<'_> {
         pare_sbom::read_options()
     }
 
-    /// Reads `reference` once, with `options` (from [`Inspector::read_options`]), and
-    /// analyses it.
-    pub fn inspect(&self, reference: &ImageRef, options: &ReadOptions) -> Result<Inspected> {
-        let image = pare_image::read_image(reference, options)
-            .and_then(|image| pare_sbom::follow_links(image, options))
+    /// Reads `reference` once under `context`, with `options` (from
+    /// [`Inspector::read_options`]), and analyses it.
+    pub fn inspect(
+        &self,
+        context: &ReadContext,
+        reference: &ImageRef,
+        options: &ReadOptions,
+    ) -> Result<Inspected> {
+        let image = pare_image::read_image(context, reference, options)
+            .and_then(|image| pare_sbom::follow_links(context, image, options))
             .map_err(|source| CompareError::Read {
                 reference: reference.to_string(),
                 source,

@@ -4,23 +4,30 @@
 
 use std::path::Path;
 
+use crate::context::ReadContext;
 use crate::error::{ImageError, Result};
 use crate::reference::ImageRef;
 
 pub use crate::parts::{BlobInfo, Copied, Parts};
 
-/// Copies `source` to `destination`. `work` holds what must be spooled (an image
-/// exported from the engine or Podman); the caller removes it.
-pub fn copy(source: &ImageRef, destination: &ImageRef, work: &Path) -> Result<Copied> {
+/// Copies `source` to `destination`, registries reached and an index's platform
+/// picked as `context` says. `work` holds what must be spooled (an image exported
+/// from the engine or Podman); the caller removes it.
+pub fn copy(
+    context: &ReadContext,
+    source: &ImageRef,
+    destination: &ImageRef,
+    work: &Path,
+) -> Result<Copied> {
     if source == destination {
         return Err(ImageError::BadReference {
             reference: destination.to_string(),
             reason: "the destination is the source".into(),
         });
     }
-    let image = crate::open_image(source, Some(work))?;
+    let image = crate::open_image(context, source, Some(work))?;
     let parts = Parts::of_image(&image)?;
-    let mut copied = crate::write::write(&parts, destination)?;
+    let mut copied = crate::write::write(context, &parts, destination)?;
     copied.source = source.to_string();
     Ok(copied)
 }

@@ -137,7 +137,8 @@ pub struct ReadOptions {
     pub keep_content: Option<Arc<ContentFilter>>,
     /// For files `keep_content` does not keep: keep what a reducer makes of their bytes.
     pub reduce_content: Option<Arc<ReducerChooser>>,
-    /// A layer may expand to at most `max(min_expand_limit, ratio × blob size)`.
+    /// A layer may expand to at most `max(min_expand_limit, ratio × blob size)`. Set
+    /// here for [`read_layer`] alone; an image read uses its `ReadContext`'s ratio.
     pub max_expansion_ratio: u64,
     pub min_expand_limit: u64,
     /// At most this many entries in one layer.
@@ -184,25 +185,16 @@ impl<R: Read> Read for Counted<R> {
     }
 }
 
-/// The expansion ratio [`ReadOptions::default`] allows; see
-/// [`set_default_max_expansion_ratio`].
-static DEFAULT_MAX_EXPANSION_RATIO: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(100);
-
-/// Sets how far a layer may expand for every read that uses the default options (the
-/// CLI's `--max-layer-expansion`): a genuine image with a highly compressible layer
-/// must be readable without each caller threading a limit through.
-pub fn set_default_max_expansion_ratio(ratio: u64) {
-    DEFAULT_MAX_EXPANSION_RATIO.store(ratio.max(1), std::sync::atomic::Ordering::Relaxed);
-}
+/// How far a layer may expand by default, as a multiple of its stored size (the CLI's
+/// `--max-layer-expansion` default).
+pub const DEFAULT_MAX_EXPANSION_RATIO: u64 = 100;
 
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
             keep_content: None,
             reduce_content: None,
-            max_expansion_ratio: DEFAULT_MAX_EXPANSION_RATIO
-                .load(std::sync::atomic::Ordering::Relaxed),
+            max_expansion_ratio: DEFAULT_MAX_EXPANSION_RATIO,
             min_expand_limit: 1 << 30,
             max_entries: 2_000_000,
             hash_aside_from: 1 << 20,

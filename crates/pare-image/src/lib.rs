@@ -2,9 +2,13 @@
 //!
 //! `read_image` resolves a reference, checks every digest, streams each layer once
 //! (decompressing several at a time where the store allows), and folds the layers into
-//! a [`FileIndex`]. Nothing from an image is written to disk.
+//! a [`FileIndex`]. Nothing from an image is written to disk. Every reader takes a
+//! [`ReadContext`] (layer expansion limit, platform, registry access): the settings of
+//! one command, passed rather than set for the whole process, so one process can read
+//! two images two ways.
 
 pub mod config;
+pub mod context;
 pub mod copy;
 pub mod digest;
 pub mod error;
@@ -28,6 +32,7 @@ pub mod write;
 use serde::Serialize;
 
 pub use config::{History, ImageConfig, RunConfig};
+pub use context::ReadContext;
 pub use copy::{Copied, Parts, copy};
 pub use digest::Digest;
 pub use error::{ImageError, Result};
@@ -60,19 +65,26 @@ pub struct ImageRead {
     pub index: FileIndex,
 }
 
-/// Reads an image through its transport into an index. Images in the Docker engine,
-/// in Podman's store and in a registry are streamed (nothing is written to disk); use
-/// [`open_image`] to read one twice.
-pub fn read_image(reference: &ImageRef, options: &ReadOptions) -> Result<ImageRead> {
+/// Reads an image through its transport into an index, under `context`'s limits,
+/// platform and registry access. Images in the Docker engine, in Podman's store and in
+/// a registry are streamed (nothing is written to disk); use [`open_image`] to read
+/// one twice.
+pub fn read_image(
+    context: &ReadContext,
+    reference: &ImageRef,
+    options: &ReadOptions,
+) -> Result<ImageRead> {
+    let platform = context.platform();
+    let limited = context.limit(options);
     let (resolved, parsed) = match reference {
-        ImageRef::DockerDaemon { name } => match in_engine_storage(reference, name) {
+        ImageRef::DockerDaemon { name } => match in_engine_storage(context, reference, name) {
             Ok(opened) => return opened.read(options),
-            Err(_) => source::daemon::read(name, options)?,
+            Err(_) => source::daemon::read(name, &limited, &platform)?,
         },
         ImageRef::ContainersStorage { name, store } => {
-            source::podman::read(name, store.as_ref(), options)?
+            source::podman::read(name, store.as_ref(), &limited, &platform)?
         }
-        _ => return open_image(reference, None)?.read(options),
+        _ => return open_image(context, reference, None)?.read(options),
     };
     Ok(ImageRead::fold(reference.clone(), resolved, parsed))
 }
@@ -83,6 +95,8 @@ pub struct OpenImage {
     pub reference: ImageRef,
     pub resolved: Resolved,
     store: Box<dyn source::LayerStore>,
+    /// What it was opened with; every read of it keeps to its limits.
+    context: ReadContext,
     /// For an image in the Docker engine that [`open_and_read`] exported rather than
     /// read in place from the engine's storage: why it could not.
     pub exported: Option<String>,
@@ -95,7 +109,13 @@ pub struct OpenImage {
 /// registry is pulled into it as an OCI layout when a spool directory is given (a
 /// container will run from it, so its layers are read several times), else its blobs
 /// are streamed from the registry at each read. The caller owns and removes the spool.
-pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> Result<OpenImage> {
+/// `context` gives the platform picked from an index, the registry access, and the
+/// limits of every later read.
+pub fn open_image(
+    context: &ReadContext,
+    reference: &ImageRef,
+    spool_dir: Option<&std::path::Path>,
+) -> Result<OpenImage> {
     let needs_spool = || {
         spool_dir.ok_or_else(|| ImageError::BadReference {
             reference: reference.to_string(),
@@ -104,7 +124,7 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
     };
     let (store, wanted, prefer_docker) = match reference {
         ImageRef::DockerDaemon { name } => {
-            if let Ok(opened) = in_engine_storage(reference, name) {
+            if let Ok(opened) = in_engine_storage(context, reference, name) {
                 return Ok(opened);
             }
             let path = needs_spool()?.join("image.tar");
@@ -148,11 +168,16 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
             )
         }
         ImageRef::Registry { reference: name } => {
-            let store = source::registry::RegistryStore::connect(name)?;
+            let store = source::registry::RegistryStore::connect(
+                context.registries(),
+                name,
+                context.platform(),
+            )?;
             let streamed = OpenImage {
                 reference: reference.clone(),
                 resolved: store.resolve()?,
                 store: Box::new(store),
+                context: context.clone(),
                 exported: None,
             };
             return match spool_dir {
@@ -161,11 +186,12 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
             };
         }
     };
-    let resolved = source::resolve(&store, wanted, prefer_docker)?;
+    let resolved = source::resolve(&store, wanted, prefer_docker, &context.platform())?;
     Ok(OpenImage {
         reference: reference.clone(),
         resolved,
         store: Box::new(store),
+        context: context.clone(),
         exported: None,
     })
 }
@@ -176,12 +202,13 @@ pub fn open_image(reference: &ImageRef, spool_dir: Option<&std::path::Path>) -> 
 /// into `spool_dir` at the same time, so the later reads come from the spool and the
 /// export is never written first and read back.
 pub fn open_and_read(
+    context: &ReadContext,
     reference: &ImageRef,
     spool_dir: &std::path::Path,
     options: &ReadOptions,
 ) -> Result<(OpenImage, ImageRead)> {
     if let ImageRef::DockerDaemon { name } = reference {
-        let not_in_place = match in_engine_storage(reference, name) {
+        let not_in_place = match in_engine_storage(context, reference, name) {
             Ok(opened) => {
                 let read = opened.read(options)?;
                 return Ok((opened, read));
@@ -189,39 +216,52 @@ pub fn open_and_read(
             Err(why) => why,
         };
         let path = spool_dir.join("image.tar");
-        let (resolved, parsed) = source::daemon::read_spooling(name, Some(&path), options)?;
+        let (resolved, parsed) = source::daemon::read_spooling(
+            name,
+            Some(&path),
+            &context.limit(options),
+            &context.platform(),
+        )?;
         let store = source::files::FileStore::archive(&path, "a `docker save` archive")?;
         let opened = OpenImage {
             reference: reference.clone(),
             resolved: resolved.clone(),
             store: Box::new(store),
+            context: context.clone(),
             exported: Some(not_in_place),
         };
         return Ok((opened, ImageRead::fold(reference.clone(), resolved, parsed)));
     }
-    let opened = open_image(reference, Some(spool_dir))?;
+    let opened = open_image(context, reference, Some(spool_dir))?;
     let read = opened.read(options)?;
     Ok((opened, read))
 }
 
 /// The engine image `name` opened in the engine's own storage, or why it cannot be
 /// (the caller then exports it).
-fn in_engine_storage(reference: &ImageRef, name: &str) -> std::result::Result<OpenImage, String> {
+fn in_engine_storage(
+    context: &ReadContext,
+    reference: &ImageRef,
+    name: &str,
+) -> std::result::Result<OpenImage, String> {
     let (resolved, storage) = source::engine_storage::open(name)?;
     Ok(OpenImage {
         reference: reference.clone(),
         resolved,
         store: Box::new(storage),
+        context: context.clone(),
         exported: None,
     })
 }
 
 /// About how many bytes reading `reference` reads (its layers as stored; an engine
 /// image's size), for a progress display; `None` when that cannot be known cheaply.
-pub fn expected_read_size(reference: &ImageRef) -> Option<u64> {
+pub fn expected_read_size(context: &ReadContext, reference: &ImageRef) -> Option<u64> {
     match reference {
         ImageRef::DockerDaemon { name } => source::daemon::image_size(name),
-        _ => open_image(reference, None).ok().map(|o| o.layers_size()),
+        _ => open_image(context, reference, None)
+            .ok()
+            .map(|o| o.layers_size()),
     }
 }
 
@@ -231,7 +271,8 @@ impl OpenImage {
         self.store.layers_size(&self.resolved.layers)
     }
 
-    /// Reads every layer (several at once) and folds them into an index.
+    /// Reads every layer (several at once) and folds them into an index, under the
+    /// limits of the context it was opened with.
     pub fn read(&self, options: &ReadOptions) -> Result<ImageRead> {
         let parsed = self.read_layers(options)?;
         Ok(ImageRead::fold(
@@ -315,9 +356,11 @@ impl OpenImage {
         Some(filled)
     }
 
-    /// Reads every layer without folding.
+    /// Reads every layer without folding, under the limits of the context it was
+    /// opened with.
     pub fn read_layers(&self, options: &ReadOptions) -> Result<Vec<layer::ParsedLayer>> {
-        self.store.read_layers(&self.resolved.layers, options)
+        self.store
+            .read_layers(&self.resolved.layers, &self.context.limit(options))
     }
 
     /// Copies the image's blobs into an OCI layout at `dir` (each checked on the
@@ -325,6 +368,7 @@ impl OpenImage {
     fn pulled_into(self, dir: &std::path::Path) -> Result<OpenImage> {
         let parts = Parts::of_image(&self)?;
         write::write(
+            &self.context,
             &parts,
             &ImageRef::OciLayout {
                 dir: dir.to_owned(),
@@ -335,6 +379,7 @@ impl OpenImage {
             store: Box::new(source::files::FileStore::layout(dir)?),
             reference: self.reference,
             resolved: self.resolved,
+            context: self.context,
             exported: None,
         })
     }

@@ -1,8 +1,8 @@
 //! Which image of a multi-platform index pare reads: `--platform os/arch[/variant]`,
-//! by default this machine's, as `docker pull` and `skopeo copy` choose.
+//! by default this machine's, as `docker pull` and `skopeo copy` choose; a
+//! `ReadContext` says which for each read.
 
 use std::fmt;
-use std::sync::RwLock;
 
 /// An OS, architecture and optional variant, in the OCI index's words
 /// (`linux/amd64`, `linux/arm/v7`).
@@ -12,9 +12,6 @@ pub struct Platform {
     pub architecture: String,
     pub variant: Option<String>,
 }
-
-/// What `--platform` set; `None` means this machine's.
-static WANTED: RwLock<Option<Platform>> = RwLock::new(None);
 
 impl Platform {
     /// Parses `os/arch[/variant]`.
@@ -52,24 +49,6 @@ impl Platform {
             os: "linux".into(),
             architecture: architecture.into(),
             variant: None,
-        }
-    }
-
-    /// The platform to pick from an index: the one `--platform` set, else the host's.
-    pub fn wanted() -> Self {
-        WANTED
-            .read()
-            .ok()
-            .and_then(|w| w.clone())
-            .unwrap_or_else(Platform::host)
-    }
-
-    /// Sets the platform every later read picks from an index (the CLI's `--platform`),
-    /// like the layer expansion limit: a choice for the whole command, not for each
-    /// caller to thread through.
-    pub fn set_wanted(platform: Option<Platform>) {
-        if let Ok(mut w) = WANTED.write() {
-            *w = platform;
         }
     }
 

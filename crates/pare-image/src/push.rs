@@ -12,7 +12,7 @@ use crate::digest::Digest;
 use crate::error::{ImageError, Result};
 use crate::parts::{BlobInfo, Parts};
 use crate::registry::client::{Call, Client, Payload};
-use crate::registry::{RegistryRef, client_for};
+use crate::registry::{Registries, RegistryRef};
 
 /// Blobs up to this size are read (and checked) whole and go in one `PUT`; larger
 /// ones are streamed in `PATCH` chunks of this size, so neither memory nor any one
@@ -31,9 +31,10 @@ pub struct Pushed {
     pub bytes_uploaded: u64,
 }
 
-/// Pushes `parts` to `target` (its tag, or its digest when it names only one).
-pub fn push(target: &RegistryRef, parts: &Parts) -> Result<Pushed> {
-    let client = client_for(target)?;
+/// Pushes `parts` to `target` (its tag, or its digest when it names only one),
+/// reached through `registries`.
+pub fn push(registries: &Registries, target: &RegistryRef, parts: &Parts) -> Result<Pushed> {
+    let client = registries.client_for(target)?;
     let repository = target.repository.as_str();
     let mount_from = parts
         .origin

@@ -25,7 +25,7 @@ use crate::digest::Digest;
 use crate::error::{ImageError, Result};
 use crate::push::{blob_call, exists, upload};
 use crate::registry::client::{Call, MANIFEST_ACCEPT, MANIFEST_LIMIT, Payload};
-use crate::registry::{Client, RegistryRef, client_for};
+use crate::registry::{Client, Registries, RegistryRef};
 
 /// The empty descriptor's media type and content: an artifact has no config.
 pub const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
@@ -151,8 +151,8 @@ pub fn fallback_tag(subject: &Digest) -> String {
 
 /// The manifest `image` names (by tag or digest) as a descriptor: the subject to
 /// attach to.
-pub fn subject(image: &RegistryRef) -> Result<Descriptor> {
-    let client = client_for(image)?;
+pub fn subject(registries: &Registries, image: &RegistryRef) -> Result<Descriptor> {
+    let client = registries.client_for(image)?;
     let wanted = image.reference();
     let (bytes, media_type) =
         get_manifest(&client, &image.repository, &wanted)?.ok_or_else(|| ImageError::NotFound {
@@ -171,11 +171,12 @@ pub fn subject(image: &RegistryRef) -> Result<Descriptor> {
 /// Attaches each artifact to `subject` in `image`'s repository; returns the
 /// referrers' descriptors and how the registry lists them.
 pub fn attach(
+    registries: &Registries,
     image: &RegistryRef,
     subject: &Descriptor,
     artifacts: &[Artifact],
 ) -> Result<(Vec<Descriptor>, Listing)> {
-    let client = client_for(image)?;
+    let client = registries.client_for(image)?;
     let repository = image.repository.as_str();
     let mut attached = Vec::new();
     let mut api = false;
@@ -226,8 +227,12 @@ pub fn attach(
 /// The referrers of `subject` in `image`'s repository: from the referrers API when
 /// the registry answers it (200 with an index), else from the fallback tag (none
 /// when the tag does not exist).
-pub fn list(image: &RegistryRef, subject: &Digest) -> Result<(Vec<Descriptor>, Listing)> {
-    let client = client_for(image)?;
+pub fn list(
+    registries: &Registries,
+    image: &RegistryRef,
+    subject: &Digest,
+) -> Result<(Vec<Descriptor>, Listing)> {
+    let client = registries.client_for(image)?;
     let repository = image.repository.as_str();
     let mut call = Call::new(
         http::Method::GET,
@@ -274,8 +279,12 @@ pub struct Fetched {
 }
 
 /// Fetches the referrer `referrer` of `image`'s repository.
-pub fn fetch(image: &RegistryRef, referrer: &Descriptor) -> Result<Fetched> {
-    let client = client_for(image)?;
+pub fn fetch(
+    registries: &Registries,
+    image: &RegistryRef,
+    referrer: &Descriptor,
+) -> Result<Fetched> {
+    let client = registries.client_for(image)?;
     let repository = image.repository.as_str();
     let (manifest, parsed, place, _) = referrer_manifest(&client, image, referrer)?;
     let mut layers = Vec::new();
@@ -324,11 +333,16 @@ fn referrer_manifest(
 /// Copies every referrer of `subject` from `source`'s repository to
 /// `destination`'s (blobs, then the manifest by digest, then the destination's
 /// listing); returns how many. Referrers of referrers (a signature on an SBOM) are
-/// not followed.
-pub fn copy(source: &RegistryRef, destination: &RegistryRef, subject: &Digest) -> Result<usize> {
-    let (referrers, _) = list(source, subject)?;
-    let from = client_for(source)?;
-    let to = client_for(destination)?;
+/// not followed. Both registries are reached through `registries`.
+pub fn copy(
+    registries: &Registries,
+    source: &RegistryRef,
+    destination: &RegistryRef,
+    subject: &Digest,
+) -> Result<usize> {
+    let (referrers, _) = list(registries, source, subject)?;
+    let from = registries.client_for(source)?;
+    let to = registries.client_for(destination)?;
     let repository = destination.repository.as_str();
     let mut copied = Vec::new();
     let mut api = false;

@@ -352,6 +352,7 @@ mod tests {
             ],
         );
         let image = crate::open_image(
+            &crate::ReadContext::default(),
             &ImageRef::parse(&format!("oci:{}", layout.display())).expect("reference"),
             None,
         )
@@ -411,6 +412,7 @@ mod tests {
         ]);
         write_layout(&layout, &[(gzip(&tar), tar)]);
         let image = crate::open_image(
+            &crate::ReadContext::default(),
             &ImageRef::parse(&format!("oci:{}", layout.display())).expect("reference"),
             None,
         )

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::image::{Descriptor, ImageIndex, ImageIndexBuilder, MediaType};
 use serde::Serialize;
 
+use crate::context::ReadContext;
 use crate::digest::unwrap_io_error;
 use crate::error::{ImageError, Result};
 use crate::parts::{Copied, Parts};
@@ -32,8 +33,8 @@ use crate::staging::{Dir, StagedDir, StagedFile};
 /// The annotation an OCI layout's index names an image by.
 const REF_NAME: &str = "org.opencontainers.image.ref.name";
 
-/// Writes `parts` to `destination`.
-pub fn write(parts: &Parts, destination: &ImageRef) -> Result<Copied> {
+/// Writes `parts` to `destination`; a registry is reached as `context` says.
+pub fn write(context: &ReadContext, parts: &Parts, destination: &ImageRef) -> Result<Copied> {
     let mut copied = Copied {
         destination: destination.to_string(),
         manifest_digest: Some(parts.manifest_digest.to_string()),
@@ -41,7 +42,7 @@ pub fn write(parts: &Parts, destination: &ImageRef) -> Result<Copied> {
     };
     match destination {
         ImageRef::Registry { reference } => {
-            let pushed = crate::push::push(reference, parts)?;
+            let pushed = crate::push::push(context.registries(), reference, parts)?;
             copied.blobs_written = pushed.uploaded;
             copied.blobs_present = pushed.present;
             copied.blobs_mounted = pushed.mounted;
@@ -536,7 +537,7 @@ mod tests {
             b"{\"one\":1}".to_vec(),
             vec![(b"layer one", "x", Digest::of(b"layer one"))],
         );
-        write(&first, &destination("one")).unwrap();
+        write(&ReadContext::default(), &first, &destination("one")).unwrap();
         let before = files_under(dir.path());
         let index_before = std::fs::read(layout.join("index.json")).unwrap();
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pare_image::ImageRef;
+use pare_image::{ImageRef, ReadContext};
 
 use crate::error::BuildError;
 use crate::keep_set::KeepRules;
@@ -16,6 +16,9 @@ use crate::probe::Probe;
 #[derive(Clone)]
 pub struct BuildOptions {
     pub image: ImageRef,
+    /// How the image is read (layer limit, platform) and registries are reached,
+    /// for the original and the pushed slim image alike.
+    pub context: ReadContext,
     pub probes: Vec<Probe>,
     pub exec_probes: Vec<Vec<String>>,
     /// What every exec probe's command runs under (`--exec-entrypoint`); none: the
@@ -184,7 +187,7 @@ pub enum RuntimeChoice {
 /// What to call the image in the default slim tag and report directory: its name in
 /// the engine; for an archive or layout, the first tag it records (`docker save`'s
 /// RepoTags, an OCI `:TAG`), else the file or directory name.
-pub fn display_name(image: &ImageRef) -> Result<String, BuildError> {
+pub fn display_name(context: &ReadContext, image: &ImageRef) -> Result<String, BuildError> {
     let (path, tag) = match image {
         ImageRef::DockerDaemon { name } => return Ok(name.clone()),
         ImageRef::DockerArchive { path, name } => (path, name.clone()),
@@ -199,7 +202,7 @@ pub fn display_name(image: &ImageRef) -> Result<String, BuildError> {
         }
         ImageRef::ContainersStorage { name, .. } => return Ok(name.clone()),
     };
-    let opened = pare_image::open_image(image, None)?;
+    let opened = pare_image::open_image(context, image, None)?;
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_lowercase())

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use pare_image::staging::{Leftovers, StagedFile};
 use pare_image::write::StagedImage;
-use pare_image::{ImageRef, Parts};
+use pare_image::{ImageRef, Parts, ReadContext};
 use pare_runtime::Engine;
 
 use crate::assemble::Slim;
@@ -59,13 +59,17 @@ pub(crate) struct Staged<'e> {
     /// pushed.
     pushes: Vec<pare_image::registry::RegistryRef>,
     slim_blobs: Option<(Vec<u8>, Vec<u8>, pare_image::Digest)>,
+    /// How those registries are reached.
+    context: ReadContext,
     committed: bool,
     _on_interrupt: Vec<pare_runtime::cleanup::Registration>,
 }
 
 /// Writes the slim image to the staging path of every output and, with an engine,
-/// loads it under a temporary tag.
+/// loads it under a temporary tag; registries are pushed to, on commit, as `context`
+/// says.
 pub(crate) fn stage<'e>(
+    context: &ReadContext,
     engine: Option<&'e Engine>,
     outputs: &[Output],
     slim: &Slim,
@@ -88,6 +92,7 @@ pub(crate) fn stage<'e>(
         engine_tags: Vec::new(),
         pushes: Vec::new(),
         slim_blobs: None,
+        context: context.clone(),
         committed: false,
         _on_interrupt: Vec::new(),
     };
@@ -171,6 +176,7 @@ impl Staged<'_> {
             );
             for reference in &self.pushes {
                 pare_image::write::write(
+                    &self.context,
                     &parts,
                     &ImageRef::Registry {
                         reference: reference.clone(),
@@ -252,7 +258,7 @@ mod tests {
             dir: report.join("image"),
             tag: "slim".into(),
         }];
-        let staged = stage(None, &outputs, &slim).unwrap();
+        let staged = stage(&ReadContext::default(), None, &outputs, &slim).unwrap();
         assert!(report.is_dir(), "staged beside its destination");
         drop(staged);
         assert!(
@@ -260,7 +266,7 @@ mod tests {
             "the report dirs the staging made are gone"
         );
 
-        let staged = stage(None, &outputs, &slim).unwrap();
+        let staged = stage(&ReadContext::default(), None, &outputs, &slim).unwrap();
         staged.commit().unwrap();
         assert!(report.join("image/index.json").is_file());
     }
@@ -299,7 +305,10 @@ mod tests {
                 tag: "slim".into(),
             },
         ];
-        stage(None, &outputs, &slim).unwrap().commit().unwrap();
+        stage(&ReadContext::default(), None, &outputs, &slim)
+            .unwrap()
+            .commit()
+            .unwrap();
         assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "secret");
         assert_eq!(std::fs::read_dir(&victim_dir).unwrap().count(), 0);
         assert!(out.join("slim.tar").symlink_metadata().unwrap().is_file());
@@ -308,7 +317,10 @@ mod tests {
         // A destination that is a link is refused, and nothing is written through it.
         std::fs::remove_file(out.join("slim.tar")).unwrap();
         std::os::unix::fs::symlink(&victim_file, out.join("slim.tar")).unwrap();
-        let refused = stage(None, &outputs[..1], &slim).err().unwrap().to_string();
+        let refused = stage(&ReadContext::default(), None, &outputs[..1], &slim)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(refused.contains("symbolic link"), "{refused}");
         assert_eq!(std::fs::read_to_string(&victim_file).unwrap(), "secret");
     }
@@ -340,7 +352,8 @@ mod tests {
             tag: tag.into(),
         };
         for (tag, image) in [("base", "a"), ("slim", "b"), ("slim", "c")] {
-            let staged = stage(None, &[output(tag)], &slim(image)).unwrap();
+            let staged =
+                stage(&ReadContext::default(), None, &[output(tag)], &slim(image)).unwrap();
             staged.commit().unwrap();
         }
         let index: serde_json::Value =
@@ -362,6 +375,7 @@ mod tests {
         );
         let read = |tag: &str| {
             pare_image::open_image(
+                &ReadContext::default(),
                 &ImageRef::OciLayout {
                     dir: layout.clone(),
                     tag: Some(tag.into()),

@@ -228,8 +228,12 @@ mod tests {
         pare_image::testutil::write_layout(dir.path(), &[(pare_image::testutil::gzip(&tar), tar)]);
         let reference = pare_image::ImageRef::parse(&format!("oci:{}", dir.path().display()))
             .expect("a reference");
-        let image =
-            pare_image::read_image(&reference, &pare_sbom::read_options()).expect("readable");
+        let image = pare_image::read_image(
+            &pare_image::ReadContext::default(),
+            &reference,
+            &pare_sbom::read_options(),
+        )
+        .expect("readable");
         let sbom = pare_sbom::catalog(&image);
         let keep = KeepSet {
             paths: [(

@@ -64,7 +64,8 @@ pub fn build(options: &BuildOptions, reporter: &dyn Reporter) -> Result<BuildRep
                 options.seccomp,
                 &image,
             )?;
-            let staged = crate::outputs::stage(backend.engine(), &outputs, &slim)?;
+            let staged =
+                crate::outputs::stage(&options.context, backend.engine(), &outputs, &slim)?;
             Ok::<_, BuildError>((plan, slim, staged))
         });
         // A panic there is pare's bug: an error, not a verification with no reference.

@@ -133,7 +133,7 @@ pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original,
         })),
         ..pare_sbom::read_options()
     };
-    let total = pare_image::expected_read_size(&options.image).unwrap_or(0);
+    let total = pare_image::expected_read_size(&options.context, &options.image).unwrap_or(0);
     let finished = AtomicBool::new(false);
     let (opened, first) = std::thread::scope(|scope| {
         scope.spawn(|| {
@@ -142,7 +142,8 @@ pub fn read(options: &BuildOptions, reporter: &dyn Reporter) -> Result<Original,
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        let read = pare_image::open_and_read(&options.image, &spool, &read_options);
+        let read =
+            pare_image::open_and_read(&options.context, &options.image, &spool, &read_options);
         finished.store(true, Ordering::Relaxed);
         read
     })?;

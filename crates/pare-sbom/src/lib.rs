@@ -8,6 +8,7 @@
 //! ```no_run
 //! use pare_image::ImageRef;
 //! let image = pare_image::read_image(
+//!     &pare_image::ReadContext::default(),
 //!     &ImageRef::parse("docker-archive:/tmp/flask.tar").unwrap(),
 //!     &pare_sbom::read_options(),
 //! ).unwrap();
@@ -47,7 +48,7 @@ mod unowned;
 
 use std::sync::Arc;
 
-use pare_image::{ImageRead, ReadOptions};
+use pare_image::{ImageRead, ReadContext, ReadOptions};
 
 pub use catalog::catalog;
 pub use license::{is_spdx_expression, spdx_id};
@@ -91,11 +92,15 @@ pub fn read_options() -> ReadOptions {
 /// know it had to keep (a `/var/lib/dpkg/status` linked to `/tmp/x`, a symlinked
 /// `/var/lib/dpkg`): the second read also keeps those targets, so [`catalog`] reads
 /// the packages as dpkg, apk or rpm would. An image without such links is returned
-/// as it is, unread.
-pub fn follow_links(image: ImageRead, options: &ReadOptions) -> pare_image::Result<ImageRead> {
+/// as it is, unread. The second read keeps to `context`, as the first did.
+pub fn follow_links(
+    context: &ReadContext,
+    image: ImageRead,
+    options: &ReadOptions,
+) -> pare_image::Result<ImageRead> {
     let reference = image.reference.clone();
     follow_links_with(image, options, |again| {
-        pare_image::read_image(&reference, again)
+        pare_image::read_image(context, &reference, again)
     })
 }
 

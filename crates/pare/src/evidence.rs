@@ -9,11 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context;
-use pare_image::ImageRef;
 use pare_image::referrers::{self, Artifact, Descriptor, Listing};
 use pare_image::registry::RegistryRef;
+use pare_image::{ImageRef, ReadContext};
 use pare_minify::report::BuildReport;
 use serde_json::{Value, json};
+
+use crate::globals::Globals;
 
 pub const SPDX: &str = "application/spdx+json";
 pub const CYCLONEDX: &str = "application/vnd.cyclonedx+json";
@@ -35,6 +37,7 @@ const BUILDER_ID: &str = "urn:pare:builder:pare";
 /// (`BuildArgs::provenance_options`): taken as a value, so this module needs nothing
 /// of `pare build`'s and `build` can call it without a cycle.
 pub fn attach_build_evidence(
+    globals: &Globals,
     options: &Value,
     report: &BuildReport,
     report_path: &Path,
@@ -43,11 +46,14 @@ pub fn attach_build_evidence(
         let Ok(ImageRef::Registry { reference }) = ImageRef::parse(output) else {
             continue;
         };
-        let subject = referrers::subject(&reference)
+        let registries = globals.read.registries();
+        let subject = referrers::subject(registries, &reference)
             .with_context(|| format!("finding the pushed image {output}"))?;
-        let artifacts = build_artifacts(options, report, report_path, &reference, &subject)?;
-        let (attached, listing) = referrers::attach(&reference, &subject, &artifacts)
-            .with_context(|| format!("attaching the build's evidence to {output}"))?;
+        let artifacts =
+            build_artifacts(globals, options, report, report_path, &reference, &subject)?;
+        let (attached, listing) =
+            referrers::attach(registries, &reference, &subject, &artifacts)
+                .with_context(|| format!("attaching the build's evidence to {output}"))?;
         let place = match listing {
             Listing::ReferrersApi => "listed by the registry's referrers API".to_owned(),
             Listing::FallbackTag => format!(
@@ -73,6 +79,7 @@ pub fn attach_build_evidence(
 
 /// The documents to attach to the slim image `pushed` (manifest `subject`).
 fn build_artifacts(
+    globals: &Globals,
     options: &Value,
     report: &BuildReport,
     report_path: &Path,
@@ -83,7 +90,7 @@ fn build_artifacts(
         "docker://{}/{}@{}",
         pushed.registry, pushed.repository, subject.digest
     );
-    let sbom = crate::read::read_sbom(&by_digest)?;
+    let sbom = crate::read::read_sbom(globals, &by_digest)?;
     let now = pare_sbom::now_rfc3339();
     let json = |v: &Value| serde_json::to_vec_pretty(v).unwrap_or_default();
     let artifact = |artifact_type: &str, title: &str, bytes: Vec<u8>| Artifact {
@@ -119,7 +126,7 @@ fn build_artifacts(
     let bytes =
         std::fs::read(report_path).with_context(|| format!("reading {}", report_path.display()))?;
     artifacts.push(artifact(BUILD_REPORT, "report.json", bytes));
-    let statement = provenance(options, report, pushed, subject, &now)?;
+    let statement = provenance(&globals.read, options, report, pushed, subject, &now)?;
     let mut provenance = artifact(IN_TOTO, "provenance.intoto.json", json(&statement));
     // Attestation readers (Trivy) pick one by its predicate type without reading it.
     provenance
@@ -170,13 +177,14 @@ fn scope_vex_to_image(document: &mut Value, image_purl: &str) {
 /// subject, the original by digest as the resolved dependency, the probes and options
 /// that decided what was kept as external parameters, pare and its version as builder.
 fn provenance(
+    context: &ReadContext,
     options: &Value,
     report: &BuildReport,
     pushed: &RegistryRef,
     subject: &Descriptor,
     finished: &str,
 ) -> anyhow::Result<Value> {
-    let original = original_digest(&report.source)?;
+    let original = original_digest(context, &report.source)?;
     let mut dependency = json!({"uri": report.source});
     if let Some((digest, of)) = &original {
         dependency["digest"] = json!({"sha256": digest.hex()});
@@ -217,9 +225,12 @@ fn provenance(
 
 /// The original image's digest: its manifest's when it has one (a registry, an OCI
 /// layout), else its config's (the engine's image id); and which it is.
-fn original_digest(source: &str) -> anyhow::Result<Option<(pare_image::Digest, &'static str)>> {
+fn original_digest(
+    context: &ReadContext,
+    source: &str,
+) -> anyhow::Result<Option<(pare_image::Digest, &'static str)>> {
     let reference = ImageRef::parse(source)?;
-    let image = pare_image::open_image(&reference, None)
+    let image = pare_image::open_image(context, &reference, None)
         .with_context(|| format!("reading {source} for its digest"))?;
     Ok(Some(match image.resolved.manifest_digest.clone() {
         Some(d) => (d, "manifest"),
@@ -229,15 +240,17 @@ fn original_digest(source: &str) -> anyhow::Result<Option<(pare_image::Digest, &
 
 /// What is attached to a `docker://` image: its manifest digest and the referrers,
 /// or `None` for any other transport.
-pub fn attached(reference: &ImageRef) -> anyhow::Result<Option<Attached>> {
+pub fn attached(context: &ReadContext, reference: &ImageRef) -> anyhow::Result<Option<Attached>> {
     let ImageRef::Registry { reference } = reference else {
         return Ok(None);
     };
-    let subject =
-        referrers::subject(reference).with_context(|| format!("reading docker://{reference}"))?;
-    let (referrers, listing) = referrers::list(reference, &subject.digest)
+    let registries = context.registries();
+    let subject = referrers::subject(registries, reference)
+        .with_context(|| format!("reading docker://{reference}"))?;
+    let (referrers, listing) = referrers::list(registries, reference, &subject.digest)
         .with_context(|| format!("listing what is attached to docker://{reference}"))?;
     Ok(Some(Attached {
+        context: context.clone(),
         image: reference.clone(),
         subject: subject.digest,
         referrers,
@@ -247,8 +260,8 @@ pub fn attached(reference: &ImageRef) -> anyhow::Result<Option<Attached>> {
 
 /// [`attached`] for verbs that read an image anyway (`scan`, `xray`): a registry that
 /// cannot list referrers is a warning, not a failure of the verb.
-pub fn attached_or_warn(reference: &ImageRef) -> Option<Attached> {
-    match attached(reference) {
+pub fn attached_or_warn(context: &ReadContext, reference: &ImageRef) -> Option<Attached> {
+    match attached(context, reference) {
         Ok(found) => found,
         Err(e) => {
             say!("pare: warning: {e:#}; what is attached to the image was not read");
@@ -257,8 +270,9 @@ pub fn attached_or_warn(reference: &ImageRef) -> Option<Attached> {
     }
 }
 
-/// The referrers of one image.
+/// The referrers of one image, and how its registry is reached (to fetch them).
 pub struct Attached {
+    context: ReadContext,
     pub image: RegistryRef,
     pub subject: pare_image::Digest,
     pub referrers: Vec<Descriptor>,
@@ -274,12 +288,13 @@ impl Attached {
             .iter()
             .filter(|r| r.artifact_type.as_deref() == Some(artifact_type))
         {
-            let fetched = referrers::fetch(&self.image, referrer).with_context(|| {
-                format!(
-                    "fetching {} attached to docker://{}",
-                    referrer.digest, self.image
-                )
-            })?;
+            let fetched = referrers::fetch(self.context.registries(), &self.image, referrer)
+                .with_context(|| {
+                    format!(
+                        "fetching {} attached to docker://{}",
+                        referrer.digest, self.image
+                    )
+                })?;
             if let Some(layer) = fetched.layers.into_iter().next() {
                 documents.push((referrer.clone(), layer.1));
             }
@@ -344,8 +359,9 @@ pub fn compare(
             let mut by_type: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
             for found in side.into_iter() {
                 for referrer in &found.referrers {
-                    let fetched = referrers::fetch(&found.image, referrer)
-                        .with_context(|| format!("fetching {}", found.place(referrer)))?;
+                    let fetched =
+                        referrers::fetch(found.context.registries(), &found.image, referrer)
+                            .with_context(|| format!("fetching {}", found.place(referrer)))?;
                     let kind = referrer.artifact_type.clone().unwrap_or_default();
                     let entry = by_type.entry(kind).or_default();
                     for (layer, _) in &fetched.layers {

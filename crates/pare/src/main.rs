@@ -15,6 +15,7 @@ macro_rules! say {
 mod advisories;
 mod cmd;
 mod evidence;
+mod globals;
 mod output;
 mod progress;
 mod read;
@@ -81,27 +82,34 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    pare_image::layer::set_default_max_expansion_ratio(cli.max_layer_expansion);
-    progress::set_quiet(cli.quiet);
-    if let Err(e) = cli.registry.apply() {
-        say!("{}", error_text(&e).trim_end());
-        return ExitCode::from(2);
-    }
+    // How every image of the command is read and every registry reached: made once
+    // from the flags and handed to each reader.
+    let read = match cli.registry.read_context(cli.max_layer_expansion) {
+        Ok(read) => read,
+        Err(e) => {
+            say!("{}", error_text(&e).trim_end());
+            return ExitCode::from(2);
+        }
+    };
+    let globals = globals::Globals {
+        read,
+        quiet: cli.quiet,
+    };
     // Destructors do not run when a signal ends the process: remove what pare made
     // (containers, work directories) on SIGINT/SIGTERM/SIGHUP, then exit 130.
     if let Err(e) = pare_runtime::cleanup::on_interrupt(interrupted_notice) {
         say!("pare: warning: cannot catch Ctrl-C ({e}): an interrupt would leave what pare made");
     }
     let result = match cli.command {
-        Command::Xray(args) => cmd::xray::run(args),
-        Command::Lint(args) => cmd::lint::run(args),
-        Command::Build(args) => cmd::build::run(*args),
-        Command::Sbom(args) => cmd::sbom::run(args),
-        Command::Scan(args) => cmd::scan::run(args),
+        Command::Xray(args) => cmd::xray::run(args, &globals),
+        Command::Lint(args) => cmd::lint::run(args, &globals.read),
+        Command::Build(args) => cmd::build::run(*args, &globals),
+        Command::Sbom(args) => cmd::sbom::run(args, &globals),
+        Command::Scan(args) => cmd::scan::run(args, &globals),
         Command::Db(args) => cmd::db::run(args),
-        Command::Copy(args) => cmd::copy::run(args),
-        Command::Diff(args) => cmd::diff::run(*args),
-        Command::Compare(args) => cmd::compare::run(args),
+        Command::Copy(args) => cmd::copy::run(args, &globals.read),
+        Command::Diff(args) => cmd::diff::run(*args, &globals),
+        Command::Compare(args) => cmd::compare::run(args, &globals),
     };
     // Interrupted meanwhile: what pare made is removed and the process ends (130)
     // here or in the interrupt's thread, never printing the error the interrupt

@@ -4,7 +4,6 @@
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,19 +19,11 @@ pub enum Show {
     Nothing,
 }
 
-/// `--quiet`, set once from the command line.
-static QUIET: AtomicBool = AtomicBool::new(false);
-
-/// Silences progress for the whole run (`--quiet`).
-pub fn set_quiet(quiet: bool) {
-    QUIET.store(quiet, Ordering::Relaxed);
-}
-
 impl Show {
     /// Bars when stderr is a terminal, else lines; nothing when asked to be quiet
-    /// (here or with `--quiet`).
+    /// (`--quiet`, or a verb whose output would mix with them).
     pub fn choose(quiet: bool) -> Show {
-        if quiet || QUIET.load(Ordering::Relaxed) {
+        if quiet {
             Show::Nothing
         } else if std::io::stderr().is_terminal() {
             Show::Bars
@@ -153,13 +144,14 @@ impl Drop for Terminal {
 /// `scan` on big images): `options` with a progress callback that feeds it, and the
 /// bar, cleared when dropped.
 pub fn reading(
+    globals: &crate::globals::Globals,
     reference: &pare_image::ImageRef,
     options: pare_image::ReadOptions,
 ) -> (pare_image::ReadOptions, ReadBar) {
-    if Show::choose(false) != Show::Bars {
+    if Show::choose(globals.quiet) != Show::Bars {
         return (options, ReadBar(None));
     }
-    let total = pare_image::expected_read_size(reference);
+    let total = pare_image::expected_read_size(&globals.read, reference);
     let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
     bar.set_style(
         ProgressStyle::with_template("  reading [{bar:30}] {bytes}/{total_bytes} {elapsed:>4}")

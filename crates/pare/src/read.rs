@@ -7,13 +7,16 @@ use pare_compare::{Inspected, Inspector};
 use pare_image::ImageRef;
 use pare_sbom::Sbom;
 
+use crate::globals::Globals;
+
 /// Reads the image `reference` (any transport) once and lists its packages; metadata
 /// that cannot be read is a warning on standard error, as `pare sbom` shows it.
-pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
+pub fn read_sbom(globals: &Globals, reference: &str) -> anyhow::Result<Sbom> {
+    let context = &globals.read;
     let reference = ImageRef::parse(reference)?;
-    let (options, bar) = crate::progress::reading(&reference, pare_sbom::read_options());
-    let image = pare_image::read_image(&reference, &options)
-        .and_then(|image| pare_sbom::follow_links(image, &options))
+    let (options, bar) = crate::progress::reading(globals, &reference, pare_sbom::read_options());
+    let image = pare_image::read_image(context, &reference, &options)
+        .and_then(|image| pare_sbom::follow_links(context, image, &options))
         .with_context(|| format!("reading {reference}"))?;
     drop(bar);
     let sbom = pare_sbom::catalog(&image);
@@ -26,9 +29,13 @@ pub fn read_sbom(reference: &str) -> anyhow::Result<Sbom> {
 /// Reads and analyses one image as `pare xray`, `sbom` and `scan` read theirs (a bar of
 /// the bytes read on a terminal); what those would warn about goes to standard error,
 /// naming the image.
-pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<Inspected> {
-    let (options, bar) = crate::progress::reading(reference, Inspector::read_options());
-    let inspected = inspector.inspect(reference, &options)?;
+pub fn inspect(
+    globals: &Globals,
+    inspector: &Inspector,
+    reference: &ImageRef,
+) -> anyhow::Result<Inspected> {
+    let (options, bar) = crate::progress::reading(globals, reference, Inspector::read_options());
+    let inspected = inspector.inspect(&globals.read, reference, &options)?;
     drop(bar);
     for w in &inspected.warnings {
         say!("pare: warning: {}: {w}", inspected.name());
@@ -40,12 +47,13 @@ pub fn inspect(inspector: &Inspector, reference: &ImageRef) -> anyhow::Result<In
 /// build --html` does of the original and the slim image; warnings go to standard
 /// error.
 pub fn diff(
+    globals: &Globals,
     advisories: &crate::advisories::Advisories,
     before: &ImageRef,
     after: &ImageRef,
 ) -> anyhow::Result<pare_compare::diff::ImageDiff> {
     let inspector = advisories.inspector();
-    let a = inspect(&inspector, before)?;
-    let b = inspect(&inspector, after)?;
+    let a = inspect(globals, &inspector, before)?;
+    let b = inspect(globals, &inspector, after)?;
     Ok(pare_compare::diff::diff(&a, &b))
 }

@@ -1,11 +1,11 @@
 //! The flags every verb that reads or writes images takes for registries and image
-//! indexes, set once for the whole command.
+//! indexes, made once into the command's [`ReadContext`].
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use pare_image::Platform;
 use pare_image::registry::{Access, Credentials, Settings, Timeouts};
+use pare_image::{Platform, ReadContext};
 
 #[derive(clap::Args)]
 pub struct RegistryArgs {
@@ -41,8 +41,9 @@ pub struct RegistryArgs {
 }
 
 impl RegistryArgs {
-    /// Sets the registry access and platform for the command.
-    pub fn apply(&self) -> anyhow::Result<()> {
+    /// The command's read context: these flags' registry access and platform, and
+    /// `--max-layer-expansion`'s `max_layer_expansion`.
+    pub fn read_context(&self, max_layer_expansion: u64) -> anyhow::Result<ReadContext> {
         let platform = self
             .platform
             .as_deref()
@@ -50,13 +51,14 @@ impl RegistryArgs {
             .transpose()
             .map_err(anyhow::Error::msg)
             .context("--platform")?;
-        Platform::set_wanted(platform);
-        pare_image::registry::configure(Settings {
-            default: access(self.creds.as_deref(), &self.cert_dir, self.tls_verify)?,
-            timeouts: self.timeouts()?,
-            ..Default::default()
-        });
-        Ok(())
+        Ok(ReadContext::default()
+            .with_max_expansion_ratio(max_layer_expansion)
+            .with_platform(platform)
+            .with_registries(Settings {
+                default: access(self.creds.as_deref(), &self.cert_dir, self.tls_verify)?,
+                timeouts: self.timeouts()?,
+                ..Default::default()
+            }))
     }
 
     fn timeouts(&self) -> anyhow::Result<Timeouts> {

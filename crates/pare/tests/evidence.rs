@@ -235,8 +235,10 @@ fn a_pushed_slim_image_carries_its_evidence_and_every_verb_finds_it() {
     let original_ref =
         pare_image::registry::RegistryRef::parse(&format!("{}/team/vulnapp:1", registry.host))
             .unwrap();
-    let subject = pare_image::referrers::subject(&original_ref).unwrap();
+    let registries = pare_image::registry::Registries::default();
+    let subject = pare_image::referrers::subject(&registries, &original_ref).unwrap();
     pare_image::referrers::attach(
+        &registries,
         &original_ref,
         &subject,
         &[pare_image::referrers::Artifact {
@@ -488,7 +490,8 @@ fn a_registry_with_the_referrers_api_is_used_and_gets_no_fallback_tag() {
     let api = with_referrers_api(&behind);
     let source =
         pare_image::registry::RegistryRef::parse(&format!("{}/app:1", plain.host)).unwrap();
-    let subject = referrers::subject(&source).unwrap();
+    let registries = pare_image::registry::Registries::default();
+    let subject = referrers::subject(&registries, &source).unwrap();
     let artifacts: Vec<Artifact> = ["application/spdx+json", "application/openvex+json"]
         .iter()
         .map(|t| Artifact {
@@ -499,7 +502,7 @@ fn a_registry_with_the_referrers_api_is_used_and_gets_no_fallback_tag() {
             bytes: format!("{{\"type\": \"{t}\"}}").into_bytes(),
         })
         .collect();
-    let (_, listing) = referrers::attach(&source, &subject, &artifacts).unwrap();
+    let (_, listing) = referrers::attach(&registries, &source, &subject, &artifacts).unwrap();
     assert_eq!(listing, Listing::FallbackTag);
 
     let destination = format!("docker://{}/team/app:1", api.host);

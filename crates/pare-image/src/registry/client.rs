@@ -113,15 +113,14 @@ impl<'a> Call<'a> {
 impl Client {
     /// Connects to `reference`'s registry: finds the login, picks HTTPS or (only where
     /// allowed) plain HTTP by asking `/v2/`, and learns how the registry wants to be
-    /// authenticated.
-    pub fn connect(reference: &RegistryRef, access: &Access) -> Result<Self> {
+    /// authenticated. Every request keeps to `timeouts`.
+    pub fn connect(reference: &RegistryRef, access: &Access, timeouts: Timeouts) -> Result<Self> {
         let credentials = match &access.credentials {
             Some(c) => Some(c.clone()),
             None => auth::stored_credentials(&reference.registry)?,
         };
         let host = reference.api_host();
         let insecure = access.tls_verify == Some(false);
-        let timeouts = super::timeouts();
         let agent = agent(host, access, insecure, &timeouts)?;
         let mut client = Client {
             registry: reference.registry.clone(),

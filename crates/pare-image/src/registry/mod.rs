@@ -25,7 +25,7 @@ pub(crate) mod pace;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use auth::Credentials;
@@ -84,73 +84,78 @@ pub struct Settings {
     pub timeouts: Timeouts,
 }
 
-static SETTINGS: RwLock<Option<Arc<Settings>>> = RwLock::new(None);
-
-/// Connected clients by registry, so a command that reads and writes the same
-/// registry pings it and fetches tokens once.
-static CLIENTS: Mutex<Option<HashMap<String, Arc<Client>>>> = Mutex::new(None);
-
-/// Sets how every later request reaches registries: the command line's choice for the
-/// whole command, like the layer expansion limit, rather than a parameter threaded
-/// through every reader.
-pub fn configure(settings: Settings) {
-    if let Ok(mut s) = SETTINGS.write() {
-        *s = Some(Arc::new(settings));
-    }
-    if let Ok(mut c) = CLIENTS.lock() {
-        *c = None;
-    }
+/// How one command reaches registries: its [`Settings`], and the clients connected so
+/// far, by registry, so a command that reads and writes the same registry pings it and
+/// fetches tokens once. Held by a [`crate::ReadContext`]; a new one starts with no
+/// connections.
+#[derive(Default)]
+pub struct Registries {
+    settings: Settings,
+    clients: Mutex<HashMap<String, Arc<Client>>>,
 }
 
-/// Sets how one registry is reached, over the default (`pare copy`'s `--src-*` and
-/// `--dest-*` flags).
-pub fn set_access(registry: &str, access: Access) {
-    if let Ok(mut s) = SETTINGS.write() {
-        let mut settings = s.as_deref().cloned().unwrap_or_default();
-        settings.by_registry.insert(registry.to_owned(), access);
-        *s = Some(Arc::new(settings));
+impl Registries {
+    /// Registries reached as `settings` say, none connected yet.
+    pub fn new(settings: Settings) -> Self {
+        Registries {
+            settings,
+            clients: Mutex::new(HashMap::new()),
+        }
     }
-    if let Ok(mut c) = CLIENTS.lock() {
-        *c = None;
-    }
-}
 
-/// The access configured for `registry`.
-pub(crate) fn access_for(registry: &str) -> Access {
-    let settings = SETTINGS.read().ok().and_then(|s| s.clone());
-    settings
-        .map(|s| {
-            s.by_registry
-                .get(registry)
+    /// How registries are reached.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The access configured for `registry`: its own (`pare copy`'s `--src-*` and
+    /// `--dest-*` flags), else the default.
+    pub fn access_for(&self, registry: &str) -> &Access {
+        self.settings
+            .by_registry
+            .get(registry)
+            .unwrap_or(&self.settings.default)
+    }
+
+    /// A connected client for `reference`'s registry (connected once per
+    /// `Registries`).
+    pub fn client_for(&self, reference: &RegistryRef) -> crate::Result<Arc<Client>> {
+        let key = reference.registry.clone();
+        let cached = |clients: &Mutex<HashMap<String, Arc<Client>>>| {
+            clients
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
                 .cloned()
-                .unwrap_or_else(|| s.default.clone())
-        })
-        .unwrap_or_default()
-}
-
-/// The timeouts configured for every registry.
-pub(crate) fn timeouts() -> Timeouts {
-    SETTINGS
-        .read()
-        .ok()
-        .and_then(|s| s.as_ref().map(|s| s.timeouts))
-        .unwrap_or_default()
-}
-
-/// A connected client for `reference`'s registry (connected once per command).
-pub fn client_for(reference: &RegistryRef) -> crate::Result<Arc<Client>> {
-    let key = reference.registry.clone();
-    if let Some(client) = CLIENTS
-        .lock()
-        .ok()
-        .and_then(|c| c.as_ref().and_then(|m| m.get(&key).cloned()))
-    {
-        return Ok(client);
-    }
-    let client = Arc::new(Client::connect(reference, &access_for(&key))?);
-    if let Ok(mut c) = CLIENTS.lock() {
-        c.get_or_insert_with(HashMap::new)
+        };
+        if let Some(client) = cached(&self.clients) {
+            return Ok(client);
+        }
+        let client = Arc::new(Client::connect(
+            reference,
+            self.access_for(&key),
+            self.settings.timeouts,
+        )?);
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
             .insert(key, client.clone());
+        Ok(client)
     }
-    Ok(client)
+}
+
+impl std::fmt::Debug for Registries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let connected: Vec<String> = self
+            .clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        f.debug_struct("Registries")
+            .field("settings", &self.settings)
+            .field("connected", &connected)
+            .finish()
+    }
 }

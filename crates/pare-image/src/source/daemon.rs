@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use super::{Resolved, SMALL_BLOB_LIMIT, Store, resolve};
 use crate::error::{ImageError, Result};
 use crate::layer::{Expected, ParsedLayer, ReadOptions, read_layer, verify};
+use crate::platform::Platform;
 
 /// Connects as the docker CLI does (`DOCKER_HOST`, else the local socket).
 pub fn connect() -> Result<Docker> {
@@ -52,9 +53,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         })
 }
 
-/// Reads an image from the engine: resolves it, and parses its layers on the way.
-pub fn read(name: &str, options: &ReadOptions) -> Result<(Resolved, Vec<ParsedLayer>)> {
-    read_spooling(name, None, options)
+/// Reads an image from the engine: resolves it (to `platform`'s image should the
+/// export hold an index), and parses its layers on the way.
+pub fn read(
+    name: &str,
+    options: &ReadOptions,
+    platform: &Platform,
+) -> Result<(Resolved, Vec<ParsedLayer>)> {
+    read_spooling(name, None, options, platform)
 }
 
 /// Reads an image from the engine as [`read`] does and, with `spool`, writes the
@@ -65,6 +71,7 @@ pub fn read_spooling(
     name: &str,
     spool: Option<&std::path::Path>,
     options: &ReadOptions,
+    platform: &Platform,
 ) -> Result<(Resolved, Vec<ParsedLayer>)> {
     let docker = connect()?;
     let rt = runtime()?;
@@ -116,6 +123,7 @@ pub fn read_spooling(
         ),
         &place,
         options,
+        platform,
     );
     // Dropping the receiver (inside read_exported's reader) ends the pump.
     let _ = pump.join();
@@ -128,9 +136,10 @@ pub(crate) fn read_exported(
     stream: impl Read,
     place: &str,
     options: &ReadOptions,
+    platform: &Platform,
 ) -> Result<(Resolved, Vec<ParsedLayer>)> {
     let (store, layers) = read_stream(stream, place, options)?;
-    let resolved = resolve(&store, None, true)?;
+    let resolved = resolve(&store, None, true, platform)?;
     let mut ordered = Vec::with_capacity(resolved.layers.len());
     for plan in &resolved.layers {
         let layer = layers

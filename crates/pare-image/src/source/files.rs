@@ -252,7 +252,7 @@ mod tests {
 
     fn layers_of(dir: &Path, options: &ReadOptions) -> Result<Vec<ParsedLayer>> {
         let store = FileStore::layout(dir)?;
-        let resolved = super::super::resolve(&store, None, false)?;
+        let resolved = super::super::resolve(&store, None, false, &crate::Platform::host())?;
         store.read_layers(&resolved.layers, options)
     }
 

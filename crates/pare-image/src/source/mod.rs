@@ -271,17 +271,18 @@ struct ArchiveManifestEntry {
 }
 
 /// Resolves the image in a store. `wanted` is a tag or name the user gave (`oci:DIR:TAG`,
-/// `docker-archive:PATH:NAME`).
+/// `docker-archive:PATH:NAME`); an index of platforms leads on to `platform`'s image.
 pub(crate) fn resolve(
     store: &dyn Store,
     wanted: Option<&str>,
     prefer_docker_manifest: bool,
+    platform: &Platform,
 ) -> Result<Resolved> {
     let docker_manifest = store.read_small("manifest.json")?;
     match docker_manifest {
         Some(bytes) if prefer_docker_manifest => resolve_docker_manifest(store, &bytes, wanted),
         _ => match store.read_small("index.json")? {
-            Some(bytes) => resolve_oci_index(store, &bytes, wanted),
+            Some(bytes) => resolve_oci_index(store, &bytes, wanted, platform),
             None => Err(ImageError::manifest(
                 store.place(""),
                 "neither manifest.json nor index.json found: not a docker-archive or OCI layout",
@@ -373,7 +374,12 @@ fn pick_archive_entry<'a>(
     }
 }
 
-fn resolve_oci_index(store: &dyn Store, bytes: &[u8], wanted: Option<&str>) -> Result<Resolved> {
+fn resolve_oci_index(
+    store: &dyn Store,
+    bytes: &[u8],
+    wanted: Option<&str>,
+    platform: &Platform,
+) -> Result<Resolved> {
     let place = store.place("index.json");
     let index: ImageIndex = serde_json::from_slice(bytes)
         .map_err(|e| ImageError::manifest(&place, format!("not a valid OCI index: {e}")))?;
@@ -386,7 +392,7 @@ fn resolve_oci_index(store: &dyn Store, bytes: &[u8], wanted: Option<&str>) -> R
                 .or(a.get("io.containerd.image.name"))
         })
         .cloned();
-    let (manifest, raw, manifest_digest) = read_manifest(store, descriptor, 0)?;
+    let (manifest, raw, manifest_digest) = read_manifest(store, descriptor, platform, 0)?;
     let mut resolved = resolve_manifest(store, &manifest, raw, manifest_digest)?;
     resolved.repo_tags = tag.into_iter().collect();
     Ok(resolved)
@@ -483,10 +489,11 @@ fn pick_manifest<'a>(
     }
 }
 
-/// Reads a manifest, descending through nested indexes to the wanted platform.
+/// Reads a manifest, descending through nested indexes to `platform`'s.
 fn read_manifest(
     store: &dyn Store,
     descriptor: &Descriptor,
+    platform: &Platform,
     depth: u8,
 ) -> Result<(ImageManifest, RawManifest, Digest)> {
     let place = store.place("index.json");
@@ -501,17 +508,19 @@ fn read_manifest(
         bytes,
         descriptor.media_type().to_string(),
         digest,
+        platform,
         depth,
     )
 }
 
 /// Parses a manifest or index read from the store (checked against `digest`); an
-/// index leads on to the manifest for [`Platform::wanted`].
+/// index leads on to the manifest for `platform`.
 pub(crate) fn parse_manifest(
     store: &dyn Store,
     bytes: Vec<u8>,
     media_type: String,
     digest: Digest,
+    platform: &Platform,
     depth: u8,
 ) -> Result<(ImageManifest, RawManifest, Digest)> {
     let name = blob_name(&digest);
@@ -525,8 +534,8 @@ pub(crate) fn parse_manifest(
         let nested: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
             ImageError::manifest(store.place(&name), format!("not a valid OCI index: {e}"))
         })?;
-        let chosen = pick_platform(&nested, &store.place(&name))?;
-        return read_manifest(store, chosen, depth + 1);
+        let chosen = pick_platform(&nested, &store.place(&name), platform)?;
+        return read_manifest(store, chosen, platform, depth + 1);
     }
     if !is_manifest_media_type(&media_type) {
         return Err(ImageError::UnknownMediaType {
@@ -551,9 +560,12 @@ pub(crate) fn is_manifest_media_type(media_type: &str) -> bool {
     media_type.ends_with("image.manifest.v1+json") || media_type.ends_with("manifest.v2+json")
 }
 
-/// The index entry for the wanted platform, or an error listing what there is.
-fn pick_platform<'a>(index: &'a ImageIndex, place: &str) -> Result<&'a Descriptor> {
-    let wanted = Platform::wanted();
+/// The index entry for the `wanted` platform, or an error listing what there is.
+fn pick_platform<'a>(
+    index: &'a ImageIndex,
+    place: &str,
+    wanted: &Platform,
+) -> Result<&'a Descriptor> {
     let offered = |d: &Descriptor| {
         d.platform().as_ref().map(|p| Platform {
             os: p.os().to_string(),

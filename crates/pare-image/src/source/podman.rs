@@ -82,13 +82,14 @@ pub fn read(
     name: &str,
     store: Option<&StorageSpec>,
     options: &ReadOptions,
+    platform: &crate::Platform,
 ) -> Result<(Resolved, Vec<ParsedLayer>)> {
     let (command, what) = save_command(name, store);
     let mut child = spawn(command, &what)?;
     let stdout = child.stdout.take();
     let read = stdout.map(|mut out| {
-        let read =
-            super::daemon::read_exported(&mut out, &format!("containers-storage:{name}"), options);
+        let place = format!("containers-storage:{name}");
+        let read = super::daemon::read_exported(&mut out, &place, options, platform);
         // The tar ends before podman stops writing (the archive's end blocks and
         // padding): read what is left, or podman dies of a broken pipe.
         let _ = std::io::copy(&mut out, &mut std::io::sink());

@@ -14,24 +14,31 @@ use super::{BlobPlace, LayerPlan, LayerStore, Resolved, SMALL_BLOB_LIMIT, Store}
 use crate::digest::{CheckedReader, Digest};
 use crate::error::{ImageError, Result};
 use crate::layer::{ParsedLayer, ReadOptions, read_layer};
+use crate::platform::Platform;
 use crate::registry::client::{Call, MANIFEST_ACCEPT, MANIFEST_LIMIT, content_length};
 use crate::registry::pace::{Pace, Slow};
-use crate::registry::{Client, RegistryRef, client_for};
+use crate::registry::{Client, Registries, RegistryRef};
 
 /// How often a blob cut off mid-way is resumed before giving up.
 const RESUMES: u32 = 3;
 
-/// One repository of a registry.
+/// One repository of a registry, and the platform to pick from its indexes.
 pub(crate) struct RegistryStore {
     client: Arc<Client>,
     reference: RegistryRef,
+    platform: Platform,
 }
 
 impl RegistryStore {
-    pub fn connect(reference: &RegistryRef) -> Result<Self> {
+    pub fn connect(
+        registries: &Registries,
+        reference: &RegistryRef,
+        platform: Platform,
+    ) -> Result<Self> {
         Ok(RegistryStore {
-            client: client_for(reference)?,
+            client: registries.client_for(reference)?,
             reference: reference.clone(),
+            platform,
         })
     }
 
@@ -77,7 +84,8 @@ impl RegistryStore {
             });
         }
         let media_type = media_type_of(header_type, &bytes);
-        let (manifest, raw, digest) = super::parse_manifest(self, bytes, media_type, digest, 0)?;
+        let (manifest, raw, digest) =
+            super::parse_manifest(self, bytes, media_type, digest, &self.platform, 0)?;
         let mut resolved = super::resolve_manifest(self, &manifest, raw, digest)?;
         resolved.repo_tags = self
             .reference

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use pare_image::ImageRef;
+use pare_image::{ImageRef, ReadContext};
 use pare_minify::keep_set::KeepRules;
 use pare_minify::{BuildOptions, ContinueAfter, ExecEntrypoint, Output, Probe, RuntimeChoice};
 
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::render::build::summary;
 
@@ -265,8 +266,9 @@ pub struct BuildArgs {
     pub html: Option<PathBuf>,
 }
 
-pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
-    let quiet = args.json;
+pub fn run(args: BuildArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
+    let context = &globals.read;
+    let quiet = args.json || globals.quiet;
     // Without root, runc runs in a user namespace of pare's own: pare starts again in
     // it before it makes anything.
     if pare_runtime::userns::needed()
@@ -275,7 +277,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         pare_runtime::userns::reexec()
             .with_context(|| format!("building a slim image of {}", args.image))?;
     }
-    let options = args.resolve()?;
+    let options = args.resolve(context)?;
     let image = options.image.clone();
     let report_dir = options.report_dir.clone();
     let reporter = crate::progress::Terminal::new(crate::progress::Show::choose(quiet));
@@ -292,10 +294,15 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
         emit(&summary(&report, &report_path), None)?;
     }
     if let Some(path) = &args.html {
-        build_page(&report, path)?;
+        build_page(globals, &report, path)?;
     }
     if !args.no_attach {
-        crate::evidence::attach_build_evidence(&args.provenance_options(), &report, &report_path)?;
+        crate::evidence::attach_build_evidence(
+            globals,
+            &args.provenance_options(),
+            &report,
+            &report_path,
+        )?;
     }
     let verified = report.verification.as_ref().is_none_or(|v| v.passed);
     Ok(if verified {
@@ -331,9 +338,9 @@ impl BuildArgs {
 
     /// Turns the command line into checked build options: probes parsed, files read,
     /// the default tag and report directory chosen, the work directory made.
-    fn resolve(&self) -> anyhow::Result<Resolved> {
+    fn resolve(&self, context: &ReadContext) -> anyhow::Result<Resolved> {
         let image = ImageRef::parse(&self.image)?;
-        let name = &pare_minify::options::display_name(&image)
+        let name = &pare_minify::options::display_name(context, &image)
             .with_context(|| format!("reading {image}"))?;
         let tag = self
             .tag
@@ -365,6 +372,7 @@ impl BuildArgs {
         };
         let options = BuildOptions {
             image,
+            context: context.clone(),
             probes,
             exec_probes,
             exec_entrypoint,
@@ -488,12 +496,17 @@ fn split_words(flag: &str, text: &str) -> anyhow::Result<Vec<String>> {
 
 /// `pare build --html FILE`: the build report over the diff of the original and the
 /// slim image (each read again, once).
-fn build_page(report: &pare_minify::BuildReport, html: &std::path::Path) -> anyhow::Result<()> {
+fn build_page(
+    globals: &crate::globals::Globals,
+    report: &pare_minify::BuildReport,
+    html: &std::path::Path,
+) -> anyhow::Result<()> {
     let slim = report
         .outputs
         .first()
         .context("the build wrote no slim image to compare with")?;
     let d = crate::read::diff(
+        globals,
         &crate::advisories::Advisories::none(),
         &pare_image::ImageRef::parse(&report.source)?,
         &pare_image::ImageRef::parse(slim)?,

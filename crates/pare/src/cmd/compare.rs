@@ -10,6 +10,7 @@ use pare_compare::updates::PackageIndex;
 use pare_image::ImageRef;
 
 use crate::advisories::AdvisoryArgs;
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::read::inspect;
 use crate::render;
@@ -52,7 +53,7 @@ pub struct CompareArgs {
     pub advisories: AdvisoryArgs,
 }
 
-pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: CompareArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
     let advisories = args.advisories.resolve()?;
     let updates = if args.updates.is_empty() {
         None
@@ -72,7 +73,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<ExitCode> {
         .map(|reference| {
             let outcome = ImageRef::parse(reference)
                 .map_err(anyhow::Error::from)
-                .and_then(|r| inspect(&inspector, &r))
+                .and_then(|r| inspect(globals, &inspector, &r))
                 .map(|inspected| {
                     Outcome::Summary(Box::new(Summary::of(&inspected, &today, updates.as_ref())))
                 })

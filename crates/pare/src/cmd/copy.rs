@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pare_image::ImageRef;
+use pare_image::{ImageRef, ReadContext};
 
 use crate::output::{emit, pretty};
 use crate::render::copy::copied;
@@ -44,9 +44,10 @@ pub struct CopyArgs {
     pub json: bool,
 }
 
-pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: CopyArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
     let source = ImageRef::parse(&args.source)?;
     let destination = ImageRef::parse(&args.destination)?;
+    let mut context = context.clone();
     for (reference, creds, cert_dir, tls_verify) in [
         (
             &source,
@@ -65,7 +66,7 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
             && (creds.is_some() || cert_dir.is_some() || tls_verify.is_some())
         {
             let access = crate::registry_args::access(creds.as_deref(), cert_dir, tls_verify)?;
-            pare_image::registry::set_access(&reference.registry, access);
+            context = context.with_access(&reference.registry, access);
         }
     }
     let work = tempfile::Builder::new()
@@ -98,7 +99,7 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
         _ => None,
     }
     .filter(|_| args.all_referrers);
-    let mut done = pare_image::copy(&source, &destination, work.path())
+    let mut done = pare_image::copy(&context, &source, &destination, work.path())
         .with_context(|| format!("copying {source} to {destination}"))?;
     if let Some((from, to)) = referrers {
         let subject = done
@@ -108,7 +109,7 @@ pub fn run(args: CopyArgs) -> anyhow::Result<ExitCode> {
             .transpose()
             .map_err(anyhow::Error::msg)?
             .context("the copy gave no manifest digest")?;
-        let copied = pare_image::referrers::copy(&from, &to, &subject)
+        let copied = pare_image::referrers::copy(context.registries(), &from, &to, &subject)
             .with_context(|| format!("copying the referrers of {source} to {destination}"))?;
         done.referrers = Some(copied);
     }

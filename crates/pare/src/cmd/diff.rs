@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use pare_image::ImageRef;
 
 use crate::advisories::AdvisoryArgs;
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::render;
 
@@ -43,11 +44,11 @@ pub struct DiffArgs {
     pub advisories: AdvisoryArgs,
 }
 
-pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: DiffArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
     let before = ImageRef::parse(&args.before)?;
     let after = ImageRef::parse(&args.after)?;
     let advisories = args.advisories.resolve()?;
-    let d = crate::read::diff(&advisories, &before, &after)?;
+    let d = crate::read::diff(globals, &advisories, &before, &after)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -56,8 +57,8 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         },
     );
     let attached = crate::evidence::compare(
-        crate::evidence::attached_or_warn(&before).as_ref(),
-        crate::evidence::attached_or_warn(&after).as_ref(),
+        crate::evidence::attached_or_warn(&globals.read, &before).as_ref(),
+        crate::evidence::attached_or_warn(&globals.read, &after).as_ref(),
     )?;
     let note = advisories.skipped.as_deref();
     let text = match (format, &attached) {

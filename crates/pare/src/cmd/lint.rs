@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pare_image::{ImageRef, ReadOptions};
+use pare_image::{ImageRef, ReadContext, ReadOptions};
 use pare_lint::catalog;
 use pare_lint::{Config, Finding, Options, Severity, Source, Threshold};
 use pare_xray::XrayOptions;
@@ -62,7 +62,7 @@ pub struct LintArgs {
     pub color: Color,
 }
 
-pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: LintArgs, context: &ReadContext) -> anyhow::Result<ExitCode> {
     if let Some(rule) = &args.explain {
         emit(&explain(rule)?, None)?;
         return Ok(ExitCode::SUCCESS);
@@ -107,7 +107,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     }
     outcome.files = report.files;
     for image in &args.images {
-        match lint_image(image, &options.config) {
+        match lint_image(context, image, &options.config) {
             Ok(found) => outcome.images.push((image.clone(), found)),
             Err(e) => outcome.problems.push(Problem {
                 place: image.clone(),
@@ -233,9 +233,9 @@ fn read_sources(args: &LintArgs, problems: &mut Vec<Problem>) -> anyhow::Result<
     Ok(sources)
 }
 
-fn lint_image(image: &str, config: &Config) -> anyhow::Result<Vec<Finding>> {
+fn lint_image(context: &ReadContext, image: &str, config: &Config) -> anyhow::Result<Vec<Finding>> {
     let reference = ImageRef::parse(image)?;
-    let read = pare_image::read_image(&reference, &ReadOptions::default())
+    let read = pare_image::read_image(context, &reference, &ReadOptions::default())
         .with_context(|| format!("reading {reference}"))?;
     let report = pare_xray::analyse(&read, &XrayOptions::default())?;
     Ok(config.apply(pare_lint::image::check(&report, image)))

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use pare_image::ImageRef;
+use pare_image::{ImageRef, ReadContext};
 
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::render::sbom::table;
 
@@ -46,11 +47,11 @@ pub struct SbomArgs {
     pub attached: bool,
 }
 
-pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: SbomArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
     if args.attached {
-        return print_attached(&args);
+        return print_attached(&globals.read, &args);
     }
-    let sbom = crate::read::read_sbom(&args.image)?;
+    let sbom = crate::read::read_sbom(globals, &args.image)?;
     let format = args.format.unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table
@@ -72,7 +73,7 @@ pub fn run(args: SbomArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `--attached`: the newest attached SBOM of the format asked for, byte for byte.
-fn print_attached(args: &SbomArgs) -> anyhow::Result<ExitCode> {
+fn print_attached(context: &ReadContext, args: &SbomArgs) -> anyhow::Result<ExitCode> {
     use crate::evidence::{CYCLONEDX, SPDX, attached};
     let (artifact_type, name) = match args.format {
         Some(Format::Spdx) => (SPDX, "SPDX"),
@@ -83,7 +84,7 @@ fn print_attached(args: &SbomArgs) -> anyhow::Result<ExitCode> {
         ),
     };
     let reference = ImageRef::parse(&args.image)?;
-    let Some(found) = attached(&reference)? else {
+    let Some(found) = attached(context, &reference)? else {
         anyhow::bail!(
             "--attached: {reference} is not in a registry (docker://…): nothing is attached to it"
         );

@@ -7,12 +7,14 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use anyhow::Context;
+use pare_image::ReadContext;
 use pare_vuln::policy::Policy;
 use pare_vuln::report::{self, Report};
 use pare_vuln::severity::Severity;
 
 use crate::advisories::policy;
 use crate::advisories::{database_path, open_database};
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::read::read_sbom;
 use crate::render::scan::table;
@@ -97,14 +99,14 @@ fn resolve(args: &ScanArgs) -> anyhow::Result<Settings> {
     })
 }
 
-pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ScanArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
     let settings = resolve(&args)?;
     let mut policy = settings.policy;
     if !args.no_attached_vex {
-        policy.vex.extend(attached_vex(&args.image)?);
+        policy.vex.extend(attached_vex(&globals.read, &args.image)?);
     }
     let db = open_database(&settings.db)?;
-    let sbom = read_sbom(&args.image)?;
+    let sbom = read_sbom(globals, &args.image)?;
     let now = SystemTime::now();
     let report = Report::generate(&db, &sbom, &report::Settings { policy, now })
         .with_context(|| format!("matching the packages of {}", args.image))?;
@@ -136,9 +138,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 
 /// The statements of the OpenVEX documents attached to a `docker://` image, each
 /// applied as `--vex` would apply it, and said so on standard error.
-fn attached_vex(image: &str) -> anyhow::Result<Vec<pare_vuln::vex::Statement>> {
+fn attached_vex(
+    context: &ReadContext,
+    image: &str,
+) -> anyhow::Result<Vec<pare_vuln::vex::Statement>> {
     let reference = pare_image::ImageRef::parse(image)?;
-    let Some(attached) = crate::evidence::attached_or_warn(&reference) else {
+    let Some(attached) = crate::evidence::attached_or_warn(context, &reference) else {
         return Ok(Vec::new());
     };
     let mut statements = Vec::new();

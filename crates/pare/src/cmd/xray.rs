@@ -7,6 +7,7 @@ use anyhow::Context;
 use pare_image::{ImageRef, ReadOptions};
 use pare_xray::XrayOptions;
 
+use crate::globals::Globals;
 use crate::output::{emit, pretty};
 use crate::render::html;
 use crate::render::xray::{XrayView, xray};
@@ -32,10 +33,11 @@ pub struct XrayArgs {
     pub html: Option<PathBuf>,
 }
 
-pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: XrayArgs, globals: &Globals) -> anyhow::Result<ExitCode> {
+    let context = &globals.read;
     let reference = ImageRef::parse(&args.image)?;
-    let (options, bar) = crate::progress::reading(&reference, ReadOptions::default());
-    let image = pare_image::read_image(&reference, &options)
+    let (options, bar) = crate::progress::reading(globals, &reference, ReadOptions::default());
+    let image = pare_image::read_image(context, &reference, &options)
         .with_context(|| format!("reading {reference}"))?;
     drop(bar);
     let report = pare_xray::analyse(
@@ -50,7 +52,7 @@ pub fn run(args: XrayArgs) -> anyhow::Result<ExitCode> {
     }
     // Only an image with referrers gets the section (and the JSON key).
     let attached =
-        crate::evidence::attached_or_warn(&reference).filter(|a| !a.referrers.is_empty());
+        crate::evidence::attached_or_warn(context, &reference).filter(|a| !a.referrers.is_empty());
     if args.json {
         let mut value = serde_json::to_value(&report)?;
         if let Some(a) = &attached {
