@@ -24,6 +24,20 @@ pub fn of<E: Hint + 'static>(cause: &(dyn Error + 'static)) -> Option<String> {
     cause.downcast_ref::<E>().and_then(Hint::hint)
 }
 
+/// An error's message followed by each of its causes, joined by `: ` (what anyhow's
+/// `{:#}` prints): for an error kept as text in a report or a warning, where the causes
+/// would otherwise be lost with the type.
+pub fn with_causes(e: &dyn Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +65,26 @@ mod tests {
         assert_eq!(of::<Full>(full.as_ref()), Some("free some space".into()));
         let io: Box<dyn Error> = Box::new(std::io::Error::other("x"));
         assert_eq!(of::<Full>(io.as_ref()), None);
+    }
+
+    #[derive(Debug)]
+    struct Saving(std::io::Error);
+
+    impl std::fmt::Display for Saving {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("saving the report")
+        }
+    }
+
+    impl Error for Saving {
+        fn source(&self) -> Option<&(dyn Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn an_error_as_text_keeps_its_causes() {
+        let e = Saving(std::io::Error::other("the disk is full"));
+        assert_eq!(with_causes(&e), "saving the report: the disk is full");
     }
 }

@@ -46,6 +46,16 @@ pub enum ImageError {
     #[error("{place}: {reason}")]
     BadLayer { place: String, reason: String },
 
+    /// Bytes of a layer or an archive stream that could not be read (or decompressed,
+    /// or hashed); the cause says why.
+    #[error("{place}: {what}")]
+    ReadFailed {
+        place: String,
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{place}: layer expands past {limit} bytes ({reason}); refusing to read further")]
     LayerTooLarge {
         place: String,

@@ -235,8 +235,8 @@ pub fn read_layer(
     options: &ReadOptions,
 ) -> Result<ParsedLayer> {
     let mut head = [0u8; 4];
-    let head_len = read_up_to(&mut blob, &mut head)
-        .map_err(|e| bad_layer(place, format!("cannot read: {e}")))?;
+    let head_len =
+        read_up_to(&mut blob, &mut head).map_err(|e| layer_io(place, "cannot read", e))?;
     let compression = Compression::sniff(&head[..head_len]);
     let limit = match (compression, expected.blob_size) {
         (Compression::None, Some(size)) => size,
@@ -270,7 +270,7 @@ pub fn read_layer(
                 options,
             ),
             _ => zstd::stream::read::Decoder::new(&mut hashed_blob)
-                .map_err(|e| bad_layer(place, format!("zstd: {e}")))
+                .map_err(|e| layer_io(place, "zstd", e))
                 .and_then(|decoder| parse_tar(decoder, place, limit, aside, options)),
         };
         let (parsed, tar) = match outcome {
@@ -279,7 +279,7 @@ pub fn read_layer(
         };
         let blob = hashed_blob
             .finish()
-            .map_err(|e| bad_layer(place, format!("cannot read to the end: {e}")))?;
+            .map_err(|e| layer_io(place, "cannot read to the end", e))?;
         (parsed, tar, blob)
     };
 
@@ -298,7 +298,7 @@ pub fn read_layer(
 }
 
 fn hashing<R: Read>(inner: R, aside: bool, place: &str) -> Result<Hashing<R>> {
-    Hashing::new(inner, aside).map_err(|e| bad_layer(place, format!("cannot start hashing: {e}")))
+    Hashing::new(inner, aside).map_err(|e| layer_io(place, "cannot start hashing", e))
 }
 
 /// A blob that does not parse may simply be the wrong blob: when the manifest gives
@@ -344,6 +344,14 @@ pub fn verify(layer: &ParsedLayer, expected: &Expected, place: &str) -> Result<(
         });
     }
     Ok(())
+}
+
+fn layer_io(place: &str, what: &'static str, source: std::io::Error) -> ImageError {
+    ImageError::ReadFailed {
+        place: place.to_owned(),
+        what,
+        source,
+    }
 }
 
 fn bad_layer(place: &str, reason: impl Into<String>) -> ImageError {

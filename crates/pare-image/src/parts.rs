@@ -67,7 +67,9 @@ impl<'a> Parts<'a> {
             (&resolved.manifest, &resolved.manifest_digest)
         {
             let parsed: oci_spec::image::ImageManifest = serde_json::from_slice(&manifest.bytes)
-                .map_err(|e| ImageError::manifest(image.reference.to_string(), e.to_string()))?;
+                .map_err(|e| {
+                    ImageError::json(image.reference.to_string(), "not a valid image manifest", e)
+                })?;
             let info = |d: &oci_spec::image::Descriptor| -> Result<BlobInfo> {
                 Ok(BlobInfo {
                     digest: crate::source::descriptor_digest(d, &image.reference.to_string())?,

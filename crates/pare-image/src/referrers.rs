@@ -400,14 +400,14 @@ fn add_to_fallback(
         "manifests": entries.iter().map(Descriptor::to_json).collect::<Vec<_>>(),
     });
     let bytes =
-        serde_json::to_vec(&index).map_err(|e| ImageError::manifest(place, e.to_string()))?;
+        serde_json::to_vec(&index).map_err(|e| ImageError::json(place, "cannot be written", e))?;
     put_manifest(client, repository, &tag, &bytes, IMAGE_INDEX).map(|_| ())
 }
 
 /// The descriptors of an image index.
 fn index_entries(bytes: &[u8], place: &str) -> Result<Vec<Descriptor>> {
     let index: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ImageError::manifest(place.to_owned(), format!("not an image index: {e}")))?;
+        .map_err(|e| ImageError::json(place, "not an image index", e))?;
     index
         .get("manifests")
         .and_then(Value::as_array)

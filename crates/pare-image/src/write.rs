@@ -349,8 +349,8 @@ fn write_index(sink: &mut dyn Sink, index: &ImageIndex, marker: bool) -> Result<
         let marker = br#"{"imageLayoutVersion":"1.0.0"}"#;
         sink.put("oci-layout", marker.len() as u64, &mut &marker[..])?;
     }
-    let bytes =
-        serde_json::to_vec(index).map_err(|e| ImageError::manifest("index.json", e.to_string()))?;
+    let bytes = serde_json::to_vec(index)
+        .map_err(|e| ImageError::json("index.json", "cannot be written", e))?;
     sink.put("index.json", bytes.len() as u64, &mut bytes.as_slice())
 }
 
@@ -360,12 +360,7 @@ fn read_index(root: &Dir, dir: &Path) -> Result<Option<ImageIndex>> {
     match root.read("index.json", crate::registry::client::MANIFEST_LIMIT) {
         Ok(bytes) => serde_json::from_slice::<ImageIndex>(&bytes)
             .map(Some)
-            .map_err(|e| {
-                ImageError::manifest(
-                    index_path.display().to_string(),
-                    format!("not an OCI index: {e}"),
-                )
-            }),
+            .map_err(|e| ImageError::json(index_path.display().to_string(), "not an OCI index", e)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ImageError::io(index_path, e)),
     }
@@ -464,7 +459,7 @@ pub fn docker_archive(out: &mut dyn Write, name: Option<&str>, parts: &Parts) ->
         layers: &layer_names,
     }];
     let manifest = serde_json::to_vec(&manifest)
-        .map_err(|e| ImageError::manifest("manifest.json", e.to_string()))?;
+        .map_err(|e| ImageError::json("manifest.json", "cannot be written", e))?;
     sink.put(
         "manifest.json",
         manifest.len() as u64,

@@ -126,7 +126,7 @@ pub fn lint(sources: &[Source], options: &Options) -> Report {
                     }
                 }
             }
-            Err(e) => report.shellcheck_error = Some(with_causes(&e)),
+            Err(e) => report.shellcheck_error = Some(pare_hint::with_causes(&e)),
         }
     } else {
         report.unchecked_scripts = jobs.len();
@@ -198,16 +198,4 @@ fn shellcheck_jobs(check: &rules::Check, owner: usize) -> Vec<(usize, shellcheck
         }
     }
     out
-}
-
-/// An error and its causes on one line, for a report field (not a `Result`).
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }

@@ -106,8 +106,8 @@ impl Backend {
                     OciRuntime::find()
                         .map(Backend::Oci)
                         .map_err(|oci| BuildError::NoBackend {
-                            engine: with_causes(&engine),
-                            oci: with_causes(&oci),
+                            engine: pare_hint::with_causes(&engine),
+                            oci: pare_hint::with_causes(&oci),
                         })
                 }
             },
@@ -225,17 +225,4 @@ pub(crate) fn unpack_slim(layer_tar: &[u8], work_dir: &Path) -> Result<PathBuf, 
     archive.set_unpack_xattrs(true);
     archive.unpack(&rootfs).map_err(io)?;
     Ok(rootfs)
-}
-
-/// An error and its causes on one line, as the CLI prints a chain: for a message that
-/// tells of two failures at once, each of which has its own chain.
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }

@@ -48,7 +48,10 @@ pub fn prove(original: &Original, plan: &KeepPlan, database: Option<&PathBuf>) -
                 "{e}: no VEX written (`pare db update`, or `pare db import` offline, makes one)"
             ));
         }
-        Err(e) => return Outcome::Skipped(format!("{e}: no VEX written")),
+        Err(e) => {
+            let e = pare_hint::with_causes(&e);
+            return Outcome::Skipped(format!("{e}: no VEX written"));
+        }
     };
     // No policy: the proof covers every finding of the original, whatever a later
     // scan chooses to leave out.
@@ -58,7 +61,10 @@ pub fn prove(original: &Original, plan: &KeepPlan, database: Option<&PathBuf>) -
     };
     let report = match pare_vuln::report::Report::generate(&db, &original.sbom, &settings) {
         Ok(r) => r,
-        Err(e) => return Outcome::Skipped(format!("matching advisories: {e}: no VEX written")),
+        Err(e) => {
+            let e = pare_hint::with_causes(&e);
+            return Outcome::Skipped(format!("matching advisories: {e}: no VEX written"));
+        }
     };
     let kept: BTreeSet<String> = plan.keep.paths.keys().cloned().collect();
     let info = pare_vuln::absence::DocumentInfo {

@@ -77,6 +77,14 @@ pub enum RuntimeError {
     /// The OCI runtime refused; `message` is its own words.
     #[error("OCI runtime: {what}: {message}")]
     Oci { what: String, message: String },
+    /// The OCI runtime could not be run, or a file of its bundle written; the cause
+    /// says why.
+    #[error("OCI runtime: {what}")]
+    OciIo {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// A step pare takes on this host for the container (a profile file, a flag of
     /// its own process).
     #[error("{what}")]

@@ -117,7 +117,7 @@ impl OciRuntime {
     pub fn start(&self, spec: &BundleSpec) -> Result<OciContainer<'_>> {
         let bundle = spec.bundle.clone();
         std::fs::create_dir_all(&bundle)
-            .map_err(|e| oci_error("create the bundle", &format!("{}: {e}", bundle.display())))?;
+            .map_err(|e| oci_io(format!("create the bundle: {}", bundle.display()), e))?;
         let (uid, gid, groups) = resolve_user(&spec.rootfs, &spec.user)?;
         let writable = match spec.limits {
             Some(limits) => Some(WritableRoot::mount(&spec.rootfs, &bundle, limits.disk)?),
@@ -132,12 +132,7 @@ impl OciRuntime {
             &config_path,
             serde_json::to_vec_pretty(&config).unwrap_or_default(),
         )
-        .map_err(|e| {
-            oci_error(
-                "write config.json",
-                &format!("{}: {e}", config_path.display()),
-            )
-        })?;
+        .map_err(|e| oci_io(format!("write config.json: {}", config_path.display()), e))?;
         let id = format!(
             "pare-{}-{}",
             std::process::id(),
@@ -149,10 +144,10 @@ impl OciRuntime {
         let log = bundle.join("console.log");
         let pid_file = bundle.join("init.pid");
         let out = std::fs::File::create(&log)
-            .map_err(|e| oci_error("create the log", &format!("{}: {e}", log.display())))?;
+            .map_err(|e| oci_io(format!("create the log: {}", log.display()), e))?;
         let err = out
             .try_clone()
-            .map_err(|e| oci_error("create the log", &e.to_string()))?;
+            .map_err(|e| oci_io("create the log".into(), e))?;
         let registration = cleanup::register({
             let (binary, root, id) = (self.binary.clone(), self.state_root.clone(), id.clone());
             move || force_delete(&binary, &root, &id)
@@ -170,7 +165,7 @@ impl OciRuntime {
             .stdout(out)
             .stderr(err)
             .status()
-            .map_err(|e| oci_error("run", &e.to_string()))?;
+            .map_err(|e| oci_io("run".into(), e))?;
         let mut container = OciContainer {
             runtime: self,
             id,
@@ -245,9 +240,8 @@ impl WritableRoot {
     fn mount(lower: &Path, bundle: &Path, disk: u64) -> Result<WritableRoot> {
         let tmpfs = bundle.join("writable");
         let merged = bundle.join("merged");
-        let fail = |what: &str, e: std::io::Error| {
-            oci_error("mount the writable root", &format!("{what}: {e}"))
-        };
+        let fail =
+            |what: &str, e: std::io::Error| oci_io(format!("mount the writable root: {what}"), e);
         for dir in [&tmpfs, &merged] {
             std::fs::create_dir_all(dir).map_err(|e| fail(&dir.display().to_string(), e))?;
         }
@@ -396,7 +390,7 @@ impl Running for OciContainer<'_> {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .map_err(|e| oci_error("kill", &e.to_string()))?;
+            .map_err(|e| oci_io("kill".into(), e))?;
         if status.success() || self.reap().is_some() {
             Ok(())
         } else {
@@ -437,7 +431,7 @@ impl Running for OciContainer<'_> {
             .args(cmd)
             .stdin(Stdio::null())
             .output()
-            .map_err(|e| oci_error("exec", &e.to_string()))?;
+            .map_err(|e| oci_io("exec".into(), e))?;
         let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
         text.push_str(&String::from_utf8_lossy(&output.stderr));
         Ok(ExecOutput {
@@ -464,6 +458,10 @@ fn force_delete(binary: &Path, state_root: &Path, id: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
+}
+
+fn oci_io(what: String, source: std::io::Error) -> RuntimeError {
+    RuntimeError::OciIo { what, source }
 }
 
 fn oci_error(what: &str, message: &str) -> RuntimeError {

@@ -448,12 +448,8 @@ impl Client {
             .limit(SMALL_ANSWER_LIMIT)
             .read_to_vec()
             .map_err(failed)?;
-        let answer: TokenAnswer = serde_json::from_slice(&bytes).map_err(|e| {
-            ImageError::manifest(
-                realm,
-                format!("the token service's answer is not JSON: {e}"),
-            )
-        })?;
+        let answer: TokenAnswer = serde_json::from_slice(&bytes)
+            .map_err(|e| ImageError::json(realm, "the token service's answer is not JSON", e))?;
         answer
             .token
             .or(answer.access_token)

@@ -85,7 +85,7 @@ pub fn read_spooling(
         None => None,
     };
 
-    let (tx, rx) = mpsc::sync_channel::<std::result::Result<bytes::Bytes, String>>(32);
+    let (tx, rx) = mpsc::sync_channel::<std::result::Result<bytes::Bytes, ExportFailure>>(32);
     let owned = name.to_owned();
     let spool_name = spool.map(|p| p.display().to_string()).unwrap_or_default();
     let pump = std::thread::spawn(move || {
@@ -93,11 +93,14 @@ pub fn read_spooling(
         rt.block_on(async move {
             let mut stream = docker.export_image(&owned);
             while let Some(chunk) = stream.next().await {
-                let mut item = chunk.map_err(|e| e.to_string());
+                let mut item = chunk.map_err(ExportFailure::Engine);
                 if let (Ok(bytes), Some(out)) = (&item, file.as_mut())
                     && let Err(e) = out.write_all(bytes)
                 {
-                    item = Err(format!("writing {spool_name}: {e}"));
+                    item = Err(ExportFailure::Spool {
+                        spool: spool_name.clone(),
+                        source: e,
+                    });
                 }
                 let stop = item.is_err();
                 if tx.send(item).is_err() || stop {
@@ -107,7 +110,10 @@ pub fn read_spooling(
             if let Some(mut out) = file {
                 let flushed = out.flush();
                 if let Err(e) = flushed {
-                    let _ = tx.send(Err(format!("writing {spool_name}: {e}")));
+                    let _ = tx.send(Err(ExportFailure::Spool {
+                        spool: spool_name,
+                        source: e,
+                    }));
                 }
             }
         })
@@ -224,8 +230,21 @@ pub fn load(archive: impl Read + Send + 'static) -> Result<()> {
     })
 }
 
+/// Why the engine's export stream stopped, carried from the pump thread to the reader.
+#[derive(Debug, thiserror::Error)]
+enum ExportFailure {
+    #[error("export stream failed")]
+    Engine(#[source] bollard::errors::Error),
+    #[error("export stream failed: writing {spool}")]
+    Spool {
+        spool: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 struct ChannelReader {
-    rx: mpsc::Receiver<std::result::Result<bytes::Bytes, String>>,
+    rx: mpsc::Receiver<std::result::Result<bytes::Bytes, ExportFailure>>,
     current: bytes::Bytes,
 }
 
@@ -234,9 +253,7 @@ impl Read for ChannelReader {
         while self.current.is_empty() {
             match self.rx.recv() {
                 Ok(Ok(chunk)) => self.current = chunk,
-                Ok(Err(e)) => {
-                    return Err(std::io::Error::other(format!("export stream failed: {e}")));
-                }
+                Ok(Err(e)) => return Err(std::io::Error::other(e)),
                 Err(_) => return Ok(0),
             }
         }
@@ -279,16 +296,20 @@ pub(crate) fn read_stream(
     origin: &str,
     options: &ReadOptions,
 ) -> Result<(MemoryStore, HashMap<String, ParsedLayer>)> {
-    let bad = |reason: String| ImageError::BadManifest {
-        place: origin.to_owned(),
-        reason,
-    };
     let mut archive = tar::Archive::new(stream);
     let mut small = HashMap::new();
     let mut layers = HashMap::new();
     let mut links = Vec::new();
-    for entry in archive.entries().map_err(|e| bad(e.to_string()))?.raw(true) {
-        let mut entry = entry.map_err(|e| bad(format!("corrupt archive stream: {e}")))?;
+    let unreadable = |what, source| ImageError::ReadFailed {
+        place: origin.to_owned(),
+        what,
+        source,
+    };
+    let entries = archive
+        .entries()
+        .map_err(|e| unreadable("not an archive stream", e))?;
+    for entry in entries.raw(true) {
+        let mut entry = entry.map_err(|e| unreadable("corrupt archive stream", e))?;
         let name = super::member_name(&entry.path_bytes());
         let kind = entry.header().entry_type();
         if kind.is_symlink() || kind.is_hard_link() {
@@ -300,7 +321,10 @@ pub(crate) fn read_stream(
         if kind != tar::EntryType::Regular {
             continue;
         }
-        let size = entry.header().size().map_err(|e| bad(e.to_string()))?;
+        let size = entry
+            .header()
+            .size()
+            .map_err(|e| unreadable("a member's size is unreadable", e))?;
         let place = format!("{origin}:{name}");
         if looks_like_metadata(&name) {
             if size <= SMALL_BLOB_LIMIT {

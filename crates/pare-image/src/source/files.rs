@@ -47,9 +47,8 @@ impl FileStore {
             },
             _ => ImageError::io(&marker, e),
         })?;
-        let parsed: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            ImageError::manifest(marker.display().to_string(), format!("not JSON: {e}"))
-        })?;
+        let parsed: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ImageError::json(marker.display().to_string(), "not JSON", e))?;
         if parsed.get("imageLayoutVersion").is_none() {
             return Err(ImageError::manifest(
                 marker.display().to_string(),

@@ -297,9 +297,8 @@ fn resolve_docker_manifest(
     wanted: Option<&str>,
 ) -> Result<Resolved> {
     let place = store.place("manifest.json");
-    let entries: Vec<ArchiveManifestEntry> = serde_json::from_slice(bytes).map_err(|e| {
-        ImageError::manifest(&place, format!("not a valid docker-archive manifest: {e}"))
-    })?;
+    let entries: Vec<ArchiveManifestEntry> = serde_json::from_slice(bytes)
+        .map_err(|e| ImageError::json(&place, "not a valid docker-archive manifest", e))?;
     let entry = pick_archive_entry(&entries, wanted, &place)?;
     let (config, config_digest, config_bytes) = read_config(store, &entry.config, None)?;
     let diff_ids = parse_diff_ids(&config, &store.place(&entry.config))?;
@@ -382,7 +381,7 @@ fn resolve_oci_index(
 ) -> Result<Resolved> {
     let place = store.place("index.json");
     let index: ImageIndex = serde_json::from_slice(bytes)
-        .map_err(|e| ImageError::manifest(&place, format!("not a valid OCI index: {e}")))?;
+        .map_err(|e| ImageError::json(&place, "not a valid OCI index", e))?;
     let descriptor = pick_manifest(&index, wanted, &place)?;
     let tag = descriptor
         .annotations()
@@ -531,9 +530,8 @@ pub(crate) fn parse_manifest(
                 "indexes nested too deep",
             ));
         }
-        let nested: ImageIndex = serde_json::from_slice(&bytes).map_err(|e| {
-            ImageError::manifest(store.place(&name), format!("not a valid OCI index: {e}"))
-        })?;
+        let nested: ImageIndex = serde_json::from_slice(&bytes)
+            .map_err(|e| ImageError::json(store.place(&name), "not a valid OCI index", e))?;
         let chosen = pick_platform(&nested, &store.place(&name), platform)?;
         return read_manifest(store, chosen, platform, depth + 1);
     }
@@ -543,12 +541,8 @@ pub(crate) fn parse_manifest(
             media_type,
         });
     }
-    let manifest: ImageManifest = serde_json::from_slice(&bytes).map_err(|e| {
-        ImageError::manifest(
-            store.place(&name),
-            format!("not a valid image manifest: {e}"),
-        )
-    })?;
+    let manifest: ImageManifest = serde_json::from_slice(&bytes)
+        .map_err(|e| ImageError::json(store.place(&name), "not a valid image manifest", e))?;
     Ok((manifest, RawManifest { bytes, media_type }, digest))
 }
 
