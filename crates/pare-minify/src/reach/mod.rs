@@ -11,7 +11,8 @@
 //! - the static import closure of kept interpreted code ([`Reason::Imported`]):
 //!   [`python`], [`node`], [`ruby`], [`php`];
 //! - resource sets of which one member was used ([`Reason::ResourceSet`],
-//!   [`resources`]);
+//!   [`resources`]), and the metadata of the Python distributions the app can ask
+//!   about ([`distributions`]);
 //! - the directories the app may write its state into ([`Reason::StateDir`],
 //!   [`state`]);
 //! - the other names of kept programs ([`Reason::Alias`]): the links in `bin` and
@@ -23,6 +24,7 @@
 //! machine code holds, once the keep-set has settled and its bytes are loaded.
 
 pub mod converters;
+pub mod distributions;
 pub mod go;
 pub mod node;
 pub mod php;
@@ -83,7 +85,10 @@ pub fn wants_content(path: &str, size: u64) -> bool {
     let requirements = pare_image::path::file_name(path).starts_with("requirements")
         && path.ends_with(".txt")
         && size < 64 * 1024;
-    (source && size < 2 * 1024 * 1024) || served::is_config(path, size) || requirements
+    (source && size < 2 * 1024 * 1024)
+        || served::is_config(path, size)
+        || requirements
+        || distributions::wants_content(path, size)
 }
 
 /// The paths reachable from `kept` (the traced keep-set), each with its reason.
@@ -215,6 +220,24 @@ pub fn reachable(
             break;
         }
     }
+    // Once the code has settled: the metadata of the distributions it holds or the
+    // app's code names.
+    let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();
+    let app_sources: Vec<&str> = all
+        .iter()
+        .filter(|p| p.ends_with(".py") && !p.contains("-packages/"))
+        .filter(|p| {
+            reached.get(p.as_str()) == Some(&Reason::AppFile)
+                || layout.app_dirs.iter().any(|d| {
+                    p.strip_prefix(d.as_str())
+                        .is_some_and(|rest| rest.starts_with('/'))
+                })
+        })
+        .map(String::as_str)
+        .collect();
+    for path in distributions::kept_metadata(index, &all, &app_sources) {
+        add(&mut reached, &path, Reason::ResourceSet);
+    }
     for path in aliases(index, |p| kept.contains(p) || reached.contains_key(p)) {
         add(&mut reached, &path, Reason::Alias);
     }
@@ -255,9 +278,7 @@ pub(super) fn members(index: &FileIndex, set: &resources::Set, tz_env: bool) -> 
             let deeper = set.shallow && pare_image::path::parent(path) != set.dir;
             // gettext reads a catalogue's compiled `.mo`, never its `.po` source.
             let po = set.dir.ends_with("/locale") && path.ends_with(".po");
-            let unread_metadata = resources::is_distribution_metadata(&set.dir)
-                && !resources::METADATA_READ_BY_NAME.contains(&pare_image::path::file_name(path));
-            node.kind != EntryKind::Dir && !cache && !leap && !deeper && !po && !unread_metadata
+            node.kind != EntryKind::Dir && !cache && !leap && !deeper && !po
         })
         .map(|(path, _)| path.clone())
         .collect()

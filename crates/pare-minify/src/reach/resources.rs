@@ -190,9 +190,6 @@ pub fn sets(
             *plugin_dirs.entry(dir).or_default() += 1;
         }
     }
-    if used.iter().any(|p| reads_distribution_metadata(p)) {
-        sets.extend(distribution_metadata(index));
-    }
     let fontconfig = used
         .iter()
         .any(|p| pare_image::path::file_name(p).starts_with("libfontconfig.so"));
@@ -225,60 +222,6 @@ pub fn sets(
         }
     }
     sets
-}
-
-/// Python's readers of installed distributions' metadata: `importlib.metadata`
-/// (`version("requests")`, `entry_points(group=…)`), its backport and
-/// `pkg_resources`. Each finds a distribution by the name it is given at run time, so
-/// the trace sees only the ones the probes asked about.
-const METADATA_READERS: [&str; 3] = [
-    "/importlib/metadata/",
-    "/importlib_metadata/",
-    "/pkg_resources/",
-];
-
-/// Whether `path` is a module of a reader of distribution metadata.
-fn reads_distribution_metadata(path: &str) -> bool {
-    METADATA_READERS.iter().any(|r| path.contains(r)) && path.contains("__init__.")
-}
-
-/// The files of a distribution's metadata that `importlib.metadata` and
-/// `pkg_resources` read for a name: its version, requirements and description
-/// (`METADATA`, `PKG-INFO`, `requires.txt`), its plugins (`entry_points.txt`) and
-/// its top-level packages. Not `RECORD` (the list of its files, of which a slim
-/// image holds only some) nor its licences.
-pub(crate) const METADATA_READ_BY_NAME: [&str; 5] = [
-    "METADATA",
-    "PKG-INFO",
-    "requires.txt",
-    "entry_points.txt",
-    "top_level.txt",
-];
-
-/// Whether `dir` is an installed distribution's metadata directory (`*.dist-info`,
-/// `*.egg-info` directly in a `site-packages` or `dist-packages`).
-pub(crate) fn is_distribution_metadata(dir: &str) -> bool {
-    let name = pare_image::path::file_name(dir);
-    let parent = pare_image::path::file_name(pare_image::path::parent(dir));
-    (name.ends_with(".dist-info") || name.ends_with(".egg-info"))
-        && (parent == "site-packages" || parent == "dist-packages")
-}
-
-/// Every installed Python distribution's metadata directory: small, and what
-/// `importlib.metadata.version(name)` reads even for a distribution whose code no
-/// kept module imports (an app reporting its dependencies' versions). Only the
-/// files of [`METADATA_READ_BY_NAME`] are kept of it.
-fn distribution_metadata(index: &FileIndex) -> Vec<Set> {
-    index
-        .nodes
-        .iter()
-        .filter(|(path, node)| node.kind == EntryKind::Dir && is_distribution_metadata(path))
-        .map(|(path, _)| Set {
-            dir: path.clone(),
-            why: "installed distributions' metadata, read by name through importlib.metadata",
-            shallow: false,
-        })
-        .collect()
 }
 
 /// Directories where the app looked up two or more configuration files of one kind

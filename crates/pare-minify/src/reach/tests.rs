@@ -720,15 +720,17 @@ fn php_includes_are_followed_out_of_the_document_root_and_into_usr_share_php() {
     }
 }
 
-/// An app that reports its dependencies' versions through `importlib.metadata`:
-/// every installed distribution's metadata is kept, its code only when imported.
+/// An app that reports its dependencies' versions through `importlib.metadata`: the
+/// metadata of every distribution whose code is kept, or which the app names, is
+/// kept; a distribution whose code is gone leaves with its metadata (a scanner would
+/// read it as installed).
 #[test]
-fn importlib_metadata_keeps_every_distributions_metadata() {
+fn importlib_metadata_keeps_the_metadata_of_kept_and_named_distributions() {
     let site = "opt/venv/lib/python3.11/site-packages";
     let files: Vec<(String, &[u8])> = vec![
         (
             "app/app.py".into(),
-            b"from importlib import metadata\nimport flask\n",
+            b"from importlib import metadata\nimport flask\nimport yaml\nNAMES = ['flask', \"Requests\"]\n",
         ),
         (
             "usr/lib/python3.11/importlib/metadata/__init__.py".into(),
@@ -750,10 +752,21 @@ fn importlib_metadata_keeps_every_distributions_metadata() {
             format!("{site}/requests-2.32.3.dist-info/RECORD"),
             b"requests/__init__.py,,\n",
         ),
+        (format!("{site}/jwt/__init__.py"), b"x = 1\n"),
+        (
+            format!("{site}/PyJWT-1.7.1.dist-info/METADATA"),
+            b"Name: PyJWT\nVersion: 1.7.1\n",
+        ),
+        (
+            format!("{site}/PyJWT-1.7.1.dist-info/RECORD"),
+            b"jwt/__init__.py,sha256=x,6\nPyJWT-1.7.1.dist-info/METADATA,,\n",
+        ),
+        (format!("{site}/yaml/__init__.py"), b"x = 1\n"),
         (
             format!("{site}/PyYAML-6.0.2.egg-info/PKG-INFO"),
             b"Name: PyYAML\n",
         ),
+        (format!("{site}/PyYAML-6.0.2.egg-info/top_level.txt"), b"_yaml\nyaml\n"),
     ];
     let refs: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), *c)).collect();
     let idx = image_of(&refs);
@@ -767,16 +780,22 @@ fn importlib_metadata_keeps_every_distributions_metadata() {
     assert_reached(
         &reached,
         &[
+            // Named in the app's code.
             &format!("{venv}/requests-2.32.3.dist-info/METADATA"),
+            // Its code kept: traced, or imported by the app.
             &format!("{venv}/flask-3.0.3.dist-info/METADATA"),
             &format!("{venv}/PyYAML-6.0.2.egg-info/PKG-INFO"),
+            &format!("{venv}/PyYAML-6.0.2.egg-info/top_level.txt"),
         ],
         Reason::ResourceSet,
     );
-    // Its code stays out, and so does the list of its files.
+    // Requests' code stays out, and so does the list of its files; PyJWT, neither
+    // imported nor named, leaves whole.
     for path in [
         format!("{venv}/requests/__init__.py"),
         format!("{venv}/requests-2.32.3.dist-info/RECORD"),
+        format!("{venv}/jwt/__init__.py"),
+        format!("{venv}/PyJWT-1.7.1.dist-info/METADATA"),
     ] {
         assert!(!reached.contains_key(&path), "{path}: {reached:#?}");
     }
@@ -795,7 +814,9 @@ fn importlib_metadata_keeps_every_distributions_metadata() {
     let idx = image_of(&files);
     let reached = reachable(&idx, &layout, &kept);
     assert!(
-        !reached.keys().any(|p| p.contains(".dist-info/")),
+        !reached
+            .keys()
+            .any(|p| p.contains(".dist-info/") || p.contains(".egg-info/")),
         "{reached:#?}"
     );
 }
