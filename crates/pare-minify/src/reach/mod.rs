@@ -245,7 +245,11 @@ pub fn reachable(
 }
 
 /// The links in `bin` and `sbin` directories that lead to a program `kept` holds:
-/// the names it is also run by. Links to programs not kept are left out with them.
+/// the names it is also run by. Links to programs not kept are left out with them,
+/// and so are links to a shared object (Debian's `/usr/bin/ld.so` to the dynamic
+/// loader): no app runs the loader by name, and whether the loader is in `kept` yet
+/// depends on how the trace saw it (a build as root kept the link, one without root
+/// did not), which would make two builds of one image differ.
 fn aliases(index: &FileIndex, kept: impl Fn(&str) -> bool) -> Vec<String> {
     index
         .nodes
@@ -256,7 +260,8 @@ fn aliases(index: &FileIndex, kept: impl Fn(&str) -> bool) -> Vec<String> {
         })
         .filter(|(path, _)| {
             index.resolve(path).is_some_and(|(target, node)| {
-                node.kind == EntryKind::File && node.mode & 0o111 != 0 && kept(&target)
+                let object = pare_image::path::file_name(&target).contains(".so");
+                node.kind == EntryKind::File && node.mode & 0o111 != 0 && !object && kept(&target)
             })
         })
         .map(|(path, _)| path.clone())

@@ -836,6 +836,8 @@ fn other_names_of_a_kept_program_are_kept() {
         TarItem::dir("usr/lib/"),
         TarItem::file("usr/lib/libx.so.1", b"\x7fELF", 0o755),
         TarItem::symlink("usr/lib/libx.so", "libx.so.1"),
+        TarItem::file("usr/lib/ld-linux-x86-64.so.2", b"\x7fELF", 0o755),
+        TarItem::symlink("usr/bin/ld.so", "/usr/lib/ld-linux-x86-64.so.2"),
         TarItem::dir("opt/"),
         TarItem::dir("opt/venv/"),
         TarItem::dir("opt/venv/bin/"),
@@ -847,6 +849,7 @@ fn other_names_of_a_kept_program_are_kept() {
         "/usr/bin/python3.11",
         "/opt/venv/bin/python3",
         "/usr/lib/libx.so.1",
+        "/usr/lib/ld-linux-x86-64.so.2",
     ]);
     let reached = reachable(&idx, &AppLayout::default(), &kept);
     assert_reached(
@@ -858,7 +861,8 @@ fn other_names_of_a_kept_program_are_kept() {
         ],
         Reason::Alias,
     );
-    for path in ["/usr/bin/pydoc3", "/usr/lib/libx.so"] {
+    // A link to a program not kept, a library's link outside bin, the loader's name.
+    for path in ["/usr/bin/pydoc3", "/usr/lib/libx.so", "/usr/bin/ld.so"] {
         assert!(!reached.contains_key(path), "{path}: {reached:#?}");
     }
 }
