@@ -63,6 +63,13 @@ pub fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// Whether `path` is `dir` or lies below it, by name (`dir` as the index spells it,
+/// without a trailing `/`).
+pub fn is_within(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// Joins a child name onto a directory path.
 pub fn join(dir: &str, name: &str) -> ImagePath {
     if dir == "/" {
@@ -93,6 +100,13 @@ mod tests {
         assert_eq!(normalize("./").unwrap(), "/");
         assert_eq!(normalize("../etc/passwd"), Err(PathProblem::EscapesRoot));
         assert_eq!(normalize("a/../../x"), Err(PathProblem::EscapesRoot));
+    }
+
+    #[test]
+    fn within_is_by_whole_names() {
+        assert!(is_within("/app/static/a.css", "/app"));
+        assert!(is_within("/app", "/app"));
+        assert!(!is_within("/application/x", "/app"));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pare_image::EntryKind;
+use pare_image::path::is_within;
 
 use crate::keep_set::KeepSet;
 use crate::read::Original;
@@ -43,10 +44,6 @@ fn venvs(original: &Original) -> Vec<String> {
         .collect()
 }
 
-fn below(path: &str, dir: &str) -> bool {
-    path == dir || path.starts_with(&format!("{dir}/"))
-}
-
 /// The directories the app lives in.
 pub fn app_dirs(original: &Original) -> Vec<String> {
     let index = &original.first.index;
@@ -70,7 +67,7 @@ pub fn app_dirs(original: &Original) -> Vec<String> {
     }
     dirs.into_iter()
         .filter(|d| !d.is_empty() && !SYSTEM_DIRS.contains(&d.as_str()))
-        .filter(|d| !venvs.iter().any(|v| below(d, v)))
+        .filter(|d| !venvs.iter().any(|v| is_within(d, v)))
         .collect()
 }
 
@@ -81,8 +78,9 @@ pub fn removed(original: &Original, keep: &KeepSet) -> Vec<String> {
         return Vec::new();
     }
     let venvs = venvs(original);
-    let in_app =
-        |path: &str| dirs.iter().any(|d| below(path, d)) && !venvs.iter().any(|v| below(path, v));
+    let in_app = |path: &str| {
+        dirs.iter().any(|d| is_within(path, d)) && !venvs.iter().any(|v| is_within(path, v))
+    };
     // Files owned by a dependency: any package not found in the app's own directory.
     let owned: BTreeSet<&str> = original
         .sbom
@@ -196,7 +194,7 @@ fn python_unused(original: &Original, keep: &KeepSet) -> Vec<UnusedDependency> {
     let mut declared: BTreeSet<String> = BTreeSet::new();
     for (path, node) in &index.nodes {
         let name = pare_image::path::file_name(path);
-        let ours = dirs.iter().any(|d| below(path, d)) || copy_layers.contains(&node.layer);
+        let ours = dirs.iter().any(|d| is_within(path, d)) || copy_layers.contains(&node.layer);
         if ours
             && name.starts_with("requirements")
             && name.ends_with(".txt")

@@ -433,7 +433,9 @@ pub(crate) fn python_source_of(path: &str) -> Option<String> {
     ))
 }
 
-fn looks_like_library(path: &str) -> bool {
+/// Whether `path` is named as a shared object is (`libz.so`, `libc.so.6`,
+/// `ld-linux-x86-64.so.2`).
+pub(crate) fn looks_like_library(path: &str) -> bool {
     let name = pare_image::path::file_name(path);
     name.ends_with(".so") || name.contains(".so.")
 }

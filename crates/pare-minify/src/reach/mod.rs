@@ -228,10 +228,10 @@ pub fn reachable(
         .filter(|p| p.ends_with(".py") && !p.contains("-packages/"))
         .filter(|p| {
             reached.get(p.as_str()) == Some(&Reason::AppFile)
-                || layout.app_dirs.iter().any(|d| {
-                    p.strip_prefix(d.as_str())
-                        .is_some_and(|rest| rest.starts_with('/'))
-                })
+                || layout
+                    .app_dirs
+                    .iter()
+                    .any(|d| pare_image::path::is_within(p, d))
         })
         .map(String::as_str)
         .collect();
@@ -260,8 +260,10 @@ fn aliases(index: &FileIndex, kept: impl Fn(&str) -> bool) -> Vec<String> {
         })
         .filter(|(path, _)| {
             index.resolve(path).is_some_and(|(target, node)| {
-                let object = pare_image::path::file_name(&target).contains(".so");
-                node.kind == EntryKind::File && node.mode & 0o111 != 0 && !object && kept(&target)
+                node.kind == EntryKind::File
+                    && node.mode & 0o111 != 0
+                    && !crate::keep_set::looks_like_library(&target)
+                    && kept(&target)
             })
         })
         .map(|(path, _)| path.clone())

@@ -179,9 +179,7 @@ pub fn sets(
                 shallow: false,
             });
         }
-        let is_object = pare_image::path::file_name(path).ends_with(".so")
-            || pare_image::path::file_name(path).contains(".so.");
-        if is_object
+        if crate::keep_set::looks_like_library(path)
             && !LIBRARY_DIRS.contains(&dir)
             && !MODULE_DIRS
                 .iter()
