@@ -138,6 +138,7 @@ fn layout(original: &Original) -> crate::reach::AppLayout {
         python_path: original.env_list("PYTHONPATH"),
         node_path: original.env_list("NODE_PATH"),
         ruby_lib: original.env_list("RUBYLIB"),
+        perl_lib: [original.env_list("PERL5LIB"), original.env_list("PERLLIB")].concat(),
         tz_env: !original.env_list("TZ").is_empty(),
         looked_up: BTreeSet::new(),
     }

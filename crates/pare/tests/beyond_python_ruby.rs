@@ -1,4 +1,5 @@
-//! Beyond the probes, on a Django site and a Sinatra app built from Debian's packages:
+//! Beyond the probes, on a Django site, a Sinatra app and a Dancer2 app built from
+//! Debian's packages:
 //! each is slimmed with the probes a user writes on a first try (`GET /` and little
 //! more), then asked what users ask the day after (other templates, the 404, 405 and
 //! 400 pages, the admin site signed in and in another language, static files, form
@@ -349,6 +350,58 @@ fn a_sinatra_app_with_views_answers_beyond_the_probes() {
         .assert_at_least(0.95, "rubyweb, --keep reachable");
     assert!(old.outcome.same <= now.outcome.same);
     assert_nothing_left("after the rubyweb builds", &before);
+}
+
+/// A Dancer2 app on Template Toolkit, slimmed with `GET /` alone, then asked for its
+/// other pages: a page whose template loads Template Toolkit's date plugin at render
+/// (`[% USE date %]`) and one its format plugin, the error pages (Dancer2 requires
+/// `Template::Tiny` for its fallback page only when an error has no template of its
+/// own), static files, form posts good and bad, and routes that require Digest::SHA,
+/// JSON::PP and Encode's Japanese tables when first called. Before the Perl closure,
+/// `/time` answered 500 ("Can't locate Template/Plugin/Date.pm") though pare said
+/// "Verified".
+#[test]
+fn a_dancer2_app_with_template_plugins_answers_beyond_the_probes() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let _lock = port_lock();
+    let before = pare_work_dirs();
+    let form = "application/x-www-form-urlencoded";
+    let checks = vec![
+        Check::get("/about"),
+        Check::get("/items/2"),
+        Check::get("/items/99"),
+        Check::get("/no/such/page"),
+        Check::request("DELETE", "/", &[], b""),
+        Check::request("HEAD", "/", &[], b""),
+        Check::request("HEAD", "/css/style.css", &[], b""),
+        Check::get("/css/style.css"),
+        Check::get("/img/logo.png"),
+        Check::get("/robots.txt"),
+        Check::get("/time"),
+        Check::get("/prices"),
+        Check::send("POST", "/order", form, b"name=Ann&note=hello+world"),
+        Check::send("POST", "/order", form, b"name=+&note=x"),
+        Check::get("/digest?text=abc"),
+        Check::get("/menu.sjis"),
+        Check::get("/api/items.json"),
+        Check::get("/boom"),
+        Check::exec(&["perl", "-MTemplate", "-e", "print $Template::VERSION"]),
+        Check::exec(&[
+            "perl",
+            "-MTemplate",
+            "-e",
+            "Template->new->process(\\'[% USE date %][% date.format(86400, \"%Y-%m-%d\", \"C\", 1) %]') or die",
+        ]),
+    ];
+    let noise = |text: &str| text.to_owned();
+    let (now, old) = default_and_old("perlapp", &["GET /"], &checks, &noise);
+    assert!(checks.len() >= 15);
+    now.outcome
+        .assert_at_least(0.95, "perlapp, --keep reachable");
+    assert!(old.outcome.same <= now.outcome.same);
+    assert_nothing_left("after the perlapp builds", &before);
 }
 
 /// The flask test image's API, slimmed with the two probes a user writes first, then

@@ -9,7 +9,7 @@
 //!   there, the files of the app's directories no package owns, and the directories
 //!   an app server is configured to serve ([`served`]);
 //! - the static import closure of kept interpreted code ([`Reason::Imported`]):
-//!   [`python`], [`node`], [`ruby`], [`php`];
+//!   [`python`], [`node`], [`ruby`], [`php`], [`perl`];
 //! - resource sets of which one member was used ([`Reason::ResourceSet`],
 //!   [`resources`]), and the metadata of the Python distributions the app can ask
 //!   about ([`distributions`]);
@@ -27,6 +27,7 @@ pub mod converters;
 pub mod distributions;
 pub mod go;
 pub mod node;
+pub mod perl;
 pub mod php;
 pub mod python;
 pub mod resources;
@@ -65,10 +66,12 @@ pub struct AppLayout {
     pub app_files: Vec<String>,
     /// The app's directories (WORKDIR, the directories of its command line's files).
     pub app_dirs: Vec<String>,
-    /// `PYTHONPATH`, `NODE_PATH` and `RUBYLIB` of the image's environment.
+    /// `PYTHONPATH`, `NODE_PATH`, `RUBYLIB` and `PERL5LIB` (or `PERLLIB`) of the
+    /// image's environment.
     pub python_path: Vec<String>,
     pub node_path: Vec<String>,
     pub ruby_lib: Vec<String>,
+    pub perl_lib: Vec<String>,
     /// `TZ` is set: the app reads a zone by name.
     pub tz_env: bool,
     /// Every path the trace saw the app name, found or not: the directories it
@@ -81,7 +84,8 @@ pub fn wants_content(path: &str, size: u64) -> bool {
     let source = [".py", ".js", ".cjs", ".mjs", ".rb"]
         .iter()
         .any(|e| path.ends_with(e))
-        || php::is_source(path);
+        || php::is_source(path)
+        || perl::is_source(path);
     let requirements = pare_image::path::file_name(path).starts_with("requirements")
         && path.ends_with(".txt")
         && size < 64 * 1024;
@@ -154,6 +158,27 @@ pub fn reachable(
         .concat(),
     );
 
+    // A Perl app finds its own modules in `lib` beside its script's directory
+    // (`use lib "$FindBin::Bin/../lib"`) or its working directory.
+    let perl_roots = perl::inc(
+        index,
+        &[
+            layout.perl_lib.clone(),
+            layout
+                .app_dirs
+                .iter()
+                .flat_map(|d| {
+                    [
+                        d.clone(),
+                        pare_image::path::join(d, "lib"),
+                        pare_image::path::join(pare_image::path::parent(d), "lib"),
+                    ]
+                })
+                .collect(),
+        ]
+        .concat(),
+    );
+
     // A PHP script runs in the app's directory or a served one (php-fpm's `chdir`).
     let php_work_dirs: Vec<String> = layout
         .app_dirs
@@ -200,6 +225,11 @@ pub fn reachable(
         let ruby_start: BTreeSet<String> =
             all.iter().filter(|p| p.ends_with(".rb")).cloned().collect();
         for path in ruby::closure(index, &ruby_roots, &ruby_start) {
+            add(&mut reached, &path, Reason::Imported);
+        }
+        let perl_start: BTreeSet<String> =
+            all.iter().filter(|p| perl::is_source(p)).cloned().collect();
+        for path in perl::closure(index, &perl_roots, &perl_start) {
             add(&mut reached, &path, Reason::Imported);
         }
         let php_start: BTreeSet<String> =
@@ -305,7 +335,25 @@ pub struct Figures {
     pub modules_touched: u64,
     /// Kept without the trace having seen them used, by reason: files and bytes.
     pub unseen: BTreeMap<Reason, pare_image::index::Tally>,
+    /// Kinds of file whose loads reach does not follow (`shell script`), with how
+    /// many of them the trace kept: what these load only on a path no probe took is not in the
+    /// slim image, and "Verified" does not cover it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_followed: BTreeMap<String, u64>,
 }
+
+/// Files of languages whose code loads or runs more code by name, which reach does
+/// not read, by their ending: a Lua module `require`s others, a shell script sources
+/// and runs others, a JVM loads classes by name. Named as the summary counts them.
+const NOT_FOLLOWED: [(&str, &[&str]); 7] = [
+    ("Lua module", &[".lua"]),
+    ("Tcl script", &[".tcl"]),
+    ("shell script", &[".sh", ".bash"]),
+    ("Java class", &[".class"]),
+    ("Erlang module", &[".beam"]),
+    ("R script", &[".R"]),
+    ("Julia file", &[".jl"]),
+];
 
 impl Figures {
     /// The figures of a build that kept `kept` (the traced keep-set) and `reached`.
@@ -335,6 +383,22 @@ impl Figures {
             .filter(|p| is_module(p))
             .collect();
         figures.modules_touched = modules_touched.len() as u64;
+        for path in kept {
+            let file = index
+                .nodes
+                .get(path)
+                .is_some_and(|n| n.kind == EntryKind::File);
+            if let Some((language, _)) = NOT_FOLLOWED
+                .iter()
+                .find(|(_, endings)| endings.iter().any(|e| path.ends_with(e)))
+                && file
+            {
+                *figures
+                    .not_followed
+                    .entry((*language).to_owned())
+                    .or_default() += 1;
+            }
+        }
         for (path, reason) in reached {
             let size = index.nodes.get(path).map_or(0, |n| n.size);
             figures.unseen.entry(*reason).or_default().add(size);
@@ -352,7 +416,7 @@ impl Figures {
 }
 
 fn is_module(path: &str) -> bool {
-    [".py", ".js", ".cjs", ".mjs", ".rb", ".php"]
+    [".py", ".js", ".cjs", ".mjs", ".rb", ".php", ".pm", ".pl"]
         .iter()
         .any(|e| path.ends_with(e))
 }

@@ -866,3 +866,121 @@ fn other_names_of_a_kept_program_are_kept() {
         assert!(!reached.contains_key(path), "{path}: {reached:#?}");
     }
 }
+
+/// A Dancer2-style app on Debian's Perl: its own module in `lib` beside `bin`, a
+/// plugin Template Toolkit loads by the name a template gives (`USE date`), through
+/// its table of plugins, with a compiled part found by the module's name; an engine
+/// Dancer2 loads by a name it makes from the configuration; a fallback module
+/// required by a literal name; and an SSL module tried in an `eval` (as HTTP::Tiny
+/// does at its first `https` URL).
+#[test]
+fn perl_loads_follow_use_require_plugin_tables_and_namespaces() {
+    let share = "usr/share/perl5";
+    let arch = "usr/lib/x86_64-linux-gnu/perl5/5.36";
+    let files: Vec<(String, &[u8])> = vec![
+        (
+            "app/bin/app.psgi".into(),
+            b"use FindBin;\nuse lib \"$FindBin::Bin/../lib\";\nuse Shop;\nShop->to_app;\n",
+        ),
+        (
+            "app/lib/Shop.pm".into(),
+            b"package Shop;\nuse Dancer2;\nuse parent -norequire, 'Shop::Base';\n1;\n",
+        ),
+        (
+            format!("{share}/Dancer2.pm"),
+            b"package Dancer2;\nuse Dancer2::Core::App;\n1;\n__END__\nuse Dancer2::Never;\n",
+        ),
+        (
+            format!("{share}/Dancer2/Core/App.pm"),
+            b"use Module::Runtime 'require_module';\n\
+              sub fallback { require_module('Template::Tiny'); }\n\
+              sub engine { my $class = \"Dancer2::Serializer::$type\"; }\n\
+              sub ssl { eval { require IO::Socket::SSL; 1 } or die }\n",
+        ),
+        (format!("{share}/Dancer2/Never.pm"), b"1;\n"),
+        (format!("{share}/Dancer2/Serializer/JSON.pm"), b"use JSON::PP;\n1;\n"),
+        (format!("{share}/Dancer2/Serializer/YAML.pm"), b"1;\n"),
+        (format!("{share}/Module/Runtime.pm"), b"1;\n"),
+        (format!("{share}/Template/Tiny.pm"), b"1;\n"),
+        (format!("{share}/IO/Socket/SSL.pm"), b"1;\n"),
+        ("usr/share/perl/5.36.0/JSON/PP.pm".into(), b"1;\n"),
+        (format!("{arch}/Template.pm"), b"use Template::Plugins;\n1;\n"),
+        (
+            format!("{arch}/Template/Plugins.pm"),
+            b"our $STD_PLUGINS = {\n    'date' => 'Template::Plugin::Date',\n    'gone' => 'Template::Plugin::Gone',\n};\n",
+        ),
+        (
+            format!("{arch}/Template/Plugin/Date.pm"),
+            b"use POSIX ();\n1;\n",
+        ),
+        (format!("{arch}/Template/Plugin/Other.pm"), b"1;\n"),
+        ("usr/lib/x86_64-linux-gnu/perl/5.36.0/POSIX.pm".into(), b"XSLoader::load();\n"),
+        (
+            "usr/lib/x86_64-linux-gnu/perl/5.36.0/auto/POSIX/POSIX.so".into(),
+            b"\x7fELF",
+        ),
+    ];
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+    let idx = image_of(&files);
+    let layout = AppLayout {
+        app_dirs: vec!["/app/bin".into()],
+        ..Default::default()
+    };
+    let kept = set(&["/app/bin/app.psgi", &format!("/{arch}/Template.pm")]);
+    let reached = reachable(&idx, &layout, &kept);
+    assert_reached(
+        &reached,
+        &[
+            "/app/lib/Shop.pm",
+            &format!("/{share}/Dancer2.pm"),
+            &format!("/{share}/Dancer2/Core/App.pm"),
+            &format!("/{share}/Module/Runtime.pm"),
+            &format!("/{share}/Template/Tiny.pm"),
+            &format!("/{share}/Dancer2/Serializer/JSON.pm"),
+            &format!("/{share}/Dancer2/Serializer/YAML.pm"),
+            "/usr/share/perl/5.36.0/JSON/PP.pm",
+            &format!("/{share}/IO/Socket/SSL.pm"),
+            &format!("/{arch}/Template/Plugins.pm"),
+            &format!("/{arch}/Template/Plugin/Date.pm"),
+            "/usr/lib/x86_64-linux-gnu/perl/5.36.0/POSIX.pm",
+            "/usr/lib/x86_64-linux-gnu/perl/5.36.0/auto/POSIX/POSIX.so",
+        ],
+        Reason::Imported,
+    );
+    for path in [
+        format!("/{share}/Dancer2/Never.pm"),
+        format!("/{arch}/Template/Plugin/Other.pm"),
+    ] {
+        assert!(!reached.contains_key(&path), "{path}: {reached:#?}");
+    }
+}
+
+/// A shell script and a Lua module the trace kept are counted as code whose loads
+/// reach does not read; a directory named like one is not.
+#[test]
+fn kept_code_of_languages_reach_does_not_read_is_counted() {
+    let idx = image_of(&[
+        ("app/start.sh", b"#!/bin/sh\n. /app/env.sh\nexec app\n"),
+        ("app/env.sh", b"X=1\n"),
+        ("app/plugins/a.lua", b"require 'b'\n"),
+        ("app/conf.sh/x", b"\n"),
+        ("app/main.py", b"import os\n"),
+    ]);
+    let kept = set(&[
+        "/app/start.sh",
+        "/app/plugins/a.lua",
+        "/app/conf.sh",
+        "/app/main.py",
+    ]);
+    let figures = Figures::of(
+        &idx,
+        &AppLayout::default(),
+        &kept,
+        &BTreeMap::new(),
+        KeepMode::Reachable,
+    );
+    assert_eq!(
+        figures.not_followed,
+        [("Lua module".to_owned(), 1), ("shell script".to_owned(), 1)].into()
+    );
+}

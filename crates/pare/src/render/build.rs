@@ -215,6 +215,28 @@ fn reach(out: &mut String, f: &pare_minify::reach::Figures) {
             reached.join(" and ")
         );
     }
+    if !f.not_followed.is_empty() {
+        let files: u64 = f.not_followed.values().sum();
+        let kinds: Vec<String> = f
+            .not_followed
+            .iter()
+            .map(|(kind, n)| match (*n, kind.ends_with('s')) {
+                (1, _) => format!("1 {kind}"),
+                (n, true) => format!("{} {kind}es", count(n)),
+                (n, false) => format!("{} {kind}s", count(n)),
+            })
+            .collect();
+        let (they_load, they_need) = if files == 1 {
+            ("it loads or runs", "it needs")
+        } else {
+            ("they load or run", "they need")
+        };
+        let _ = writeln!(
+            out,
+            "Not followed {}: pare does not read what {they_load}; what {they_need} only on paths no probe took is left out (probe those paths, or --include-path)",
+            kinds.join(", ")
+        );
+    }
     if f.keep == pare_minify::reach::KeepMode::Traced {
         let _ = writeln!(
             out,
@@ -594,5 +616,28 @@ mod tests {
             text.contains("families the app used); 1 of them is suspect, below\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn kinds_of_code_reach_does_not_follow_are_named_with_what_to_do() {
+        let mut report = flask();
+        report.reach.not_followed = [("shell script".to_owned(), 1)].into();
+        let text = summary(&report, std::path::Path::new("report.json"));
+        assert!(
+            text.contains(
+                "Not followed 1 shell script: pare does not read what it loads or runs; what it needs only on paths no probe took is left out (probe those paths, or --include-path)\n"
+            ),
+            "{text}"
+        );
+        report.reach.not_followed =
+            [("Java class".to_owned(), 2), ("Lua module".to_owned(), 3)].into();
+        let text = summary(&report, std::path::Path::new("report.json"));
+        assert!(
+            text.contains("Not followed 2 Java classes, 3 Lua modules: pare does not read what they load or run; what they need only"),
+            "{text}"
+        );
+        report.reach.not_followed.clear();
+        let text = summary(&report, std::path::Path::new("report.json"));
+        assert!(!text.contains("Not followed"), "{text}");
     }
 }
