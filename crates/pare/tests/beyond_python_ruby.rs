@@ -1,5 +1,5 @@
-//! Beyond the probes, on a Django site, a Sinatra app and a Dancer2 app built from
-//! Debian's packages:
+//! Beyond the probes, on a Django site, a Sinatra app, a Dancer2 app and a Flask app
+//! whose packages load plugins by name, built from Debian's packages:
 //! each is slimmed with the probes a user writes on a first try (`GET /` and little
 //! more), then asked what users ask the day after (other templates, the 404, 405 and
 //! 400 pages, the admin site signed in and in another language, static files, form
@@ -402,6 +402,52 @@ fn a_dancer2_app_with_template_plugins_answers_beyond_the_probes() {
         .assert_at_least(0.95, "perlapp, --keep reachable");
     assert!(old.outcome.same <= now.outcome.same);
     assert_nothing_left("after the perlapp builds", &before);
+}
+
+/// A Flask app whose installed packages load their plugins by a name given at run
+/// time, slimmed with `GET /` alone (Python highlighted by a lexer imported by name),
+/// then asked for other languages (Pygments' lexers, by its table of names), styles
+/// (`__import__('pygments.styles.' + mod)`), notes in SQLite (SQLAlchemy imports the
+/// dialect of the URL's scheme, `"sqlalchemy.dialects.%s" % (dialect,)`, and the
+/// dialect imports `sqlite3` when the engine is made) and text in other encodings.
+/// Before the computed-import rule, every style but the default answered 400 and
+/// every notes route 500 though pare said "Verified".
+#[test]
+fn a_flask_app_whose_packages_load_plugins_by_name_answers_beyond_the_probes() {
+    if support::skip_without_engine() {
+        return;
+    }
+    let _lock = port_lock();
+    let before = pare_work_dirs();
+    let text = "text/plain";
+    let checks = vec![
+        Check::get("/highlight?lang=rust&code=fn%20main()%20%7B%20println!(%22hi%22);%20%7D"),
+        Check::get("/highlight?lang=javascript&code=const%20x%20%3D%201%3B"),
+        Check::get("/highlight?lang=sql&code=SELECT%201"),
+        Check::get("/highlight?lang=bash&code=echo%20%24HOME"),
+        Check::get("/highlight?lang=nosuchlang&code=x"),
+        Check::get("/style.css"),
+        Check::get("/style.css?name=monokai"),
+        Check::get("/style.css?name=solarized-dark"),
+        Check::get("/style.css?name=nosuchstyle"),
+        Check::get("/notes"),
+        Check::send("POST", "/notes", text, b"buy milk"),
+        Check::send("POST", "/notes", text, b"call mum"),
+        Check::get("/notes"),
+        Check::get("/decode?enc=latin-1&hex=636166e9"),
+        Check::get("/decode?enc=shift_jis&hex=93fa967b"),
+        Check::get("/decode?enc=koi8-r&hex=d0d2c9d7c5d4"),
+        Check::get("/decode?enc=nosuchcodec&hex=41"),
+        Check::get("/nope"),
+        Check::request("DELETE", "/notes", &[], b""),
+    ];
+    let noise = |text: &str| text.to_owned();
+    let (now, old) = default_and_old("pyplugins", &["GET /"], &checks, &noise);
+    assert!(checks.len() >= 15);
+    now.outcome
+        .assert_at_least(0.95, "pyplugins, --keep reachable");
+    assert!(old.outcome.same <= now.outcome.same);
+    assert_nothing_left("after the pyplugins builds", &before);
 }
 
 /// The flask test image's API, slimmed with the two probes a user writes first, then

@@ -154,9 +154,11 @@ fn postgres_is_built_with_exec_probes_only_and_its_slim_image_initialises_a_fres
     assert_eq!(probes[0]["body"].as_str().unwrap().trim(), "42");
     // 5.4x keeping only what the probes used; the default keeps the plugin directory
     // postgres loaded plpgsql.so from (every extension, and the JIT provider with the
-    // LLVM it links: reachable, as jit is on by default), about 165 MB more: 1.84x.
+    // LLVM it links: reachable, as jit is on by default), about 165 MB more: 1.84x;
+    // and the Perl closure of Debian's `psql`, a Perl wrapper (pg_wrapper), 16 MB
+    // more, Encode's tables of encodings loaded by name among it: 1.73x.
     assert!(
-        report["ratio"].as_f64().unwrap() > 1.75,
+        report["ratio"].as_f64().unwrap() > 1.7,
         "{}",
         report["ratio"]
     );

@@ -190,6 +190,8 @@ pub fn reachable(
     // Closures and sets feed each other (a set's modules import more; an imported
     // package has templates): repeat until nothing new, a few rounds at most.
     let mut done_sets: BTreeSet<String> = BTreeSet::new();
+    let mut computed_scanned: BTreeSet<String> = BTreeSet::new();
+    let mut python_plugins: BTreeSet<String> = BTreeSet::new();
     for _round in 0..4 {
         let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();
         let before = reached.len();
@@ -212,10 +214,47 @@ pub fn reachable(
                 }
             })
             .collect();
-        for path in python::closure(index, &python_roots, &layout.app_dirs, &python_start) {
+        for path in python::closure(
+            index,
+            &python_roots,
+            &layout.app_dirs,
+            &python_start,
+            &python_plugins,
+        ) {
             if !python::frozen_source(&path) {
                 add(&mut reached, &path, Reason::Imported);
             }
+        }
+        // A package's plugins imported by a computed name are a set: kept whole,
+        // and entry points of their own next round (their function-level imports
+        // are followed, as a traced module's).
+        let python_sources: Vec<String> = kept
+            .iter()
+            .chain(reached.keys())
+            .filter_map(|p| {
+                if p.ends_with(".py") {
+                    Some(p.clone())
+                } else {
+                    crate::keep_set::python_source_of(p)
+                }
+            })
+            .filter(|p| !computed_scanned.contains(p))
+            .collect();
+        for file in python_sources {
+            if let Some(source) = index.nodes.get(&file).and_then(|n| n.content.as_deref()) {
+                let source = String::from_utf8_lossy(source);
+                for path in python::computed_submodules(
+                    index,
+                    &python_roots,
+                    &layout.app_dirs,
+                    &file,
+                    &source,
+                ) {
+                    add(&mut reached, &path, Reason::ResourceSet);
+                    python_plugins.insert(path);
+                }
+            }
+            computed_scanned.insert(file);
         }
         let node_start: BTreeSet<String> =
             all.iter().filter(|p| node::is_source(p)).cloned().collect();

@@ -466,6 +466,98 @@ fn dynamic_imports(statement: &str) -> Vec<String> {
     names
 }
 
+/// The packages whose submodules `statement` imports by a name it computes:
+/// `__import__('pygments.styles.' + name)`, `import_module(f"app.backends.{name}")`,
+/// `__import__("sqlalchemy.dialects.%s" % (dialect,))`. A literal that is a whole
+/// module name is [`dynamic_imports`]'.
+fn computed_imports(statement: &str) -> Vec<Vec<String>> {
+    let mut packages = Vec::new();
+    for call in ["import_module(", "__import__("] {
+        let mut rest = statement;
+        while let Some(i) = rest.find(call) {
+            rest = &rest[i + call.len()..];
+            let argument = rest.trim_start();
+            let argument = argument.strip_prefix(['f', 'F']).unwrap_or(argument);
+            let Some(quote) = argument.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+                continue;
+            };
+            let Some(end) = argument[1..].find(quote) else {
+                continue;
+            };
+            let literal = &argument[1..1 + end];
+            let after = argument[1 + end + 1..].trim_start();
+            let prefix = if let Some(prefix) = literal.strip_suffix('.')
+                && after.starts_with('+')
+            {
+                prefix
+            } else if let Some(at) = literal.find(['%', '{']) {
+                match literal[..at].strip_suffix('.') {
+                    Some(prefix) => prefix,
+                    None => continue,
+                }
+            } else {
+                continue;
+            };
+            if let Some(parts) = dotted(prefix) {
+                packages.push(parts);
+            }
+        }
+    }
+    packages
+}
+
+/// The direct submodules of the packages `source` (the code of `file`) imports
+/// submodules of by computed names (see [`computed_imports`]), in its own package or
+/// anywhere from the app's code: a plugin set its package loads one member of by a
+/// name it is given (Pygments' styles, SQLAlchemy's dialects by a URL's scheme).
+/// Each package's modules and its subpackages' `__init__.py`.
+pub fn computed_submodules(
+    index: &FileIndex,
+    roots: &[String],
+    app_dirs: &[String],
+    file: &str,
+    source: &str,
+) -> Vec<String> {
+    let app_code = app_dirs
+        .iter()
+        .any(|d| pare_image::path::is_within(file, d));
+    let package = package_of(roots, file).and_then(|(_, parts)| parts.first().cloned());
+    let mut found = Vec::new();
+    for (statement, quoted) in logical_lines(source) {
+        if quoted {
+            continue;
+        }
+        for parts in computed_imports(&statement) {
+            if !app_code && package.as_ref() != parts.first() {
+                continue;
+            }
+            for root in roots {
+                let dir = parts
+                    .iter()
+                    .fold(root.trim_end_matches('/').to_owned(), |d, p| {
+                        pare_image::path::join(&d, p)
+                    });
+                if !is_dir(index, &dir) {
+                    continue;
+                }
+                for (path, node) in index.descendants(&dir) {
+                    let below = &path[dir.len()..];
+                    let module = node.kind == EntryKind::File
+                        && below.matches('/').count() == 1
+                        && path.ends_with(".py");
+                    let subpackage = node.kind == EntryKind::File
+                        && below.matches('/').count() == 2
+                        && below.ends_with("/__init__.py");
+                    if module || subpackage {
+                        found.push(path.clone());
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
 /// Quoted literals of two or more dotted identifiers: `"pkg.mod.Class"`.
 fn dotted_strings(statement: &str) -> Vec<String> {
     let mut names = Vec::new();
@@ -586,7 +678,10 @@ fn package_of<'a>(roots: &'a [String], file: &str) -> Option<(&'a str, Vec<Strin
 /// library's `logging` importing `multiprocessing` when asked about processes) is
 /// not followed: following every one keeps most of the standard library for any
 /// app, and an app's path into another package goes through its own code or that
-/// package's own modules, which are followed.
+/// package's own modules, which are followed. Except from `plugins`, the modules a
+/// package imports by a computed name ([`computed_submodules`]): a plugin's lazy
+/// import is how it does its one job (SQLAlchemy's sqlite dialect imports `sqlite3`
+/// in `dbapi()`, when an engine is made for a `sqlite://` URL).
 ///
 /// Three kinds of import statement never run in the slim image, and are not followed:
 /// - in a module outside the app's code, the imports of its `if __name__ ==
@@ -610,6 +705,7 @@ pub fn closure(
     roots: &[String],
     app_dirs: &[String],
     start: &BTreeSet<String>,
+    plugins: &BTreeSet<String>,
 ) -> BTreeSet<String> {
     super::walk(
         index,
@@ -638,7 +734,7 @@ pub fn closure(
                 let follow = if import.named {
                     app_code || own
                 } else {
-                    !import.in_function || (started && (app_code || own))
+                    !import.in_function || (started && (app_code || own || plugins.contains(file)))
                 };
                 let never_runs = import.never_true
                     || (import.in_main && !app_code)
@@ -948,6 +1044,37 @@ mod tests {
                 "django.core.serializers.json"
             ]
         );
+    }
+
+    #[test]
+    fn imports_of_computed_submodule_names_name_their_package() {
+        let packages = |statement: &str| -> Vec<String> {
+            super::computed_imports(statement)
+                .iter()
+                .map(|p| p.join("."))
+                .collect()
+        };
+        assert_eq!(
+            packages("mod = __import__('pygments.styles.' + mod, None, None, [cls])"),
+            ["pygments.styles"]
+        );
+        assert_eq!(
+            packages("module = __import__(\"sqlalchemy.dialects.%s\" % (dialect,)).dialects"),
+            ["sqlalchemy.dialects"]
+        );
+        assert_eq!(
+            packages("m = importlib.import_module(f'app.backends.{name}')"),
+            ["app.backends"]
+        );
+        for whole_or_unknown in [
+            "__import__('pkg.lazy')",
+            "import_module(name)",
+            "import_module('pkg' + name)",
+            "import_module('%s.models' % app)",
+            "x = 'a.b.' + c",
+        ] {
+            assert!(packages(whole_or_unknown).is_empty(), "{whole_or_unknown}");
+        }
     }
 
     #[test]

@@ -984,3 +984,65 @@ fn kept_code_of_languages_reach_does_not_read_is_counted() {
         [("Lua module".to_owned(), 1), ("shell script".to_owned(), 1)].into()
     );
 }
+
+/// Pygments loads a style by a name it is given (`__import__('pygments.styles.' +
+/// mod)`): every style module is kept, and a style's own function-level import is
+/// followed as a traced module's would be; a computed name in another package's code
+/// keeps nothing of that package's namesake.
+#[test]
+fn submodules_imported_by_a_computed_name_are_kept_as_a_set() {
+    let site = "usr/lib/python3/dist-packages";
+    let files: Vec<(String, &[u8])> = vec![
+        ("usr/lib/python3.11/os.py".into(), b"x = 1\n"),
+        ("usr/lib/python3.11/colorsys.py".into(), b"x = 1\n"),
+        (
+            format!("{site}/pygments/__init__.py"),
+            b"x = 1\n",
+        ),
+        (
+            format!("{site}/pygments/styles/__init__.py"),
+            b"def get_style_by_name(name):\n    mod, cls = STYLE_MAP[name].split('::')\n    mod = __import__('pygments.styles.' + mod, None, None, [cls])\n",
+        ),
+        (
+            format!("{site}/pygments/styles/monokai.py"),
+            b"def shade():\n    import colorsys\n",
+        ),
+        (format!("{site}/pygments/styles/solarized.py"), b"x = 1\n"),
+        (format!("{site}/pygments/styles/extra/__init__.py"), b"x = 1\n"),
+        (format!("{site}/pygments/styles/extra/deep.py"), b"x = 1\n"),
+        (
+            format!("{site}/other/__init__.py"),
+            b"def f(n):\n    return __import__('pygments.lexers.' + n)\n",
+        ),
+        (format!("{site}/pygments/lexers/__init__.py"), b"x = 1\n"),
+        (format!("{site}/pygments/lexers/rust.py"), b"x = 1\n"),
+    ];
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+    let idx = image_of(&files);
+    let kept = set(&[
+        &format!("/{site}/pygments/__init__.py"),
+        &format!("/{site}/pygments/styles/__init__.py"),
+        &format!("/{site}/other/__init__.py"),
+    ]);
+    let reached = reachable(&idx, &AppLayout::default(), &kept);
+    assert_reached(
+        &reached,
+        &[
+            &format!("/{site}/pygments/styles/monokai.py"),
+            &format!("/{site}/pygments/styles/solarized.py"),
+            &format!("/{site}/pygments/styles/extra/__init__.py"),
+        ],
+        Reason::ResourceSet,
+    );
+    assert_reached(
+        &reached,
+        &["/usr/lib/python3.11/colorsys.py"],
+        Reason::Imported,
+    );
+    for path in [
+        format!("/{site}/pygments/styles/extra/deep.py"),
+        format!("/{site}/pygments/lexers/rust.py"),
+    ] {
+        assert!(!reached.contains_key(&path), "{path}: {reached:#?}");
+    }
+}

@@ -250,7 +250,9 @@ pub struct BuildArgs {
     /// provenance) to a slim image pushed to a registry as OCI referrers.
     #[arg(long, help_heading = "Outputs")]
     pub no_attach: bool,
-    /// Where the report and the seccomp profile go (default: ./pare-build/NAME).
+    /// Where the report and the seccomp profile go (default: ./pare-build/NAME, or
+    /// ./pare-build/TAG with --tag, so that two builds of one image to two tags keep
+    /// both).
     #[arg(long, help_heading = "Outputs")]
     pub report_dir: Option<PathBuf>,
     /// The advisory database to prove which vulnerabilities the slim image is rid of
@@ -415,7 +417,7 @@ impl BuildArgs {
             report_dir: self
                 .report_dir
                 .clone()
-                .unwrap_or_else(|| pare_minify::options::default_report_dir(name)),
+                .unwrap_or_else(|| default_report_dir(self.tag.as_deref(), name)),
             work_dir: work.path().to_owned(),
             sensor: pare_sensor_blob::sensor_bytes(),
             crawl: self.crawl.then_some(self.crawl_limit),
@@ -515,6 +517,12 @@ fn build_page(
     emit(&crate::render::html::build::build(report, &d)?, Some(html))
 }
 
+/// `./pare-build/NAME` for the image NAME, or `./pare-build/TAG` when `--tag` names
+/// the slim image: two builds of one image to two tags keep both reports.
+fn default_report_dir(tag: Option<&str>, name: &str) -> PathBuf {
+    pare_minify::options::default_report_dir(tag.unwrap_or(name))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -527,5 +535,18 @@ mod tests {
         assert!(size("lots").unwrap_err().contains("--max-disk"));
         assert!(size("0").is_err());
         assert!(size("99999999999t").is_err());
+    }
+
+    #[test]
+    fn a_tag_gives_the_report_its_own_directory() {
+        let dir = super::default_report_dir;
+        assert_eq!(
+            dir(None, "pare-test/flask:latest"),
+            std::path::Path::new("pare-build/pare-test_flask_latest")
+        );
+        assert_eq!(
+            dir(Some("pare-test/flask:small"), "pare-test/flask:latest"),
+            std::path::Path::new("pare-build/pare-test_flask_small")
+        );
     }
 }
