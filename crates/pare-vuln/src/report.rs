@@ -72,9 +72,16 @@ pub struct Summary {
     pub by_severity: Counts,
     pub suppressed: usize,
     pub packages: usize,
+    /// Packages looked up in an ecosystem the database holds records of: the ones
+    /// whose "no findings" means something.
     pub packages_checked: usize,
     /// Packages no advisory source covers, by ecosystem.
     pub not_covered: BTreeMap<String, usize>,
+    /// Packages of an ecosystem a source covers but this database holds no records
+    /// of (`Debian:12` in a database of PyPI's advisories only), by ecosystem: not
+    /// checked, whatever their versions.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub no_records: BTreeMap<String, usize>,
 }
 
 impl Summary {
@@ -102,13 +109,14 @@ impl Report {
         now: SystemTime,
     ) -> Self {
         let age = status.age(now).unwrap_or_default();
-        let summary = Summary {
+        let mut summary = Summary {
             vulnerabilities: applied.findings.len(),
             by_severity: Counts::of(applied.findings.iter().map(|f| f.severity)),
             suppressed: applied.suppressed.len(),
             packages: sbom.packages.len(),
             packages_checked: matches.packages_checked,
             not_covered: matches.not_covered,
+            no_records: BTreeMap::new(),
         };
         let mut warnings = matches.warnings;
         warnings.extend(applied.warnings);
@@ -121,6 +129,8 @@ impl Report {
                 .iter()
                 .any(|e| look_in.contains(&e.ecosystem))
             {
+                summary.packages_checked = summary.packages_checked.saturating_sub(*n);
+                summary.no_records.insert(ecosystem.clone(), *n);
                 warnings.push(format!(
                     "the advisory database has no records for {ecosystem}, so its {n} \
                      package(s) could not be checked; `pare db update --ecosystem {}` fetches them",
@@ -228,6 +238,39 @@ mod tests {
             Reason::Ignored { line: 3, .. }
         ));
         assert!(r.database.stale && r.database.age_days >= 7);
+    }
+
+    /// A Debian image's packages, scanned with a database of the other ecosystems'
+    /// records only, are not counted as checked: their "no findings" says nothing.
+    #[test]
+    fn packages_of_an_ecosystem_without_records_are_not_counted_as_checked() {
+        let (_dir, db) = crate::testing::database(&["osv"]);
+        let mut sbom = flask_image();
+        sbom.distro = Some(pare_sbom::Distro {
+            id: "debian".into(),
+            version_id: "12".into(),
+            pretty_name: None,
+            codename: Some("bookworm".into()),
+        });
+        sbom.packages
+            .push(package(Ecosystem::Deb, "libc6", "2.36-9+deb12u4"));
+        sbom.packages
+            .push(package(Ecosystem::Deb, "zlib1g", "1:1.2.13.dfsg-1"));
+        let settings = Settings {
+            policy: Policy::default(),
+            now: SystemTime::now(),
+        };
+        let r = Report::generate(&db, &sbom, &settings).unwrap();
+        assert_eq!((r.summary.packages, r.summary.packages_checked), (3, 1));
+        assert_eq!(
+            r.summary.no_records,
+            [("Debian:12".to_owned(), 2)].into_iter().collect()
+        );
+        assert!(
+            r.warnings.iter().any(|w| w.contains("Debian:12")),
+            "{:?}",
+            r.warnings
+        );
     }
 
     /// The same package found twice (two virtualenvs): each finding's `affects` points

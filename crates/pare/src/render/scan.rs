@@ -71,9 +71,10 @@ pub fn table(r: &Report, files: bool, now: SystemTime) -> String {
     );
     let _ = writeln!(
         out,
-        "Packages         {} ({} checked{})",
+        "Packages         {} ({} checked{}{})",
         count(r.summary.packages as u64),
         count(r.summary.packages_checked as u64),
+        no_records(&r.summary.no_records),
         not_covered(&r.summary.not_covered)
     );
     let _ = writeln!(out, "Vulnerabilities  {}", counts_line(&r.summary));
@@ -90,6 +91,17 @@ pub fn table(r: &Report, files: bool, now: SystemTime) -> String {
         let _ = writeln!(out, "\n{} warning(s) (on stderr)", r.warnings.len());
     }
     out
+}
+
+fn no_records(by: &BTreeMap<String, usize>) -> String {
+    if by.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = by.iter().map(|(e, n)| format!("{n} {e}")).collect();
+    format!(
+        "; not checked, the database has no records of their ecosystem: {}",
+        parts.join(", ")
+    )
 }
 
 fn not_covered(by: &BTreeMap<String, usize>) -> String {
