@@ -159,8 +159,17 @@ pub fn reading(
             .progress_chars("=> "),
     );
     let fed = bar.clone();
+    // The total is the engine's or the store's figure for the layers, which a read
+    // can pass (an engine counts its files' bytes, a read the tar stream around
+    // them): past it, the bar's end moves with the read instead of showing more
+    // than 100%.
     let options = pare_image::ReadOptions {
-        progress: Some(std::sync::Arc::new(move |n| fed.inc(n))),
+        progress: Some(std::sync::Arc::new(move |n| {
+            fed.inc(n);
+            if fed.length().is_some_and(|total| fed.position() > total) {
+                fed.set_length(fed.position());
+            }
+        })),
         ..options
     };
     (options, ReadBar(Some(bar)))
