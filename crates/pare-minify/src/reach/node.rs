@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use pare_image::FileIndex;
+use pare_image::{EntryKind, FileIndex};
 
 use super::{is_dir, is_file};
 
@@ -26,7 +26,13 @@ pub fn requires(source: &str) -> Vec<String> {
         let mut rest = source;
         while let Some(i) = rest.find(call) {
             rest = &rest[i + call.len()..];
-            if let Some(name) = quoted(rest.trim_start()) {
+            if let Some(dir) = computed_dir(rest.trim_start()) {
+                names.push(format!("{dir}/*"));
+            } else if let Some(name) = quoted(rest.trim_start())
+                && !rest.trim_start()[name.len() + 2..]
+                    .trim_start()
+                    .starts_with('+')
+            {
                 names.push(name);
             }
         }
@@ -59,6 +65,31 @@ pub fn requires(source: &str) -> Vec<String> {
         }
     }
     names
+}
+
+/// The relative directory of a name the code completes: `'./locale/' + name`,
+/// `` `./lang/${name}` ``, `"../plugins/" + id + ".js"`.
+fn computed_dir(text: &str) -> Option<String> {
+    let quote = text
+        .chars()
+        .next()
+        .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+    let end = text[1..].find(quote)?;
+    let literal = &text[1..1 + end];
+    let dir = if quote == '`' {
+        let at = literal.find("${")?;
+        let tail = &literal[at..];
+        if tail.contains('/') {
+            return None;
+        }
+        literal[..at].strip_suffix('/')?
+    } else if text[1 + end + 1..].trim_start().starts_with('+') {
+        literal.strip_suffix('/')?
+    } else {
+        return None;
+    };
+    let relative = dir == "." || dir == ".." || dir.starts_with("./") || dir.starts_with("../");
+    (relative && !dir.contains("${")).then(|| dir.to_owned())
 }
 
 fn quoted(text: &str) -> Option<String> {
@@ -179,7 +210,30 @@ pub fn closure(index: &FileIndex, global: &[String], start: &BTreeSet<String>) -
     super::walk(index, start, is_source, |file, source, _| {
         let mut found = Vec::new();
         for name in requires(source) {
-            resolve(index, file, &name, global, &mut found);
+            match name.strip_suffix("/*") {
+                // Any module of that directory: its scripts and JSON files.
+                Some(dir) => {
+                    let Ok(dir) = pare_image::path::normalize(&pare_image::path::join(
+                        pare_image::path::parent(file),
+                        dir,
+                    )) else {
+                        continue;
+                    };
+                    if is_dir(index, &dir) {
+                        found.extend(
+                            index
+                                .descendants(&dir)
+                                .filter(|(p, n)| {
+                                    n.kind == EntryKind::File
+                                        && pare_image::path::parent(p) == dir
+                                        && (is_source(p) || p.ends_with(".json"))
+                                })
+                                .map(|(p, _)| p.clone()),
+                        );
+                    }
+                }
+                None => resolve(index, file, &name, global, &mut found),
+            }
         }
         found
     })
@@ -199,10 +253,22 @@ mod tests {
                       import c from 'node:path';\n\
                       export { d } from \"../d.js\";\n\
                       const e = await import('lazy');\n\
-                      const f = require(name);\n";
+                      const f = require(name);\n\
+                      const g = require('./locale/' + lang);\n\
+                      const h = require(`../lang/${id}`);\n\
+                      const i = require(`./a/${b}/c`);\n\
+                      const j = require('pkg/' + sub);\n";
         assert_eq!(
             super::requires(source),
-            ["./lib/render", "marked", "lazy", "node:path", "../d.js"]
+            [
+                "./lib/render",
+                "marked",
+                "./locale/*",
+                "../lang/*",
+                "lazy",
+                "node:path",
+                "../d.js"
+            ]
         );
     }
 

@@ -43,6 +43,9 @@ pub fn requires(source: &str) -> Vec<(bool, String)> {
                 }
                 if let Some(name) = quoted(args) {
                     found.push((relative, name));
+                } else if let Some(dir) = interpolated_dir(args) {
+                    // `require "tilt/#{engine}"`: any file of that directory.
+                    found.push((relative, format!("{dir}/*")));
                 }
             }
         }
@@ -55,6 +58,19 @@ fn quoted(text: &str) -> Option<String> {
     let end = text[1..].find(quote)?;
     let name = &text[1..1 + end];
     (!name.is_empty() && !name.contains("#{")).then(|| name.to_owned())
+}
+
+/// The directory of a double-quoted name that interpolates its last part:
+/// `"rack/handler/#{name}"` is `rack/handler`.
+fn interpolated_dir(text: &str) -> Option<String> {
+    let rest = text.strip_prefix('"')?;
+    let at = rest.find("#{")?;
+    let dir = rest[..at].strip_suffix('/')?;
+    let end = rest.find('"')?;
+    // One interpolated part, the file's name, and nothing after it.
+    let tail = &rest[at..end];
+    let simple = tail.ends_with('}') && tail.matches("#{").count() == 1 && !tail.contains('/');
+    (!dir.is_empty() && !dir.contains("#{") && simple).then(|| dir.to_owned())
 }
 
 /// The directories of `$LOAD_PATH` in the image.
@@ -133,17 +149,58 @@ fn resolve(
     None
 }
 
-/// Every file reachable by literal requires from `start`, not including `start`.
+/// The `.rb` files directly in `dir` (relative to `file`'s directory, or in each root).
+fn directory(
+    index: &FileIndex,
+    roots: &[String],
+    file: &str,
+    relative: bool,
+    dir: &str,
+) -> Vec<String> {
+    let bases: Vec<String> = if relative {
+        pare_image::path::normalize(&pare_image::path::join(pare_image::path::parent(file), dir))
+            .into_iter()
+            .collect()
+    } else {
+        roots
+            .iter()
+            .map(|r| pare_image::path::join(r, dir))
+            .collect()
+    };
+    bases
+        .iter()
+        .filter(|base| super::is_dir(index, base))
+        .flat_map(|base| {
+            index
+                .descendants(base)
+                .filter(|(p, n)| {
+                    n.kind == EntryKind::File
+                        && p.ends_with(".rb")
+                        && pare_image::path::parent(p) == base.as_str()
+                })
+                .map(|(p, _)| p.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Every file reachable by literal requires from `start`, not including `start`; a
+/// require of a name interpolated into a directory's (`"tilt/#{engine}"`) reaches
+/// each file of that directory.
 pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) -> BTreeSet<String> {
     super::walk(
         index,
         start,
         |path| path.ends_with(".rb"),
         |file, source, _| {
-            requires(source)
-                .into_iter()
-                .filter_map(|(relative, name)| resolve(index, roots, file, relative, &name))
-                .collect()
+            let mut found = Vec::new();
+            for (relative, name) in requires(source) {
+                match name.strip_suffix("/*") {
+                    Some(dir) => found.extend(directory(index, roots, file, relative, dir)),
+                    None => found.extend(resolve(index, roots, file, relative, &name)),
+                }
+            }
+            found
         },
     )
 }
@@ -154,13 +211,16 @@ mod tests {
     fn finds_literal_requires() {
         let source = "require 'rack/multipart'\nrequire_relative \"views/helper\"\n\
                       autoload :Parser, 'rack/multipart/parser'\n# require 'commented'\n\
-                      x.require 'method_call'\nrequire(name)\n";
+                      x.require 'method_call'\nrequire(name)\n\
+                      require \"rack/handler/#{name}\"\nrequire \"#{dir}/x\"\n\
+                      require \"a/#{b}/#{c}\"\n";
         assert_eq!(
             super::requires(source),
             [
                 (false, "rack/multipart".to_owned()),
                 (true, "views/helper".to_owned()),
                 (false, "rack/multipart/parser".to_owned()),
+                (false, "rack/handler/*".to_owned()),
             ]
         );
     }

@@ -1046,3 +1046,73 @@ fn submodules_imported_by_a_computed_name_are_kept_as_a_set() {
         assert!(!reached.contains_key(&path), "{path}: {reached:#?}");
     }
 }
+
+/// Rack finds a server's handler by the name it is given (`require
+/// "rack/handler/#{server}"`): every handler in that directory is reachable, not
+/// its subdirectories.
+#[test]
+fn a_ruby_require_of_an_interpolated_name_reaches_its_directory() {
+    let lib = "usr/lib/ruby/vendor_ruby";
+    let files: Vec<(String, &[u8])> = vec![
+        ("app/app.rb".into(), b"require 'rack/handler'\n"),
+        (
+            format!("{lib}/rack/handler.rb"),
+            b"def self.get(server)\n  require \"rack/handler/#{server.downcase}\"\nend\n",
+        ),
+        (format!("{lib}/rack/handler/puma.rb"), b"require 'puma'\n"),
+        (format!("{lib}/rack/handler/webrick.rb"), b"x = 1\n"),
+        (format!("{lib}/rack/handler/deep/x.rb"), b"x = 1\n"),
+        (format!("{lib}/puma.rb"), b"x = 1\n"),
+    ];
+    let files: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+    let idx = image_of(&files);
+    let reached = reachable(&idx, &AppLayout::default(), &set(&["/app/app.rb"]));
+    assert_reached(
+        &reached,
+        &[
+            &format!("/{lib}/rack/handler.rb"),
+            &format!("/{lib}/rack/handler/puma.rb"),
+            &format!("/{lib}/rack/handler/webrick.rb"),
+            &format!("/{lib}/puma.rb"),
+        ],
+        Reason::Imported,
+    );
+    let deep = format!("/{lib}/rack/handler/deep/x.rb");
+    assert!(!reached.contains_key(&deep), "{reached:#?}");
+}
+
+/// A package that requires a language by the name it is given (`require('./lang/' +
+/// name)`) reaches every script and JSON file of that directory.
+#[test]
+fn a_node_require_of_a_computed_name_reaches_its_directory() {
+    let files: &[(&str, &[u8])] = &[
+        (
+            "app/server.js",
+            b"const m = require('./node_modules/dates');\n",
+        ),
+        (
+            "app/node_modules/dates/index.js",
+            b"function load(name) { return require('./lang/' + name); }\n",
+        ),
+        (
+            "app/node_modules/dates/lang/fr.js",
+            b"require('../util');\n",
+        ),
+        ("app/node_modules/dates/lang/ja.json", b"{}\n"),
+        ("app/node_modules/dates/lang/README.md", b"x\n"),
+        ("app/node_modules/dates/util.js", b"x\n"),
+    ];
+    let idx = image_of(files);
+    let reached = reachable(&idx, &AppLayout::default(), &set(&["/app/server.js"]));
+    assert_reached(
+        &reached,
+        &[
+            "/app/node_modules/dates/index.js",
+            "/app/node_modules/dates/lang/fr.js",
+            "/app/node_modules/dates/lang/ja.json",
+            "/app/node_modules/dates/util.js",
+        ],
+        Reason::Imported,
+    );
+    assert!(!reached.contains_key("/app/node_modules/dates/lang/README.md"));
+}
