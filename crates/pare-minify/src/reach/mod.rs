@@ -227,7 +227,8 @@ pub fn reachable(
         }
         // A package's plugins imported by a computed name are a set: kept whole,
         // and entry points of their own next round (their function-level imports
-        // are followed, as a traced module's).
+        // are followed, as a traced module's). So is the data a module names beside
+        // itself.
         let python_sources: Vec<String> = kept
             .iter()
             .chain(reached.keys())
@@ -241,17 +242,22 @@ pub fn reachable(
             .filter(|p| !computed_scanned.contains(p))
             .collect();
         for file in python_sources {
-            if let Some(source) = index.nodes.get(&file).and_then(|n| n.content.as_deref()) {
+            if let Some((real, node)) = index.resolve(&file)
+                && let Some(source) = node.content.as_deref()
+            {
                 let source = String::from_utf8_lossy(source);
                 for path in python::computed_submodules(
                     index,
                     &python_roots,
                     &layout.app_dirs,
-                    &file,
+                    &real,
                     &source,
                 ) {
                     add(&mut reached, &path, Reason::ResourceSet);
                     python_plugins.insert(path);
+                }
+                for path in python::data_beside(index, &layout.app_dirs, &real, &source) {
+                    add(&mut reached, &path, Reason::ResourceSet);
                 }
             }
             computed_scanned.insert(file);
@@ -265,6 +271,18 @@ pub fn reachable(
             all.iter().filter(|p| p.ends_with(".rb")).cloned().collect();
         for path in ruby::closure(index, &ruby_roots, &ruby_start) {
             add(&mut reached, &path, Reason::Imported);
+        }
+        let ruby_sources: Vec<String> = kept
+            .iter()
+            .chain(reached.keys())
+            .filter(|p| p.ends_with(".rb") && !computed_scanned.contains(*p))
+            .cloned()
+            .collect();
+        for file in ruby_sources {
+            for path in ruby::data_beside(index, &layout.app_dirs, &file) {
+                add(&mut reached, &path, Reason::ResourceSet);
+            }
+            computed_scanned.insert(file);
         }
         let perl_start: BTreeSet<String> =
             all.iter().filter(|p| perl::is_source(p)).cloned().collect();
@@ -476,6 +494,78 @@ pub(super) fn any_bytes<'a>(
     })
 }
 
+/// The one-line quoted literals of `text`, `'…'` and `"…"`.
+pub(super) fn quoted_literals(text: &str) -> Vec<String> {
+    let mut literals = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(['"', '\'']) {
+        let quote = rest[start..].chars().next().unwrap_or('"');
+        let after = &rest[start + 1..];
+        let Some(end) = after.find(quote) else {
+            break;
+        };
+        literals.push(after[..end].to_owned());
+        rest = &after[end + 1..];
+    }
+    literals
+}
+
+/// The data files and directories a module names beside itself: a quoted name
+/// that is a file or directory next to `file`, as Babel's
+/// `os.path.join(os.path.dirname(__file__), 'locale-data')` or Liquid's
+/// `File.join(__dir__, "locales", "en.yml")` find theirs. Read by the name of the
+/// locale, the zone, the format asked for, so kept whole: a directory's files, and
+/// where its link leads. Not code (imports find that: a Python package, a `.py`,
+/// `.rb` or `.so`), nor tests, docs or caches.
+pub(super) fn data_beside<'a>(
+    index: &FileIndex,
+    file: &str,
+    literals: impl Iterator<Item = &'a str>,
+) -> Vec<String> {
+    let dir = pare_image::path::parent(file);
+    let mut found = Vec::new();
+    for name in literals {
+        let plain = name.len() >= 2
+            && !name.starts_with('.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        let code = [".py", ".pyc", ".so", ".rb"]
+            .iter()
+            .any(|e| name.ends_with(e))
+            || matches!(
+                name,
+                "tests" | "test" | "testing" | "spec" | "docs" | "examples" | "__pycache__"
+            );
+        if !plain || code {
+            continue;
+        }
+        let path = pare_image::path::join(dir, name);
+        let Some((real, node)) = index.resolve(&path) else {
+            continue;
+        };
+        match node.kind {
+            EntryKind::File => {
+                found.push(path.clone());
+                found.push(real);
+            }
+            EntryKind::Dir if !index.nodes.contains_key(&format!("{real}/__init__.py")) => {
+                found.push(path.clone());
+                found.extend(
+                    index
+                        .descendants(&real)
+                        .filter(|(_, n)| n.kind != EntryKind::Dir)
+                        .map(|(p, _)| p.clone()),
+                );
+            }
+            _ => {}
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
 /// Whether `path`, as the image resolves it (symlinks followed inside the image), is
 /// a regular file.
 pub(super) fn is_file(index: &FileIndex, path: &str) -> bool {
@@ -505,15 +595,16 @@ pub(super) fn walk(
     let mut reached = BTreeSet::new();
     let mut work: Vec<String> = start.iter().cloned().collect();
     while let Some(file) = work.pop() {
-        let Some(source) = index
-            .nodes
-            .get(&file)
-            .and_then(|n| n.content.as_deref())
-            .map(String::from_utf8_lossy)
-        else {
+        // A file reached through a linked directory (Debian's `/usr/share/node_modules`
+        // is a link to `/usr/share/nodejs`) is read where it is, and its relative
+        // loads resolve from there, as node, ruby, perl and PHP resolve them.
+        let Some((real, node)) = index.resolve(&file) else {
             continue;
         };
-        for path in found_in(&file, &source, start.contains(&file)) {
+        let Some(source) = node.content.as_deref().map(String::from_utf8_lossy) else {
+            continue;
+        };
+        for path in found_in(&real, &source, start.contains(&file)) {
             if seen.insert(path.clone()) {
                 reached.insert(path.clone());
                 if follow(&path) {

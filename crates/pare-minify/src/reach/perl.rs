@@ -39,8 +39,14 @@ pub fn is_source(path: &str) -> bool {
 pub enum Load {
     Module(String),
     File(String),
-    /// Any module in a namespace, so many levels down (`"Dancer2::Serializer::$type"`
-    /// is 1): the code loads one by a name it makes at run time.
+    /// The files a distribution or a module installed with it (File::ShareDir's
+    /// `dist_file('DateTime-Locale', "$code.pl")`, `module_dir(...)`): the
+    /// directory under `auto/share/`, `dist/NAME` or `module/NAME`.
+    ShareDir(String),
+    /// Any module in a namespace, at least so many levels down
+    /// (`"Dancer2::Serializer::$type"` is 1; the name it is given may hold `::`, as
+    /// DateTime::TimeZone's `"DateTime::TimeZone::$subclass"` does with
+    /// `Asia::Tokyo`): the code loads one by a name it makes at run time.
     Namespace(String, usize),
 }
 
@@ -98,10 +104,10 @@ fn without_comment(line: &str) -> &str {
 
 /// Whether `name` is a module name: `Foo`, `Foo::Bar_2`.
 fn is_module_name(name: &str) -> bool {
-    !name.is_empty()
+    // A part after the first may start with a digit (`Encode::KR::2022_KR`).
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.split("::").all(|part| {
-            part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         })
 }
 
@@ -167,6 +173,14 @@ static NAMESPACE: LazyLock<regex::Regex> = LazyLock::new(|| {
         .expect("a valid pattern")
 });
 
+/// File::ShareDir's lookups by a literal distribution or module name.
+static SHARE_DIR: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r#"\b(dist_dir|dist_file|module_dir|module_file)\s*\(\s*['"]([A-Za-z_][\w:-]*)['"]"#,
+    )
+    .expect("a valid pattern")
+});
+
 /// What `source` loads, in order found.
 pub fn loads(source: &str) -> Vec<Load> {
     let code = code(source);
@@ -226,6 +240,18 @@ pub fn loads(source: &str) -> Vec<Load> {
     }
     for quoted in QUOTED_MODULE.captures_iter(&code) {
         found.push(Load::Module(quoted[1].to_owned()));
+    }
+    for share in SHARE_DIR.captures_iter(&code) {
+        let kind = if share[1].starts_with("dist") {
+            "dist"
+        } else {
+            "module"
+        };
+        // A module's directory is named by the module with `::` as `-`.
+        found.push(Load::ShareDir(format!(
+            "{kind}/{}",
+            share[2].replace("::", "-")
+        )));
     }
     for namespace in NAMESPACE.captures_iter(&code) {
         let levels = namespace[2].matches("::").count();
@@ -303,7 +329,7 @@ fn auto_files(index: &FileIndex, roots: &[String], name: &str) -> Vec<String> {
     files_in_every_root(index, roots, &dir, |below| !below.contains('/'))
 }
 
-/// The modules `levels` down in namespace `prefix`, in every root.
+/// The modules at least `levels` down in namespace `prefix`, in every root.
 fn namespace_modules(
     index: &FileIndex,
     roots: &[String],
@@ -311,7 +337,7 @@ fn namespace_modules(
     levels: usize,
 ) -> Vec<String> {
     files_in_every_root(index, roots, &prefix.replace("::", "/"), |below| {
-        below.ends_with(".pm") && below.matches('/').count() + 1 == levels
+        below.ends_with(".pm") && below.matches('/').count() + 1 >= levels
     })
 }
 
@@ -359,6 +385,10 @@ pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) ->
                         reached.extend(auto_files(index, roots, &name));
                     }
                 }
+                Load::ShareDir(dir) => {
+                    let dir = format!("auto/share/{dir}");
+                    reached.extend(files_in_every_root(index, roots, &dir, |_| true));
+                }
                 Load::Namespace(prefix, levels) => {
                     reached.extend(namespace_modules(index, roots, &prefix, levels));
                 }
@@ -387,7 +417,7 @@ pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) ->
 
 #[cfg(test)]
 mod tests {
-    use super::Load::{File, Module, Namespace};
+    use super::Load::{File, Module, Namespace, ShareDir};
 
     #[test]
     fn finds_uses_requires_parents_and_quoted_module_names() {
@@ -400,6 +430,7 @@ mod tests {
                       print \"Can't find Not::A::Module here\";\n\
                       my $class = \"Dancer2::Serializer::$type\";\nmy $p = 'Template::Plugin::' . $name;\n\
                       my $c = \"Dancer2::${type}::${name}\";\n\
+                      use Encode::KR::2022_KR;\nmy $f = dist_file('DateTime-Locale', $code . '.pl');\n\
                       =head1 SYNOPSIS\n\n  use Pod::Only;\n\n=cut\nuse Encode ();\n\
                       __END__\nuse After::End;\n";
         let loads = super::loads(source);
@@ -435,6 +466,8 @@ mod tests {
         assert!(loads.contains(&Namespace("Dancer2::Serializer".into(), 1)));
         assert!(loads.contains(&Namespace("Template::Plugin".into(), 1)));
         assert!(loads.contains(&Namespace("Dancer2".into(), 2)));
+        assert!(loads.contains(&Module("Encode::KR::2022_KR".into())));
+        assert!(loads.contains(&ShareDir("dist/DateTime-Locale".into())));
         assert!(!loads.contains(&Namespace("Dancer2".into(), 1)));
         assert!(loads.contains(&File("shop/helpers.pl".into())));
         assert_eq!(loads.iter().filter(|l| matches!(l, File(_))).count(), 1);

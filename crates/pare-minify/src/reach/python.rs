@@ -558,6 +558,30 @@ pub fn computed_submodules(
     found
 }
 
+/// The data files and directories an installed package's module (or the app's)
+/// names beside itself (see [`super::data_beside`]): Babel's
+/// `os.path.join(os.path.dirname(__file__), 'locale-data')` and `'global.dat'`.
+pub fn data_beside(
+    index: &FileIndex,
+    app_dirs: &[String],
+    file: &str,
+    source: &str,
+) -> Vec<String> {
+    let installed = file.contains("/site-packages/") || file.contains("/dist-packages/");
+    let app_code = app_dirs
+        .iter()
+        .any(|d| pare_image::path::is_within(file, d));
+    if !(installed || app_code) {
+        return Vec::new();
+    }
+    let literals: Vec<String> = logical_lines(source)
+        .into_iter()
+        .filter(|(_, quoted)| !quoted)
+        .flat_map(|(statement, _)| super::quoted_literals(&statement))
+        .collect();
+    super::data_beside(index, file, literals.iter().map(String::as_str))
+}
+
 /// Quoted literals of two or more dotted identifiers: `"pkg.mod.Class"`.
 fn dotted_strings(statement: &str) -> Vec<String> {
     let mut names = Vec::new();

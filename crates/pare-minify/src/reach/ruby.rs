@@ -4,10 +4,47 @@
 //! `site_ruby`, the arch directories, and each installed gem's `lib`), transitively.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
 use pare_image::{EntryKind, FileIndex};
 
 use super::is_file;
+
+/// A quoted feature name with a directory (`'tilt/kramdown'`): what a table of
+/// lazily required files names (Tilt's `register_lazy :KramdownTemplate,
+/// 'tilt/kramdown', 'markdown'`), required when a template of that kind is first
+/// rendered. It counts only when such a file is on the load path.
+static FEATURE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(r#"['"]([a-z_][a-z0-9_]*(?:/[a-z0-9_]+)+)['"]"#).expect("a valid pattern")
+});
+
+/// A glob of the Ruby files of a directory beside the file, required one by one:
+/// Liquid's `Dir["#{__dir__}/liquid/tags/*.rb"].each { |f| require f }`.
+static DIR_GLOB: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r##"Dir(?:\.glob)?\s*[\[(]\s*"#\{(?:__dir__|File\.dirname\(__FILE__\))\}/([\w/.-]+)/\*\.rb""##,
+    )
+    .expect("a valid pattern")
+});
+
+/// The directories, relative to the file, whose Ruby files `source` requires by a
+/// glob (see [`DIR_GLOB`]).
+pub fn globbed_dirs(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| DIR_GLOB.captures_iter(l).map(|c| c[1].to_owned()))
+        .collect()
+}
+
+/// The quoted feature names with a directory of `source`'s code (see [`FEATURE`]).
+pub fn features(source: &str) -> Vec<String> {
+    source
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(|l| FEATURE.captures_iter(l).map(|c| c[1].to_owned()))
+        .collect()
+}
 
 /// A literal require: `(relative, name)`.
 pub fn requires(source: &str) -> Vec<(bool, String)> {
@@ -17,6 +54,7 @@ pub fn requires(source: &str) -> Vec<(bool, String)> {
         if t.starts_with('#') {
             continue;
         }
+
         for (call, relative) in [
             ("require_relative", true),
             ("require", false),
@@ -73,6 +111,33 @@ fn interpolated_dir(text: &str) -> Option<String> {
     (!dir.is_empty() && !dir.contains("#{") && simple).then(|| dir.to_owned())
 }
 
+/// The data files and directories an installed gem's code (or the app's) names
+/// beside itself (see [`super::data_beside`]): Liquid's `File.join(__dir__,
+/// "locales", "en.yml")`.
+pub fn data_beside(index: &FileIndex, app_dirs: &[String], file: &str) -> Vec<String> {
+    let installed = ["/gems/", "/vendor_ruby/", "/ruby/"]
+        .iter()
+        .any(|d| file.contains(d));
+    let app_code = app_dirs
+        .iter()
+        .any(|d| pare_image::path::is_within(file, d));
+    let Some((_, node)) = index.resolve(file) else {
+        return Vec::new();
+    };
+    let Some(source) = node.content.as_deref().map(String::from_utf8_lossy) else {
+        return Vec::new();
+    };
+    if !(installed || app_code) {
+        return Vec::new();
+    }
+    let literals: Vec<String> = source
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(super::quoted_literals)
+        .collect();
+    super::data_beside(index, file, literals.iter().map(String::as_str))
+}
+
 /// The directories of `$LOAD_PATH` in the image.
 pub fn load_path(index: &FileIndex, extra: &[String]) -> Vec<String> {
     let mut roots: BTreeSet<String> = BTreeSet::new();
@@ -91,7 +156,16 @@ pub fn load_path(index: &FileIndex, extra: &[String]) -> Vec<String> {
             versioned && pare_image::path::file_name(pare_image::path::parent(parent)) == "ruby";
         let gem_lib = name == "lib"
             && pare_image::path::file_name(pare_image::path::parent(parent)) == "gems";
-        if ruby_dir || arch_dir || gem_lib {
+        // A gem's compiled extensions: `extensions/x86_64-linux/3.1.0/haml-6.1.1`
+        // (haml's `require 'haml/haml'` finds `haml/haml.so` there).
+        let gem_extensions =
+            pare_image::path::file_name(pare_image::path::parent(pare_image::path::parent(parent)))
+                == "extensions"
+                && parent_name
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit());
+        if ruby_dir || arch_dir || gem_lib || gem_extensions {
             roots.insert(path.clone());
         }
     }
@@ -186,7 +260,8 @@ fn directory(
 
 /// Every file reachable by literal requires from `start`, not including `start`; a
 /// require of a name interpolated into a directory's (`"tilt/#{engine}"`) reaches
-/// each file of that directory.
+/// each file of that directory, and a quoted feature name with a directory
+/// (`'tilt/kramdown'` in Tilt's table of lazily required engines) its file.
 pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) -> BTreeSet<String> {
     super::walk(
         index,
@@ -200,6 +275,16 @@ pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) ->
                     None => found.extend(resolve(index, roots, file, relative, &name)),
                 }
             }
+            for dir in globbed_dirs(source) {
+                found.extend(directory(index, roots, file, true, &dir));
+            }
+            // A feature named in a table is a `.rb` on the load path, not the `.so`
+            // or the directory a literal require may also name.
+            for name in features(source) {
+                found.extend(
+                    resolve(index, roots, file, false, &name).filter(|p| p.ends_with(".rb")),
+                );
+            }
             found
         },
     )
@@ -207,6 +292,22 @@ pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) ->
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn finds_globbed_requires_of_a_directory_beside_the_file() {
+        let source = "Dir[\"#{__dir__}/liquid/tags/*.rb\"].each { |f| require f }\n\
+                      Dir.glob(\"#{File.dirname(__FILE__)}/plugins/*.rb\").each { |f| load f }\n\
+                      # Dir[\"#{__dir__}/commented/*.rb\"]\n";
+        assert_eq!(super::globbed_dirs(source), ["liquid/tags", "plugins"]);
+    }
+
+    #[test]
+    fn finds_feature_names_in_tables() {
+        let source = "register_lazy :KramdownTemplate, 'tilt/kramdown', 'markdown', 'md'\n\
+                      # register_lazy :X, 'tilt/commented'\n\
+                      content_type 'text/html'\nx = \"a/b c\"\n";
+        assert_eq!(super::features(source), ["tilt/kramdown", "text/html"]);
+    }
+
     #[test]
     fn finds_literal_requires() {
         let source = "require 'rack/multipart'\nrequire_relative \"views/helper\"\n\

@@ -1116,3 +1116,47 @@ fn a_node_require_of_a_computed_name_reaches_its_directory() {
     );
     assert!(!reached.contains_key("/app/node_modules/dates/lang/README.md"));
 }
+
+/// Debian's `/usr/share/node_modules` is a link to `/usr/share/nodejs`: a package
+/// found through it is read where it is, and its relative requires resolve there
+/// (handlebars' `lib/index.js` requires `../dist/cjs/handlebars`).
+#[test]
+fn a_module_reached_through_a_linked_directory_is_followed() {
+    let idx = index(&[
+        TarItem::dir("app/"),
+        TarItem::file("app/server.js", b"require('handlebars');\n", 0o644),
+        TarItem::dir("usr/"),
+        TarItem::dir("usr/share/"),
+        TarItem::symlink("usr/share/node_modules", "nodejs"),
+        TarItem::dir("usr/share/nodejs/"),
+        TarItem::dir("usr/share/nodejs/handlebars/"),
+        TarItem::file(
+            "usr/share/nodejs/handlebars/package.json",
+            b"{\"main\": \"lib/index.js\"}",
+            0o644,
+        ),
+        TarItem::dir("usr/share/nodejs/handlebars/lib/"),
+        TarItem::file(
+            "usr/share/nodejs/handlebars/lib/index.js",
+            b"var h = require('../dist/cjs/handlebars')['default'];\n",
+            0o644,
+        ),
+        TarItem::dir("usr/share/nodejs/handlebars/dist/"),
+        TarItem::dir("usr/share/nodejs/handlebars/dist/cjs/"),
+        TarItem::file(
+            "usr/share/nodejs/handlebars/dist/cjs/handlebars.js",
+            b"x\n",
+            0o644,
+        ),
+    ]);
+    let layout = AppLayout {
+        node_path: vec!["/usr/share/node_modules".into()],
+        ..Default::default()
+    };
+    let reached = reachable(&idx, &layout, &set(&["/app/server.js"]));
+    assert_eq!(
+        reached.get("/usr/share/nodejs/handlebars/dist/cjs/handlebars.js"),
+        Some(&Reason::Imported),
+        "{reached:#?}"
+    );
+}
