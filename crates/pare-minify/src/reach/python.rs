@@ -584,21 +584,10 @@ pub fn data_beside(
 
 /// Quoted literals of two or more dotted identifiers: `"pkg.mod.Class"`.
 fn dotted_strings(statement: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = statement;
-    while let Some(start) = rest.find(['"', '\'']) {
-        let quote = rest[start..].chars().next().unwrap_or('"');
-        let after = &rest[start + 1..];
-        let Some(end) = after.find(quote) else {
-            break;
-        };
-        let literal = &after[..end];
-        if literal.contains('.') && dotted(literal).is_some() {
-            names.push(literal.to_owned());
-        }
-        rest = &after[end + 1..];
-    }
-    names
+    super::quoted_literals(statement)
+        .into_iter()
+        .filter(|literal| literal.contains('.') && dotted(literal).is_some())
+        .collect()
 }
 
 fn dotted(name: &str) -> Option<Vec<String>> {
