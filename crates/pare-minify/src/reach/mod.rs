@@ -269,7 +269,7 @@ pub fn reachable(
         }
         let ruby_start: BTreeSet<String> =
             all.iter().filter(|p| p.ends_with(".rb")).cloned().collect();
-        for path in ruby::closure(index, &ruby_roots, &ruby_start) {
+        for path in ruby::closure(index, &ruby_roots, &layout.app_dirs, &ruby_start) {
             add(&mut reached, &path, Reason::Imported);
         }
         let ruby_sources: Vec<String> = kept

@@ -115,27 +115,34 @@ fn interpolated_dir(text: &str) -> Option<String> {
 /// beside itself (see [`super::data_beside`]): Liquid's `File.join(__dir__,
 /// "locales", "en.yml")`.
 pub fn data_beside(index: &FileIndex, app_dirs: &[String], file: &str) -> Vec<String> {
-    let installed = ["/gems/", "/vendor_ruby/", "/ruby/"]
-        .iter()
-        .any(|d| file.contains(d));
-    let app_code = app_dirs
-        .iter()
-        .any(|d| pare_image::path::is_within(file, d));
+    if !is_gem_or_app(app_dirs, file) {
+        return Vec::new();
+    }
     let Some((_, node)) = index.resolve(file) else {
         return Vec::new();
     };
     let Some(source) = node.content.as_deref().map(String::from_utf8_lossy) else {
         return Vec::new();
     };
-    if !(installed || app_code) {
-        return Vec::new();
-    }
     let literals: Vec<String> = source
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .flat_map(super::quoted_literals)
         .collect();
     super::data_beside(index, file, literals.iter().map(String::as_str))
+}
+
+/// Whether `file` is an installed gem's code (RubyGems' `gems/`, Debian's
+/// `vendor_ruby`) or the app's: where lazily required features and data are named
+/// for the app's use. Not Ruby's own library, whose RubyGems, Bundler and RDoc name
+/// their internals and data for their commands, which an app does not run.
+fn is_gem_or_app(app_dirs: &[String], file: &str) -> bool {
+    // Debian installs RubyGems itself in `vendor_ruby`.
+    let tooling = ["/rubygems", "/bundler"].iter().any(|d| file.contains(d));
+    (["/gems/", "/vendor_ruby/"].iter().any(|d| file.contains(d)) && !tooling)
+        || app_dirs
+            .iter()
+            .any(|d| pare_image::path::is_within(file, d))
 }
 
 /// The directories of `$LOAD_PATH` in the image.
@@ -262,7 +269,12 @@ fn directory(
 /// require of a name interpolated into a directory's (`"tilt/#{engine}"`) reaches
 /// each file of that directory, and a quoted feature name with a directory
 /// (`'tilt/kramdown'` in Tilt's table of lazily required engines) its file.
-pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) -> BTreeSet<String> {
+pub fn closure(
+    index: &FileIndex,
+    roots: &[String],
+    app_dirs: &[String],
+    start: &BTreeSet<String>,
+) -> BTreeSet<String> {
     super::walk(
         index,
         start,
@@ -279,8 +291,14 @@ pub fn closure(index: &FileIndex, roots: &[String], start: &BTreeSet<String>) ->
                 found.extend(directory(index, roots, file, true, &dir));
             }
             // A feature named in a table is a `.rb` on the load path, not the `.so`
-            // or the directory a literal require may also name.
-            for name in features(source) {
+            // or the directory a literal require may also name; in a gem's code or
+            // the app's.
+            let tables = if is_gem_or_app(app_dirs, file) {
+                features(source)
+            } else {
+                Vec::new()
+            };
+            for name in tables {
                 found.extend(
                     resolve(index, roots, file, false, &name).filter(|p| p.ends_with(".rb")),
                 );
