@@ -192,6 +192,8 @@ pub fn reachable(
     let mut done_sets: BTreeSet<String> = BTreeSet::new();
     let mut computed_scanned: BTreeSet<String> = BTreeSet::new();
     let mut python_plugins: BTreeSet<String> = BTreeSet::new();
+    let mut python_walked: Option<(BTreeSet<String>, BTreeSet<String>)> = None;
+    let mut python_known = python::Known::new();
     for _round in 0..4 {
         let all: BTreeSet<String> = kept.iter().chain(reached.keys()).cloned().collect();
         let before = reached.len();
@@ -214,16 +216,23 @@ pub fn reachable(
                 }
             })
             .collect();
-        for path in python::closure(
-            index,
-            &python_roots,
-            &layout.app_dirs,
-            &python_start,
-            &python_plugins,
-        ) {
-            if !python::frozen_source(&path) {
-                add(&mut reached, &path, Reason::Imported);
+        // The same start and plugins walk to the same files: a round that added
+        // none skips the walk (the costliest part, a quarter second on flask).
+        let python_input = (python_start, python_plugins.clone());
+        if python_walked.as_ref() != Some(&python_input) {
+            for path in python::closure(
+                index,
+                &python_roots,
+                &layout.app_dirs,
+                &python_input.0,
+                &python_input.1,
+                &mut python_known,
+            ) {
+                if !python::frozen_source(&path) {
+                    add(&mut reached, &path, Reason::Imported);
+                }
             }
+            python_walked = Some(python_input);
         }
         // A package's plugins imported by a computed name are a set: kept whole,
         // and entry points of their own next round (their function-level imports
@@ -495,19 +504,41 @@ pub(super) fn any_bytes<'a>(
 }
 
 /// The one-line quoted literals of `text`, `'…'` and `"…"`.
-pub(super) fn quoted_literals(text: &str) -> Vec<String> {
-    let mut literals = Vec::new();
+pub(super) fn quoted_literals(text: &str) -> impl Iterator<Item = &str> {
     let mut rest = text;
-    while let Some(start) = rest.find(['"', '\'']) {
+    std::iter::from_fn(move || {
+        let start = rest.find(['"', '\''])?;
         let quote = rest[start..].chars().next().unwrap_or('"');
         let after = &rest[start + 1..];
-        let Some(end) = after.find(quote) else {
-            break;
-        };
-        literals.push(after[..end].to_owned());
+        let end = after.find(quote)?;
         rest = &after[end + 1..];
-    }
-    literals
+        Some(&after[..end])
+    })
+}
+
+/// Whether `file`'s directory holds anything [`data_beside`] could keep: most
+/// packages' directories hold code alone, and their sources need no reading.
+pub(super) fn has_data_beside(index: &FileIndex, file: &str) -> bool {
+    let dir = pare_image::path::parent(file);
+    let Some((real, _)) = index.resolve(dir) else {
+        return false;
+    };
+    let prefix = format!("{}/", real.trim_end_matches('/'));
+    index
+        .nodes
+        .range(prefix.clone()..)
+        .take_while(|(p, _)| p.starts_with(&prefix))
+        .filter(|(p, _)| !p[prefix.len()..].contains('/'))
+        .any(|(p, node)| {
+            let name = &p[prefix.len()..];
+            let code = [".py", ".pyc", ".so", ".rb", ".pyi", ".typed"]
+                .iter()
+                .any(|e| name.ends_with(e))
+                || name == "__pycache__";
+            let package = node.kind == EntryKind::Dir
+                && index.nodes.contains_key(&format!("{p}/__init__.py"));
+            !code && !package
+        })
 }
 
 /// The data files and directories a module names beside itself: a quoted name
@@ -598,8 +629,12 @@ pub(super) fn walk(
         // A file reached through a linked directory (Debian's `/usr/share/node_modules`
         // is a link to `/usr/share/nodejs`) is read where it is, and its relative
         // loads resolve from there, as node, ruby, perl and PHP resolve them.
-        let Some((real, node)) = index.resolve(&file) else {
-            continue;
+        let (real, node) = match index.nodes.get(&file) {
+            Some(node) if node.kind == EntryKind::File => (file.clone(), node),
+            _ => match index.resolve(&file) {
+                Some(found) => found,
+                None => continue,
+            },
         };
         let Some(source) = node.content.as_deref().map(String::from_utf8_lossy) else {
             continue;

@@ -518,6 +518,9 @@ pub fn computed_submodules(
     file: &str,
     source: &str,
 ) -> Vec<String> {
+    if !source.contains("import_module(") && !source.contains("__import__(") {
+        return Vec::new();
+    }
     let app_code = app_dirs
         .iter()
         .any(|d| pare_image::path::is_within(file, d));
@@ -571,13 +574,17 @@ pub fn data_beside(
     let app_code = app_dirs
         .iter()
         .any(|d| pare_image::path::is_within(file, d));
-    if !(installed || app_code) {
+    if !(installed || app_code) || !super::has_data_beside(index, file) {
         return Vec::new();
     }
     let literals: Vec<String> = logical_lines(source)
         .into_iter()
         .filter(|(_, quoted)| !quoted)
-        .flat_map(|(statement, _)| super::quoted_literals(&statement))
+        .flat_map(|(statement, _)| {
+            super::quoted_literals(&statement)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .collect();
     super::data_beside(index, file, literals.iter().map(String::as_str))
 }
@@ -585,8 +592,8 @@ pub fn data_beside(
 /// Quoted literals of two or more dotted identifiers: `"pkg.mod.Class"`.
 fn dotted_strings(statement: &str) -> Vec<String> {
     super::quoted_literals(statement)
-        .into_iter()
         .filter(|literal| literal.contains('.') && dotted(literal).is_some())
+        .map(str::to_owned)
         .collect()
 }
 
@@ -678,6 +685,10 @@ fn package_of<'a>(roots: &'a [String], file: &str) -> Option<(&'a str, Vec<Strin
     Some((root, parts))
 }
 
+/// What [`closure`] found each file leads to, by file, start and plugin: kept
+/// between its calls.
+pub type Known = std::collections::HashMap<(String, bool, bool), Vec<String>>;
+
 /// Every source file reachable by imports from `start` (the kept `.py` files),
 /// not including `start` itself:
 /// - what a module imports when it is imported (its module-level imports), for
@@ -713,18 +724,28 @@ fn package_of<'a>(roots: &'a [String], file: &str) -> Option<(&'a str, Vec<Strin
 ///   the interpreter does not resolve to a file, and a name imported from a module
 ///   may be a missing attribute (`from _decimal import __version__`), so their
 ///   fallbacks are kept.
+///
+/// `known` holds what each file was found to lead to, for the next call.
 pub fn closure(
     index: &FileIndex,
     roots: &[String],
     app_dirs: &[String],
     start: &BTreeSet<String>,
     plugins: &BTreeSet<String>,
+    known: &mut Known,
 ) -> BTreeSet<String> {
     super::walk(
         index,
         start,
         |path| path.ends_with(".py"),
         |file, source, started| {
+            // What a file leads to depends on the file, whether it is a start and
+            // whether a plugin: the rounds of [`super::reachable`] walk the same
+            // files again, and resolving is the cost.
+            let plugin = plugins.contains(file);
+            if let Some(found) = known.get(&(file.to_owned(), started, plugin)) {
+                return found.clone();
+            }
             let app_code = app_dirs
                 .iter()
                 .any(|d| file.starts_with(&format!("{}/", d.trim_end_matches('/'))));
@@ -747,7 +768,7 @@ pub fn closure(
                 let follow = if import.named {
                     app_code || own
                 } else {
-                    !import.in_function || (started && (app_code || own || plugins.contains(file)))
+                    !import.in_function || (started && (app_code || own || plugin))
                 };
                 let never_runs = import.never_true
                     || (import.in_main && !app_code)
@@ -761,6 +782,7 @@ pub fn closure(
                     resolve_import(index, roots, file, &import, &mut found);
                 }
             }
+            known.insert((file.to_owned(), started, plugin), found.clone());
             found
         },
     )

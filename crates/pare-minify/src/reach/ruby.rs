@@ -115,7 +115,7 @@ fn interpolated_dir(text: &str) -> Option<String> {
 /// beside itself (see [`super::data_beside`]): Liquid's `File.join(__dir__,
 /// "locales", "en.yml")`.
 pub fn data_beside(index: &FileIndex, app_dirs: &[String], file: &str) -> Vec<String> {
-    if !is_gem_or_app(app_dirs, file) {
+    if !is_gem_or_app(app_dirs, file) || !super::has_data_beside(index, file) {
         return Vec::new();
     }
     let Some((_, node)) = index.resolve(file) else {
@@ -128,6 +128,7 @@ pub fn data_beside(index: &FileIndex, app_dirs: &[String], file: &str) -> Vec<St
         .lines()
         .filter(|l| !l.trim_start().starts_with('#'))
         .flat_map(super::quoted_literals)
+        .map(str::to_owned)
         .collect();
     super::data_beside(index, file, literals.iter().map(String::as_str))
 }
