@@ -260,13 +260,19 @@ fn imgconv_keeps_working_beyond_its_probe() {
         args(&["-list", "font"]),
         args(&["-list", "color"]),
     ];
-    // identify's figures of time taken (`0.010u 0:00.004`).
+    // identify's figures of time taken (`0.010u 0:00.004`), also at a line's end
+    // (`# 0:00.001\n`).
     let noise = |s: &str| {
         s.split(' ')
             .map(|w| {
-                let timing = w.ends_with('u') && w[..w.len() - 1].parse::<f64>().is_ok()
-                    || w.contains(':') && w.split(':').all(|p| p.parse::<f64>().is_ok());
-                if timing { "#" } else { w }
+                let t = w.trim_end();
+                let timing = t.ends_with('u') && t[..t.len() - 1].parse::<f64>().is_ok()
+                    || t.contains(':') && t.split(':').all(|p| p.parse::<f64>().is_ok());
+                if timing {
+                    format!("#{}", &w[t.len()..])
+                } else {
+                    w.to_owned()
+                }
             })
             .collect::<Vec<_>>()
             .join(" ")
