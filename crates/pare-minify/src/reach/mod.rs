@@ -516,6 +516,10 @@ pub(super) fn quoted_literals(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// Endings of code and its companions, which the import closures find: never data
+/// beside a module.
+const NOT_DATA: [&str; 6] = [".py", ".pyc", ".so", ".rb", ".pyi", ".typed"];
+
 /// Whether `file`'s directory holds anything [`data_beside`] could keep: most
 /// packages' directories hold code alone, and their sources need no reading.
 pub(super) fn has_data_beside(index: &FileIndex, file: &str) -> bool {
@@ -531,10 +535,7 @@ pub(super) fn has_data_beside(index: &FileIndex, file: &str) -> bool {
         .filter(|(p, _)| !p[prefix.len()..].contains('/'))
         .any(|(p, node)| {
             let name = &p[prefix.len()..];
-            let code = [".py", ".pyc", ".so", ".rb", ".pyi", ".typed"]
-                .iter()
-                .any(|e| name.ends_with(e))
-                || name == "__pycache__";
+            let code = NOT_DATA.iter().any(|e| name.ends_with(e)) || name == "__pycache__";
             let package = node.kind == EntryKind::Dir
                 && index.nodes.contains_key(&format!("{p}/__init__.py"));
             !code && !package
@@ -561,9 +562,7 @@ pub(super) fn data_beside<'a>(
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        let code = [".py", ".pyc", ".so", ".rb"]
-            .iter()
-            .any(|e| name.ends_with(e))
+        let code = NOT_DATA.iter().any(|e| name.ends_with(e))
             || matches!(
                 name,
                 "tests" | "test" | "testing" | "spec" | "docs" | "examples" | "__pycache__"
@@ -595,6 +594,33 @@ pub(super) fn data_beside<'a>(
     found.sort();
     found.dedup();
     found
+}
+
+/// The regular files below directory `dir` (as the image resolves it, a link
+/// followed) whose path below it passes `wanted` (`"x.rb"` directly in it,
+/// `"sub/x.rb"` one deeper): the members of a directory code loads from by a name
+/// it makes at run time. None when `dir` is no directory.
+pub(super) fn files_below(
+    index: &FileIndex,
+    dir: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let Some((real, node)) = index.resolve(dir) else {
+        return Vec::new();
+    };
+    if node.kind != EntryKind::Dir {
+        return Vec::new();
+    }
+    index
+        .descendants(&real)
+        .filter(|(p, n)| {
+            n.kind == EntryKind::File
+                && p.strip_prefix(real.as_str())
+                    .and_then(|below| below.strip_prefix('/'))
+                    .is_some_and(&wanted)
+        })
+        .map(|(p, _)| p.clone())
+        .collect()
 }
 
 /// Whether `path`, as the image resolves it (symlinks followed inside the image), is

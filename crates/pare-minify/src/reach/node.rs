@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use pare_image::{EntryKind, FileIndex};
+use pare_image::FileIndex;
 
 use super::{is_dir, is_file};
 
@@ -219,18 +219,9 @@ pub fn closure(index: &FileIndex, global: &[String], start: &BTreeSet<String>) -
                     )) else {
                         continue;
                     };
-                    if is_dir(index, &dir) {
-                        found.extend(
-                            index
-                                .descendants(&dir)
-                                .filter(|(p, n)| {
-                                    n.kind == EntryKind::File
-                                        && pare_image::path::parent(p) == dir
-                                        && (is_source(p) || p.ends_with(".json"))
-                                })
-                                .map(|(p, _)| p.clone()),
-                        );
-                    }
+                    found.extend(super::files_below(index, &dir, |below| {
+                        !below.contains('/') && (is_source(below) || below.ends_with(".json"))
+                    }));
                 }
                 None => resolve(index, file, &name, global, &mut found),
             }

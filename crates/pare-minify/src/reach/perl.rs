@@ -349,27 +349,10 @@ fn files_in_every_root(
     dir: &str,
     wanted: impl Fn(&str) -> bool,
 ) -> Vec<String> {
-    let mut files = Vec::new();
-    for root in roots {
-        let Some((real, node)) = index.resolve(&pare_image::path::join(root, dir)) else {
-            continue;
-        };
-        if node.kind != EntryKind::Dir {
-            continue;
-        }
-        files.extend(
-            index
-                .descendants(&real)
-                .filter(|(p, n)| {
-                    n.kind == EntryKind::File
-                        && p.strip_prefix(real.as_str())
-                            .and_then(|below| below.strip_prefix('/'))
-                            .is_some_and(&wanted)
-                })
-                .map(|(p, _)| p.clone()),
-        );
-    }
-    files
+    roots
+        .iter()
+        .flat_map(|root| super::files_below(index, &pare_image::path::join(root, dir), &wanted))
+        .collect()
 }
 
 /// Every file reachable by literal loads from `start`, not including `start`.

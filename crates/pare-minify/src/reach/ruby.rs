@@ -251,17 +251,10 @@ fn directory(
     };
     bases
         .iter()
-        .filter(|base| super::is_dir(index, base))
         .flat_map(|base| {
-            index
-                .descendants(base)
-                .filter(|(p, n)| {
-                    n.kind == EntryKind::File
-                        && p.ends_with(".rb")
-                        && pare_image::path::parent(p) == base.as_str()
-                })
-                .map(|(p, _)| p.clone())
-                .collect::<Vec<_>>()
+            super::files_below(index, base, |below| {
+                below.ends_with(".rb") && !below.contains('/')
+            })
         })
         .collect()
 }
